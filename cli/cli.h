@@ -1,0 +1,35 @@
+/* The batch face: `sluice [--batch] COMMAND ...`. Each command parses its own
+ * options and calls core actions; nothing here talks to a server directly. */
+#ifndef SLUICE_CLI_H
+#define SLUICE_CLI_H
+
+#include <stdbool.h>
+
+/* Documented exit codes (README, sluice(1)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUN_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_PROJECT = 3,
+	EXIT_UNREACHABLE = 4
+};
+
+struct cli {
+	const char *project_dir; /* -C DIR, default "." */
+	bool json;
+	bool quiet;
+};
+
+int cmd_validate(struct cli *g, int argc, char **argv);
+int cmd_up(struct cli *g, int argc, char **argv);
+int cmd_down(struct cli *g, int argc, char **argv);
+int cmd_run(struct cli *g, int argc, char **argv);
+int cmd_status(struct cli *g, int argc, char **argv);
+int cmd_logs(struct cli *g, int argc, char **argv);
+int cmd_retry(struct cli *g, int argc, char **argv);
+int cmd_clear(struct cli *g, int argc, char **argv);
+int cmd_mark(struct cli *g, int argc, char **argv);
+int cmd_runner(struct cli *g, int argc, char **argv);
+int cmd_worker(struct cli *g, int argc, char **argv);
+
+#endif

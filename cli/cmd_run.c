@@ -1,0 +1,2 @@
+/* cmd_run */
+#include "cli/cli.h"

@@ -1,0 +1,2 @@
+/* cmd_services */
+#include "cli/cli.h"

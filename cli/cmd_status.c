@@ -1,0 +1,2 @@
+/* cmd_status */
+#include "cli/cli.h"

@@ -1,0 +1,2 @@
+/* cmd_validate */
+#include "cli/cli.h"

@@ -1,0 +1,104 @@
+/* libpq helpers. */
+#include "connectors/pg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+static void oneline(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	for (char *p = s; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+const char *pg_errmsg(PGconn *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", c ? PQerrorMessage(c) : "no connection");
+	oneline(buf);
+	return buf;
+}
+
+PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	if (!c) {
+		err_setc(err, ERR_UNREACHABLE, "%s: out of memory connecting", what);
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		char buf[512];
+		err_setc(err, ERR_UNREACHABLE, "%s: cannot connect: %s", what, pg_errmsg(c, buf, sizeof buf));
+		PQfinish(c);
+		return NULL;
+	}
+	/* Our own messages are plain; notices from user SQL go to the task log. */
+	PGresult *r = PQexec(c, "SET client_min_messages = warning");
+	PQclear(r);
+	return c;
+}
+
+static void result_err(PGconn *c, PGresult *r, struct err *err)
+{
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char buf[512];
+	if (m) {
+		const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		err_setc(err, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, "%s%s%s%s%s%s", m,
+			 detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+			 state ? " SQLSTATE " : "", state ? state : "");
+	} else {
+		err_setc(err, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, "%s", pg_errmsg(c, buf, sizeof buf));
+	}
+}
+
+PGresult *pg_exec(PGconn *c, struct err *err, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return r;
+	result_err(c, r, err);
+	PQclear(r);
+	return NULL;
+}
+
+int pg_cmd(PGconn *c, struct err *err, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *r = pg_exec(c, err, sql, nparams, params);
+	if (!r)
+		return err && err->code ? err->code : ERR_FAIL;
+	PQclear(r);
+	return 0;
+}
+
+int pg_script(PGconn *c, struct err *err, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		PQclear(r);
+		return 0;
+	}
+	result_err(c, r, err);
+	PQclear(r);
+	return err && err->code ? err->code : ERR_FAIL;
+}
+
+char *pg_ident(PGconn *c, const char *name)
+{
+	char *q = PQescapeIdentifier(c, name, strlen(name));
+	char *s = xstrdup(q ? q : "\"\"");
+	PQfreemem(q);
+	return s;
+}
+
+bool pg_broken(PGconn *c)
+{
+	return !c || PQstatus(c) != CONNECTION_OK;
+}

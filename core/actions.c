@@ -1,0 +1,2 @@
+/* actions */
+#include "core/actions.h"

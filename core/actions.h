@@ -1,0 +1,3 @@
+#ifndef SLUICE_ACTIONS_H
+#define SLUICE_ACTIONS_H
+#endif

@@ -1,0 +1,2 @@
+/* connections */
+#include "core/connections.h"

@@ -1,0 +1,2 @@
+/* cron */
+#include "core/cron.h"

@@ -1,0 +1,2 @@
+/* ctx */
+#include "core/ctx.h"

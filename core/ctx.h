@@ -1,0 +1,3 @@
+#ifndef SLUICE_CTX_H
+#define SLUICE_CTX_H
+#endif

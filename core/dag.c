@@ -1,0 +1,2 @@
+/* dag */
+#include "core/dag.h"

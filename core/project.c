@@ -1,0 +1,2 @@
+/* project */
+#include "core/project.h"

@@ -1,0 +1,95 @@
+/* The project a user writes: sluice.yml and pipelines/NAME.yml, loaded into typed
+ * structs. Every problem found is reported with file:line:col, all of them. */
+#ifndef SLUICE_PROJECT_H
+#define SLUICE_PROJECT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/cron.h"
+#include "core/err.h"
+
+enum task_kind {
+	TASK_SQL,
+	TASK_SHELL,
+	TASK_KIND_COUNT
+};
+
+const char *task_kind_name(enum task_kind k);
+
+struct task_def {
+	char *name;
+	enum task_kind kind;
+	char **depends_on;    /* names of upstream tasks in the same pipeline */
+	size_t n_depends;
+	int retries;          /* extra tries after the first (default 0) */
+	double retry_delay;   /* seconds before the first retry (default 10) */
+	double retry_backoff; /* multiplier for each further retry (default 2) */
+	double retry_max_delay; /* cap on the delay (default 3600) */
+	double timeout;       /* seconds; 0 = none (default 0) */
+	char *pool;           /* NULL = default pool */
+
+	/* kind sql */
+	char *conn;           /* connection name (default "default", the warehouse) */
+	char *sql;            /* template text */
+	/* kind shell */
+	char *command;        /* template text, run with /bin/sh -c */
+	char **env;           /* "KEY=VALUE" templates */
+	size_t n_env;
+	char *cwd;            /* relative to the project root; NULL = root */
+
+	struct loc loc;       /* where the task's mapping starts; loc.file is the pipeline file */
+};
+
+struct pipeline {
+	char *name;           /* from the file name or `name:` */
+	char *file;           /* path of the YAML file (owned) */
+	char *description;
+	char *schedule;       /* cron text as written, NULL = manual only */
+	struct cron cron;     /* valid when schedule != NULL */
+	bool catchup;         /* create missed runs since start_date (default false) */
+	char *start_date;     /* YYYY-MM-DD or NULL */
+	json_t *params;       /* object: declared params and their defaults (owned) */
+	struct task_def *tasks;
+	size_t n_tasks;
+};
+
+struct project {
+	char *root;           /* absolute path of the project directory */
+	char *file;           /* root/sluice.yml */
+	char *name;
+	/* NULL means the embedded default under root/.sluice/ */
+	char *state;          /* libpq conninfo or URI of the state database */
+	char *broker;         /* redis://host:port[/db], unix:/path or /path */
+	char *target;         /* default connection name for sql tasks ("default") */
+	char *connections_file; /* default ~/.config/sluice/connections.yml */
+	json_t *vars;         /* object (owned) */
+	int workers;          /* local worker processes; 0 = one per core */
+	double heartbeat_interval; /* seconds (default 2) */
+	double heartbeat_timeout;  /* seconds (default 15) */
+	struct pipeline *pipelines;
+	size_t n_pipelines;
+};
+
+/* Finds the project root: dir itself or its nearest ancestor with sluice.yml.
+ * Returns a malloc'ed absolute path or NULL. */
+char *project_find_root(const char *dir);
+
+/* Loads root/sluice.yml and root/pipelines/ *.yml (sorted by name). Every error
+ * is added to d (with file:line:col) and loading goes on to find the others.
+ * Returns 0 if d gained no error, -1 otherwise; *out is set whenever the
+ * project file itself could be read (even with errors, for best effort). */
+int project_load(const char *root, struct project **out, struct diags *d);
+void project_free(struct project *p);
+
+const struct pipeline *project_pipeline(const struct project *p, const char *name);
+const struct task_def *pipeline_task(const struct pipeline *pl, const char *name);
+
+/* The template context for a run: {ds, ds_nodash, run_id, pipeline, task,
+ * params: defaults overlaid with given, vars}. given may be NULL. Returns a new
+ * reference. */
+json_t *project_template_ctx(const struct project *p, const struct pipeline *pl,
+			     const char *ds, const json_t *given_params, const char *task, long run_id);
+
+#endif

@@ -1,0 +1,2 @@
+/* queue */
+#include "core/queue.h"

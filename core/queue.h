@@ -1,0 +1,3 @@
+#ifndef SLUICE_QUEUE_H
+#define SLUICE_QUEUE_H
+#endif

@@ -1,0 +1,2 @@
+/* scheduler */
+#include "core/scheduler.h"

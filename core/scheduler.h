@@ -1,0 +1,3 @@
+#ifndef SLUICE_SCHEDULER_H
+#define SLUICE_SCHEDULER_H
+#endif

@@ -1,0 +1,2 @@
+/* services */
+#include "core/services.h"

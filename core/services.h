@@ -1,0 +1,32 @@
+/* Where the state database and the broker are, and the embedded default: a
+ * PostgreSQL cluster and a redis-server under <project>/.sluice/, reached over
+ * unix sockets only, started on demand and stopped by `sluice down`. */
+#ifndef SLUICE_SERVICES_H
+#define SLUICE_SERVICES_H
+
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "core/project.h"
+
+struct services {
+	char *state_conninfo;     /* libpq conninfo of the state database */
+	char *warehouse_conninfo; /* the "default" connection (embedded: database warehouse) */
+	char *broker_url;         /* redis URL or unix socket path */
+	bool embedded_pg;
+	bool embedded_redis;
+	char *dir;                /* <root>/.sluice */
+};
+
+/* Works out the addresses without starting anything. */
+int services_resolve(const struct project *p, struct services *out, struct err *err);
+/* Starts whatever embedded service is not running (initdb on first use). A
+ * no-op when both already run. Prints progress to stderr unless quiet. */
+int services_up(const struct project *p, bool quiet, struct err *err);
+/* Stops the embedded services cleanly. A no-op when they are not running. */
+int services_down(const struct project *p, bool quiet, struct err *err);
+/* Is each embedded service running? (pid alive and answering) */
+void services_status(const struct project *p, bool *pg_up, bool *redis_up);
+void services_clear(struct services *s);
+
+#endif

@@ -1,0 +1,2 @@
+/* states */
+#include "core/states.h"

@@ -1,0 +1,3 @@
+#ifndef SLUICE_STATES_H
+#define SLUICE_STATES_H
+#endif

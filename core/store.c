@@ -1,0 +1,2 @@
+/* store */
+#include "core/store.h"

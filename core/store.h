@@ -1,0 +1,3 @@
+#ifndef SLUICE_STORE_H
+#define SLUICE_STORE_H
+#endif

@@ -1,0 +1,2 @@
+/* taskexec */
+#include "core/taskexec.h"

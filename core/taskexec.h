@@ -1,0 +1,3 @@
+#ifndef SLUICE_TASKEXEC_H
+#define SLUICE_TASKEXEC_H
+#endif

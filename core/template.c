@@ -1,0 +1,2 @@
+/* template */
+#include "core/template.h"

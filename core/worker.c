@@ -1,0 +1,2 @@
+/* worker */
+#include "core/worker.h"

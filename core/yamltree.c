@@ -1,0 +1,2 @@
+/* yamltree */
+#include "core/yamltree.h"
