@@ -36,4 +36,29 @@ struct loc ypos_item(const struct ypos *p, const json_t *parent, size_t index);
 struct loc ypos_value_offset(const struct ypos *p, const json_t *parent, const char *key,
 			     size_t index, size_t off);
 
+/* Flags for yaml_load_ex. */
+enum {
+	/* Keep the first of duplicate keys and record the others (ypos_dup)
+	 * instead of failing, so a caller can report every one in its own words
+	 * ("duplicate task 'x'"). */
+	YAML_KEEP_DUPLICATES = 1u << 0,
+};
+
+/* A duplicate key met while loading with YAML_KEEP_DUPLICATES. */
+struct ydup {
+	const json_t *parent; /* the mapping that holds the first one */
+	const char *key;
+	struct loc first;     /* where the kept key is written */
+	struct loc again;     /* where the dropped one is */
+};
+
+/* yaml_load_string with flags. On error *at (if not NULL) says where (its file
+ * is name) and err holds the message alone, without the file:line:col prefix. */
+int yaml_load_ex(const char *name, const char *text, size_t len, unsigned flags, json_t **root,
+		 struct ypos **pos, struct loc *at, struct err *err);
+size_t ypos_n_dups(const struct ypos *p);
+const struct ydup *ypos_dup(const struct ypos *p, size_t i);
+/* The place of byte offset off in the loaded text. */
+struct loc ypos_offset_loc(const struct ypos *p, size_t off);
+
 #endif
