@@ -292,7 +292,7 @@ int tmpl_render(const char *text, const json_t *ctx, char **out, struct tmpl_err
 			fail_at(e, at, "unclosed '{{'");
 			goto fail;
 		}
-		struct expr x;
+		struct expr x = { 0 };
 		p.pos = at + 2;
 		if (parse_expr(&p, (size_t)(close - text), &x) < 0)
 			goto fail;
