@@ -1,2 +1,126 @@
-/* cmd_validate */
+/* `sluice validate`: loads the project and reports every problem in it, each
+ * with file:line:col, without touching any server. */
 #include "cli/cli.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/json_out.h"
+#include "core/err.h"
+#include "core/project.h"
+#include "core/util.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sluice [-C DIR] validate [--json]\n"
+		     "\n"
+		     "Checks sluice.yml and pipelines/*.yml: keys, types, task graph, schedules\n"
+		     "and templates. Prints every error as FILE:LINE:COL: error: MESSAGE.\n"
+		     "\n"
+		     "  --json   one JSON document on stdout: {\"ok\":..., \"errors\":[...]}\n"
+		     "  --help   this text\n"
+		     "\n"
+		     "Exit status: 0 valid, 2 usage, 3 the project has errors.\n");
+}
+
+/* The root as it is best shown in messages: relative to the working
+ * directory when it is inside it, so editors can jump to file:line:col. */
+static char *shown_root(const char *root)
+{
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		return xstrdup(root);
+	size_t n = strlen(cwd);
+	if (!strcmp(root, cwd))
+		return xstrdup(".");
+	if (n > 1 && !strncmp(root, cwd, n) && root[n] == '/')
+		return xstrdup(root + n + 1);
+	if (n == 1 && root[0] == '/')
+		return xstrdup(root + 1);
+	return xstrdup(root);
+}
+
+static json_t *errors_json(const struct diags *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "file", json_string(g->file));
+		json_object_set_new(o, "line", json_integer(g->line));
+		json_object_set_new(o, "col", json_integer(g->col));
+		json_object_set_new(o, "message", json_string(g->msg));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static size_t count_tasks(const struct project *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_pipelines; i++)
+		n += p->pipelines[i].n_tasks;
+	return n;
+}
+
+int cmd_validate(struct cli *g, int argc, char **argv)
+{
+	bool json = g->json;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "sluice validate: unexpected argument '%s'\n", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+
+	const char *dir = g->project_dir ? g->project_dir : ".";
+	struct diags d = {0};
+	struct project *p = NULL;
+	char *root = project_find_root(dir);
+	if (!root) {
+		char *abs = realpath(dir, NULL);
+		struct loc at = {NULL, 0, 0};
+		diags_add(&d, at, "no sluice.yml in %s or any parent directory", abs ? abs : dir);
+		free(abs);
+	} else {
+		char *shown = shown_root(root);
+		project_load(shown, &p, &d);
+		free(shown);
+	}
+	diags_sort(&d);
+
+	int rc = d.n ? EXIT_PROJECT : EXIT_OK;
+	const char *where = p ? p->root : root ? root : dir;
+	if (json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "ok", json_boolean(d.n == 0));
+		if (p) {
+			json_object_set_new(o, "project", json_string(p->name));
+			json_object_set_new(o, "root", json_string(p->root));
+			json_object_set_new(o, "pipelines", json_integer((json_int_t)p->n_pipelines));
+			json_object_set_new(o, "tasks", json_integer((json_int_t)count_tasks(p)));
+		}
+		json_object_set_new(o, "errors", errors_json(&d));
+		json_out(o);
+	} else if (d.n) {
+		diags_print(&d, stderr);
+		fprintf(stderr, "%zu error%s in project %s\n", d.n, d.n == 1 ? "" : "s", where);
+	} else if (!g->quiet) {
+		printf("ok: project %s, %zu pipeline%s, %zu task%s\n", p->name, p->n_pipelines,
+		       p->n_pipelines == 1 ? "" : "s", count_tasks(p), count_tasks(p) == 1 ? "" : "s");
+	}
+	diags_free(&d);
+	project_free(p);
+	free(root);
+	return rc;
+}

@@ -1,2 +1,1038 @@
-/* project */
+/* The project loader: sluice.yml and pipelines/NAME.yml from YAML trees into
+ * typed structs, checking everything and reporting every problem found with
+ * the place it is written. */
 #include "core/project.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/dag.h"
+#include "core/template.h"
+#include "core/util.h"
+#include "core/yamltree.h"
+
+/* The date templates are rendered with when a pipeline is checked. */
+#define SAMPLE_DS "2026-01-01"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const kind_names[TASK_KIND_COUNT] = {
+	[TASK_SQL] = "sql",
+	[TASK_SHELL] = "shell",
+};
+
+const char *task_kind_name(enum task_kind k)
+{
+	return (unsigned)k < TASK_KIND_COUNT ? kind_names[k] : "?";
+}
+
+static const char *const project_keys[] = {
+	"name", "description", "state", "broker", "target", "connections", "vars", "runner",
+};
+static const char *const runner_keys[] = {"workers", "heartbeat_interval", "heartbeat_timeout"};
+static const char *const pipeline_keys[] = {
+	"name", "description", "schedule", "catchup", "start_date", "params", "defaults", "tasks",
+};
+static const char *const defaults_keys[] = {
+	"retries", "retry_delay", "retry_backoff", "retry_max_delay", "timeout", "pool", "conn",
+};
+/* Every key a task may have; the kind decides which of the last ones apply. */
+static const char *const task_keys[] = {
+	"kind", "description", "depends_on", "retries", "retry_delay", "retry_backoff",
+	"retry_max_delay", "timeout", "pool",
+	"conn", "sql",            /* sql */
+	"command", "env", "cwd",  /* shell */
+};
+#define TASK_COMMON_KEYS 9
+
+/* Which kind-specific keys belong to which kind. */
+static const struct {
+	const char *key;
+	enum task_kind kind;
+} kind_keys[] = {
+	{"conn", TASK_SQL}, {"sql", TASK_SQL},
+	{"command", TASK_SHELL}, {"env", TASK_SHELL}, {"cwd", TASK_SHELL},
+};
+
+/* One file being read: where its positions come from and where errors go. */
+struct rd {
+	struct diags *d;
+	struct ypos *pos;
+};
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "mapping";
+	case JSON_ARRAY: return "list";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	case JSON_NULL: return "null";
+	}
+	return "value";
+}
+
+static struct loc at_value(const struct rd *r, const json_t *obj, const char *key)
+{
+	return ypos_value(r->pos, obj, key);
+}
+
+static struct loc at_key(const struct rd *r, const json_t *obj, const char *key)
+{
+	return ypos_key(r->pos, obj, key);
+}
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
+static void unknown_key(const struct rd *r, const json_t *obj, const char *key, const char *where,
+			const char *const *known, size_t n)
+{
+	const char *near = nearest_word(key, known, n);
+	if (near)
+		diags_add(r->d, at_key(r, obj, key), "unknown key '%s' in %s; did you mean '%s'?", key, where,
+			  near);
+	else
+		diags_add(r->d, at_key(r, obj, key), "unknown key '%s' in %s", key, where);
+}
+
+static void check_keys(const struct rd *r, const json_t *obj, const char *where, const char *const *known,
+		       size_t n)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)obj, k, v)
+		if (!in_list(k, known, n))
+			unknown_key(r, obj, k, where, known, n);
+}
+
+/* Names of pipelines, tasks and connections: they end up in file names, log
+ * paths and the state database, so keep them to a safe alphabet. */
+static bool name_valid(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+static void wrong_type(const struct rd *r, const json_t *obj, const char *key, const char *want)
+{
+	diags_add(r->d, at_value(r, obj, key), "'%s' must be %s, got %s", key, want,
+		  type_name(json_object_get(obj, key)));
+}
+
+/* The field readers return 1 when the key is set, 0 when it is absent or
+ * null (the default stays), -1 after reporting a problem. */
+
+static int get_string(const struct rd *r, const json_t *obj, const char *key, char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		wrong_type(r, obj, key, "a string");
+		return -1;
+	}
+	free(*out);
+	*out = xstrdup(json_string_value(v));
+	return 1;
+}
+
+static int get_int(const struct rd *r, const json_t *obj, const char *key, int min, int *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v)) {
+		wrong_type(r, obj, key, "an integer");
+		return -1;
+	}
+	json_int_t i = json_integer_value(v);
+	if (i < min || i > INT_MAX) {
+		diags_add(r->d, at_value(r, obj, key), "'%s' must be between %d and %d, got %lld", key, min,
+			  INT_MAX, (long long)i);
+		return -1;
+	}
+	*out = (int)i;
+	return 1;
+}
+
+static int get_bool(const struct rd *r, const json_t *obj, const char *key, bool *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v)) {
+		const char *s = json_string_value(v);
+		/* YAML 1.1 habits: these are plain strings in YAML 1.2 */
+		if (s && (!strcasecmp(s, "yes") || !strcasecmp(s, "no") || !strcasecmp(s, "on") ||
+			  !strcasecmp(s, "off") || !strcasecmp(s, "y") || !strcasecmp(s, "n")))
+			diags_add(r->d, at_value(r, obj, key), "'%s' must be true or false, got string '%s'", key, s);
+		else
+			wrong_type(r, obj, key, "true or false");
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 1;
+}
+
+static int get_number(const struct rd *r, const json_t *obj, const char *key, double min, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_number(v)) {
+		wrong_type(r, obj, key, "a number");
+		return -1;
+	}
+	double x = json_number_value(v);
+	if (x < min) {
+		diags_add(r->d, at_value(r, obj, key), "'%s' must be at least %g, got %g", key, min, x);
+		return -1;
+	}
+	*out = x;
+	return 1;
+}
+
+/* "90", "30s", "5m", "2h", "1d", "1h30m", "500ms" into seconds. On error
+ * returns -1 and *bad is the offset of the first character not understood. */
+static int duration_parse(const char *s, double *out, size_t *bad)
+{
+	const char *p = s;
+	double total = 0;
+	bool any = false;
+	while (*p) {
+		const char *num = p;
+		while (isdigit((unsigned char)*p) || *p == '.')
+			p++;
+		if (p == num) {
+			*bad = (size_t)(p - s);
+			return -1;
+		}
+		char *end;
+		double v = strtod(num, &end);
+		if (end != p) {
+			*bad = (size_t)(num - s);
+			return -1;
+		}
+		double unit;
+		if (!*p && !any)
+			unit = 1; /* a bare number is seconds */
+		else if (p[0] == 'm' && p[1] == 's')
+			unit = 0.001, p += 2;
+		else if (*p == 's')
+			unit = 1, p++;
+		else if (*p == 'm')
+			unit = 60, p++;
+		else if (*p == 'h')
+			unit = 3600, p++;
+		else if (*p == 'd')
+			unit = 86400, p++;
+		else {
+			*bad = (size_t)(p - s);
+			return -1;
+		}
+		total += v * unit;
+		any = true;
+	}
+	if (!any) {
+		*bad = 0;
+		return -1;
+	}
+	*out = total;
+	return 0;
+}
+
+#define DURATION_HINT "a duration like 30, \"30s\", \"5m\" or \"2h\""
+
+static int get_duration(const struct rd *r, const json_t *obj, const char *key, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	double x;
+	if (json_is_number(v)) {
+		x = json_number_value(v);
+	} else if (json_is_string(v)) {
+		size_t bad;
+		if (duration_parse(json_string_value(v), &x, &bad) < 0) {
+			diags_add(r->d, ypos_value_offset(r->pos, obj, key, 0, bad), "'%s' must be " DURATION_HINT ", got '%s'",
+				  key, json_string_value(v));
+			return -1;
+		}
+	} else {
+		wrong_type(r, obj, key, DURATION_HINT);
+		return -1;
+	}
+	if (x < 0) {
+		diags_add(r->d, at_value(r, obj, key), "'%s' must not be negative, got %g", key, x);
+		return -1;
+	}
+	*out = x;
+	return 1;
+}
+
+/* A mapping under key, or NULL (absent, null, or reported as wrong). */
+static json_t *get_mapping(const struct rd *r, const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_object(v)) {
+		wrong_type(r, obj, key, "a mapping");
+		return NULL;
+	}
+	return v;
+}
+
+static void report_dups(const struct rd *r, const json_t *tasks)
+{
+	for (size_t i = 0; i < ypos_n_dups(r->pos); i++) {
+		const struct ydup *d = ypos_dup(r->pos, i);
+		const char *what = tasks && d->parent == tasks ? "task" : "key";
+		diags_add(r->d, d->again, "duplicate %s '%s' (first defined at %d:%d)", what, d->key, d->first.line,
+			  d->first.col);
+	}
+}
+
+/* Loads one YAML file, reporting a syntax error to d. Returns 0 or -1. */
+static int load_yaml(const char *file, struct diags *d, json_t **root, struct ypos **pos)
+{
+	char *text;
+	size_t len;
+	struct err e = {0};
+	if (file_read(file, &text, &len, &e) < 0) {
+		struct loc at = {file, 0, 0};
+		diags_add(d, at, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	struct loc at;
+	int rc = yaml_load_ex(file, text, len, YAML_KEEP_DUPLICATES, root, pos, &at, &e);
+	free(text);
+	if (rc < 0) {
+		diags_add(d, at, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+static void task_free(struct task_def *t)
+{
+	free(t->name);
+	free(t->description);
+	for (size_t i = 0; i < t->n_depends; i++)
+		free(t->depends_on[i]);
+	free(t->depends_on);
+	free(t->pool);
+	free(t->conn);
+	free(t->sql);
+	free(t->command);
+	for (size_t i = 0; i < t->n_env; i++)
+		free(t->env[i]);
+	free(t->env);
+	free(t->cwd);
+}
+
+/* Settings shared by the tasks of a pipeline (its `defaults:`). */
+struct task_defaults {
+	int retries;
+	double retry_delay, retry_backoff, retry_max_delay, timeout;
+	char *pool, *conn;
+};
+
+/* The retry/timeout fields, read the same way from `defaults:` and a task. */
+static void read_run_settings(const struct rd *r, const json_t *obj, struct task_defaults *s)
+{
+	get_int(r, obj, "retries", 0, &s->retries);
+	get_duration(r, obj, "retry_delay", &s->retry_delay);
+	get_number(r, obj, "retry_backoff", 1, &s->retry_backoff);
+	get_duration(r, obj, "retry_max_delay", &s->retry_max_delay);
+	get_duration(r, obj, "timeout", &s->timeout);
+	get_string(r, obj, "pool", &s->pool);
+	if (get_string(r, obj, "conn", &s->conn) > 0 && !name_valid(s->conn)) {
+		diags_add(r->d, at_value(r, obj, "conn"), "invalid connection name '%s'", s->conn);
+	}
+}
+
+static bool env_name_valid(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static void read_env(const struct rd *r, const json_t *task, struct task_def *t)
+{
+	json_t *env = get_mapping(r, task, "env");
+	if (!env)
+		return;
+	t->env = xcalloc(json_object_size(env), sizeof *t->env);
+	const char *k;
+	json_t *v;
+	json_object_foreach(env, k, v) {
+		if (!env_name_valid(k)) {
+			diags_add(r->d, at_key(r, env, k), "invalid environment variable name '%s'", k);
+			continue;
+		}
+		char *val;
+		if (json_is_string(v))
+			val = xstrdup(json_string_value(v));
+		else if (json_is_integer(v))
+			val = xasprintf("%lld", (long long)json_integer_value(v));
+		else if (json_is_real(v))
+			val = xasprintf("%g", json_real_value(v));
+		else if (json_is_boolean(v))
+			val = xstrdup(json_is_true(v) ? "true" : "false");
+		else if (json_is_null(v))
+			val = xstrdup("");
+		else {
+			diags_add(r->d, at_value(r, env, k), "environment variable '%s' must be a string, got %s", k,
+				  type_name(v));
+			continue;
+		}
+		t->env[t->n_env++] = xasprintf("%s=%s", k, val);
+		free(val);
+	}
+}
+
+static void read_depends(const struct rd *r, const json_t *task, struct task_def *t)
+{
+	json_t *v = json_object_get(task, "depends_on");
+	if (!v || json_is_null(v))
+		return;
+	if (json_is_string(v)) {
+		t->depends_on = xmalloc(sizeof *t->depends_on);
+		t->depends_on[t->n_depends++] = xstrdup(json_string_value(v));
+		return;
+	}
+	if (!json_is_array(v)) {
+		wrong_type(r, task, "depends_on", "a list of task names");
+		return;
+	}
+	t->depends_on = xcalloc(json_array_size(v), sizeof *t->depends_on);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *x = json_array_get(v, i);
+		if (!json_is_string(x)) {
+			diags_add(r->d, ypos_item(r->pos, v, i), "'depends_on' items must be task names, got %s",
+				  type_name(x));
+			continue;
+		}
+		/* the same upstream twice is harmless: keep one */
+		bool seen = false;
+		for (size_t j = 0; j < t->n_depends; j++)
+			seen = seen || !strcmp(t->depends_on[j], json_string_value(x));
+		if (!seen)
+			t->depends_on[t->n_depends++] = xstrdup(json_string_value(x));
+	}
+}
+
+static void read_task(const struct rd *r, const json_t *tasks, const char *name, const struct task_defaults *defs,
+		      struct task_def *t)
+{
+	json_t *task = json_object_get(tasks, name);
+	t->name = xstrdup(name);
+	t->loc = at_key(r, tasks, name);
+	t->kind = TASK_KIND_COUNT;
+	t->retries = defs->retries;
+	t->retry_delay = defs->retry_delay;
+	t->retry_backoff = defs->retry_backoff;
+	t->retry_max_delay = defs->retry_max_delay;
+	t->timeout = defs->timeout;
+	t->pool = xstrdup(defs->pool);
+	t->conn = xstrdup(defs->conn);
+
+	if (!name_valid(name))
+		diags_add(r->d, t->loc, "invalid task name '%s' (use letters, digits, '_', '.' and '-')", name);
+	if (!json_is_object(task)) {
+		diags_add(r->d, at_value(r, tasks, name), "task '%s' must be a mapping, got %s", name,
+			  type_name(task));
+		return;
+	}
+	struct loc here = at_value(r, tasks, name);
+	if (!json_object_size(task))
+		here = t->loc; /* `name: {}` has no first key to point at */
+
+	json_t *kind = json_object_get(task, "kind");
+	if (!kind) {
+		diags_add(r->d, here, "task '%s': missing required key 'kind'", name);
+	} else if (!json_is_string(kind)) {
+		wrong_type(r, task, "kind", "a string");
+	} else {
+		const char *k = json_string_value(kind);
+		for (int i = 0; i < TASK_KIND_COUNT; i++)
+			if (!strcmp(k, kind_names[i]))
+				t->kind = (enum task_kind)i;
+		if (t->kind == TASK_KIND_COUNT) {
+			const char *near = nearest_word(k, kind_names, TASK_KIND_COUNT);
+			struct strbuf all = {0};
+			for (int i = 0; i < TASK_KIND_COUNT; i++)
+				sb_addf(&all, "%s%s", i ? ", " : "", kind_names[i]);
+			if (near)
+				diags_add(r->d, at_value(r, task, "kind"),
+					  "unknown task kind '%s'; expected one of: %s; did you mean '%s'?", k, all.s, near);
+			else
+				diags_add(r->d, at_value(r, task, "kind"), "unknown task kind '%s'; expected one of: %s",
+					  k, all.s);
+			sb_free(&all);
+		}
+	}
+
+	char where[512];
+	snprintf(where, sizeof where, "task '%s'", name);
+	const char *k;
+	json_t *v;
+	json_object_foreach(task, k, v) {
+		if (!in_list(k, task_keys, N_OF(task_keys))) {
+			unknown_key(r, task, k, where, task_keys, N_OF(task_keys));
+			continue;
+		}
+		if (t->kind == TASK_KIND_COUNT)
+			continue;
+		for (size_t i = 0; i < N_OF(kind_keys); i++)
+			if (!strcmp(k, kind_keys[i].key) && kind_keys[i].kind != t->kind)
+				diags_add(r->d, at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)",
+					  k, kind_names[t->kind], kind_names[kind_keys[i].kind]);
+	}
+
+	get_string(r, task, "description", &t->description);
+	read_depends(r, task, t);
+	struct task_defaults s = *defs;
+	s.pool = NULL;
+	s.conn = NULL;
+	read_run_settings(r, task, &s);
+	t->retries = s.retries;
+	t->retry_delay = s.retry_delay;
+	t->retry_backoff = s.retry_backoff;
+	t->retry_max_delay = s.retry_max_delay;
+	t->timeout = s.timeout;
+	if (s.pool) {
+		free(t->pool);
+		t->pool = s.pool;
+	}
+	if (s.conn) {
+		free(t->conn);
+		t->conn = s.conn;
+	}
+
+	if (t->kind == TASK_SQL) {
+		get_string(r, task, "sql", &t->sql);
+		if (!json_object_get(task, "sql"))
+			diags_add(r->d, here, "task '%s': missing required key 'sql'", name);
+	} else if (t->kind == TASK_SHELL) {
+		get_string(r, task, "command", &t->command);
+		if (!json_object_get(task, "command"))
+			diags_add(r->d, here, "task '%s': missing required key 'command'", name);
+		read_env(r, task, t);
+		if (get_string(r, task, "cwd", &t->cwd) > 0 && t->cwd[0] == '/')
+			diags_add(r->d, at_value(r, task, "cwd"), "'cwd' must be relative to the project root");
+	}
+}
+
+/* ---- pipelines ------------------------------------------------------------ */
+
+static void pipeline_free(struct pipeline *pl)
+{
+	free(pl->name);
+	free(pl->file);
+	free(pl->description);
+	free(pl->schedule);
+	free(pl->start_date);
+	json_decref(pl->params);
+	for (size_t i = 0; i < pl->n_tasks; i++)
+		task_free(&pl->tasks[i]);
+	free(pl->tasks);
+}
+
+/* depends_on names that exist, no task on itself, no cycle. */
+static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline *pl)
+{
+	struct dag *g = dag_new();
+	const char **names = xmalloc((pl->n_tasks ? pl->n_tasks : 1) * sizeof *names);
+	for (size_t i = 0; i < pl->n_tasks; i++) {
+		names[i] = pl->tasks[i].name;
+		dag_add_node(g, pl->tasks[i].name);
+	}
+	for (size_t i = 0; i < pl->n_tasks; i++) {
+		struct task_def *t = &pl->tasks[i];
+		json_t *task = json_object_get(tasks, t->name);
+		json_t *deps = json_object_get(task, "depends_on");
+		for (size_t j = 0; j < t->n_depends; j++) {
+			const char *up = t->depends_on[j];
+			/* find where this name is written: the item, or the string itself */
+			struct loc at = at_value(r, task, "depends_on");
+			for (size_t k = 0; json_is_array(deps) && k < json_array_size(deps); k++)
+				if (json_is_string(json_array_get(deps, k)) &&
+				    !strcmp(json_string_value(json_array_get(deps, k)), up)) {
+					at = ypos_item(r->pos, deps, k);
+					break;
+				}
+			int u = dag_find(g, up);
+			if (u < 0) {
+				const char *near = nearest_word(up, names, pl->n_tasks);
+				if (near)
+					diags_add(r->d, at, "task '%s' depends on unknown task '%s'; did you mean '%s'?",
+						  t->name, up, near);
+				else
+					diags_add(r->d, at, "task '%s' depends on unknown task '%s'", t->name, up);
+			} else if ((size_t)u == i) {
+				diags_add(r->d, at, "task '%s' depends on itself", t->name);
+			} else {
+				dag_add_edge(g, u, (int)i);
+			}
+		}
+	}
+	int *order = xmalloc((pl->n_tasks ? pl->n_tasks : 1) * sizeof *order);
+	int *cycle = NULL;
+	size_t n_cycle = 0;
+	if (dag_topo_order(g, order, &cycle, &n_cycle) < 0 && cycle && n_cycle) {
+		/* start the report at the task written first, so it is stable */
+		size_t first = 0;
+		for (size_t i = 1; i < n_cycle; i++)
+			if (cycle[i] < cycle[first])
+				first = i;
+		struct strbuf b = {0};
+		for (size_t i = 0; i <= n_cycle; i++)
+			sb_addf(&b, "%s%s", i ? " -> " : "", dag_name(g, cycle[(first + i) % n_cycle]));
+		diags_add(r->d, pl->tasks[cycle[first]].loc, "cycle: %s", b.s);
+		sb_free(&b);
+	}
+	free(cycle);
+	free(order);
+	free(names);
+	dag_free(g);
+}
+
+/* Renders every template of a task against a sample context, so an unknown
+ * variable is reported now, at its place, rather than at 03:00. */
+static void check_templates(const struct rd *r, const struct project *p, const struct pipeline *pl,
+			    const json_t *tasks, const struct task_def *t)
+{
+	json_t *task = json_object_get(tasks, t->name);
+	if (!json_is_object(task))
+		return;
+	const char *ds = pl->start_date && date_valid(pl->start_date) ? pl->start_date : SAMPLE_DS;
+	json_t *ctx = project_template_ctx(p, pl, ds, NULL, t->name, 1);
+	static const char *const fields[] = {"command", "sql"};
+	for (size_t i = 0; i < N_OF(fields); i++) {
+		json_t *v = json_object_get(task, fields[i]);
+		if (!json_is_string(v))
+			continue;
+		char *out = NULL;
+		struct tmpl_error e = {0};
+		if (tmpl_render(json_string_value(v), ctx, &out, &e) < 0)
+			diags_add(r->d, ypos_value_offset(r->pos, task, fields[i], 0, e.offset), "%s", e.msg);
+		free(out);
+	}
+	json_t *env = json_object_get(task, "env");
+	const char *k;
+	json_t *v;
+	if (!json_is_object(env))
+		env = NULL;
+	json_object_foreach(env, k, v) {
+		if (!json_is_string(v))
+			continue;
+		char *out = NULL;
+		struct tmpl_error e = {0};
+		if (tmpl_render(json_string_value(v), ctx, &out, &e) < 0)
+			diags_add(r->d, ypos_value_offset(r->pos, env, k, 0, e.offset), "%s", e.msg);
+		free(out);
+	}
+	json_decref(ctx);
+}
+
+static void read_schedule(const struct rd *r, const json_t *root, struct pipeline *pl)
+{
+	if (get_string(r, root, "schedule", &pl->schedule) <= 0)
+		return;
+	struct err e = {0};
+	int col = 0;
+	if (cron_parse(pl->schedule, &pl->cron, &e, &col) < 0) {
+		diags_add(r->d, ypos_value_offset(r->pos, root, "schedule", 0, col > 0 ? (size_t)col : 0),
+			  "invalid schedule '%s': %s", pl->schedule, e.msg);
+		free(pl->schedule);
+		pl->schedule = NULL;
+	}
+}
+
+static const char *file_stem(const char *path, size_t *len)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	*len = dot ? (size_t)(dot - base) : strlen(base);
+	return base;
+}
+
+static void load_pipeline(const struct project *p, const char *abs_file, const char *file, struct diags *d,
+			  struct pipeline *pl)
+{
+	size_t stem_len;
+	const char *stem = file_stem(file, &stem_len);
+	pl->name = xstrndup(stem, stem_len);
+	pl->file = xstrdup(abs_file);
+	pl->params = json_object();
+
+	json_t *root;
+	struct rd r = {d, NULL};
+	if (load_yaml(file, d, &root, &r.pos) < 0)
+		return;
+	json_t *tasks = json_is_object(root) ? json_object_get(root, "tasks") : NULL;
+	report_dups(&r, json_is_object(tasks) ? tasks : NULL);
+	if (!json_is_object(root)) {
+		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", type_name(root));
+		goto out;
+	}
+	char where[512];
+	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
+	check_keys(&r, root, where, pipeline_keys, N_OF(pipeline_keys));
+
+	if (get_string(&r, root, "name", &pl->name) > 0 && !name_valid(pl->name))
+		diags_add(d, at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
+			  pl->name);
+	else if (!name_valid(pl->name))
+		diags_add(d, ypos_root(r.pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
+	get_string(&r, root, "description", &pl->description);
+	read_schedule(&r, root, pl);
+	int has_catchup = get_bool(&r, root, "catchup", &pl->catchup);
+	if (get_string(&r, root, "start_date", &pl->start_date) > 0 && !date_valid(pl->start_date))
+		diags_add(d, at_value(&r, root, "start_date"), "'start_date' must be a date like 2026-01-01, got '%s'",
+			  pl->start_date);
+	else if (has_catchup > 0 && pl->catchup && !pl->start_date)
+		diags_add(d, at_value(&r, root, "catchup"), "'catchup: true' needs a 'start_date' to catch up from");
+	json_t *params = get_mapping(&r, root, "params");
+	if (params) {
+		json_decref(pl->params);
+		pl->params = json_deep_copy(params);
+	}
+
+	struct task_defaults defs = {
+		.retries = 0, .retry_delay = 10, .retry_backoff = 2, .retry_max_delay = 3600, .timeout = 0,
+	};
+	defs.conn = xstrdup(p->target ? p->target : "default");
+	json_t *dj = get_mapping(&r, root, "defaults");
+	if (dj) {
+		check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
+		read_run_settings(&r, dj, &defs);
+	}
+
+	json_t *tj = json_object_get(root, "tasks");
+	if (!tj) {
+		diags_add(d, ypos_root(r.pos), "pipeline '%s': missing required key 'tasks'", pl->name);
+	} else if (!json_is_object(tj)) {
+		wrong_type(&r, root, "tasks", "a mapping of task name to task");
+	} else if (!json_object_size(tj)) {
+		diags_add(d, at_value(&r, root, "tasks"), "pipeline '%s' has no tasks", pl->name);
+	} else {
+		pl->tasks = xcalloc(json_object_size(tj), sizeof *pl->tasks);
+		const char *k;
+		json_t *v;
+		json_object_foreach(tj, k, v)
+			read_task(&r, tj, k, &defs, &pl->tasks[pl->n_tasks++]);
+		check_graph(&r, tj, pl);
+		for (size_t i = 0; i < pl->n_tasks; i++)
+			check_templates(&r, p, pl, tj, &pl->tasks[i]);
+	}
+	free(defs.pool);
+	free(defs.conn);
+out:
+	json_decref(root);
+	ypos_free(r.pos);
+}
+
+/* ---- the project file ----------------------------------------------------- */
+
+/* ~/x -> $HOME/x; relative paths are taken from the project root. */
+static char *expand_path(const char *root, const char *path)
+{
+	if (path[0] == '~' && (path[1] == '/' || !path[1])) {
+		const char *home = getenv("HOME");
+		if (home && *home)
+			return xasprintf("%s%s", home, path + 1);
+		return xstrdup(path);
+	}
+	return path_join(root, path);
+}
+
+static char *default_connections_file(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	if (xdg && *xdg)
+		return xasprintf("%s/sluice/connections.yml", xdg);
+	const char *home = getenv("HOME");
+	return xasprintf("%s/.config/sluice/connections.yml", home && *home ? home : ".");
+}
+
+static void read_project_file(struct project *p, const char *file, struct diags *d)
+{
+	json_t *root;
+	struct rd r = {d, NULL};
+	if (load_yaml(file, d, &root, &r.pos) < 0)
+		return;
+	report_dups(&r, NULL);
+	if (json_is_null(root)) {
+		diags_add(d, ypos_root(r.pos), "missing required key 'name'");
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		diags_add(d, ypos_root(r.pos), "sluice.yml must be a mapping, got %s", type_name(root));
+		goto out;
+	}
+	check_keys(&r, root, "sluice.yml", project_keys, N_OF(project_keys));
+	char *name = NULL;
+	if (get_string(&r, root, "name", &name) > 0) {
+		if (name_valid(name)) {
+			free(p->name);
+			p->name = name;
+			name = NULL;
+		} else {
+			diags_add(d, at_value(&r, root, "name"), "invalid project name '%s' (use letters, digits, '_', '.' and '-')",
+				  name);
+		}
+	} else if (!json_object_get(root, "name")) {
+		diags_add(d, ypos_root(r.pos), "missing required key 'name'");
+	}
+	free(name);
+	get_string(&r, root, "description", &p->description);
+	get_string(&r, root, "state", &p->state);
+	get_string(&r, root, "broker", &p->broker);
+	if (get_string(&r, root, "target", &p->target) > 0 && !name_valid(p->target))
+		diags_add(d, at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
+	char *conns = NULL;
+	if (get_string(&r, root, "connections", &conns) > 0) {
+		free(p->connections_file);
+		p->connections_file = expand_path(p->root, conns);
+	}
+	free(conns);
+	json_t *vars = get_mapping(&r, root, "vars");
+	if (vars) {
+		json_decref(p->vars);
+		p->vars = json_deep_copy(vars);
+	}
+	json_t *runner = get_mapping(&r, root, "runner");
+	if (runner) {
+		check_keys(&r, runner, "'runner'", runner_keys, N_OF(runner_keys));
+		get_int(&r, runner, "workers", 0, &p->workers);
+		int hi = get_duration(&r, runner, "heartbeat_interval", &p->heartbeat_interval);
+		int ht = get_duration(&r, runner, "heartbeat_timeout", &p->heartbeat_timeout);
+		if (hi >= 0 && ht >= 0 && p->heartbeat_interval <= 0)
+			diags_add(d, at_value(&r, runner, "heartbeat_interval"), "'heartbeat_interval' must be more than 0");
+		else if (hi >= 0 && ht >= 0 && p->heartbeat_timeout <= p->heartbeat_interval)
+			diags_add(d, at_value(&r, runner, ht > 0 ? "heartbeat_timeout" : "heartbeat_interval"),
+				  "'heartbeat_timeout' (%gs) must be longer than 'heartbeat_interval' (%gs)",
+				  p->heartbeat_timeout, p->heartbeat_interval);
+	}
+out:
+	json_decref(root);
+	ypos_free(r.pos);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_yaml_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (s[0] == '.')
+		return false;
+	return (n > 4 && !strcmp(s + n - 4, ".yml")) || (n > 5 && !strcmp(s + n - 5, ".yaml"));
+}
+
+/* root/pipelines/ *.yml and *.yaml, sorted; NULL-terminated. */
+static char **list_pipelines(const char *dir, const char *shown_dir, struct diags *d)
+{
+	char **v = xmalloc(sizeof *v);
+	size_t n = 0;
+	DIR *dp = opendir(dir);
+	if (!dp) {
+		if (errno != ENOENT) {
+			struct loc at = {shown_dir, 0, 0};
+			diags_add(d, at, "cannot read directory: %s", strerror(errno));
+		}
+		v[0] = NULL;
+		return v;
+	}
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		if (!is_yaml_name(de->d_name))
+			continue;
+		v = xrealloc(v, (n + 2) * sizeof *v);
+		v[n++] = xstrdup(de->d_name);
+	}
+	closedir(dp);
+	qsort(v, n, sizeof *v, name_cmp);
+	v[n] = NULL;
+	return v;
+}
+
+static char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return xstrdup(s && s[1] ? s + 1 : path);
+}
+
+char *project_find_root(const char *dir)
+{
+	char *cur = realpath(dir ? dir : ".", NULL);
+	if (!cur)
+		return NULL;
+	for (;;) {
+		char *f = path_join(cur, "sluice.yml");
+		bool found = path_exists(f);
+		free(f);
+		if (found)
+			return cur;
+		char *slash = strrchr(cur, '/');
+		if (!slash || slash == cur) {
+			/* checked "/" last */
+			if (strcmp(cur, "/") == 0) {
+				free(cur);
+				return NULL;
+			}
+			cur[1] = '\0';
+			continue;
+		}
+		*slash = '\0';
+	}
+}
+
+int project_load(const char *root, struct project **out, struct diags *d)
+{
+	size_t before = d->n;
+	/* file names in messages are shown the way the caller named the root */
+	bool here = !strcmp(root, ".");
+	char *shown = here ? xstrdup("sluice.yml") : path_join(root, "sluice.yml");
+	*out = NULL;
+	char *abs = realpath(root, NULL);
+	if (!abs || !path_exists(shown)) {
+		struct loc at = {shown, 0, 0};
+		diags_add(d, at, "no sluice.yml in %s", abs ? abs : root);
+		free(abs);
+		free(shown);
+		return -1;
+	}
+	struct project *p = xcalloc(1, sizeof *p);
+	p->root = abs;
+	p->file = path_join(abs, "sluice.yml");
+	p->name = base_name(abs);
+	p->vars = json_object();
+	p->workers = 0;
+	p->heartbeat_interval = 2;
+	p->heartbeat_timeout = 15;
+	p->connections_file = default_connections_file();
+	read_project_file(p, shown, d);
+	if (!p->target)
+		p->target = xstrdup("default");
+
+	char *pdir = path_join(abs, "pipelines");
+	char *shown_pdir = here ? xstrdup("pipelines") : path_join(root, "pipelines");
+	char **files = list_pipelines(pdir, shown_pdir, d);
+	size_t n = 0;
+	while (files[n])
+		n++;
+	p->pipelines = xcalloc(n ? n : 1, sizeof *p->pipelines);
+	for (size_t i = 0; i < n; i++) {
+		char *f = path_join(shown_pdir, files[i]);
+		char *af = path_join(pdir, files[i]);
+		struct pipeline *pl = &p->pipelines[p->n_pipelines++];
+		load_pipeline(p, af, f, d, pl);
+		for (size_t j = 0; j + 1 < p->n_pipelines; j++)
+			if (!strcmp(p->pipelines[j].name, pl->name)) {
+				struct loc at = {f, 1, 1};
+				diags_add(d, at, "duplicate pipeline '%s' (also defined in %s)", pl->name,
+					  p->pipelines[j].file);
+				break;
+			}
+		free(f);
+		free(af);
+		free(files[i]);
+	}
+	free(files);
+	free(pdir);
+	free(shown_pdir);
+	free(shown);
+	*out = p;
+	return d->n > before ? -1 : 0;
+}
+
+void project_free(struct project *p)
+{
+	if (!p)
+		return;
+	free(p->root);
+	free(p->file);
+	free(p->name);
+	free(p->description);
+	free(p->state);
+	free(p->broker);
+	free(p->target);
+	free(p->connections_file);
+	json_decref(p->vars);
+	for (size_t i = 0; i < p->n_pipelines; i++)
+		pipeline_free(&p->pipelines[i]);
+	free(p->pipelines);
+	free(p);
+}
+
+const struct pipeline *project_pipeline(const struct project *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n_pipelines; i++)
+		if (!strcmp(p->pipelines[i].name, name))
+			return &p->pipelines[i];
+	return NULL;
+}
+
+const struct task_def *pipeline_task(const struct pipeline *pl, const char *name)
+{
+	for (size_t i = 0; pl && i < pl->n_tasks; i++)
+		if (!strcmp(pl->tasks[i].name, name))
+			return &pl->tasks[i];
+	return NULL;
+}
+
+json_t *project_template_ctx(const struct project *p, const struct pipeline *pl, const char *ds,
+			     const json_t *given_params, const char *task, long run_id)
+{
+	json_t *ctx = json_object();
+	char nodash[16] = "";
+	size_t j = 0;
+	for (const char *s = ds ? ds : ""; *s && j + 1 < sizeof nodash; s++)
+		if (*s != '-')
+			nodash[j++] = *s;
+	nodash[j] = '\0';
+	json_object_set_new(ctx, "ds", json_string(ds ? ds : ""));
+	json_object_set_new(ctx, "ds_nodash", json_string(nodash));
+	json_object_set_new(ctx, "run_id", json_integer(run_id));
+	json_object_set_new(ctx, "pipeline", pl ? json_string(pl->name) : json_null());
+	json_object_set_new(ctx, "task", task ? json_string(task) : json_null());
+	json_t *params = pl && pl->params ? json_deep_copy(pl->params) : json_object();
+	if (json_is_object(given_params))
+		json_object_update(params, (json_t *)given_params);
+	json_object_set_new(ctx, "params", params);
+	json_object_set_new(ctx, "vars", p && p->vars ? json_deep_copy(p->vars) : json_object());
+	return ctx;
+}

@@ -21,6 +21,7 @@ const char *task_kind_name(enum task_kind k);
 struct task_def {
 	char *name;
 	enum task_kind kind;
+	char *description;    /* NULL if none */
 	char **depends_on;    /* names of upstream tasks in the same pipeline */
 	size_t n_depends;
 	int retries;          /* extra tries after the first (default 0) */
@@ -59,6 +60,7 @@ struct project {
 	char *root;           /* absolute path of the project directory */
 	char *file;           /* root/sluice.yml */
 	char *name;
+	char *description;    /* NULL if none */
 	/* NULL means the embedded default under root/.sluice/ */
 	char *state;          /* libpq conninfo or URI of the state database */
 	char *broker;         /* redis://host:port[/db], unix:/path or /path */
