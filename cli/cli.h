@@ -32,4 +32,18 @@ int cmd_mark(struct cli *g, int argc, char **argv);
 int cmd_runner(struct cli *g, int argc, char **argv);
 int cmd_worker(struct cli *g, int argc, char **argv);
 
+#include "core/ctx.h"
+
+/* Opens the project and the services need asks for; on failure prints what
+ * went wrong (every project error with file:line:col) and returns the exit
+ * code to use (EXIT_PROJECT, EXIT_UNREACHABLE); 0 on success. */
+int cli_open(struct cli *g, struct sctx *c, unsigned need);
+/* Maps a core error code to an exit code. */
+int cli_exit_code(int err_code);
+/* Prints "sluice CMD: msg" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Starts a runner daemon for the project if none is running; returns its pid
+ * (or 0 if it could not be started, with a message printed). */
+int cli_ensure_runner(struct cli *g, struct sctx *c);
+
 #endif

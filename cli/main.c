@@ -1,17 +1,104 @@
-/* sluice: the entry point. `sluice` alone opens the console (later); `sluice
- * [--batch] COMMAND` is the batch face. */
+/* sluice: the entry point. `sluice` alone opens the console; `sluice [--batch]
+ * COMMAND` is the batch face. Every command here has the same name in the
+ * console's `:` command line. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "config.h"
 
+/* X(name, function, summary) */
+#define COMMANDS(X)                                                                   \
+	X("run", cmd_run, "trigger a run of a pipeline (--wait to follow it)")          \
+	X("status", cmd_status, "show recent runs, or the tasks of one run")            \
+	X("logs", cmd_logs, "print the log of a task instance (--follow)")              \
+	X("retry", cmd_retry, "run a failed task again, with the downstream it held back") \
+	X("clear", cmd_clear, "reset tasks to scheduled (--downstream, --only-failed)")  \
+	X("mark", cmd_mark, "set a task's state to success or failed")                  \
+	X("validate", cmd_validate, "check the project and list every error")           \
+	X("up", cmd_up, "start the embedded PostgreSQL and Redis")                      \
+	X("down", cmd_down, "stop the embedded PostgreSQL and Redis")                   \
+	X("runner", cmd_runner, "start the scheduler and the local worker pool")        \
+	X("worker", cmd_worker, "run workers only (to add capacity from another host)")
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cli *, int, char **);
+	const char *summary;
+} commands[] = {
+#define X(n, f, s) {n, f, s},
+	COMMANDS(X)
+#undef X
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice [-C DIR] [--batch] [--json] COMMAND [ARGS]\n"
+		"       sluice [-C DIR]            open the console (in a project)\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"options:\n"
+		"  -C DIR      the project directory (default: the current one or its nearest\n"
+		"              parent with a sluice.yml)\n"
+		"  --batch     no console: run COMMAND and exit (implied by any COMMAND)\n"
+		"  --json      machine-readable output on stdout\n"
+		"  -q          fewer progress lines on stderr\n"
+		"  --version   print the version\n"
+		"\n"
+		"exit codes: 0 ok, 1 the run failed, 2 usage, 3 project error,\n"
+		"            4 a service is unreachable\n"
+		"'sluice COMMAND --help' describes a command; see also sluice(1).\n");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
-		printf("sluice %s\n", PACKAGE_VERSION);
-		return EXIT_OK;
+	struct cli g = {".", false, false};
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--batch")) {
+			continue;
+		} else if (!strcmp(a, "--json")) {
+			g.json = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			g.quiet = true;
+		} else if (!strcmp(a, "-C") || !strcmp(a, "--project")) {
+			if (++i >= argc) {
+				fprintf(stderr, "sluice: %s needs a directory\n", a);
+				return EXIT_USAGE;
+			}
+			g.project_dir = argv[i];
+		} else if (!strncmp(a, "-C", 2)) {
+			g.project_dir = a + 2;
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("sluice %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "sluice: unknown option '%s'\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
 	}
-	fprintf(stderr, "usage: sluice [--batch] COMMAND\n");
+	if (i >= argc) {
+		/* The console comes in its own issue; until then, say what exists. */
+		fprintf(stderr, "sluice: the console is not built yet; give a command\n\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+		if (!strcmp(argv[i], commands[k].name))
+			return commands[k].fn(&g, argc - i, argv + i);
+	}
+	fprintf(stderr, "sluice: unknown command '%s'\n", argv[i]);
+	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -1,3 +1,38 @@
+/* What every command and the console start from: the loaded project, where its
+ * services are, and (on demand) the state store and the queue. */
 #ifndef SLUICE_CTX_H
 #define SLUICE_CTX_H
+
+#include "core/connections.h"
+#include "core/err.h"
+#include "core/project.h"
+#include "core/queue.h"
+#include "core/services.h"
+#include "core/store.h"
+
+enum {
+	CTX_STORE = 1 << 0, /* connect to the state database (starting it if embedded) */
+	CTX_QUEUE = 1 << 1, /* connect to the broker (starting it if embedded) */
+	CTX_QUIET = 1 << 2  /* no progress lines when starting services */
+};
+
+struct sctx {
+	struct project *proj;
+	struct services svc;
+	struct store store;
+	struct queue queue;
+	struct connections conns;
+	bool have_store, have_queue;
+};
+
+/* Loads the project found from dir. On project errors returns ERR_PROJECT
+ * with every problem in d; on an unreachable service ERR_UNREACHABLE. */
+int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, struct err *err);
+void ctx_close(struct sctx *c);
+/* The libpq conninfo of a named connection ("default" is the embedded
+ * warehouse unless connections.yml defines it). Borrowed. */
+int ctx_conninfo(struct sctx *c, const char *name, const char **out, struct err *err);
+/* <root>/.sluice/NAME (malloc'ed); creates .sluice/ if needed. */
+char *ctx_runtime_path(const struct sctx *c, const char *name);
+
 #endif

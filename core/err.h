@@ -12,7 +12,8 @@ enum {
 	ERR_NOTFOUND = -2,
 	ERR_EXISTS = -3,
 	ERR_CONFLICT = -4,   /* fenced off: a newer try owns the row */
-	ERR_UNREACHABLE = -5 /* a service (Postgres, Redis) cannot be reached */
+	ERR_UNREACHABLE = -5, /* a service (Postgres, Redis) cannot be reached */
+	ERR_PROJECT = -6      /* the project has errors (see the diagnostics) */
 };
 
 struct err {

@@ -1,2 +1,436 @@
-/* scheduler */
+/* The runner: a poll() loop over the state store's LISTEN socket and a
+ * self-pipe for signals, with timers for the sweep, cron schedules and retries.
+ * Workers are child processes restarted if they die. */
 #include "core/scheduler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connectors/pg.h"
+#include "core/actions.h"
+#include "core/util.h"
+#include "core/worker.h"
+
+#define SWEEP_MS 1000            /* fallback sweep when nothing happens */
+#define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one sweep */
+#define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
+
+struct sched {
+	struct sctx *c;
+	struct store store;
+	struct queue queue;
+	bool queue_ok;
+	pid_t *workers;
+	int n_workers;
+	int sigfd;
+	bool no_schedule;
+};
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s runner[%d]: ", ts, (int)getpid());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void push(struct sched *s, struct ti_refs *refs)
+{
+	if (!refs->n)
+		return;
+	struct err e = {0};
+	if (!s->queue_ok || queue_push(&s->queue, refs, &e) < 0) {
+		s->queue_ok = false;
+		if (e.msg[0])
+			logf_("queue: %s (will requeue)", e.msg);
+	}
+}
+
+/* Checks Redis still has our queue; rebuilds it from Postgres if not. */
+static void check_queue(struct sched *s)
+{
+	struct err e = {0};
+	if (queue_reconnect(&s->queue, &e) < 0) {
+		if (s->queue_ok)
+			logf_("broker unreachable: %s", e.msg);
+		s->queue_ok = false;
+		return;
+	}
+	bool lost = false;
+	if (queue_ensure(&s->queue, &lost, &e) < 0) {
+		s->queue_ok = false;
+		logf_("broker: %s", e.msg);
+		return;
+	}
+	bool was_ok = s->queue_ok;
+	s->queue_ok = true;
+	if (lost || !was_ok) {
+		struct ti_refs refs = {0};
+		if (store_all_queued(&s->store, &refs, &e) == 0) {
+			if (lost)
+				logf_("the broker lost the queue: requeued %zu task(s) from the state store", refs.n);
+			push(s, &refs);
+		}
+		ti_refs_free(&refs);
+	}
+}
+
+static void sweep(struct sched *s)
+{
+	struct err e = {0};
+	struct ti_refs refs = {0};
+	if (store_advance(&s->store, 0, &refs, &e) < 0)
+		logf_("advance: %s", e.msg);
+	if (store_due_retries(&s->store, &refs, &e) < 0)
+		logf_("retries: %s", e.msg);
+	if (store_stale(&s->store, REQUEUE_AFTER_S, s->c->proj->heartbeat_timeout, &refs, &e) < 0)
+		logf_("stale: %s", e.msg);
+	push(s, &refs);
+	ti_refs_free(&refs);
+}
+
+/* Creates the runs whose cron time came; returns ms until the next one. */
+static int64_t fire_schedules(struct sched *s)
+{
+	int64_t next_ms = -1;
+	time_t now = time(NULL);
+	for (size_t i = 0; i < s->c->proj->n_pipelines; i++) {
+		const struct pipeline *pl = &s->c->proj->pipelines[i];
+		if (!pl->schedule)
+			continue;
+		struct err e = {0};
+		time_t last;
+		int rc = store_schedule_get(&s->store, pl->name, &last, &e);
+		if (rc == ERR_NOTFOUND) {
+			/* First sight: with catchup, start from start_date; otherwise from now. */
+			last = now;
+			if (pl->catchup && pl->start_date) {
+				struct tm tm = {0};
+				if (strptime(pl->start_date, "%Y-%m-%d", &tm))
+					last = timegm(&tm) - 1;
+			}
+			store_schedule_set(&s->store, pl->name, last, &e);
+		} else if (rc < 0) {
+			continue;
+		}
+		/* at most 100 runs per pass so a long catchup does not stall the loop */
+		for (int k = 0; k < 100; k++) {
+			time_t t = cron_next(&pl->cron, last);
+			if (t == (time_t)-1)
+				break;
+			if (t > now) {
+				int64_t ms = (int64_t)(t - now) * 1000;
+				if (next_ms < 0 || ms < next_ms)
+					next_ms = ms;
+				break;
+			}
+			/* the logical date is the start of the interval that just ended */
+			time_t start = last;
+			if (rc == ERR_NOTFOUND && !pl->catchup)
+				start = t;
+			struct tm tm;
+			gmtime_r(&start, &tm);
+			char ds[11];
+			strftime(ds, sizeof ds, "%Y-%m-%d", &tm);
+			long run_id;
+			/* the action needs queue access through ctx; give it ours */
+			struct sctx *c = s->c;
+			c->store = s->store;
+			c->have_store = true;
+			c->queue = s->queue;
+			c->have_queue = s->queue_ok;
+			if (action_trigger(c, pl->name, ds, NULL, "schedule", &run_id, &e) == 0)
+				logf_("scheduled run %ld of %s for %s", run_id, pl->name, ds);
+			else
+				logf_("schedule of %s: %s", pl->name, e.msg);
+			c->have_store = c->have_queue = false;
+			memset(&c->store, 0, sizeof c->store);
+			memset(&c->queue, 0, sizeof c->queue);
+			store_schedule_set(&s->store, pl->name, t, &e);
+			last = t;
+			rc = 0;
+		}
+	}
+	return next_ms;
+}
+
+static pid_t spawn_worker(struct sched *s, int slot)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* the worker dies with its runner; its tasks die with it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(0);
+	struct err e = {0};
+	struct worker_opts o = {0};
+	(void)slot;
+	int rc = worker_main(s->c, &o, &e);
+	fflush(NULL);
+	_exit(rc < 0 ? 1 : 0);
+}
+
+static void reap(struct sched *s, bool restart)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < s->n_workers; i++) {
+			if (s->workers[i] != pid)
+				continue;
+			s->workers[i] = 0;
+			if (restart) {
+				logf_("worker %d exited (%s %d); starting another", (int)pid,
+				      WIFSIGNALED(status) ? "signal" : "status",
+				      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+				s->workers[i] = spawn_worker(s, i);
+			}
+		}
+	}
+}
+
+int runner_pid(struct sctx *c)
+{
+	char *path = ctx_runtime_path(c, "runner.pid");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	int pid = 0;
+	/* the lock is held for the runner's whole life: if we get it, it's dead */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		char buf[32] = {0};
+		if (read(fd, buf, sizeof buf - 1) > 0)
+			pid = atoi(buf);
+		if (pid <= 0)
+			pid = -1;
+	}
+	close(fd);
+	return pid;
+}
+
+static int take_pidfile(struct sctx *c, struct err *err)
+{
+	char *path = ctx_runtime_path(c, "runner.pid");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err_set(err, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char buf[32] = {0};
+		if (read(fd, buf, sizeof buf - 1) < 0)
+			buf[0] = '\0';
+		err_setc(err, ERR_EXISTS, "a runner is already running for this project (pid %d, %s)", atoi(buf), path);
+		close(fd);
+		free(path);
+		return -1;
+	}
+	free(path);
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return err_set(err, "cannot write the runner pid file");
+	}
+	return fd; /* kept open: the lock lives as long as we do */
+}
+
+/* Detaches from the terminal: the runner outlives the SSH session. The parent
+ * waits for a byte on a pipe that says the daemon is up (or an error). */
+static int daemonize(struct sctx *c, struct err *err)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		return err_set(err, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_set(err, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(ready[1]);
+		char msg[1024] = {0};
+		ssize_t n = read(ready[0], msg, sizeof msg - 1);
+		close(ready[0]);
+		waitpid(pid, NULL, 0);
+		if (n <= 0)
+			return err_set(err, "the runner exited while starting (see %s/.sluice/runner.log)", c->proj->root);
+		if (msg[0] != 'O')
+			return err_setc(err, ERR_EXISTS, "%s", msg + 1);
+		return 1; /* parent */
+	}
+	close(ready[0]);
+	setsid();
+	pid = fork();
+	if (pid != 0)
+		_exit(0);
+	char *logp = ctx_runtime_path(c, "runner.log");
+	int fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	free(logp);
+	int nul = open("/dev/null", O_RDWR);
+	if (nul >= 0)
+		dup2(nul, 0);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	if (nul > 2)
+		close(nul);
+	umask(022);
+	return ready[1];
+}
+
+int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
+{
+	int ready_fd = -1;
+	if (!o->foreground) {
+		int r = daemonize(c, err);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return 1; /* parent: the daemon is up */
+		ready_fd = r;
+	}
+	int pidfd = take_pidfile(c, err);
+	if (pidfd < 0) {
+		if (ready_fd >= 0) {
+			char buf[1100];
+			int n = snprintf(buf, sizeof buf, "E%s", err->msg);
+			if (write(ready_fd, buf, (size_t)n) < 0) {
+			}
+			_exit(1);
+		}
+		return err->code ? err->code : ERR_FAIL;
+	}
+	struct sched s;
+	memset(&s, 0, sizeof s);
+	s.c = c;
+	s.no_schedule = o->no_schedule;
+	s.sigfd = worker_signals_init();
+	if (store_open(&s.store, c->svc.state_conninfo, c->proj->name, err) < 0 || store_listen(&s.store, err) < 0) {
+		if (ready_fd >= 0) {
+			char buf[1100];
+			int n = snprintf(buf, sizeof buf, "E%s", err->msg);
+			if (write(ready_fd, buf, (size_t)n) < 0) {
+			}
+			_exit(1);
+		}
+		close(pidfd);
+		return err->code ? err->code : ERR_UNREACHABLE;
+	}
+	if (queue_open(&s.queue, c->svc.broker_url, c->proj->name, err) == 0)
+		check_queue(&s);
+	else
+		logf_("broker: %s (will retry)", err->msg);
+
+	int n = o->workers > 0 ? o->workers : c->proj->workers > 0 ? c->proj->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	s.n_workers = n;
+	s.workers = xcalloc((size_t)n, sizeof *s.workers);
+	for (int i = 0; i < n; i++)
+		s.workers[i] = spawn_worker(&s, i);
+	logf_("started: project %s, %d worker(s)", c->proj->name, n);
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "O", 1) < 0) {
+		}
+		close(ready_fd);
+	}
+
+	int64_t next_sweep = 0, next_queue_check = 0, next_cron = 0;
+	bool notified = false;
+	while (!worker_stopping()) {
+		int64_t now = now_ms();
+		if (now >= next_queue_check) {
+			check_queue(&s);
+			next_queue_check = now + 1000;
+		}
+		if (now >= next_sweep || notified) {
+			sweep(&s);
+			notified = false;
+			double retry_in = store_next_retry_in(&s.store);
+			next_sweep = now + SWEEP_MS;
+			if (retry_in >= 0 && now + (int64_t)(retry_in * 1000) < next_sweep)
+				next_sweep = now + (int64_t)(retry_in * 1000) + 5;
+		}
+		if (!s.no_schedule && now >= next_cron) {
+			int64_t ms = fire_schedules(&s);
+			next_cron = now + (ms >= 0 && ms < 60000 ? ms : 60000);
+		}
+		if (pg_broken(s.store.pg)) {
+			struct err e = {0};
+			logf_("state database connection lost; reconnecting");
+			store_close(&s.store);
+			if (store_open(&s.store, c->svc.state_conninfo, c->proj->name, &e) < 0 || store_listen(&s.store, &e) < 0) {
+				logf_("%s", e.msg);
+				struct pollfd pf = {s.sigfd, POLLIN, 0};
+				poll(&pf, 1, 1000);
+				worker_signals_drain();
+				continue;
+			}
+		}
+		now = now_ms();
+		int64_t wake = next_sweep < next_queue_check ? next_sweep : next_queue_check;
+		if (!s.no_schedule && next_cron < wake)
+			wake = next_cron;
+		int ms = wake > now ? (int)(wake - now) : 0;
+		struct pollfd pf[2] = {{PQsocket(s.store.pg), POLLIN, 0}, {s.sigfd, POLLIN, 0}};
+		int r = poll(pf, 2, ms);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (pf[1].revents & POLLIN) {
+			worker_signals_drain();
+			reap(&s, !worker_stopping());
+		}
+		if (pf[0].revents & POLLIN) {
+			PQconsumeInput(s.store.pg);
+			PGnotify *nt;
+			while ((nt = PQnotifies(s.store.pg))) {
+				if (!strncmp(nt->extra, "run ", 4))
+					notified = true;
+				PQfreemem(nt);
+			}
+			if (notified) {
+				/* let a burst of changes settle into one sweep */
+				next_sweep = now_ms() + NOTIFY_DEBOUNCE_MS;
+				notified = false;
+			}
+		}
+	}
+	logf_("stopping: waiting for %d worker(s) to finish their tasks", s.n_workers);
+	for (int i = 0; i < s.n_workers; i++)
+		if (s.workers[i] > 0)
+			kill(s.workers[i], SIGTERM);
+	for (int i = 0; i < s.n_workers; i++)
+		if (s.workers[i] > 0)
+			waitpid(s.workers[i], NULL, 0);
+	free(s.workers);
+	store_close(&s.store);
+	queue_close(&s.queue);
+	logf_("stopped");
+	close(pidfd);
+	return 0;
+}

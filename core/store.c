@@ -1,2 +1,657 @@
-/* store */
+/* The state store: migrations and every statement sluice runs on its own
+ * schema. The multi-step transitions (advance, claim, finish) are PL/pgSQL
+ * functions so each is one round trip and one transaction. */
 #include "core/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/pg.h"
+#include "core/util.h"
+
+/* Key of the advisory lock that serializes migrations (any constant unlikely
+ * to collide with a run id used by sluice.advance, which are positive and
+ * small). */
+#define MIGRATE_LOCK "-7313951577"
+
+/* ---- migrations --------------------------------------------------------- */
+
+static const char *const migrations[] = {
+	/* 1: runs, task instances, tries, logs, workers */
+	"CREATE TABLE sluice.runs ("
+	"  id bigserial PRIMARY KEY,"
+	"  project text NOT NULL,"
+	"  pipeline text NOT NULL,"
+	"  logical_date date NOT NULL,"
+	"  params jsonb NOT NULL DEFAULT '{}',"
+	"  trigger text NOT NULL CHECK (trigger IN ('manual','schedule','backfill')),"
+	"  state text NOT NULL DEFAULT 'running' CHECK (state IN ('queued','running','success','failed')),"
+	"  created_at timestamptz NOT NULL DEFAULT now(),"
+	"  ended_at timestamptz);"
+	"CREATE INDEX runs_project_pipeline ON sluice.runs (project, pipeline, id DESC);"
+	"CREATE INDEX runs_active ON sluice.runs (project) WHERE state = 'running';"
+	"CREATE TABLE sluice.task_instances ("
+	"  id bigserial PRIMARY KEY,"
+	"  run_id bigint NOT NULL REFERENCES sluice.runs(id) ON DELETE CASCADE,"
+	"  task text NOT NULL,"
+	"  state text NOT NULL DEFAULT 'scheduled' CHECK (state IN ('scheduled','queued','running','success',"
+	"    'failed','up_for_retry','upstream_failed','skipped','removed')),"
+	"  try_number int NOT NULL DEFAULT 0,"
+	"  max_tries int NOT NULL DEFAULT 1,"
+	"  failures int NOT NULL DEFAULT 0,"
+	"  lost int NOT NULL DEFAULT 0,"
+	"  retry_delay float8 NOT NULL DEFAULT 10,"
+	"  retry_backoff float8 NOT NULL DEFAULT 2,"
+	"  retry_max_delay float8 NOT NULL DEFAULT 3600,"
+	"  worker text, host text, pid int,"
+	"  heartbeat timestamptz,"
+	"  queued_at timestamptz, started_at timestamptz, ended_at timestamptz,"
+	"  next_try_at timestamptz,"
+	"  exit_status int, error text,"
+	"  rows_in bigint, rows_out bigint,"
+	"  spec jsonb NOT NULL,"
+	"  UNIQUE (run_id, task));"
+	"CREATE INDEX ti_active ON sluice.task_instances (state) WHERE state IN ('queued','running','up_for_retry');"
+	"CREATE TABLE sluice.task_edges ("
+	"  run_id bigint NOT NULL REFERENCES sluice.runs(id) ON DELETE CASCADE,"
+	"  upstream text NOT NULL, downstream text NOT NULL,"
+	"  PRIMARY KEY (run_id, downstream, upstream));"
+	"CREATE INDEX task_edges_up ON sluice.task_edges (run_id, upstream);"
+	"CREATE TABLE sluice.task_tries ("
+	"  ti_id bigint NOT NULL REFERENCES sluice.task_instances(id) ON DELETE CASCADE,"
+	"  try_number int NOT NULL,"
+	"  state text NOT NULL,"
+	"  worker text, host text,"
+	"  started_at timestamptz, ended_at timestamptz,"
+	"  exit_status int, error text,"
+	"  PRIMARY KEY (ti_id, try_number));"
+	"CREATE TABLE sluice.task_logs ("
+	"  ti_id bigint NOT NULL REFERENCES sluice.task_instances(id) ON DELETE CASCADE,"
+	"  try_number int NOT NULL,"
+	"  seq int NOT NULL,"
+	"  ts timestamptz NOT NULL DEFAULT now(),"
+	"  stream char(1) NOT NULL DEFAULT 'o',"
+	"  line text NOT NULL,"
+	"  PRIMARY KEY (ti_id, try_number, seq));"
+	"CREATE TABLE sluice.schedules ("
+	"  project text NOT NULL, pipeline text NOT NULL, last_fire timestamptz NOT NULL,"
+	"  PRIMARY KEY (project, pipeline));"
+	"CREATE TABLE sluice.workers ("
+	"  name text PRIMARY KEY, host text, pid int, state text,"
+	"  started_at timestamptz NOT NULL DEFAULT now(), heartbeat timestamptz NOT NULL DEFAULT now());"
+	/* Every committed state change tells listeners which run moved. */
+	"CREATE FUNCTION sluice.notify_ti() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  IF TG_OP = 'INSERT' THEN"
+	"   PERFORM pg_notify('" STORE_CHANNEL "', 'run ' || r) FROM (SELECT DISTINCT run_id AS r FROM n) x;"
+	"  ELSE"
+	"   PERFORM pg_notify('" STORE_CHANNEL "', 'run ' || r) FROM (SELECT DISTINCT n.run_id AS r FROM n"
+	"     JOIN o ON o.id = n.id WHERE o.state IS DISTINCT FROM n.state OR o.try_number <> n.try_number) x;"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER ti_notify_ins AFTER INSERT ON sluice.task_instances"
+	"  REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION sluice.notify_ti();"
+	"CREATE TRIGGER ti_notify_upd AFTER UPDATE ON sluice.task_instances"
+	"  REFERENCING OLD TABLE AS o NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION sluice.notify_ti();"
+	"CREATE FUNCTION sluice.notify_run() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'runstate ' || NEW.id || ' ' || NEW.state);"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER run_notify AFTER INSERT OR UPDATE OF state ON sluice.runs"
+	"  FOR EACH ROW EXECUTE FUNCTION sluice.notify_run();"
+	"CREATE FUNCTION sluice.notify_log() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'log ' || t) FROM (SELECT DISTINCT ti_id AS t FROM n) x;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER log_notify AFTER INSERT ON sluice.task_logs"
+	"  REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION sluice.notify_log();"
+
+	/* advance: upstream_failed to a fixpoint, then queue what is ready, then
+	 * settle finished runs. Serialized per run so two callers never deadlock. */
+	"CREATE FUNCTION sluice.advance(p_project text, p_run bigint)"
+	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql AS $$"
+	" DECLARE runs bigint[]; n int;"
+	" BEGIN"
+	"  IF p_run IS NOT NULL AND p_run <> 0 THEN runs := ARRAY[p_run];"
+	"  ELSE SELECT array_agg(id ORDER BY id) INTO runs FROM sluice.runs"
+	"       WHERE project = p_project AND state = 'running'; END IF;"
+	"  IF runs IS NULL THEN RETURN; END IF;"
+	"  PERFORM pg_advisory_xact_lock(r) FROM unnest(runs) AS r ORDER BY r;"
+	"  LOOP"
+	"   UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"    WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND EXISTS ("
+	"     SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"       ON u.run_id = e.run_id AND u.task = e.upstream"
+	"     WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"       AND u.state IN ('failed','upstream_failed'));"
+	"   GET DIAGNOSTICS n = ROW_COUNT;"
+	"   EXIT WHEN n = 0;"
+	"  END LOOP;"
+	"  RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"   WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND NOT EXISTS ("
+	"     SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"       ON u.run_id = e.run_id AND u.task = e.upstream"
+	"     WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"       AND u.state NOT IN ('success','skipped'))"
+	"   RETURNING t.id, t.try_number;"
+	"  UPDATE sluice.runs r SET ended_at = now(), state = CASE WHEN EXISTS ("
+	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r.id"
+	"       AND t.state NOT IN ('success','skipped','removed')) THEN 'failed' ELSE 'success' END"
+	"   WHERE r.id = ANY(runs) AND r.state = 'running' AND NOT EXISTS ("
+	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r.id"
+	"       AND t.state IN ('scheduled','queued','running','up_for_retry'));"
+	" END $$;"
+
+	/* claim: a queued try, or a running one whose worker stopped beating. */
+	"CREATE FUNCTION sluice.claim(p_ti bigint, p_try int, p_worker text, p_host text, p_timeout float8)"
+	" RETURNS TABLE (status text, run_id bigint, try int, task text, pipeline text, ds text, spec text,"
+	"   old_host text, old_pid int) LANGUAGE plpgsql AS $$"
+	" DECLARE t sluice.task_instances%ROWTYPE; stale bool;"
+	" BEGIN"
+	"  SELECT * INTO t FROM sluice.task_instances WHERE id = p_ti FOR UPDATE;"
+	"  IF NOT FOUND THEN status := 'gone'; RETURN NEXT; RETURN; END IF;"
+	"  stale := t.state = 'running' AND t.heartbeat < now() - make_interval(secs => p_timeout);"
+	"  IF t.state = 'running' AND NOT stale THEN status := 'alive'; RETURN NEXT; RETURN; END IF;"
+	"  IF NOT stale AND NOT (t.state = 'queued' AND t.try_number = p_try) THEN"
+	"   status := 'moved'; RETURN NEXT; RETURN; END IF;"
+	"  IF stale THEN"
+	"   INSERT INTO sluice.task_tries VALUES (t.id, t.try_number, 'lost', t.worker, t.host, t.started_at,"
+	"     now(), NULL, 'worker ' || t.worker || ' stopped heartbeating')"
+	"    ON CONFLICT (ti_id, try_number) DO NOTHING;"
+	"   IF t.lost + 1 >= 3 THEN"
+	"    UPDATE sluice.task_instances SET state = 'failed', lost = lost + 1, ended_at = now(),"
+	"      error = 'lost its worker 3 times' WHERE id = p_ti;"
+	"    status := 'moved'; RETURN NEXT; RETURN;"
+	"   END IF;"
+	"  END IF;"
+	"  UPDATE sluice.task_instances SET state = 'running', try_number = t.try_number + 1,"
+	"    lost = lost + stale::int, worker = p_worker, host = p_host, pid = NULL, heartbeat = now(),"
+	"    started_at = now(), ended_at = NULL, exit_status = NULL, error = NULL, next_try_at = NULL"
+	"   WHERE id = p_ti;"
+	"  status := CASE WHEN stale THEN 'takeover' ELSE 'claimed' END;"
+	"  SELECT r.id, r.pipeline, r.logical_date::text INTO run_id, pipeline, ds FROM sluice.runs r"
+	"   WHERE r.id = t.run_id;"
+	"  try := t.try_number + 1; task := t.task; spec := t.spec::text;"
+	"  old_host := CASE WHEN stale THEN t.host END; old_pid := CASE WHEN stale THEN t.pid END;"
+	"  RETURN NEXT;"
+	" END $$;"
+
+	/* finish: fenced by (ti, try, worker); the retry budget decides the state. */
+	"CREATE FUNCTION sluice.finish(p_ti bigint, p_try int, p_worker text, p_ok bool, p_exit int, p_error text)"
+	" RETURNS text LANGUAGE plpgsql AS $$"
+	" DECLARE t sluice.task_instances%ROWTYPE; st text;"
+	" BEGIN"
+	"  SELECT * INTO t FROM sluice.task_instances WHERE id = p_ti FOR UPDATE;"
+	"  IF NOT FOUND OR t.state <> 'running' OR t.try_number <> p_try OR t.worker IS DISTINCT FROM p_worker THEN"
+	"   RETURN NULL; END IF;"
+	"  st := CASE WHEN p_ok THEN 'success' WHEN t.failures + 1 < t.max_tries THEN 'up_for_retry'"
+	"        ELSE 'failed' END;"
+	"  UPDATE sluice.task_instances SET state = st, failures = failures + (NOT p_ok)::int,"
+	"    ended_at = now(), exit_status = p_exit, error = p_error,"
+	"    next_try_at = CASE WHEN st = 'up_for_retry' THEN now() + make_interval(secs =>"
+	"      least(retry_max_delay, retry_delay * power(retry_backoff, t.failures))) END"
+	"   WHERE id = p_ti;"
+	"  INSERT INTO sluice.task_tries VALUES (t.id, p_try, CASE WHEN p_ok THEN 'success' ELSE 'failed' END,"
+	"    t.worker, t.host, t.started_at, now(), p_exit, p_error)"
+	"   ON CONFLICT (ti_id, try_number) DO UPDATE SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,"
+	"    exit_status = EXCLUDED.exit_status, error = EXCLUDED.error;"
+	"  RETURN st;"
+	" END $$;",
+};
+
+#define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+int store_migrate(PGconn *c, struct err *err)
+{
+	if (pg_script(c, err, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
+			      "CREATE SCHEMA IF NOT EXISTS sluice;"
+			      "CREATE TABLE IF NOT EXISTS sluice.schema_version ("
+			      " version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
+			      "COMMIT") < 0)
+		return err_prefix(err, "state database: preparing migrations");
+	for (int v = 1; v <= N_MIGRATIONS; v++) {
+		char vs[16];
+		snprintf(vs, sizeof vs, "%d", v);
+		const char *params[1] = {vs};
+		if (pg_script(c, err, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")") < 0)
+			return err_prefix(err, "state database: migration %d", v);
+		PGresult *r = pg_exec(c, err, "SELECT 1 FROM sluice.schema_version WHERE version = $1", 1, params);
+		if (!r) {
+			pg_script(c, NULL, "ROLLBACK");
+			return err_prefix(err, "state database: migration %d", v);
+		}
+		bool done = PQntuples(r) > 0;
+		PQclear(r);
+		if (!done && (pg_script(c, err, migrations[v - 1]) < 0 ||
+			      pg_cmd(c, err, "INSERT INTO sluice.schema_version (version) VALUES ($1)", 1, params) < 0)) {
+			pg_script(c, NULL, "ROLLBACK");
+			return err_prefix(err, "state database: migration %d", v);
+		}
+		if (pg_script(c, err, "COMMIT") < 0)
+			return err_prefix(err, "state database: migration %d", v);
+	}
+	return 0;
+}
+
+int store_schema_version(struct store *s)
+{
+	PGresult *r = pg_exec(s->pg, NULL, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL);
+	int v = r ? atoi(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	return v;
+}
+
+int store_open(struct store *s, const char *conninfo, const char *project, struct err *err)
+{
+	memset(s, 0, sizeof *s);
+	s->pg = pg_connect(conninfo, "state database", err);
+	if (!s->pg)
+		return err->code;
+	if (store_migrate(s->pg, err) < 0) {
+		int code = err->code;
+		store_close(s);
+		return code ? code : ERR_FAIL;
+	}
+	s->project = xstrdup(project);
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (s->pg)
+		PQfinish(s->pg);
+	free(s->project);
+	memset(s, 0, sizeof *s);
+}
+
+void ti_refs_free(struct ti_refs *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static void refs_add(struct ti_refs *r, long ti, int try_number)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		r->v = xrealloc(r->v, r->cap * sizeof *r->v);
+	}
+	r->v[r->n].ti = ti;
+	r->v[r->n].try_number = try_number;
+	r->n++;
+}
+
+/* Appends (id, try) rows of r to out. */
+static void refs_from(PGresult *r, struct ti_refs *out)
+{
+	for (int i = 0; i < PQntuples(r); i++)
+		refs_add(out, atol(PQgetvalue(r, i, 0)), atoi(PQgetvalue(r, i, 1)));
+}
+
+static int refs_query(struct store *s, struct ti_refs *out, struct err *err, const char *sql, int n,
+		      const char *const *params)
+{
+	PGresult *r = pg_exec(s->pg, err, sql, n, params);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	refs_from(r, out);
+	PQclear(r);
+	return 0;
+}
+
+/* ---- runs ---------------------------------------------------------------- */
+
+/* A PostgreSQL array literal of text values. */
+static void sb_pgarray(struct strbuf *b, const char *const *v, size_t n, size_t stride)
+{
+	sb_addc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		const char *s = *(const char *const *)((const char *)v + i * stride);
+		if (i)
+			sb_addc(b, ',');
+		sb_addc(b, '"');
+		for (; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				sb_addc(b, '\\');
+			sb_addc(b, *s);
+		}
+		sb_addc(b, '"');
+	}
+	sb_addc(b, '}');
+}
+
+int store_run_create(struct store *s, const char *pipeline, const char *ds, const char *params_json,
+		     const char *trigger, const struct new_task *tasks, size_t n_tasks,
+		     const struct new_edge *edges, size_t n_edges, long *run_id, struct err *err)
+{
+	const char *p1[5] = {s->project, pipeline, ds, params_json ? params_json : "{}", trigger};
+	if (pg_script(s->pg, err, "BEGIN") < 0)
+		return err->code;
+	PGresult *r = pg_exec(s->pg, err,
+			      "INSERT INTO sluice.runs (project, pipeline, logical_date, params, trigger)"
+			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			      5, p1);
+	if (!r)
+		goto fail;
+	*run_id = atol(PQgetvalue(r, 0, 0));
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", *run_id);
+	PQclear(r);
+
+	/* All tasks in one statement: arrays of names, specs and retry settings. */
+	struct strbuf names = {0}, specs = {0}, tries = {0}, delays = {0}, backoffs = {0}, maxd = {0};
+	sb_pgarray(&names, &tasks[0].name, n_tasks, sizeof tasks[0]);
+	sb_pgarray(&specs, &tasks[0].spec, n_tasks, sizeof tasks[0]);
+	sb_addc(&tries, '{');
+	sb_addc(&delays, '{');
+	sb_addc(&backoffs, '{');
+	sb_addc(&maxd, '{');
+	for (size_t i = 0; i < n_tasks; i++) {
+		const char *sep = i ? "," : "";
+		sb_addf(&tries, "%s%d", sep, tasks[i].max_tries);
+		sb_addf(&delays, "%s%.17g", sep, tasks[i].retry_delay);
+		sb_addf(&backoffs, "%s%.17g", sep, tasks[i].retry_backoff);
+		sb_addf(&maxd, "%s%.17g", sep, tasks[i].retry_max_delay);
+	}
+	sb_addc(&tries, '}');
+	sb_addc(&delays, '}');
+	sb_addc(&backoffs, '}');
+	sb_addc(&maxd, '}');
+	const char *p2[7] = {rid, names.s, specs.s, tries.s, delays.s, backoffs.s, maxd.s};
+	int rc = pg_cmd(s->pg, err,
+			"INSERT INTO sluice.task_instances (run_id, task, spec, max_tries, retry_delay,"
+			" retry_backoff, retry_max_delay)"
+			" SELECT $1, t, s::jsonb, m, d, b, x FROM unnest($2::text[], $3::text[], $4::int[],"
+			" $5::float8[], $6::float8[], $7::float8[]) AS u(t, s, m, d, b, x)",
+			7, p2);
+	sb_free(&names);
+	sb_free(&specs);
+	sb_free(&tries);
+	sb_free(&delays);
+	sb_free(&backoffs);
+	sb_free(&maxd);
+	if (rc < 0)
+		goto fail;
+	if (n_edges) {
+		struct strbuf ups = {0}, downs = {0};
+		sb_pgarray(&ups, &edges[0].upstream, n_edges, sizeof edges[0]);
+		sb_pgarray(&downs, &edges[0].downstream, n_edges, sizeof edges[0]);
+		const char *p3[3] = {rid, ups.s, downs.s};
+		rc = pg_cmd(s->pg, err,
+			    "INSERT INTO sluice.task_edges (run_id, upstream, downstream)"
+			    " SELECT $1, u, d FROM unnest($2::text[], $3::text[]) AS x(u, d) ON CONFLICT DO NOTHING",
+			    3, p3);
+		sb_free(&ups);
+		sb_free(&downs);
+		if (rc < 0)
+			goto fail;
+	}
+	if (pg_script(s->pg, err, "COMMIT") < 0)
+		return err->code;
+	return 0;
+fail:
+	pg_script(s->pg, NULL, "ROLLBACK");
+	return err->code ? err->code : ERR_FAIL;
+}
+
+int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err *err)
+{
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", run_id);
+	const char *p[2] = {s->project, rid};
+	return refs_query(s, out, err, "SELECT ti, try FROM sluice.advance($1, $2)", 2, p);
+}
+
+int store_due_retries(struct store *s, struct ti_refs *out, struct err *err)
+{
+	const char *p[1] = {s->project};
+	return refs_query(s, out, err,
+			  "UPDATE sluice.task_instances t SET state = 'queued', queued_at = now(), next_try_at = NULL"
+			  " FROM sluice.runs r WHERE r.id = t.run_id AND r.project = $1 AND r.state = 'running'"
+			  " AND t.state = 'up_for_retry' AND t.next_try_at <= now()"
+			  " RETURNING t.id, t.try_number",
+			  1, p);
+}
+
+int store_stale(struct store *s, double older_than, double hb_timeout, struct ti_refs *out, struct err *err)
+{
+	char a[32], b[32];
+	snprintf(a, sizeof a, "%.3f", older_than);
+	snprintf(b, sizeof b, "%.3f", hb_timeout);
+	const char *p[3] = {s->project, a, b};
+	int rc = refs_query(s, out, err,
+			    "UPDATE sluice.task_instances t SET queued_at = now()"
+			    " FROM sluice.runs r WHERE r.id = t.run_id AND r.project = $1 AND r.state = 'running'"
+			    " AND t.state = 'queued' AND t.queued_at < now() - make_interval(secs => $2::float8)"
+			    " RETURNING t.id, t.try_number",
+			    3, p);
+	if (rc < 0)
+		return rc;
+	/* A takeover is claimed by whoever gets the entry; the try number in the
+	 * entry does not matter for a stale running task. */
+	return refs_query(s, out, err,
+			  "SELECT t.id, t.try_number FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
+			  " WHERE r.project = $1 AND r.state = 'running' AND t.state = 'running'"
+			  " AND t.heartbeat < now() - make_interval(secs => $3::float8)"
+			  " AND $2::float8 IS NOT NULL",
+			  3, p);
+}
+
+int store_all_queued(struct store *s, struct ti_refs *out, struct err *err)
+{
+	const char *p[1] = {s->project};
+	return refs_query(s, out, err,
+			  "SELECT t.id, t.try_number FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
+			  " WHERE r.project = $1 AND r.state = 'running' AND t.state = 'queued' ORDER BY t.id",
+			  1, p);
+}
+
+double store_next_retry_in(struct store *s)
+{
+	const char *p[1] = {s->project};
+	PGresult *r = pg_exec(s->pg, NULL,
+			      "SELECT extract(epoch FROM min(t.next_try_at) - now()) FROM sluice.task_instances t"
+			      " JOIN sluice.runs r ON r.id = t.run_id WHERE r.project = $1 AND r.state = 'running'"
+			      " AND t.state = 'up_for_retry'",
+			      1, p);
+	double d = -1;
+	if (r && !PQgetisnull(r, 0, 0)) {
+		d = atof(PQgetvalue(r, 0, 0));
+		if (d < 0)
+			d = 0;
+	}
+	PQclear(r);
+	return d;
+}
+
+/* ---- worker side ---------------------------------------------------------- */
+
+void claimed_free(struct claimed *c)
+{
+	free(c->task);
+	free(c->pipeline);
+	free(c->ds);
+	free(c->spec);
+	memset(c, 0, sizeof *c);
+}
+
+int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker, const char *host,
+		   double hb_timeout, struct claimed *out, struct err *err)
+{
+	char ti[32], tr[16], to[32];
+	snprintf(ti, sizeof ti, "%ld", ref->ti);
+	snprintf(tr, sizeof tr, "%d", ref->try_number);
+	snprintf(to, sizeof to, "%.3f", hb_timeout);
+	const char *p[5] = {ti, tr, worker, host, to};
+	PGresult *r = pg_exec(s->pg, err, "SELECT * FROM sluice.claim($1, $2, $3, $4, $5)", 5, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	const char *status = PQgetvalue(r, 0, 0);
+	int rc = 0;
+	if (!strcmp(status, "alive")) {
+		rc = ERR_EXISTS;
+	} else if (strcmp(status, "claimed") && strcmp(status, "takeover")) {
+		rc = ERR_CONFLICT;
+	} else {
+		memset(out, 0, sizeof *out);
+		out->ti = ref->ti;
+		out->takeover = !strcmp(status, "takeover");
+		out->run_id = atol(PQgetvalue(r, 0, 1));
+		out->try_number = atoi(PQgetvalue(r, 0, 2));
+		out->task = xstrdup(PQgetvalue(r, 0, 3));
+		out->pipeline = xstrdup(PQgetvalue(r, 0, 4));
+		out->ds = xstrdup(PQgetvalue(r, 0, 5));
+		out->spec = xstrdup(PQgetvalue(r, 0, 6));
+	}
+	PQclear(r);
+	return rc;
+}
+
+int store_ti_set_pid(struct store *s, long ti, int try_number, const char *worker, int pid, struct err *err)
+{
+	char a[32], b[16], c[16];
+	snprintf(a, sizeof a, "%ld", ti);
+	snprintf(b, sizeof b, "%d", try_number);
+	snprintf(c, sizeof c, "%d", pid);
+	const char *p[4] = {a, b, worker, c};
+	return pg_cmd(s->pg, err,
+		      "UPDATE sluice.task_instances SET pid = $4 WHERE id = $1 AND try_number = $2 AND worker = $3",
+		      4, p);
+}
+
+int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *worker, struct err *err)
+{
+	char a[32], b[16];
+	snprintf(a, sizeof a, "%ld", ti);
+	snprintf(b, sizeof b, "%d", try_number);
+	const char *p[3] = {a, b, worker};
+	PGresult *r = pg_exec(s->pg, err,
+			      "UPDATE sluice.task_instances SET heartbeat = now() WHERE id = $1 AND try_number = $2"
+			      " AND worker = $3 AND state = 'running'",
+			      3, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	int n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return n == 1 ? 0 : err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
+}
+
+int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
+		    const char *error, const char **new_state, struct err *err)
+{
+	char a[32], b[16], e[16];
+	snprintf(a, sizeof a, "%ld", ti);
+	snprintf(b, sizeof b, "%d", try_number);
+	snprintf(e, sizeof e, "%d", exit_status);
+	const char *p[6] = {a, b, worker, ok ? "t" : "f", e, error};
+	PGresult *r = pg_exec(s->pg, err, "SELECT sluice.finish($1, $2, $3, $4, $5, $6)", 6, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	int rc = 0;
+	if (PQgetisnull(r, 0, 0)) {
+		rc = err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
+	} else if (new_state) {
+		const char *st = PQgetvalue(r, 0, 0);
+		*new_state = !strcmp(st, "success") ? "success" : !strcmp(st, "failed") ? "failed" : "up_for_retry";
+	}
+	PQclear(r);
+	return rc;
+}
+
+int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t n, const char *const *lines,
+		     const char *streams, struct err *err)
+{
+	if (n == 0)
+		return 0;
+	struct strbuf arr = {0}, st = {0};
+	sb_pgarray(&arr, lines, n, sizeof lines[0]);
+	sb_addc(&st, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_addc(&st, ',');
+		sb_addc(&st, streams[i]);
+	}
+	sb_addc(&st, '}');
+	char a[32], b[16], c[16];
+	snprintf(a, sizeof a, "%ld", ti);
+	snprintf(b, sizeof b, "%d", try_number);
+	snprintf(c, sizeof c, "%d", *seq);
+	const char *p[5] = {a, b, c, arr.s, st.s};
+	int rc = pg_cmd(s->pg, err,
+			"INSERT INTO sluice.task_logs (ti_id, try_number, seq, stream, line)"
+			" SELECT $1, $2, $3::int + o::int - 1, s, l FROM unnest($4::text[], $5::text[])"
+			" WITH ORDINALITY AS x(l, s, o)",
+			5, p);
+	sb_free(&arr);
+	sb_free(&st);
+	if (rc == 0)
+		*seq += (int)n;
+	return rc;
+}
+
+int store_worker_beat(struct store *s, const char *name, const char *host, int pid, const char *state,
+		      struct err *err)
+{
+	char ps[16];
+	snprintf(ps, sizeof ps, "%d", pid);
+	const char *p[4] = {name, host, ps, state};
+	return pg_cmd(s->pg, err,
+		      "INSERT INTO sluice.workers (name, host, pid, state) VALUES ($1, $2, $3, $4)"
+		      " ON CONFLICT (name) DO UPDATE SET heartbeat = now(), state = EXCLUDED.state",
+		      4, p);
+}
+
+int store_worker_gone(struct store *s, const char *name, struct err *err)
+{
+	const char *p[1] = {name};
+	return pg_cmd(s->pg, err, "DELETE FROM sluice.workers WHERE name = $1", 1, p);
+}
+
+int store_live_workers(struct store *s, double within)
+{
+	char w[32];
+	snprintf(w, sizeof w, "%.3f", within);
+	const char *p[1] = {w};
+	PGresult *r = pg_exec(s->pg, NULL,
+			      "SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)",
+			      1, p);
+	int n = r ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	PQclear(r);
+	return n;
+}
+
+int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err)
+{
+	const char *p[2] = {s->project, pipeline};
+	PGresult *r = pg_exec(s->pg, err,
+			      "SELECT extract(epoch FROM last_fire)::bigint FROM sluice.schedules"
+			      " WHERE project = $1 AND pipeline = $2",
+			      2, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	int rc = PQntuples(r) ? 0 : ERR_NOTFOUND;
+	if (rc == 0)
+		*last_fire = (time_t)atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}
+
+int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, struct err *err)
+{
+	char t[32];
+	snprintf(t, sizeof t, "%lld", (long long)last_fire);
+	const char *p[3] = {s->project, pipeline, t};
+	return pg_cmd(s->pg, err,
+		      "INSERT INTO sluice.schedules VALUES ($1, $2, to_timestamp($3::bigint))"
+		      " ON CONFLICT (project, pipeline) DO UPDATE SET last_fire = EXCLUDED.last_fire",
+		      3, p);
+}
+
+int store_listen(struct store *s, struct err *err)
+{
+	return pg_script(s->pg, err, "LISTEN " STORE_CHANNEL);
+}

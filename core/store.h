@@ -1,3 +1,114 @@
+/* The state store: schema `sluice` in the state database. Runs, task
+ * instances with their tries, log lines. Every state change commits and then
+ * NOTIFYs channel "sluice" (triggers do it, so no path can forget). */
 #ifndef SLUICE_STORE_H
 #define SLUICE_STORE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/err.h"
+
+#define STORE_CHANNEL "sluice"
+
+struct store {
+	PGconn *pg;
+	char *project;   /* runs are scoped by project name */
+};
+
+/* Connects and applies pending migrations (each in a transaction; concurrent
+ * starts are serialized by an advisory lock). */
+int store_open(struct store *s, const char *conninfo, const char *project, struct err *err);
+void store_close(struct store *s);
+int store_migrate(PGconn *c, struct err *err);
+/* The schema version after migrations (for status output). */
+int store_schema_version(struct store *s);
+
+/* A task instance to run, as found in the queue or handed out by advance. */
+struct ti_ref {
+	long ti;
+	int try_number; /* try_number when queued; the run will be try_number + 1 */
+};
+
+struct ti_refs {
+	struct ti_ref *v;
+	size_t n, cap;
+};
+void ti_refs_free(struct ti_refs *r);
+
+/* One task of a new run. spec is the rendered task as JSON text. */
+struct new_task {
+	const char *name;
+	const char *spec;
+	int max_tries;
+	double retry_delay, retry_backoff, retry_max_delay;
+};
+
+struct new_edge {
+	const char *upstream, *downstream;
+};
+
+int store_run_create(struct store *s, const char *pipeline, const char *ds, const char *params_json,
+		     const char *trigger, const struct new_task *tasks, size_t n_tasks,
+		     const struct new_edge *edges, size_t n_edges, long *run_id, struct err *err);
+
+/* Moves tasks whose upstreams all succeeded to queued, propagates
+ * upstream_failed, settles finished runs. run_id 0 = every active run of the
+ * project. Appends what became queued to out (the caller XADDs them). */
+int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err *err);
+/* up_for_retry tasks whose delay has passed -> queued. */
+int store_due_retries(struct store *s, struct ti_refs *out, struct err *err);
+/* queued tasks not picked up for older_than seconds (their queue entry may be
+ * lost), and running tasks whose heartbeat is older than hb_timeout seconds
+ * (their worker died). Bumps queued_at so they are not re-sent at once. */
+int store_stale(struct store *s, double older_than, double hb_timeout, struct ti_refs *out, struct err *err);
+/* Every queued task of active runs (to rebuild a lost queue). */
+int store_all_queued(struct store *s, struct ti_refs *out, struct err *err);
+/* Seconds until the next up_for_retry is due (or -1 if none). */
+double store_next_retry_in(struct store *s);
+
+/* What a worker needs to run a claimed try. */
+struct claimed {
+	long ti, run_id;
+	int try_number;     /* the try now running */
+	char *task, *pipeline, *ds;
+	char *spec;         /* JSON text */
+	bool takeover;      /* a previous try's worker died */
+};
+void claimed_free(struct claimed *c);
+
+/* Claims a task for worker: queued with try_number == ref.try_number, or
+ * running with a heartbeat older than hb_timeout (takeover). Returns 0 and
+ * fills out, ERR_CONFLICT when someone else owns it or it moved on (the caller
+ * drops the queue entry), ERR_EXISTS when its worker is alive (leave it). */
+int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker, const char *host,
+		   double hb_timeout, struct claimed *out, struct err *err);
+int store_ti_set_pid(struct store *s, long ti, int try_number, const char *worker, int pid, struct err *err);
+/* Heartbeat; ERR_CONFLICT when fenced off (a newer try or a clear took over). */
+int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *worker, struct err *err);
+/* Records the end of a try. ok = exit status 0. Decides success / up_for_retry
+ * / failed from the retry budget. *new_state gets the state name (static). */
+int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
+		    const char *error, const char **new_state, struct err *err);
+
+/* Appends log lines of one try; seq continues from *seq. */
+int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t n, const char *const *lines,
+		     const char *streams, struct err *err);
+
+/* Worker registry, for the header of the console and `status`. */
+int store_worker_beat(struct store *s, const char *name, const char *host, int pid, const char *state,
+		      struct err *err);
+int store_worker_gone(struct store *s, const char *name, struct err *err);
+/* Workers with a heartbeat in the last `within` seconds. */
+int store_live_workers(struct store *s, double within);
+
+/* The last time a pipeline's schedule fired (ERR_NOTFOUND before the first). */
+int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err);
+int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, struct err *err);
+
+/* Listens on the notification channel. */
+int store_listen(struct store *s, struct err *err);
+
 #endif

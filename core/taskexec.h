@@ -1,3 +1,31 @@
+/* Running one try of a task in a child process of its own (own process group,
+ * killed if its worker dies), with stdout and stderr on pipes. */
 #ifndef SLUICE_TASKEXEC_H
 #define SLUICE_TASKEXEC_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+
+struct task_proc {
+	pid_t pid;      /* also the process group id */
+	int out_fd;     /* read ends, non-blocking */
+	int err_fd;
+};
+
+/* What the child needs besides the spec. */
+struct task_env {
+	const char *root;      /* project root: cwd default */
+	const char *conninfo;  /* kind sql: where to run (never printed) */
+	const char *ds, *task, *pipeline;
+	long run_id;
+	int try_number;
+};
+
+/* Starts spec ({"kind":"shell"|"sql", ...} as rendered at trigger time). */
+int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err);
+/* Signals the whole process group. */
+void taskexec_kill(const struct task_proc *p, int sig);
+
 #endif

@@ -1,2 +1,442 @@
-/* worker */
+/* The worker loop. One task at a time per worker process; the runner starts
+ * one worker per core. */
 #include "core/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "connectors/pg.h"
+#include "core/taskexec.h"
+#include "core/util.h"
+
+/* ---- signals -------------------------------------------------------------- */
+
+static int sig_pipe[2] = {-1, -1};
+static pid_t sig_owner;        /* a forked child makes its own pipe */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	if (sig == SIGTERM || sig == SIGINT)
+		stop_flag = 1;
+	char c = (char)sig;
+	if (write(sig_pipe[1], &c, 1) < 0) {
+		/* pipe full: poll will wake anyway */
+	}
+	errno = saved;
+}
+
+int worker_signals_init(void)
+{
+	if (sig_owner != getpid()) {
+		if (sig_pipe[0] >= 0) {
+			close(sig_pipe[0]);
+			close(sig_pipe[1]);
+		}
+		if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+			return -1;
+		sig_owner = getpid();
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	return sig_pipe[0];
+}
+
+int worker_stopping(void)
+{
+	return stop_flag;
+}
+
+void worker_signals_drain(void)
+{
+	char buf[64];
+	while (read(sig_pipe[0], buf, sizeof buf) > 0) {
+	}
+}
+
+/* ---- log capture ---------------------------------------------------------- */
+
+#define LOG_FLUSH_LINES 256
+#define LOG_FLUSH_MS 200
+#define LINE_MAX_BYTES 65536
+
+struct logbuf {
+	char **lines;
+	char *streams;
+	size_t n, cap;
+	int seq;
+	int64_t first_ms;      /* when the oldest unflushed line arrived */
+	struct strbuf partial[2]; /* an unfinished line per stream */
+	char *last_err;        /* the task's last stderr line, for the error summary */
+};
+
+static void log_push(struct logbuf *l, char stream, const char *s, size_t len)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->lines = xrealloc(l->lines, l->cap * sizeof *l->lines);
+		l->streams = xrealloc(l->streams, l->cap);
+	}
+	if (l->n == 0)
+		l->first_ms = now_ms();
+	/* invalid bytes would make the text[] literal fail: keep only valid UTF-8
+	 * by replacing control characters other than tab */
+	char *line = xstrndup(s, len);
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			*p = ' ';
+	if (stream == 'e' && len && strncmp(line, "[sluice]", 8)) {
+		free(l->last_err);
+		l->last_err = xstrndup(line, len > 200 ? 200 : len);
+	}
+	l->lines[l->n] = line;
+	l->streams[l->n] = stream;
+	l->n++;
+}
+
+/* Splits data into lines; keeps the unfinished tail. */
+static void log_feed(struct logbuf *l, int which, const char *data, size_t len)
+{
+	struct strbuf *p = &l->partial[which];
+	char stream = which ? 'e' : 'o';
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			size_t n = p->len;
+			if (n && p->s[n - 1] == '\r')
+				n--;
+			log_push(l, stream, p->s ? p->s : "", n);
+			sb_reset(p);
+		} else {
+			sb_addc(p, data[i]);
+			if (p->len >= LINE_MAX_BYTES) {
+				log_push(l, stream, p->s, p->len);
+				sb_reset(p);
+			}
+		}
+	}
+}
+
+static void log_finish_partials(struct logbuf *l)
+{
+	for (int w = 0; w < 2; w++)
+		if (l->partial[w].len) {
+			log_push(l, w ? 'e' : 'o', l->partial[w].s, l->partial[w].len);
+			sb_reset(&l->partial[w]);
+		}
+}
+
+static int log_flush(struct store *s, struct logbuf *l, long ti, int try_number, struct err *err)
+{
+	int rc = store_log_append(s, ti, try_number, &l->seq, l->n, (const char *const *)l->lines, l->streams, err);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->lines[i]);
+	l->n = 0;
+	return rc;
+}
+
+static void log_free(struct logbuf *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->lines[i]);
+	free(l->lines);
+	free(l->streams);
+	sb_free(&l->partial[0]);
+	sb_free(&l->partial[1]);
+	free(l->last_err);
+}
+
+static void log_line(struct logbuf *l, char stream, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void log_line(struct logbuf *l, char stream, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	log_push(l, stream, buf, strlen(buf));
+}
+
+/* ---- running one try ------------------------------------------------------ */
+
+struct worker {
+	struct sctx *c;
+	struct store store;
+	struct queue queue;
+	char *name;
+	char host[256];
+	double hb_interval, hb_timeout;
+	int sigfd;
+};
+
+/* The last line of stderr (or stdout) makes the error summary. */
+static char *error_summary(const struct logbuf *l, int status, bool timed_out, double timeout)
+{
+	const char *tail = l->last_err ? l->last_err : "";
+	const char *sep = l->last_err ? ": " : "";
+	if (timed_out)
+		return xasprintf("timed out after %gs", timeout);
+	if (WIFSIGNALED(status))
+		return xasprintf("killed by signal %d (%s)%s%s", WTERMSIG(status), strsignal(WTERMSIG(status)), sep, tail);
+	return xasprintf("exit status %d%s%s", WEXITSTATUS(status), sep, tail);
+}
+
+static void advance_and_push(struct worker *w, long run_id)
+{
+	struct ti_refs refs = {0};
+	struct err e = {0};
+	if (store_advance(&w->store, run_id, &refs, &e) < 0)
+		fprintf(stderr, "worker %s: advancing run %ld: %s\n", w->name, run_id, e.msg);
+	else if (queue_push(&w->queue, &refs, &e) < 0)
+		fprintf(stderr, "worker %s: queueing: %s (the scheduler will requeue)\n", w->name, e.msg);
+	ti_refs_free(&refs);
+}
+
+static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_id)
+{
+	struct err e = {0};
+	struct logbuf lb = {0};
+	json_error_t jerr;
+	json_t *spec = json_loads(cl->spec, 0, &jerr);
+	const char *conninfo = NULL;
+	double timeout = json_number_value(json_object_get(spec, "timeout"));
+	const char *kind = json_string_value(json_object_get(spec, "kind"));
+
+	/* the log continues after what earlier attempts at this try wrote */
+	if (cl->takeover)
+		log_line(&lb, 'e', "[sluice] try %d: taken over by %s after the previous worker stopped heartbeating",
+			 cl->try_number, w->name);
+	if (kind && !strcmp(kind, "sql")) {
+		const char *conn = json_string_value(json_object_get(spec, "conn"));
+		if (ctx_conninfo(w->c, conn ? conn : "default", &conninfo, &e) < 0) {
+			log_line(&lb, 'e', "[sluice] %s", e.msg);
+			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
+			store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, e.msg, NULL, &e);
+			goto done;
+		}
+	}
+
+	struct task_env env = {w->c->proj->root, conninfo, cl->ds, cl->task, cl->pipeline, cl->run_id, cl->try_number};
+	struct task_proc p;
+	if (taskexec_start(spec, &env, &p, &e) < 0) {
+		char msg[1100];
+		snprintf(msg, sizeof msg, "%s", e.msg);
+		store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, msg, NULL, &e);
+		goto done;
+	}
+	store_ti_set_pid(&w->store, cl->ti, cl->try_number, w->name, p.pid, &e);
+
+	int64_t start = now_ms();
+	int64_t next_beat = start + (int64_t)(w->hb_interval * 1000);
+	int64_t deadline = timeout > 0 ? start + (int64_t)(timeout * 1000) : 0;
+	int64_t kill_at = 0;
+	bool timed_out = false, fenced = false, exited = false;
+	int status = 0;
+	int fds[2] = {p.out_fd, p.err_fd};
+
+	while (fds[0] >= 0 || fds[1] >= 0 || !exited) {
+		int64_t now = now_ms();
+		int64_t wake = next_beat;
+		if (lb.n)
+			wake = wake < lb.first_ms + LOG_FLUSH_MS ? wake : lb.first_ms + LOG_FLUSH_MS;
+		if (deadline && !timed_out && deadline < wake)
+			wake = deadline;
+		if (kill_at && kill_at < wake)
+			wake = kill_at;
+		struct pollfd pf[3] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {w->sigfd, POLLIN, 0}};
+		int ms = wake > now ? (int)(wake - now) : 0;
+		if (exited && ms > 100)
+			ms = 100; /* a grandchild holding the pipes gets a short grace */
+		int n = poll(pf, 3, ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i] < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char buf[65536];
+			ssize_t r = read(fds[i], buf, sizeof buf);
+			if (r > 0) {
+				log_feed(&lb, i, buf, (size_t)r);
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+		if (pf[2].revents & POLLIN)
+			worker_signals_drain();
+		if (!exited) {
+			pid_t got = waitpid(p.pid, &status, WNOHANG);
+			if (got == p.pid)
+				exited = true;
+		} else if (n == 0) {
+			/* the child is gone but something kept its pipes open: stop reading */
+			taskexec_kill(&p, SIGKILL);
+			for (int i = 0; i < 2; i++)
+				if (fds[i] >= 0) {
+					close(fds[i]);
+					fds[i] = -1;
+				}
+		}
+		now = now_ms();
+		if (lb.n >= LOG_FLUSH_LINES || (lb.n && now - lb.first_ms >= LOG_FLUSH_MS))
+			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
+		if (now >= next_beat) {
+			next_beat = now + (int64_t)(w->hb_interval * 1000);
+			int rc = store_ti_heartbeat(&w->store, cl->ti, cl->try_number, w->name, &e);
+			if (rc == ERR_CONFLICT && !fenced) {
+				/* cleared, marked or taken over: this try must stop now */
+				fenced = true;
+				taskexec_kill(&p, SIGKILL);
+			}
+			queue_touch(&w->queue, w->name, entry_id, NULL);
+			store_worker_beat(&w->store, w->name, w->host, (int)getpid(), "busy", NULL);
+		}
+		if (deadline && !timed_out && now >= deadline) {
+			timed_out = true;
+			log_line(&lb, 'e', "[sluice] timed out after %gs: stopping the task's process group", timeout);
+			taskexec_kill(&p, SIGTERM);
+			kill_at = now + 5000;
+		}
+		if (kill_at && now >= kill_at && !exited) {
+			taskexec_kill(&p, SIGKILL);
+			kill_at = 0;
+		}
+	}
+	if (!exited)
+		waitpid(p.pid, &status, 0);
+	/* Anything the task left behind in its group goes too. */
+	taskexec_kill(&p, SIGKILL);
+	log_finish_partials(&lb);
+
+	bool ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+	char *summary = ok ? NULL : error_summary(&lb, status, timed_out, timeout);
+	if (fenced) {
+		log_line(&lb, 'e', "[sluice] try %d stopped: the task was cleared, marked or taken over", cl->try_number);
+		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
+	} else {
+		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
+		const char *st = NULL;
+		if (store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, ok, code, summary, &st, &e) < 0 &&
+		    e.code != ERR_CONFLICT)
+			fprintf(stderr, "worker %s: recording the end of task %ld: %s\n", w->name, cl->ti, e.msg);
+	}
+	free(summary);
+done:
+	json_decref(spec);
+	log_free(&lb);
+	queue_ack(&w->queue, entry_id, NULL);
+	advance_and_push(w, cl->run_id);
+}
+
+/* A queue entry: claim it, run it, or leave it. */
+static void handle_entry(struct worker *w, const struct qentry *q)
+{
+	struct claimed cl;
+	struct err e = {0};
+	int rc = store_ti_claim(&w->store, &q->ref, w->name, w->host, w->hb_timeout, &cl, &e);
+	if (rc == ERR_CONFLICT) {
+		queue_ack(&w->queue, q->id, NULL); /* stale hint */
+		return;
+	}
+	if (rc == ERR_EXISTS)
+		return; /* its worker is alive; the entry stays pending */
+	if (rc < 0) {
+		fprintf(stderr, "worker %s: claiming task %ld: %s\n", w->name, q->ref.ti, e.msg);
+		return;
+	}
+	run_claimed(w, &cl, q->id);
+	claimed_free(&cl);
+}
+
+static int connect_all(struct worker *w, struct err *err)
+{
+	if (!w->store.pg || pg_broken(w->store.pg)) {
+		store_close(&w->store);
+		if (store_open(&w->store, w->c->svc.state_conninfo, w->c->proj->name, err) < 0)
+			return err->code ? err->code : ERR_UNREACHABLE;
+	}
+	if (!w->queue.rc) {
+		if (queue_open(&w->queue, w->c->svc.broker_url, w->c->proj->name, err) < 0)
+			return err->code ? err->code : ERR_UNREACHABLE;
+	}
+	bool lost;
+	return queue_ensure(&w->queue, &lost, err);
+}
+
+int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
+{
+	struct worker w;
+	memset(&w, 0, sizeof w);
+	w.c = c;
+	gethostname(w.host, sizeof w.host - 1);
+	w.name = o->name ? xstrdup(o->name) : xasprintf("%s:%d", w.host, (int)getpid());
+	w.hb_interval = c->proj->heartbeat_interval > 0 ? c->proj->heartbeat_interval : 2;
+	w.hb_timeout = c->proj->heartbeat_timeout > 0 ? c->proj->heartbeat_timeout : 15;
+	w.sigfd = worker_signals_init();
+
+	int done = 0, backoff_ms = 200;
+	int64_t next_claim = 0, next_beat = 0;
+	while (!worker_stopping()) {
+		if (connect_all(&w, err) < 0) {
+			fprintf(stderr, "worker %s: %s; retrying\n", w.name, err->msg);
+			queue_close(&w.queue);
+			struct pollfd pf = {w.sigfd, POLLIN, 0};
+			poll(&pf, 1, backoff_ms);
+			worker_signals_drain();
+			backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+			continue;
+		}
+		backoff_ms = 200;
+		int64_t now = now_ms();
+		if (now >= next_beat) {
+			store_worker_beat(&w.store, w.name, w.host, (int)getpid(), "idle", NULL);
+			next_beat = now + (int64_t)(w.hb_interval * 1000);
+		}
+		if (now >= next_claim) {
+			/* entries of workers that died: idle longer than a heartbeat timeout */
+			struct qentries mine = {0};
+			queue_autoclaim(&w.queue, w.name, (long)(w.hb_timeout * 1000), &mine, NULL);
+			for (size_t i = 0; i < mine.n && !worker_stopping(); i++)
+				handle_entry(&w, &mine.v[i]);
+			qentries_free(&mine);
+			next_claim = now + (int64_t)(w.hb_timeout * 500);
+		}
+		struct qentry q;
+		struct err e = {0};
+		int got = queue_read(&w.queue, w.name, 1000, &q, &e);
+		if (got < 0) {
+			if (strstr(e.msg, "NOGROUP")) {
+				continue; /* Redis lost its data: recreate the group */
+			}
+			fprintf(stderr, "worker %s: %s\n", w.name, e.msg);
+			queue_close(&w.queue);
+			continue;
+		}
+		if (got == 0)
+			continue;
+		handle_entry(&w, &q);
+		if (o->max_tasks && ++done >= o->max_tasks)
+			break;
+	}
+	store_worker_gone(&w.store, w.name, NULL);
+	store_close(&w.store);
+	queue_close(&w.queue);
+	free(w.name);
+	return 0;
+}
