@@ -422,23 +422,23 @@ int store_stale(struct store *s, double older_than, double hb_timeout, struct ti
 	char a[32], b[32];
 	snprintf(a, sizeof a, "%.3f", older_than);
 	snprintf(b, sizeof b, "%.3f", hb_timeout);
-	const char *p[3] = {s->project, a, b};
+	const char *p[2] = {s->project, a};
 	int rc = refs_query(s, out, err,
 			    "UPDATE sluice.task_instances t SET queued_at = now()"
 			    " FROM sluice.runs r WHERE r.id = t.run_id AND r.project = $1 AND r.state = 'running'"
 			    " AND t.state = 'queued' AND t.queued_at < now() - make_interval(secs => $2::float8)"
 			    " RETURNING t.id, t.try_number",
-			    3, p);
+			    2, p);
 	if (rc < 0)
 		return rc;
 	/* A takeover is claimed by whoever gets the entry; the try number in the
 	 * entry does not matter for a stale running task. */
+	const char *p2[2] = {s->project, b};
 	return refs_query(s, out, err,
 			  "SELECT t.id, t.try_number FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
 			  " WHERE r.project = $1 AND r.state = 'running' AND t.state = 'running'"
-			  " AND t.heartbeat < now() - make_interval(secs => $3::float8)"
-			  " AND $2::float8 IS NOT NULL",
-			  3, p);
+			  " AND t.heartbeat < now() - make_interval(secs => $2::float8)",
+			  2, p2);
 }
 
 int store_all_queued(struct store *s, struct ti_refs *out, struct err *err)

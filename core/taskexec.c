@@ -88,7 +88,8 @@ static int run_sql(const char *conninfo, const char *sql)
 		fprintf(stderr, "commit failed: %s", PQerrorMessage(c));
 		rc = 1;
 	} else if (rc) {
-		fprintf(stderr, "rolled back: nothing was changed\n");
+		/* stdout: the error above stays the last stderr line, the summary */
+		printf("rolled back: nothing was changed\n");
 	}
 	PQclear(r);
 	PQfinish(c);

@@ -1,1 +1,68 @@
-# shared helpers for integration tests (TAP)
+# Shared helpers for the integration tests: TAP output, a scratch project on
+# the embedded default, waiting with a deadline. Sourced by each test script.
+set -u
+
+: "${SLUICE_BIN:?SLUICE_BIN must point at the sluice binary}"
+: "${SLUICE_SRCDIR:?}"
+: "${SLUICE_TESTDIR:=/tmp/sluice-tests}"
+
+tap_n=0
+tap_failed=0
+
+ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+diag() { sed 's/^/# /'; }
+
+# mkproj NAME: a fresh project directory with sluice.yml; prints its path.
+mkproj() {
+	d=$SLUICE_TESTDIR/$1
+	if [ -d "$d" ]; then
+		"$SLUICE_BIN" -q -C "$d" runner --stop >/dev/null 2>&1 || true
+		"$SLUICE_BIN" -q -C "$d" down >/dev/null 2>&1 || true
+		rm -rf "$d"
+	fi
+	mkdir -p "$d/pipelines"
+	cat >"$d/sluice.yml" <<YML
+name: $1
+runner:
+  workers: 2
+  heartbeat_interval: 0.5
+  heartbeat_timeout: 3
+YML
+	echo "$d"
+}
+
+sl() { "$SLUICE_BIN" -C "$PROJ" "$@"; }
+
+# psql on the embedded state database
+state_sql() {
+	conninfo=$(sl --json up -q 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["address"])')
+	psql "$conninfo" -XAtqc "$1"
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND until it succeeds or time runs out
+wait_for() {
+	limit=$1; shift
+	end=$(($(date +%s) + limit))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.2
+	done
+	return 1
+}
+
+cleanup() {
+	"$SLUICE_BIN" -q -C "$PROJ" runner --stop >/dev/null 2>&1 || true
+	"$SLUICE_BIN" -q -C "$PROJ" down >/dev/null 2>&1 || true
+}
+
+# json_get EXPR: evaluates a Python expression over the JSON on stdin (as j)
+json_get() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
