@@ -953,6 +953,21 @@ static void parser_error(struct builder *b, const yaml_parser_t *ps)
 	at.line = (int)ps->problem_mark.line + 1;
 	at.col = (int)ps->problem_mark.column + 1;
 	const char *problem = ps->problem ? ps->problem : "syntax error";
+	/* An unclosed quote or bracket is found at the end of the file; the
+	 * place worth showing is where it was opened. */
+	const char *what = NULL;
+	if (ps->context && !strcmp(problem, "found unexpected end of stream")) {
+		if (!strncmp(ps->context, "while scanning ", 15))
+			what = ps->context + 15;
+		else if (!strncmp(ps->context, "while parsing ", 14))
+			what = ps->context + 14;
+	}
+	if (what) {
+		at.line = (int)ps->context_mark.line + 1;
+		at.col = (int)ps->context_mark.column + 1;
+		fail_at(b, &at, "%s is not closed before the end of the file", what);
+		return;
+	}
 	if (ps->context)
 		fail_at(b, &at, "%s (%s at %d:%d)", problem, ps->context, (int)ps->context_mark.line + 1,
 			(int)ps->context_mark.column + 1);

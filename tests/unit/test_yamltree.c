@@ -278,7 +278,8 @@ static void test_syntax_errors(void **state)
 		 "t.yml:2:2: did not find expected ',' or ']' (while parsing a flow sequence at 1:4)");
 	load_err("a:\n  - x\n  y: 1\n",
 		 "t.yml:3:3: did not find expected '-' indicator (while parsing a block collection at 2:3)");
-	load_err("a: \"open\n", "t.yml:2:1: found unexpected end of stream (while scanning a quoted scalar at 1:4)");
+	load_err("a: \"open\n", "t.yml:1:4: a quoted scalar is not closed before the end of the file");
+	load_err("a: 'x\nb: 2\n", "t.yml:1:4: a quoted scalar is not closed before the end of the file");
 	load_err("a: \t\x01\n", "t.yml:1:5: control characters are not allowed (byte 0x01)");
 	load_err("{a: 1}: 2\n", "t.yml:1:1: a mapping key must be a scalar");
 
