@@ -28,5 +28,8 @@ int services_down(const struct project *p, bool quiet, struct err *err);
 /* Is each embedded service running? (pid alive and answering) */
 void services_status(const struct project *p, bool *pg_up, bool *redis_up);
 void services_clear(struct services *s);
+/* addr (conninfo, URI, redis URL) with any password replaced by "***", safe
+ * to print. Returns a malloc'ed string; NULL in, NULL out. */
+char *services_mask_address(const char *addr);
 
 #endif
