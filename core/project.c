@@ -449,12 +449,15 @@ static void read_depends(const struct rd *r, const json_t *task, struct task_def
 	}
 }
 
-static void read_task(const struct rd *r, const json_t *tasks, const char *name, const struct task_defaults *defs,
-		      struct task_def *t)
+static void read_task(const struct rd *r, const char *file, const json_t *tasks, const char *name,
+		      const struct task_defaults *defs, struct task_def *t)
 {
 	json_t *task = json_object_get(tasks, name);
 	t->name = xstrdup(name);
-	t->loc = at_key(r, tasks, name);
+	struct loc key_at = at_key(r, tasks, name);
+	/* the stored place outlives this file's positions: name the owned path */
+	t->loc = key_at;
+	t->loc.file = file;
 	t->kind = TASK_KIND_COUNT;
 	t->retries = defs->retries;
 	t->retry_delay = defs->retry_delay;
@@ -465,7 +468,7 @@ static void read_task(const struct rd *r, const json_t *tasks, const char *name,
 	t->conn = xstrdup(defs->conn);
 
 	if (!name_valid(name))
-		diags_add(r->d, t->loc, "invalid task name '%s' (use letters, digits, '_', '.' and '-')", name);
+		diags_add(r->d, key_at, "invalid task name '%s' (use letters, digits, '_', '.' and '-')", name);
 	if (!json_is_object(task)) {
 		diags_add(r->d, at_value(r, tasks, name), "task '%s' must be a mapping, got %s", name,
 			  type_name(task));
@@ -473,7 +476,7 @@ static void read_task(const struct rd *r, const json_t *tasks, const char *name,
 	}
 	struct loc here = at_value(r, tasks, name);
 	if (!json_object_size(task))
-		here = t->loc; /* `name: {}` has no first key to point at */
+		here = key_at; /* `name: {}` has no first key to point at */
 
 	json_t *kind = json_object_get(task, "kind");
 	if (!kind) {
@@ -616,7 +619,7 @@ static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline
 		struct strbuf b = {0};
 		for (size_t i = 0; i <= n_cycle; i++)
 			sb_addf(&b, "%s%s", i ? " -> " : "", dag_name(g, cycle[(first + i) % n_cycle]));
-		diags_add(r->d, pl->tasks[cycle[first]].loc, "cycle: %s", b.s);
+		diags_add(r->d, at_key(r, tasks, pl->tasks[cycle[first]].name), "cycle: %s", b.s);
 		sb_free(&b);
 	}
 	free(cycle);
@@ -705,15 +708,14 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", type_name(root));
 		goto out;
 	}
-	char where[512];
-	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
-	check_keys(&r, root, where, pipeline_keys, N_OF(pipeline_keys));
-
 	if (get_string(&r, root, "name", &pl->name) > 0 && !name_valid(pl->name))
 		diags_add(d, at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
 			  pl->name);
 	else if (!name_valid(pl->name))
 		diags_add(d, ypos_root(r.pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
+	char where[512];
+	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
+	check_keys(&r, root, where, pipeline_keys, N_OF(pipeline_keys));
 	get_string(&r, root, "description", &pl->description);
 	read_schedule(&r, root, pl);
 	int has_catchup = get_bool(&r, root, "catchup", &pl->catchup);
@@ -750,7 +752,7 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 		const char *k;
 		json_t *v;
 		json_object_foreach(tj, k, v)
-			read_task(&r, tj, k, &defs, &pl->tasks[pl->n_tasks++]);
+			read_task(&r, pl->file, tj, k, &defs, &pl->tasks[pl->n_tasks++]);
 		check_graph(&r, tj, pl);
 		for (size_t i = 0; i < pl->n_tasks; i++)
 			check_templates(&r, p, pl, tj, &pl->tasks[i]);

@@ -36,6 +36,10 @@ struct loc ypos_item(const struct ypos *p, const json_t *parent, size_t index);
 struct loc ypos_value_offset(const struct ypos *p, const json_t *parent, const char *key,
 			     size_t index, size_t off);
 
+/* All loaders also honour merge keys (`<<: *base`, `<<: [*a, *b]`, from YAML
+ * 1.1): keys the mapping does not set itself come from the merged ones. Tags
+ * other than the core ones (!!str, !!int, ...) are an error. */
+
 /* Flags for yaml_load_ex. */
 enum {
 	/* Keep the first of duplicate keys and record the others (ypos_dup)

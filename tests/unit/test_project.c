@@ -171,6 +171,10 @@ static void test_load_valid(void **state)
 	assert_int_equal(t->n_depends, 0);
 	assert_int_equal(t->loc.line, 8);
 	assert_int_equal(t->loc.col, 3);
+	assert_string_equal(t->loc.file, pl->file);
+	char *pf = path_join(p->root, "pipelines/p.yml");
+	assert_string_equal(pl->file, pf);
+	free(pf);
 
 	t = pipeline_task(pl, "load");
 	assert_int_equal(t->kind, TASK_SQL);
