@@ -108,61 +108,95 @@ static void print_run(const json_t *j)
 
 /* ---- run --wait ------------------------------------------------------------ */
 
-static bool run_done(const json_t *j)
+/* The run's state alone: cheap enough to ask on every wake-up. */
+static int run_state(struct sctx *c, long run_id, char *buf, size_t size, struct err *err)
 {
-	const char *st = json_string_value(json_object_get(j, "state"));
-	return st && (!strcmp(st, "success") || !strcmp(st, "failed"));
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", run_id);
+	const char *p[1] = {rid};
+	PGresult *r = pg_exec(c->store.pg, err, "SELECT state FROM sluice.runs WHERE id = $1", 1, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	snprintf(buf, size, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
 }
+
+/* Prints the tasks whose state changed since the last call. */
+static void print_changes(json_t *j, json_t *seen)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(j, "tasks"), i, t) {
+		const char *name = json_string_value(json_object_get(t, "task"));
+		const char *st = json_string_value(json_object_get(t, "state"));
+		const char *was = json_string_value(json_object_get(seen, name));
+		if (was && !strcmp(was, st))
+			continue;
+		json_object_set_new(seen, name, json_string(st));
+		if (!strcmp(st, "scheduled") || !strcmp(st, "queued"))
+			continue;
+		const char *er = json_string_value(json_object_get(t, "error"));
+		fprintf(stderr, "  %s %-28s %s%s%s\n", glyph(st), name, st, er ? ": " : "", er ? er : "");
+	}
+}
+
+/* Progress lines are refreshed at most this often: the whole run is read
+ * each time, and a 1000-task run must not be slowed down by its watcher. */
+#define PROGRESS_MS 250
 
 int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait)
 {
 	struct err e = {0};
-	json_t *j = NULL;
+	bool progress = wait && !g->json && !g->quiet;
 	if (wait && store_listen(&c->store, &e) < 0) {
 		cli_error("run", "%s", e.msg);
 		return EXIT_UNREACHABLE;
 	}
-	/* task -> last state printed, to report changes as they happen */
 	json_t *seen = json_object();
-	for (;;) {
-		json_decref(j);
-		j = run_json(c, run_id, &e);
-		if (!j) {
+	int64_t next_progress = 0;
+	char st[32] = "";
+	while (wait) {
+		if (run_state(c, run_id, st, sizeof st, &e) < 0) {
 			cli_error("run", "%s", e.msg);
 			json_decref(seen);
 			return EXIT_UNREACHABLE;
 		}
-		if (!wait)
+		bool done = !strcmp(st, "success") || !strcmp(st, "failed");
+		if (done)
 			break;
-		if (!g->json && !g->quiet) {
-			size_t i;
-			json_t *t;
-			json_array_foreach(json_object_get(j, "tasks"), i, t) {
-				const char *name = json_string_value(json_object_get(t, "task"));
-				const char *st = json_string_value(json_object_get(t, "state"));
-				const char *was = json_string_value(json_object_get(seen, name));
-				if (was && !strcmp(was, st))
-					continue;
-				json_object_set_new(seen, name, json_string(st));
-				if (!strcmp(st, "scheduled") || !strcmp(st, "queued"))
-					continue;
-				const char *er = json_string_value(json_object_get(t, "error"));
-				fprintf(stderr, "  %s %-28s %s%s%s\n", glyph(st), name, st, er ? ": " : "", er ? er : "");
-			}
+		int64_t now = now_ms();
+		if (progress && now >= next_progress) {
+			json_t *j = run_json(c, run_id, &e);
+			if (j)
+				print_changes(j, seen);
+			json_decref(j);
+			next_progress = now + PROGRESS_MS;
 		}
-		if (run_done(j))
-			break;
-		/* sleep until the state store says something changed */
+		/* sleep until the state store says something changed, then let a
+		 * burst of changes settle */
 		struct pollfd pf = {PQsocket(c->store.pg), POLLIN, 0};
 		poll(&pf, 1, 5000);
 		PQconsumeInput(c->store.pg);
 		PGnotify *n;
 		while ((n = PQnotifies(c->store.pg)))
 			PQfreemem(n);
+		if (!progress) {
+			struct pollfd idle = {-1, 0, 0};
+			poll(&idle, 0, 20);
+		}
 	}
+	json_t *j = run_json(c, run_id, &e);
+	if (!j) {
+		cli_error("run", "%s", e.msg);
+		json_decref(seen);
+		return EXIT_UNREACHABLE;
+	}
+	if (progress)
+		print_changes(j, seen);
 	json_decref(seen);
-	const char *st = json_string_value(json_object_get(j, "state"));
-	int rc = wait && st && !strcmp(st, "failed") ? EXIT_RUN_FAILED : EXIT_OK;
+	const char *state = json_string_value(json_object_get(j, "state"));
+	int rc = wait && state && !strcmp(state, "failed") ? EXIT_RUN_FAILED : EXIT_OK;
 	if (g->json)
 		json_out(j);
 	else {

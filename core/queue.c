@@ -151,16 +151,19 @@ int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentr
 
 int queue_ack(struct queue *q, const char *id, struct err *err)
 {
-	const char *argv[] = {"XACK", q->stream, GROUP, id};
-	redisReply *r = cmd(q, err, 4, argv);
-	if (!r)
+	if (queue_reconnect(q, err) < 0)
 		return err ? err->code : ERR_FAIL;
-	freeReplyObject(r);
-	/* The entry has done its job; keep the stream short. */
+	/* Acknowledge, and delete the entry so the stream stays short: one round trip. */
+	const char *ack[] = {"XACK", q->stream, GROUP, id};
 	const char *del[] = {"XDEL", q->stream, id};
-	r = cmd(q, err, 3, del);
-	if (r)
-		freeReplyObject(r);
+	redisAppendCommandArgv(q->rc, 4, ack, NULL);
+	redisAppendCommandArgv(q->rc, 3, del, NULL);
+	for (int i = 0; i < 2; i++) {
+		void *reply = NULL;
+		if (redisGetReply(q->rc, &reply) != REDIS_OK)
+			return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
+		freeReplyObject(reply);
+	}
 	return 0;
 }
 

@@ -23,7 +23,7 @@
 #include "core/worker.h"
 
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
-#define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one sweep */
+#define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one retry check */
 #define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
 
 struct sched {
@@ -360,17 +360,25 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 		close(ready_fd);
 	}
 
-	int64_t next_sweep = 0, next_queue_check = 0, next_cron = 0;
-	bool notified = false;
+	int64_t next_sweep = 0, next_queue_check = 0, next_cron = 0, retry_check = -1;
 	while (!worker_stopping()) {
 		int64_t now = now_ms();
 		if (now >= next_queue_check) {
 			check_queue(&s);
 			next_queue_check = now + 1000;
 		}
-		if (now >= next_sweep || notified) {
+		if (retry_check >= 0 && now >= retry_check) {
+			/* something changed: a retry may now be due sooner than the sweep */
+			double retry_in = store_next_retry_in(&s.store);
+			if (retry_in >= 0 && now + (int64_t)(retry_in * 1000) < next_sweep)
+				next_sweep = now + (int64_t)(retry_in * 1000) + 5;
+			retry_check = -1;
+		}
+		if (now >= next_sweep) {
+			/* Workers and actions advance runs themselves; the sweep is the
+			 * safety net (a worker that died between its commit and its
+			 * XADD), plus retries and stale entries. */
 			sweep(&s);
-			notified = false;
 			double retry_in = store_next_retry_in(&s.store);
 			next_sweep = now + SWEEP_MS;
 			if (retry_in >= 0 && now + (int64_t)(retry_in * 1000) < next_sweep)
@@ -396,6 +404,8 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 		int64_t wake = next_sweep < next_queue_check ? next_sweep : next_queue_check;
 		if (!s.no_schedule && next_cron < wake)
 			wake = next_cron;
+		if (retry_check >= 0 && retry_check < wake)
+			wake = retry_check;
 		int ms = wake > now ? (int)(wake - now) : 0;
 		struct pollfd pf[2] = {{PQsocket(s.store.pg), POLLIN, 0}, {s.sigfd, POLLIN, 0}};
 		int r = poll(pf, 2, ms);
@@ -408,16 +418,15 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 		if (pf[0].revents & POLLIN) {
 			PQconsumeInput(s.store.pg);
 			PGnotify *nt;
+			bool changed = false;
 			while ((nt = PQnotifies(s.store.pg))) {
 				if (!strncmp(nt->extra, "run ", 4))
-					notified = true;
+					changed = true;
 				PQfreemem(nt);
 			}
-			if (notified) {
-				/* let a burst of changes settle into one sweep */
-				next_sweep = now_ms() + NOTIFY_DEBOUNCE_MS;
-				notified = false;
-			}
+			/* a burst of changes gives one check */
+			if (changed && retry_check < 0)
+				retry_check = now_ms() + NOTIFY_DEBOUNCE_MS;
 		}
 	}
 	logf_("stopping: waiting for %d worker(s) to finish their tasks", s.n_workers);

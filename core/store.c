@@ -80,21 +80,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE sluice.workers ("
 	"  name text PRIMARY KEY, host text, pid int, state text,"
 	"  started_at timestamptz NOT NULL DEFAULT now(), heartbeat timestamptz NOT NULL DEFAULT now());"
-	/* Every committed state change tells listeners which run moved. */
+	/* Every committed state change tells listeners which run moved
+	 * (Postgres folds identical payloads of one transaction into one). */
 	"CREATE FUNCTION sluice.notify_ti() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN"
-	"  IF TG_OP = 'INSERT' THEN"
-	"   PERFORM pg_notify('" STORE_CHANNEL "', 'run ' || r) FROM (SELECT DISTINCT run_id AS r FROM n) x;"
-	"  ELSE"
-	"   PERFORM pg_notify('" STORE_CHANNEL "', 'run ' || r) FROM (SELECT DISTINCT n.run_id AS r FROM n"
-	"     JOIN o ON o.id = n.id WHERE o.state IS DISTINCT FROM n.state OR o.try_number <> n.try_number) x;"
-	"  END IF;"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'run ' || NEW.run_id);"
 	"  RETURN NULL;"
 	" END $$;"
 	"CREATE TRIGGER ti_notify_ins AFTER INSERT ON sluice.task_instances"
-	"  REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION sluice.notify_ti();"
+	"  FOR EACH ROW EXECUTE FUNCTION sluice.notify_ti();"
 	"CREATE TRIGGER ti_notify_upd AFTER UPDATE ON sluice.task_instances"
-	"  REFERENCING OLD TABLE AS o NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION sluice.notify_ti();"
+	"  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.try_number <> NEW.try_number)"
+	"  EXECUTE FUNCTION sluice.notify_ti();"
 	"CREATE FUNCTION sluice.notify_run() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN"
 	"  PERFORM pg_notify('" STORE_CHANNEL "', 'runstate ' || NEW.id || ' ' || NEW.state);"
@@ -110,10 +107,18 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER log_notify AFTER INSERT ON sluice.task_logs"
 	"  REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION sluice.notify_log();"
 
-	/* advance: upstream_failed to a fixpoint, then queue what is ready, then
-	 * settle finished runs. Serialized per run so two callers never deadlock. */
-	"CREATE FUNCTION sluice.advance(p_project text, p_run bigint)"
-	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql AS $$"
+	/* advance: upstream_failed, then queue what is ready, then settle
+	 * finished runs. With p_task (a task that just ended) only what hangs below
+	 * it is looked at, so the cost per task does not grow with the run.
+	 * Serialized per run so two callers never deadlock. */
+	"CREATE INDEX ti_run_active ON sluice.task_instances (run_id)"
+	"  WHERE state IN ('scheduled','queued','running','up_for_retry');"
+	"CREATE FUNCTION sluice.advance(p_project text, p_run bigint, p_task text DEFAULT NULL)"
+	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql"
+	/* Every statement here is keyed by run and task and has an index; right
+	 * after a big run is created the statistics do not know its rows yet, and
+	 * a sequential-scan nested loop would make each call O(run size). */
+	" SET enable_seqscan = off AS $$"
 	" DECLARE runs bigint[]; n int;"
 	" BEGIN"
 	"  IF p_run IS NOT NULL AND p_run <> 0 THEN runs := ARRAY[p_run];"
@@ -121,23 +126,44 @@ static const char *const migrations[] = {
 	"       WHERE project = p_project AND state = 'running'; END IF;"
 	"  IF runs IS NULL THEN RETURN; END IF;"
 	"  PERFORM pg_advisory_xact_lock(r) FROM unnest(runs) AS r ORDER BY r;"
-	"  LOOP"
+	"  IF p_task IS NOT NULL THEN"
 	"   UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
-	"    WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND EXISTS ("
-	"     SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
-	"       ON u.run_id = e.run_id AND u.task = e.upstream"
-	"     WHERE e.run_id = t.run_id AND e.downstream = t.task"
-	"       AND u.state IN ('failed','upstream_failed'));"
-	"   GET DIAGNOSTICS n = ROW_COUNT;"
-	"   EXIT WHEN n = 0;"
-	"  END LOOP;"
-	"  RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
-	"   WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND NOT EXISTS ("
-	"     SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
-	"       ON u.run_id = e.run_id AND u.task = e.upstream"
-	"     WHERE e.run_id = t.run_id AND e.downstream = t.task"
-	"       AND u.state NOT IN ('success','skipped'))"
-	"   RETURNING t.id, t.try_number;"
+	"    WHERE t.run_id = p_run AND t.state = 'scheduled' AND t.task IN ("
+	"     WITH RECURSIVE down(task) AS ("
+	"       SELECT e.downstream FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"         ON u.run_id = e.run_id AND u.task = e.upstream"
+	"       WHERE e.run_id = p_run AND e.upstream = p_task AND u.state IN ('failed','upstream_failed')"
+	"       UNION SELECT e.downstream FROM sluice.task_edges e JOIN down d ON e.upstream = d.task"
+	"       WHERE e.run_id = p_run)"
+	"     SELECT task FROM down);"
+	"   RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"    WHERE t.run_id = p_run AND t.state = 'scheduled' AND t.task IN ("
+	"      SELECT e.downstream FROM sluice.task_edges e WHERE e.run_id = p_run AND e.upstream = p_task)"
+	"     AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state NOT IN ('success','skipped'))"
+	"    RETURNING t.id, t.try_number;"
+	"  ELSE"
+	"   LOOP"
+	"    UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"     WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state IN ('failed','upstream_failed'));"
+	"    GET DIAGNOSTICS n = ROW_COUNT;"
+	"    EXIT WHEN n = 0;"
+	"   END LOOP;"
+	"   RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"    WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state NOT IN ('success','skipped'))"
+	"    RETURNING t.id, t.try_number;"
+	"  END IF;"
 	"  UPDATE sluice.runs r SET ended_at = now(), state = CASE WHEN EXISTS ("
 	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r.id"
 	"       AND t.state NOT IN ('success','skipped','removed')) THEN 'failed' ELSE 'success' END"
@@ -149,7 +175,7 @@ static const char *const migrations[] = {
 	/* claim: a queued try, or a running one whose worker stopped beating. */
 	"CREATE FUNCTION sluice.claim(p_ti bigint, p_try int, p_worker text, p_host text, p_timeout float8)"
 	" RETURNS TABLE (status text, run_id bigint, try int, task text, pipeline text, ds text, spec text,"
-	"   old_host text, old_pid int) LANGUAGE plpgsql AS $$"
+	"   old_host text, old_pid int) LANGUAGE plpgsql SET enable_seqscan = off AS $$"
 	" DECLARE t sluice.task_instances%ROWTYPE; stale bool;"
 	" BEGIN"
 	"  SELECT * INTO t FROM sluice.task_instances WHERE id = p_ti FOR UPDATE;"
@@ -182,7 +208,7 @@ static const char *const migrations[] = {
 
 	/* finish: fenced by (ti, try, worker); the retry budget decides the state. */
 	"CREATE FUNCTION sluice.finish(p_ti bigint, p_try int, p_worker text, p_ok bool, p_exit int, p_error text)"
-	" RETURNS text LANGUAGE plpgsql AS $$"
+	" RETURNS text LANGUAGE plpgsql SET enable_seqscan = off AS $$"
 	" DECLARE t sluice.task_instances%ROWTYPE; st text;"
 	" BEGIN"
 	"  SELECT * INTO t FROM sluice.task_instances WHERE id = p_ti FOR UPDATE;"
@@ -200,6 +226,19 @@ static const char *const migrations[] = {
 	"   ON CONFLICT (ti_id, try_number) DO UPDATE SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,"
 	"    exit_status = EXCLUDED.exit_status, error = EXCLUDED.error;"
 	"  RETURN st;"
+	" END $$;"
+	/* finish and advance in one round trip and one commit: every row carries
+	 * the new state; ti/try are what became queued (NULL if nothing did). */
+	"CREATE FUNCTION sluice.finish_advance(p_project text, p_ti bigint, p_try int, p_worker text,"
+	"   p_ok bool, p_exit int, p_error text)"
+	" RETURNS TABLE (state text, ti bigint, try int) LANGUAGE plpgsql AS $$"
+	" DECLARE st text; r bigint; tk text;"
+	" BEGIN"
+	"  st := sluice.finish(p_ti, p_try, p_worker, p_ok, p_exit, p_error);"
+	"  IF st IS NULL THEN RETURN; END IF;"
+	"  SELECT t.run_id, t.task INTO r, tk FROM sluice.task_instances t WHERE t.id = p_ti;"
+	"  RETURN QUERY SELECT st, a.ti, a.try FROM sluice.advance(p_project, r, tk) a;"
+	"  IF NOT FOUND THEN state := st; RETURN NEXT; END IF;"
 	" END $$;",
 };
 
@@ -511,28 +550,17 @@ int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker
 	return rc;
 }
 
-int store_ti_set_pid(struct store *s, long ti, int try_number, const char *worker, int pid, struct err *err)
+int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *worker, int pid, struct err *err)
 {
 	char a[32], b[16], c[16];
 	snprintf(a, sizeof a, "%ld", ti);
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(c, sizeof c, "%d", pid);
 	const char *p[4] = {a, b, worker, c};
-	return pg_cmd(s->pg, err,
-		      "UPDATE sluice.task_instances SET pid = $4 WHERE id = $1 AND try_number = $2 AND worker = $3",
-		      4, p);
-}
-
-int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *worker, struct err *err)
-{
-	char a[32], b[16];
-	snprintf(a, sizeof a, "%ld", ti);
-	snprintf(b, sizeof b, "%d", try_number);
-	const char *p[3] = {a, b, worker};
 	PGresult *r = pg_exec(s->pg, err,
-			      "UPDATE sluice.task_instances SET heartbeat = now() WHERE id = $1 AND try_number = $2"
-			      " AND worker = $3 AND state = 'running'",
-			      3, p);
+			      "UPDATE sluice.task_instances SET heartbeat = now(), pid = $4 WHERE id = $1"
+			      " AND try_number = $2 AND worker = $3 AND state = 'running'",
+			      4, p);
 	if (!r)
 		return err->code ? err->code : ERR_FAIL;
 	int n = atoi(PQcmdTuples(r));
@@ -541,22 +569,26 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 }
 
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
-		    const char *error, const char **new_state, struct err *err)
+		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err)
 {
 	char a[32], b[16], e[16];
 	snprintf(a, sizeof a, "%ld", ti);
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(e, sizeof e, "%d", exit_status);
-	const char *p[6] = {a, b, worker, ok ? "t" : "f", e, error};
-	PGresult *r = pg_exec(s->pg, err, "SELECT sluice.finish($1, $2, $3, $4, $5, $6)", 6, p);
+	const char *p[7] = {s->project, a, b, worker, ok ? "t" : "f", e, error};
+	PGresult *r = pg_exec(s->pg, err, "SELECT * FROM sluice.finish_advance($1, $2, $3, $4, $5, $6, $7)", 7, p);
 	if (!r)
 		return err->code ? err->code : ERR_FAIL;
 	int rc = 0;
-	if (PQgetisnull(r, 0, 0)) {
+	if (PQntuples(r) == 0) {
 		rc = err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
-	} else if (new_state) {
+	} else {
 		const char *st = PQgetvalue(r, 0, 0);
-		*new_state = !strcmp(st, "success") ? "success" : !strcmp(st, "failed") ? "failed" : "up_for_retry";
+		if (new_state)
+			*new_state = !strcmp(st, "success") ? "success" : !strcmp(st, "failed") ? "failed" : "up_for_retry";
+		for (int i = 0; queued && i < PQntuples(r); i++)
+			if (!PQgetisnull(r, i, 1))
+				refs_add(queued, atol(PQgetvalue(r, i, 1)), atoi(PQgetvalue(r, i, 2)));
 	}
 	PQclear(r);
 	return rc;

@@ -85,13 +85,15 @@ void claimed_free(struct claimed *c);
  * drops the queue entry), ERR_EXISTS when its worker is alive (leave it). */
 int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker, const char *host,
 		   double hb_timeout, struct claimed *out, struct err *err);
-int store_ti_set_pid(struct store *s, long ti, int try_number, const char *worker, int pid, struct err *err);
-/* Heartbeat; ERR_CONFLICT when fenced off (a newer try or a clear took over). */
-int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *worker, struct err *err);
-/* Records the end of a try. ok = exit status 0. Decides success / up_for_retry
- * / failed from the retry budget. *new_state gets the state name (static). */
+/* Heartbeat, recording the task's pid (process group); ERR_CONFLICT when
+ * fenced off (a newer try, a clear or a mark took over). */
+int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *worker, int pid, struct err *err);
+/* Records the end of a try (ok = exit status 0), deciding success /
+ * up_for_retry / failed from the retry budget, and advances the run below
+ * the task in the same transaction: what became queued is appended to queued
+ * (may be NULL). *new_state gets the state name (static). */
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
-		    const char *error, const char **new_state, struct err *err);
+		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err);
 
 /* Appends log lines of one try; seq continues from *seq. */
 int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t n, const char *const *lines,

@@ -140,7 +140,24 @@ int taskexec_start(const json_t *spec, const struct task_env *env, struct task_p
 			json_object_foreach((json_t *)json_object_get(spec, "env"), k, v)
 				setenv(k, json_string_value(v) ? json_string_value(v) : "", 1);
 			const char *cmd = json_string_value(json_object_get(spec, "command"));
-			execl("/bin/sh", "sh", "-c", cmd ? cmd : "", (char *)NULL);
+			if (!cmd)
+				cmd = "";
+			/* A command with nothing for a shell to do (no quotes, variables,
+			 * redirections, globs...) is run directly: one exec fewer. */
+			if (*cmd && strspn(cmd, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+- ") ==
+					    strlen(cmd)) {
+				char *copy = xstrdup(cmd), *save = NULL, *argv[64];
+				int argc = 0;
+				for (char *t = strtok_r(copy, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
+					argv[argc++] = t;
+				argv[argc] = NULL;
+				if (argc > 0 && argc < 63 && !strchr(argv[0], '=')) {
+					execvp(argv[0], argv);
+					fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+					_exit(errno == ENOENT ? 127 : 126);
+				}
+			}
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 			fprintf(stderr, "exec /bin/sh: %s\n", strerror(errno));
 			_exit(127);
 		}

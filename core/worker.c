@@ -211,6 +211,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 {
 	struct err e = {0};
 	struct logbuf lb = {0};
+	struct ti_refs queued = {0};
+	bool fenced = false;
 	json_error_t jerr;
 	json_t *spec = json_loads(cl->spec, 0, &jerr);
 	const char *conninfo = NULL;
@@ -226,7 +228,7 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 		if (ctx_conninfo(w->c, conn ? conn : "default", &conninfo, &e) < 0) {
 			log_line(&lb, 'e', "[sluice] %s", e.msg);
 			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
-			store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, e.msg, NULL, &e);
+			store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, e.msg, NULL, &queued, &e);
 			goto done;
 		}
 	}
@@ -236,16 +238,15 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	if (taskexec_start(spec, &env, &p, &e) < 0) {
 		char msg[1100];
 		snprintf(msg, sizeof msg, "%s", e.msg);
-		store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, msg, NULL, &e);
+		store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, msg, NULL, &queued, &e);
 		goto done;
 	}
-	store_ti_set_pid(&w->store, cl->ti, cl->try_number, w->name, p.pid, &e);
-
 	int64_t start = now_ms();
-	int64_t next_beat = start + (int64_t)(w->hb_interval * 1000);
+	/* the first beat comes soon: it records the pid for the console */
+	int64_t next_beat = start + 100;
 	int64_t deadline = timeout > 0 ? start + (int64_t)(timeout * 1000) : 0;
 	int64_t kill_at = 0;
-	bool timed_out = false, fenced = false, exited = false;
+	bool timed_out = false, exited = false;
 	int status = 0;
 	int fds[2] = {p.out_fd, p.err_fd};
 
@@ -297,7 +298,7 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
 		if (now >= next_beat) {
 			next_beat = now + (int64_t)(w->hb_interval * 1000);
-			int rc = store_ti_heartbeat(&w->store, cl->ti, cl->try_number, w->name, &e);
+			int rc = store_ti_heartbeat(&w->store, cl->ti, cl->try_number, w->name, p.pid, &e);
 			if (rc == ERR_CONFLICT && !fenced) {
 				/* cleared, marked or taken over: this try must stop now */
 				fenced = true;
@@ -332,7 +333,7 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	} else {
 		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
 		const char *st = NULL;
-		if (store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, ok, code, summary, &st, &e) < 0 &&
+		if (store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, ok, code, summary, &st, &queued, &e) < 0 &&
 		    e.code != ERR_CONFLICT)
 			fprintf(stderr, "worker %s: recording the end of task %ld: %s\n", w->name, cl->ti, e.msg);
 	}
@@ -341,7 +342,11 @@ done:
 	json_decref(spec);
 	log_free(&lb);
 	queue_ack(&w->queue, entry_id, NULL);
-	advance_and_push(w, cl->run_id);
+	if (fenced)
+		advance_and_push(w, cl->run_id);
+	else if (queue_push(&w->queue, &queued, &e) < 0)
+		fprintf(stderr, "worker %s: queueing: %s (the scheduler will requeue)\n", w->name, e.msg);
+	ti_refs_free(&queued);
 }
 
 /* A queue entry: claim it, run it, or leave it. */
