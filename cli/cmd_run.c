@@ -280,9 +280,7 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 			return pid > 0 ? EXIT_OK : EXIT_RUN_FAILED;
 		}
 		if (pid > 0) {
-			kill(pid, SIGTERM);
-			while (runner_pid(&c) > 0)
-				usleep(50000);
+			runner_stop(&c);
 			if (!g->quiet)
 				fprintf(stderr, "sluice: runner (pid %d) stopped\n", pid);
 		} else if (!g->quiet) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/scheduler.h"
 #include "cli/json_out.h"
 #include "core/err.h"
 #include "core/project.h"
@@ -27,8 +28,9 @@ static const char UP_USAGE[] =
 static const char DOWN_USAGE[] =
 	"usage: sluice down [--json] [-q]\n"
 	"\n"
-	"Stops the project's embedded PostgreSQL and Redis cleanly. Does nothing when\n"
-	"they are not running. Servers configured in sluice.yml are never touched.\n"
+	"Stops the project's runner (letting running tasks finish), then its embedded\n"
+	"PostgreSQL and Redis, cleanly. Does nothing when they are not running.\n"
+	"Servers configured in sluice.yml are never touched.\n"
 	"\n"
 	"  --json      print what was stopped as JSON\n"
 	"  -q, --quiet print nothing but errors\n"
@@ -202,6 +204,11 @@ int cmd_down(struct cli *g, int argc, char **argv)
 	struct err err = {0};
 	bool pg_before, redis_before, pg_after, redis_after;
 	services_status(&emb, &pg_before, &redis_before);
+	/* The runner needs the services: it goes first, after its drain. */
+	struct sctx rc_ctx = {.proj = p};
+	int rpid = runner_stop(&rc_ctx);
+	if (rpid > 0 && !quiet && !json)
+		fprintf(stderr, "stopped the runner (pid %d)\n", rpid);
 	int down = services_down(p, quiet || json, &err);
 	services_status(&emb, &pg_after, &redis_after);
 	struct services s;

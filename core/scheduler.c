@@ -230,6 +230,18 @@ int runner_pid(struct sctx *c)
 	return pid;
 }
 
+int runner_stop(struct sctx *c)
+{
+	int pid = runner_pid(c);
+	if (pid <= 0)
+		return 0;
+	kill(pid, SIGTERM);
+	/* the drain lets running tasks finish: wait for the lock to go */
+	while (runner_pid(c) > 0)
+		usleep(50000);
+	return pid;
+}
+
 static int take_pidfile(struct sctx *c, struct err *err)
 {
 	char *path = ctx_runtime_path(c, "runner.pid");

@@ -20,5 +20,8 @@ struct runner_opts {
 int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err);
 /* pid of the project's live runner, or 0. */
 int runner_pid(struct sctx *c);
+/* Stops the project's runner (SIGTERM, then waits while it drains). Returns
+ * the pid it stopped, or 0 if none was running. */
+int runner_stop(struct sctx *c);
 
 #endif
