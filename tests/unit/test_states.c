@@ -1,16 +1,225 @@
-/* Unit tests: states (to be written). */
+/* Unit tests: states (names, glyphs, terminal flags, the transition table). */
 #include "tests/unit/unit.h"
 
-static void test_placeholder(void **state)
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/states.h"
+
+static void test_names_round_trip(void **state)
 {
 	(void)state;
-	assert_true(1);
+	static const char *const names[ST_COUNT] = {
+		[ST_SCHEDULED] = "scheduled",
+		[ST_QUEUED] = "queued",
+		[ST_RUNNING] = "running",
+		[ST_SUCCESS] = "success",
+		[ST_FAILED] = "failed",
+		[ST_UP_FOR_RETRY] = "up_for_retry",
+		[ST_UPSTREAM_FAILED] = "upstream_failed",
+		[ST_SKIPPED] = "skipped",
+		[ST_REMOVED] = "removed",
+	};
+	for (int s = 0; s < ST_COUNT; s++) {
+		assert_non_null(names[s]);
+		assert_string_equal(state_name((enum task_state)s), names[s]);
+		assert_int_equal(state_parse(names[s]), s);
+		assert_int_equal(state_parse(state_name((enum task_state)s)), s);
+	}
+}
+
+static void test_parse_unknown(void **state)
+{
+	(void)state;
+	assert_int_equal(state_parse(""), -1);
+	assert_int_equal(state_parse("done"), -1);
+	assert_int_equal(state_parse("Success"), -1);   /* case matters */
+	assert_int_equal(state_parse("success "), -1);
+	assert_int_equal(state_parse("up-for-retry"), -1);
+	assert_int_equal(state_parse("run"), -1);       /* no prefix matches */
+	assert_int_equal(state_parse("?"), -1);
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	enum task_state bad = (enum task_state)ST_COUNT;
+	assert_string_equal(state_name(bad), "?");
+	assert_string_equal(state_glyph(bad), "?");
+	assert_int_equal(state_ascii(bad), '?');
+	assert_false(state_terminal(bad));
+	assert_false(state_can_move(bad, ST_QUEUED));
+	assert_false(state_can_move(ST_QUEUED, bad));
+	assert_false(state_can_move(bad, ST_SCHEDULED));
+	assert_string_equal(run_state_name((enum run_state)99), "?");
+}
+
+static void test_terminal(void **state)
+{
+	(void)state;
+	assert_false(state_terminal(ST_SCHEDULED));
+	assert_false(state_terminal(ST_QUEUED));
+	assert_false(state_terminal(ST_RUNNING));
+	assert_false(state_terminal(ST_UP_FOR_RETRY)); /* it will run again */
+	assert_true(state_terminal(ST_SUCCESS));
+	assert_true(state_terminal(ST_FAILED));
+	assert_true(state_terminal(ST_UPSTREAM_FAILED));
+	assert_true(state_terminal(ST_SKIPPED));
+	assert_true(state_terminal(ST_REMOVED));
+}
+
+/* The moves the scheduler and the workers make on the way through a run. */
+static void test_moves_allowed(void **state)
+{
+	(void)state;
+	static const struct { enum task_state from, to; } ok[] = {
+		{ST_SCHEDULED, ST_QUEUED},
+		{ST_SCHEDULED, ST_UPSTREAM_FAILED},
+		{ST_SCHEDULED, ST_SKIPPED},
+		{ST_SCHEDULED, ST_REMOVED},
+		{ST_QUEUED, ST_RUNNING},
+		{ST_QUEUED, ST_UPSTREAM_FAILED},
+		{ST_QUEUED, ST_REMOVED},
+		{ST_RUNNING, ST_SUCCESS},
+		{ST_RUNNING, ST_FAILED},
+		{ST_RUNNING, ST_UP_FOR_RETRY},
+		{ST_RUNNING, ST_RUNNING}, /* a new try takes over from a dead worker */
+		{ST_UP_FOR_RETRY, ST_QUEUED},
+		{ST_UP_FOR_RETRY, ST_FAILED},
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		if (!state_can_move(ok[i].from, ok[i].to))
+			fail_msg("%s -> %s refused", state_name(ok[i].from), state_name(ok[i].to));
+	}
+}
+
+static void test_moves_refused(void **state)
+{
+	(void)state;
+	static const struct { enum task_state from, to; } bad[] = {
+		{ST_SUCCESS, ST_RUNNING},
+		{ST_SUCCESS, ST_QUEUED},
+		{ST_SUCCESS, ST_FAILED},
+		{ST_FAILED, ST_RUNNING},
+		{ST_FAILED, ST_SUCCESS},
+		{ST_FAILED, ST_UP_FOR_RETRY},
+		{ST_UPSTREAM_FAILED, ST_QUEUED},
+		{ST_SKIPPED, ST_RUNNING},
+		{ST_REMOVED, ST_QUEUED},
+		{ST_SCHEDULED, ST_RUNNING},  /* must be queued first */
+		{ST_SCHEDULED, ST_SUCCESS},
+		{ST_SCHEDULED, ST_FAILED},
+		{ST_QUEUED, ST_QUEUED},
+		{ST_QUEUED, ST_SUCCESS},
+		{ST_QUEUED, ST_FAILED},
+		{ST_QUEUED, ST_SKIPPED},
+		{ST_RUNNING, ST_QUEUED},
+		{ST_RUNNING, ST_SKIPPED},
+		{ST_RUNNING, ST_UPSTREAM_FAILED},
+		{ST_UP_FOR_RETRY, ST_RUNNING}, /* goes through the queue */
+		{ST_UP_FOR_RETRY, ST_SUCCESS},
+		{ST_UP_FOR_RETRY, ST_UP_FOR_RETRY},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (state_can_move(bad[i].from, bad[i].to))
+			fail_msg("%s -> %s allowed", state_name(bad[i].from), state_name(bad[i].to));
+	}
+}
+
+/* Terminal states go nowhere except back to scheduled (clear). */
+static void test_terminal_only_cleared(void **state)
+{
+	(void)state;
+	for (int from = 0; from < ST_COUNT; from++) {
+		if (!state_terminal((enum task_state)from))
+			continue;
+		for (int to = 0; to < ST_COUNT; to++) {
+			bool want = to == ST_SCHEDULED;
+			if (state_can_move((enum task_state)from, (enum task_state)to) != want)
+				fail_msg("%s -> %s: expected %s", state_name((enum task_state)from),
+					 state_name((enum task_state)to), want ? "allowed" : "refused");
+		}
+	}
+}
+
+static void test_clear_from_anywhere(void **state)
+{
+	(void)state;
+	for (int from = 0; from < ST_COUNT; from++)
+		assert_true(state_can_move((enum task_state)from, ST_SCHEDULED));
+}
+
+static void test_mark(void **state)
+{
+	(void)state;
+	for (int from = 0; from < ST_COUNT; from++) {
+		for (int to = 0; to < ST_COUNT; to++) {
+			bool want = to == ST_SUCCESS || to == ST_FAILED;
+			if (state_can_mark((enum task_state)from, (enum task_state)to) != want)
+				fail_msg("mark %s -> %s: expected %s", state_name((enum task_state)from),
+					 state_name((enum task_state)to), want ? "allowed" : "refused");
+		}
+	}
+}
+
+static void test_glyphs(void **state)
+{
+	(void)state;
+	for (int a = 0; a < ST_COUNT; a++) {
+		const char *g = state_glyph((enum task_state)a);
+		char c = state_ascii((enum task_state)a);
+		assert_non_null(g);
+		assert_true(strlen(g) > 0);
+		assert_true(c > ' ' && c < 0x7f); /* printable, not blank */
+		for (int b = a + 1; b < ST_COUNT; b++) {
+			if (!strcmp(g, state_glyph((enum task_state)b)))
+				fail_msg("%s and %s share glyph %s", state_name((enum task_state)a),
+					 state_name((enum task_state)b), g);
+			if (c == state_ascii((enum task_state)b))
+				fail_msg("%s and %s share ascii '%c'", state_name((enum task_state)a),
+					 state_name((enum task_state)b), c);
+		}
+	}
+}
+
+/* Each glyph is one UTF-8 character, so it takes one column. */
+static void test_glyphs_one_char(void **state)
+{
+	(void)state;
+	for (int s = 0; s < ST_COUNT; s++) {
+		const unsigned char *g = (const unsigned char *)state_glyph((enum task_state)s);
+		size_t len = strlen((const char *)g);
+		size_t want = g[0] < 0x80 ? 1 : g[0] >= 0xf0 ? 4 : g[0] >= 0xe0 ? 3 : 2;
+		assert_int_equal(len, want);
+		for (size_t i = 1; i < len; i++)
+			assert_int_equal(g[i] & 0xc0, 0x80);
+	}
+}
+
+static void test_run_state_name(void **state)
+{
+	(void)state;
+	assert_string_equal(run_state_name(RUN_QUEUED), "queued");
+	assert_string_equal(run_state_name(RUN_RUNNING), "running");
+	assert_string_equal(run_state_name(RUN_SUCCESS), "success");
+	assert_string_equal(run_state_name(RUN_FAILED), "failed");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_placeholder),
+		cmocka_unit_test(test_names_round_trip),
+		cmocka_unit_test(test_parse_unknown),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_moves_allowed),
+		cmocka_unit_test(test_moves_refused),
+		cmocka_unit_test(test_terminal_only_cleared),
+		cmocka_unit_test(test_clear_from_anywhere),
+		cmocka_unit_test(test_mark),
+		cmocka_unit_test(test_glyphs),
+		cmocka_unit_test(test_glyphs_one_char),
+		cmocka_unit_test(test_run_state_name),
 	};
 	return cmocka_run_group_tests_name("states", tests, NULL, NULL);
 }
