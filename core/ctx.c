@@ -3,9 +3,42 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "core/util.h"
+
+/* The newest modification time (ns) over the files a project is made of,
+ * plus their number, so an added, removed or edited file changes it. */
+static int64_t project_stamp(const struct project *p)
+{
+	int64_t stamp = 0, n = 0;
+	struct stat st;
+	char *pdir = path_join(p->root, "pipelines");
+	const char *fixed[3] = {p->file, pdir, p->connections_file};
+	for (int i = 0; i < 3; i++) {
+		if (fixed[i] && stat(fixed[i], &st) == 0) {
+			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			stamp = t > stamp ? t : stamp;
+			n++;
+		}
+	}
+	DIR *d = opendir(pdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *f = path_join(pdir, de->d_name);
+		if (de->d_name[0] != '.' && stat(f, &st) == 0) {
+			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			stamp = t > stamp ? t : stamp;
+			n++;
+		}
+		free(f);
+	}
+	if (d)
+		closedir(d);
+	free(pdir);
+	return stamp ^ (n << 56);
+}
 
 int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, struct err *err)
 {
@@ -17,8 +50,11 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 	free(root);
 	if (rc < 0 || d->n > 0)
 		return err_setc(err, ERR_PROJECT, "the project has %zu error%s", d->n, d->n == 1 ? "" : "s");
+	/* a connections file that is missing is fine; one that is wrong is a
+	 * project error like any other */
 	if (connections_load(c->proj->connections_file, &c->conns, err) < 0)
-		return err->code == ERR_NOTFOUND ? ERR_PROJECT : (err->code ? err->code : ERR_PROJECT);
+		return err_setc(err, ERR_PROJECT, "%s", err->msg);
+	c->stamp = project_stamp(c->proj);
 	if (services_resolve(c->proj, &c->svc, err) < 0)
 		return err->code ? err->code : ERR_FAIL;
 	bool quiet = need & CTX_QUIET;
@@ -37,6 +73,37 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 		c->have_queue = true;
 	}
 	return 0;
+}
+
+int ctx_reload(struct sctx *c, struct diags *d, struct err *err)
+{
+	int64_t now = project_stamp(c->proj);
+	if (now == c->stamp)
+		return 0;
+	struct project *np = NULL;
+	if (project_load(c->proj->root, &np, d) < 0 || d->n) {
+		project_free(np);
+		c->stamp = now; /* report a broken edit once, not on every call */
+		return err_setc(err, ERR_PROJECT, "the project changed and now has %zu error%s; still using the previous version",
+				d->n, d->n == 1 ? "" : "s");
+	}
+	struct connections nc = {0};
+	if (connections_load(np->connections_file, &nc, err) < 0) {
+		project_free(np);
+		c->stamp = now;
+		return err_setc(err, ERR_PROJECT, "%s; still using the previous version", err->msg);
+	}
+	/* the addresses stay those the process started with */
+	free(np->state);
+	free(np->broker);
+	np->state = xstrdup(c->proj->state);
+	np->broker = xstrdup(c->proj->broker);
+	project_free(c->proj);
+	connections_free(&c->conns);
+	c->proj = np;
+	c->conns = nc;
+	c->stamp = project_stamp(np);
+	return 1;
 }
 
 void ctx_close(struct sctx *c)

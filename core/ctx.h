@@ -3,6 +3,8 @@
 #ifndef SLUICE_CTX_H
 #define SLUICE_CTX_H
 
+#include <stdint.h>
+
 #include "core/connections.h"
 #include "core/err.h"
 #include "core/project.h"
@@ -23,6 +25,7 @@ struct sctx {
 	struct queue queue;
 	struct connections conns;
 	bool have_store, have_queue;
+	int64_t stamp;  /* fingerprint of the project files when loaded */
 };
 
 /* Loads the project found from dir. On project errors returns ERR_PROJECT
@@ -32,6 +35,13 @@ void ctx_close(struct sctx *c);
 /* The libpq conninfo of a named connection ("default" is the embedded
  * warehouse unless connections.yml defines it). Borrowed. */
 int ctx_conninfo(struct sctx *c, const char *name, const char **out, struct err *err);
+/* Long-lived processes (runner, worker) call this between tasks: if
+ * sluice.yml, a pipeline file or the connections file changed, the project is
+ * loaded again. Returns 1 when it was, 0 when nothing changed, and a negative
+ * code (the old project stays) when the new one has errors; d gets them. The
+ * state and broker addresses are not re-read: changing them needs a restart. */
+int ctx_reload(struct sctx *c, struct diags *d, struct err *err);
+
 /* <root>/.sluice/NAME (malloc'ed); creates .sluice/ if needed. */
 char *ctx_runtime_path(const struct sctx *c, const char *name);
 

@@ -387,6 +387,17 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 			retry_check = -1;
 		}
 		if (now >= next_sweep) {
+			struct diags d = {0};
+			struct err re = {0};
+			int rl = ctx_reload(c, &d, &re);
+			if (rl < 0) {
+				diags_print(&d, stderr);
+				logf_("%s", re.msg);
+			} else if (rl > 0) {
+				logf_("the project changed: reloaded (%zu pipelines)", c->proj->n_pipelines);
+				next_cron = now;
+			}
+			diags_free(&d);
 			/* Workers and actions advance runs themselves; the sweep is the
 			 * safety net (a worker that died between its commit and its
 			 * XADD), plus retries and stale entries. */

@@ -515,6 +515,7 @@ void claimed_free(struct claimed *c)
 	free(c->pipeline);
 	free(c->ds);
 	free(c->spec);
+	free(c->old_host);
 	memset(c, 0, sizeof *c);
 }
 
@@ -545,6 +546,9 @@ int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker
 		out->pipeline = xstrdup(PQgetvalue(r, 0, 4));
 		out->ds = xstrdup(PQgetvalue(r, 0, 5));
 		out->spec = xstrdup(PQgetvalue(r, 0, 6));
+		if (!PQgetisnull(r, 0, 7))
+			out->old_host = xstrdup(PQgetvalue(r, 0, 7));
+		out->old_pid = PQgetisnull(r, 0, 8) ? 0 : atoi(PQgetvalue(r, 0, 8));
 	}
 	PQclear(r);
 	return rc;

@@ -76,6 +76,8 @@ struct claimed {
 	char *task, *pipeline, *ds;
 	char *spec;         /* JSON text */
 	bool takeover;      /* a previous try's worker died */
+	char *old_host;     /* on a takeover: where the lost try ran, and its */
+	int old_pid;        /* process group (0 if it never reported one) */
 };
 void claimed_free(struct claimed *c);
 

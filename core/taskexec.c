@@ -51,7 +51,16 @@ static int run_sql(const char *conninfo, const char *sql)
 {
 	PGconn *c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect: %s", PQerrorMessage(c));
+		/* one line, so it is the error summary too */
+		char *m = xstrdup(PQerrorMessage(c));
+		for (char *p = m; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		size_t n = strlen(m);
+		while (n && m[n - 1] == ' ')
+			m[--n] = '\0';
+		fprintf(stderr, "cannot connect: %s\n", m);
+		free(m);
 		return 2;
 	}
 	PQsetNoticeProcessor(c, notice_to_stderr, NULL);
@@ -94,6 +103,35 @@ static int run_sql(const char *conninfo, const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return rc;
+}
+
+/* Looks argv[0] up on PATH and execs it; returns only if it is not a program. */
+static void exec_simple(const char *cmd)
+{
+	char *copy = xstrdup(cmd), *save = NULL, *argv[64];
+	int argc = 0;
+	for (char *t = strtok_r(copy, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	if (argc == 0 || argc >= 63 || strchr(argv[0], '=')) {
+		free(copy);
+		return;
+	}
+	const char *path = getenv("PATH");
+	char *dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *full = strchr(argv[0], '/') ? xstrdup(argv[0]) : path_join(d, argv[0]);
+		if (access(full, X_OK) == 0) {
+			execv(full, argv);
+			fprintf(stderr, "%s: %s\n", full, strerror(errno));
+			_exit(126);
+		}
+		free(full);
+		if (strchr(argv[0], '/'))
+			break;
+	}
+	free(dirs);
+	free(copy);
 }
 
 int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err)
@@ -143,20 +181,12 @@ int taskexec_start(const json_t *spec, const struct task_env *env, struct task_p
 			if (!cmd)
 				cmd = "";
 			/* A command with nothing for a shell to do (no quotes, variables,
-			 * redirections, globs...) is run directly: one exec fewer. */
+			 * redirections, globs) whose first word is a program on PATH is
+			 * run directly: one exec fewer. Builtins (exit, cd, export...)
+			 * are not files, so they still go through the shell. */
 			if (*cmd && strspn(cmd, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+- ") ==
-					    strlen(cmd)) {
-				char *copy = xstrdup(cmd), *save = NULL, *argv[64];
-				int argc = 0;
-				for (char *t = strtok_r(copy, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
-					argv[argc++] = t;
-				argv[argc] = NULL;
-				if (argc > 0 && argc < 63 && !strchr(argv[0], '=')) {
-					execvp(argv[0], argv);
-					fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-					_exit(errno == ENOENT ? 127 : 126);
-				}
-			}
+					    strlen(cmd))
+				exec_simple(cmd);
 			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 			fprintf(stderr, "exec /bin/sh: %s\n", strerror(errno));
 			_exit(127);

@@ -220,9 +220,16 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	const char *kind = json_string_value(json_object_get(spec, "kind"));
 
 	/* the log continues after what earlier attempts at this try wrote */
-	if (cl->takeover)
+	if (cl->takeover) {
 		log_line(&lb, 'e', "[sluice] try %d: taken over by %s after the previous worker stopped heartbeating",
 			 cl->try_number, w->name);
+		/* What the lost try left running on this host goes before the new
+		 * try starts. Its leader died with its worker (PR_SET_PDEATHSIG); if
+		 * a process with that pid is alive again it is someone else's. */
+		if (cl->old_pid > 0 && cl->old_host && !strcmp(cl->old_host, w->host) && getpgid(cl->old_pid) < 0 &&
+		    errno == ESRCH)
+			kill(-cl->old_pid, SIGKILL);
+	}
 	if (kind && !strcmp(kind, "sql")) {
 		const char *conn = json_string_value(json_object_get(spec, "conn"));
 		if (ctx_conninfo(w->c, conn ? conn : "default", &conninfo, &e) < 0) {
@@ -354,6 +361,13 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 {
 	struct claimed cl;
 	struct err e = {0};
+	/* an edited project (a new connection, say) applies from the next task */
+	struct diags d = {0};
+	if (ctx_reload(w->c, &d, &e) < 0) {
+		diags_print(&d, stderr);
+		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+	}
+	diags_free(&d);
 	int rc = store_ti_claim(&w->store, &q->ref, w->name, w->host, w->hb_timeout, &cl, &e);
 	if (rc == ERR_CONFLICT) {
 		queue_ack(&w->queue, q->id, NULL); /* stale hint */
