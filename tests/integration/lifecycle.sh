@@ -3,7 +3,7 @@
 # runner surviving SIGHUP and draining on SIGTERM, a standalone worker, exit
 # codes, and secrets kept out of output and the state database.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..16"
+echo "1..17"
 PROJ=$(mkproj lifecycle_it)
 trap cleanup EXIT
 FLAG=$SLUICE_TESTDIR/lifecycle.flag
@@ -27,7 +27,7 @@ tasks:
 YML
 cat >"$PROJ/pipelines/drain.yml" <<'YML'
 tasks:
-  long: { kind: shell, command: 'sleep 2; echo finished' }
+  long: { kind: shell, command: 'echo started; sleep 2; echo finished' }
 YML
 
 sl -q runner >/dev/null 2>&1
@@ -62,7 +62,12 @@ ok $? "the runner keeps running after SIGHUP (the terminal closing)"
 
 run_id=$(sl -q run drain 2>/dev/null)
 wait_for 10 sh -c "\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | grep -q running"
+sl logs "$run_id" long --follow >"$SLUICE_TESTDIR/follow.out" 2>&1 &
+fpid=$!
 sl -q runner --stop
+wait "$fpid"
+[ "$(cat "$SLUICE_TESTDIR/follow.out")" = "$(printf 'started\nfinished')" ]
+ok $? "logs --follow prints lines as they come and returns when the try ends"
 st=$(sl --json status "$run_id" | json_get 'j["tasks"][0]["state"]')
 [ "$st" = success ] && ! sl -q runner --status >/dev/null 2>&1
 ok $? "runner --stop drains: the running task finished ($st) and the runner exited"
