@@ -8,73 +8,52 @@
 
 #include "cli/cli.h"
 #include "cli/json_out.h"
-#include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/query.h"
 #include "core/states.h"
 #include "core/util.h"
 
 int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait);
 
-/* ---- queries -------------------------------------------------------------- */
+/* ---- the run as JSON (run --json, status RUN --json) ------------------------ */
 
-static const char RUNS_SQL[] =
-	"SELECT r.id, r.pipeline, r.logical_date::text, r.state, r.trigger,"
-	" to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" extract(epoch FROM coalesce(r.ended_at, now()) - r.created_at)::float8,"
-	" count(t.*) FILTER (WHERE t.state = 'success'),"
-	" count(t.*) FILTER (WHERE t.state IN ('failed','upstream_failed')),"
-	" count(t.*) FILTER (WHERE t.state IN ('running','queued','up_for_retry')),"
-	" count(t.*)"
-	" FROM sluice.runs r LEFT JOIN sluice.task_instances t ON t.run_id = r.id"
-	" WHERE r.project = $1 AND ($2::text IS NULL OR r.pipeline = $2)"
-	" GROUP BY r.id ORDER BY r.id DESC LIMIT $3";
-
-static const char TASKS_SQL[] =
-	"SELECT t.task, t.state, t.try_number,"
-	" extract(epoch FROM coalesce(t.ended_at, now()) - t.started_at)::float8,"
-	" coalesce(t.error, ''), coalesce(t.worker, ''),"
-	" to_char(t.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" to_char(t.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), t.exit_status"
-	" FROM sluice.task_instances t WHERE t.run_id = $1 ORDER BY t.id";
-
-static const char RUN_SQL[] =
-	"SELECT id, pipeline, logical_date::text, state, trigger, params::text FROM sluice.runs WHERE id = $1";
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
 
 static json_t *run_json(struct sctx *c, long run_id, struct err *err)
 {
-	char rid[32];
-	snprintf(rid, sizeof rid, "%ld", run_id);
-	const char *p[1] = {rid};
-	PGresult *r = pg_exec(c->store.pg, err, RUN_SQL, 1, p);
-	if (!r)
+	struct run_row run;
+	if (store_run(&c->store, run_id, &run, err) < 0)
 		return NULL;
-	if (!PQntuples(r)) {
-		PQclear(r);
-		err_setc(err, ERR_NOTFOUND, "no run %ld", run_id);
-		return NULL;
-	}
-	json_t *params = json_loads(PQgetvalue(r, 0, 5), 0, NULL);
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o}", "run_id", (json_int_t)run_id, "pipeline",
-			      PQgetvalue(r, 0, 1), "logical_date", PQgetvalue(r, 0, 2), "state", PQgetvalue(r, 0, 3),
-			      "trigger", PQgetvalue(r, 0, 4), "params", params ? params : json_object());
-	PQclear(r);
-	r = pg_exec(c->store.pg, err, TASKS_SQL, 1, p);
-	if (!r) {
+	json_t *params = json_loads(run.params, 0, NULL);
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o}", "run_id", (json_int_t)run_id, "pipeline", run.pipeline,
+			      "logical_date", run.logical_date, "state", run.state, "trigger", run.trigger, "params",
+			      params ? params : json_object());
+	free(run.pipeline);
+	free(run.logical_date);
+	free(run.state);
+	free(run.trigger);
+	free(run.created_at);
+	free(run.params);
+	struct ti_row *t;
+	size_t n;
+	if (store_tasks(&c->store, run_id, &t, &n, err) < 0) {
 		json_decref(j);
 		return NULL;
 	}
 	json_t *tasks = json_array();
-	for (int i = 0; i < PQntuples(r); i++) {
-		json_t *t = json_pack("{s:s,s:s,s:i}", "task", PQgetvalue(r, i, 0), "state", PQgetvalue(r, i, 1), "try",
-				      atoi(PQgetvalue(r, i, 2)));
-		json_object_set_new(t, "duration_s", PQgetisnull(r, i, 3) ? json_null() : json_real(atof(PQgetvalue(r, i, 3))));
-		json_object_set_new(t, "started_at", PQgetisnull(r, i, 6) ? json_null() : json_string(PQgetvalue(r, i, 6)));
-		json_object_set_new(t, "ended_at", PQgetisnull(r, i, 7) ? json_null() : json_string(PQgetvalue(r, i, 7)));
-		json_object_set_new(t, "exit_status", PQgetisnull(r, i, 8) ? json_null() : json_integer(atoi(PQgetvalue(r, i, 8))));
-		json_object_set_new(t, "error", *PQgetvalue(r, i, 4) ? json_string(PQgetvalue(r, i, 4)) : json_null());
-		json_array_append_new(tasks, t);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_pack("{s:s,s:s,s:i}", "task", t[i].task, "state", t[i].state, "try", t[i].try_number);
+		json_object_set_new(o, "duration_s", t[i].duration_s >= 0 ? json_real(t[i].duration_s) : json_null());
+		json_object_set_new(o, "started_at", opt_str(t[i].started_at));
+		json_object_set_new(o, "ended_at", opt_str(t[i].ended_at));
+		json_object_set_new(o, "exit_status", t[i].has_exit ? json_integer(t[i].exit_status) : json_null());
+		json_object_set_new(o, "error", opt_str(t[i].error));
+		json_array_append_new(tasks, o);
 	}
-	PQclear(r);
+	ti_rows_free(t, n);
 	json_object_set_new(j, "tasks", tasks);
 	return j;
 }
@@ -107,20 +86,6 @@ static void print_run(const json_t *j)
 }
 
 /* ---- run --wait ------------------------------------------------------------ */
-
-/* The run's state alone: cheap enough to ask on every wake-up. */
-static int run_state(struct sctx *c, long run_id, char *buf, size_t size, struct err *err)
-{
-	char rid[32];
-	snprintf(rid, sizeof rid, "%ld", run_id);
-	const char *p[1] = {rid};
-	PGresult *r = pg_exec(c->store.pg, err, "SELECT state FROM sluice.runs WHERE id = $1", 1, p);
-	if (!r)
-		return err->code ? err->code : ERR_FAIL;
-	snprintf(buf, size, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	return 0;
-}
 
 /* Prints the tasks whose state changed since the last call. */
 static void print_changes(json_t *j, json_t *seen)
@@ -157,7 +122,7 @@ int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait)
 	int64_t next_progress = 0;
 	char st[32] = "";
 	while (wait) {
-		if (run_state(c, run_id, st, sizeof st, &e) < 0) {
+		if (store_run_state(&c->store, run_id, st, sizeof st, &e) < 0) {
 			cli_error("run", "%s", e.msg);
 			json_decref(seen);
 			return EXIT_UNREACHABLE;
@@ -175,12 +140,7 @@ int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait)
 		}
 		/* sleep until the state store says something changed, then let a
 		 * burst of changes settle */
-		struct pollfd pf = {PQsocket(c->store.pg), POLLIN, 0};
-		poll(&pf, 1, 5000);
-		PQconsumeInput(c->store.pg);
-		PGnotify *n;
-		while ((n = PQnotifies(c->store.pg)))
-			PQfreemem(n);
+		store_wait(&c->store, 5000);
 		if (!progress) {
 			struct pollfd idle = {-1, 0, 0};
 			poll(&idle, 0, 20);
@@ -279,37 +239,33 @@ int cmd_status(struct cli *g, int argc, char **argv)
 		ctx_close(&c);
 		return EXIT_OK;
 	}
-	char lim[16];
-	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 20);
-	const char *p[3] = {c.proj->name, NULL, lim};
-	PGresult *r = pg_exec(c.store.pg, &e, RUNS_SQL, 3, p);
-	if (!r) {
+	struct run_row *rows;
+	size_t n;
+	if (store_runs(&c.store, NULL, limit, &rows, &n, &e) < 0) {
 		cli_error("status", "%s", e.msg);
 		ctx_close(&c);
 		return EXIT_UNREACHABLE;
 	}
 	if (g->json) {
 		json_t *runs = json_array();
-		for (int i = 0; i < PQntuples(r); i++)
+		for (size_t i = 0; i < n; i++)
 			json_array_append_new(runs, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:f,s:{s:i,s:i,s:i,s:i}}",
-				"run_id", (json_int_t)atol(PQgetvalue(r, i, 0)), "pipeline", PQgetvalue(r, i, 1),
-				"logical_date", PQgetvalue(r, i, 2), "state", PQgetvalue(r, i, 3), "trigger", PQgetvalue(r, i, 4),
-				"created_at", PQgetvalue(r, i, 5), "duration_s", atof(PQgetvalue(r, i, 6)), "tasks",
-				"total", atoi(PQgetvalue(r, i, 10)), "success", atoi(PQgetvalue(r, i, 7)),
-				"failed", atoi(PQgetvalue(r, i, 8)), "active", atoi(PQgetvalue(r, i, 9))));
+				"run_id", (json_int_t)rows[i].id, "pipeline", rows[i].pipeline, "logical_date",
+				rows[i].logical_date, "state", rows[i].state, "trigger", rows[i].trigger, "created_at",
+				rows[i].created_at, "duration_s", rows[i].duration_s, "tasks", "total", rows[i].n_total,
+				"success", rows[i].n_success, "failed", rows[i].n_failed, "active", rows[i].n_active));
 		json_out(json_pack("{s:o}", "runs", runs));
-	} else if (PQntuples(r) == 0) {
+	} else if (n == 0) {
 		printf("no runs yet in project %s (start one: sluice run PIPELINE)\n", c.proj->name);
 	} else {
 		printf("%6s  %-24s %-10s %-10s %-9s %9s  %s\n", "RUN", "PIPELINE", "DATE", "STATE", "TRIGGER", "DURATION",
 		       "TASKS ok/failed/active/total");
-		for (int i = 0; i < PQntuples(r); i++)
-			printf("%6s  %-24s %-10s %s %-8s %-9s %8.1fs  %s/%s/%s/%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-			       PQgetvalue(r, i, 2), glyph(PQgetvalue(r, i, 3)), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
-			       atof(PQgetvalue(r, i, 6)), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8), PQgetvalue(r, i, 9),
-			       PQgetvalue(r, i, 10));
+		for (size_t i = 0; i < n; i++)
+			printf("%6ld  %-24s %-10s %s %-8s %-9s %8.1fs  %d/%d/%d/%d\n", rows[i].id, rows[i].pipeline,
+			       rows[i].logical_date, glyph(rows[i].state), rows[i].state, rows[i].trigger, rows[i].duration_s,
+			       rows[i].n_success, rows[i].n_failed, rows[i].n_active, rows[i].n_total);
 	}
-	PQclear(r);
+	run_rows_free(rows, n);
 	ctx_close(&c);
 	return EXIT_OK;
 }
@@ -358,77 +314,54 @@ int cmd_logs(struct cli *g, int argc, char **argv)
 		ctx_close(&c);
 		return EXIT_USAGE;
 	}
-	char rid[32];
-	snprintf(rid, sizeof rid, "%ld", run_id);
-	const char *p[2] = {rid, argv[optind + 1]};
-	PGresult *r = pg_exec(c.store.pg, &e, "SELECT id, try_number, state FROM sluice.task_instances WHERE run_id = $1 AND task = $2", 2, p);
-	if (!r || !PQntuples(r)) {
-		if (r)
-			e.code = ERR_NOTFOUND, snprintf(e.msg, sizeof e.msg, "run %ld has no task '%s'", run_id, argv[optind + 1]);
+	long ti;
+	int cur_try;
+	char state[32] = "";
+	if (store_ti_find(&c.store, run_id, argv[optind + 1], &ti, &cur_try, state, sizeof state, &e) < 0) {
 		cli_error("logs", "%s", e.msg);
-		PQclear(r);
 		ctx_close(&c);
-		return EXIT_USAGE;
+		return e.code == ERR_NOTFOUND ? EXIT_USAGE : EXIT_UNREACHABLE;
 	}
-	char ti[32], tr[16];
-	snprintf(ti, sizeof ti, "%s", PQgetvalue(r, 0, 0));
-	int cur_try = atoi(PQgetvalue(r, 0, 1));
-	PQclear(r);
-	snprintf(tr, sizeof tr, "%d", want_try > 0 ? want_try : cur_try);
+	int try_number = want_try > 0 ? want_try : cur_try;
 	if (follow)
 		store_listen(&c.store, &e);
 	bool mark = isatty(1);
 	int seq = 0;
 	json_t *lines = json_array();
-	const char *state = "";
-	char statebuf[32] = "";
 	for (;;) {
-		char sq[16];
-		snprintf(sq, sizeof sq, "%d", seq);
-		const char *lp[3] = {ti, tr, sq};
-		r = pg_exec(c.store.pg, &e,
-			    "SELECT seq, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), stream, line"
-			    " FROM sluice.task_logs WHERE ti_id = $1 AND try_number = $2 AND seq >= $3 ORDER BY seq LIMIT 10000",
-			    3, lp);
-		if (!r)
+		struct log_row *rows;
+		size_t n;
+		if (store_log(&c.store, ti, try_number, seq, 10000, &rows, &n, &e) < 0)
 			break;
-		for (int i = 0; i < PQntuples(r); i++) {
+		for (size_t i = 0; i < n; i++) {
 			if (g->json)
-				json_array_append_new(lines, json_pack("{s:i,s:s,s:s,s:s}", "seq", atoi(PQgetvalue(r, i, 0)), "ts",
-								       PQgetvalue(r, i, 1), "stream",
-								       *PQgetvalue(r, i, 2) == 'e' ? "stderr" : "stdout", "line",
-								       PQgetvalue(r, i, 3)));
+				json_array_append_new(lines, json_pack("{s:i,s:s,s:s,s:s}", "seq", rows[i].seq, "ts", rows[i].ts,
+								       "stream", rows[i].stream == 'e' ? "stderr" : "stdout",
+								       "line", rows[i].line));
 			else
-				printf("%s%s\n", mark && *PQgetvalue(r, i, 2) == 'e' ? "! " : mark ? "  " : "", PQgetvalue(r, i, 3));
-			seq = atoi(PQgetvalue(r, i, 0)) + 1;
+				printf("%s%s\n", mark && rows[i].stream == 'e' ? "! " : mark ? "  " : "", rows[i].line);
+			seq = rows[i].seq + 1;
 		}
-		int got = PQntuples(r);
-		PQclear(r);
+		log_rows_free(rows, n);
 		fflush(stdout);
-		if (got == 10000)
+		if (n == 10000)
 			continue;
-		const char *sp[2] = {ti, tr};
-		r = pg_exec(c.store.pg, &e, "SELECT CASE WHEN try_number = $2 THEN state ELSE 'ended' END FROM sluice.task_instances WHERE id = $1", 2, sp);
-		if (r) {
-			snprintf(statebuf, sizeof statebuf, "%s", PQgetvalue(r, 0, 0));
-			state = statebuf;
-			PQclear(r);
-		}
+		long ti2;
+		int now_try;
+		if (store_ti_find(&c.store, run_id, argv[optind + 1], &ti2, &now_try, state, sizeof state, &e) < 0)
+			break;
+		if (now_try != try_number)
+			snprintf(state, sizeof state, "ended"); /* a later try took over */
 		if (!follow)
 			break;
 		int st = state_parse(state);
 		if (!strcmp(state, "ended") || (st >= 0 && (state_terminal((enum task_state)st) || st == ST_UP_FOR_RETRY)))
 			break;
-		struct pollfd pf = {PQsocket(c.store.pg), POLLIN, 0};
-		poll(&pf, 1, 2000);
-		PQconsumeInput(c.store.pg);
-		PGnotify *n;
-		while ((n = PQnotifies(c.store.pg)))
-			PQfreemem(n);
+		store_wait(&c.store, 2000);
 	}
 	if (g->json)
 		json_out(json_pack("{s:I,s:s,s:i,s:s,s:o}", "run_id", (json_int_t)run_id, "task", argv[optind + 1], "try",
-				   atoi(tr), "state", state, "lines", lines));
+				   try_number, "state", state, "lines", lines));
 	else
 		json_decref(lines);
 	ctx_close(&c);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "connectors/pg.h"
+#include "core/query.h"
 #include "core/states.h"
 #include "core/template.h"
 #include "core/util.h"
@@ -187,36 +188,7 @@ out:
 
 int action_resolve_run(struct sctx *c, const char *spec, const char *pipeline, long *run_id, struct err *err)
 {
-	if (strcmp(spec, "latest") && strcmp(spec, "last")) {
-		char *end;
-		long id = strtol(spec, &end, 10);
-		if (*end || id <= 0)
-			return err_setc(err, ERR_FAIL, "'%s' is not a run id (a number, or 'latest')", spec);
-		char ids[32];
-		snprintf(ids, sizeof ids, "%ld", id);
-		const char *p[2] = {ids, c->store.project};
-		PGresult *r = pg_exec(c->store.pg, err, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p);
-		if (!r)
-			return err->code;
-		int n = PQntuples(r);
-		PQclear(r);
-		if (!n)
-			return err_setc(err, ERR_NOTFOUND, "no run %ld in project %s", id, c->store.project);
-		*run_id = id;
-		return 0;
-	}
-	const char *p[2] = {c->store.project, pipeline};
-	PGresult *r = pg_exec(c->store.pg, err,
-			      "SELECT id FROM sluice.runs WHERE project = $1 AND ($2::text IS NULL OR pipeline = $2)"
-			      " ORDER BY id DESC LIMIT 1",
-			      2, p);
-	if (!r)
-		return err->code;
-	int rc = PQntuples(r) ? 0 : err_setc(err, ERR_NOTFOUND, "no runs yet");
-	if (rc == 0)
-		*run_id = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return rc;
+	return store_resolve_run(&c->store, spec, pipeline, run_id, err);
 }
 
 /* The task must exist in the run. */

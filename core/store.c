@@ -3,6 +3,7 @@
  * functions so each is one round trip and one transaction. */
 #include "core/store.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -685,6 +686,21 @@ int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, 
 		      "INSERT INTO sluice.schedules VALUES ($1, $2, to_timestamp($3::bigint))"
 		      " ON CONFLICT (project, pipeline) DO UPDATE SET last_fire = EXCLUDED.last_fire",
 		      3, p);
+}
+
+int store_wait(struct store *s, int timeout_ms)
+{
+	struct pollfd pf = {PQsocket(s->pg), POLLIN, 0};
+	if (poll(&pf, 1, timeout_ms) < 0)
+		return 0;
+	PQconsumeInput(s->pg);
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(s->pg))) {
+		n++;
+		PQfreemem(nt);
+	}
+	return n;
 }
 
 int store_listen(struct store *s, struct err *err)

@@ -114,5 +114,8 @@ int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, 
 
 /* Listens on the notification channel. */
 int store_listen(struct store *s, struct err *err);
+/* Sleeps until a notification arrives (or timeout_ms passes); drains them
+ * and returns how many there were. */
+int store_wait(struct store *s, int timeout_ms);
 
 #endif

@@ -1,0 +1,319 @@
+/* Read queries over schema sluice. */
+#include "core/query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/pg.h"
+#include "core/util.h"
+
+#define ISO "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+
+static const char RUNS_SQL[] =
+	"SELECT r.id, r.pipeline, r.logical_date::text, r.state, r.trigger,"
+	" to_char(r.created_at AT TIME ZONE 'UTC', " ISO "), r.params::text,"
+	" extract(epoch FROM coalesce(r.ended_at, now()) - r.created_at)::float8,"
+	" count(t.*), count(t.*) FILTER (WHERE t.state = 'success'),"
+	" count(t.*) FILTER (WHERE t.state IN ('failed','upstream_failed')),"
+	" count(t.*) FILTER (WHERE t.state IN ('running','queued','up_for_retry'))"
+	" FROM sluice.runs r LEFT JOIN sluice.task_instances t ON t.run_id = r.id"
+	" WHERE r.project = $1 AND ($2::text IS NULL OR r.pipeline = $2)"
+	" GROUP BY r.id ORDER BY r.id DESC LIMIT $3";
+
+static const char RUN_SQL[] =
+	"SELECT r.id, r.pipeline, r.logical_date::text, r.state, r.trigger,"
+	" to_char(r.created_at AT TIME ZONE 'UTC', " ISO "), r.params::text,"
+	" extract(epoch FROM coalesce(r.ended_at, now()) - r.created_at)::float8,"
+	" count(t.*), count(t.*) FILTER (WHERE t.state = 'success'),"
+	" count(t.*) FILTER (WHERE t.state IN ('failed','upstream_failed')),"
+	" count(t.*) FILTER (WHERE t.state IN ('running','queued','up_for_retry'))"
+	" FROM sluice.runs r LEFT JOIN sluice.task_instances t ON t.run_id = r.id"
+	" WHERE r.id = $1 GROUP BY r.id";
+
+static const char TASKS_SQL[] =
+	"SELECT t.id, t.task, t.state, t.try_number,"
+	" extract(epoch FROM coalesce(t.ended_at, now()) - t.started_at)::float8,"
+	" to_char(t.started_at AT TIME ZONE 'UTC', " ISO "),"
+	" to_char(t.ended_at AT TIME ZONE 'UTC', " ISO "),"
+	" t.exit_status, t.error, t.worker"
+	" FROM sluice.task_instances t WHERE t.run_id = $1 ORDER BY t.id";
+
+static const char LOG_SQL[] =
+	"SELECT seq, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), stream, line"
+	" FROM sluice.task_logs WHERE ti_id = $1 AND try_number = $2 AND seq >= $3 ORDER BY seq LIMIT $4";
+
+static void q_num(struct query *q, int i, long v)
+{
+	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
+	q->params[i] = q->buf[i];
+}
+
+static char *str_or_null(PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
+void run_rows_free(struct run_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].pipeline);
+		free(v[i].logical_date);
+		free(v[i].state);
+		free(v[i].trigger);
+		free(v[i].created_at);
+		free(v[i].params);
+	}
+	free(v);
+}
+
+void ti_rows_free(struct ti_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].task);
+		free(v[i].state);
+		free(v[i].started_at);
+		free(v[i].ended_at);
+		free(v[i].error);
+		free(v[i].worker);
+	}
+	free(v);
+}
+
+void log_rows_free(struct log_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].ts);
+		free(v[i].line);
+	}
+	free(v);
+}
+
+void query_runs(struct query *q, const char *project, const char *pipeline, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = RUNS_SQL;
+	q->n = 3;
+	q->params[0] = project;
+	q->params[1] = pipeline;
+	q_num(q, 2, limit > 0 ? limit : 20);
+}
+
+int query_runs_parse(PGresult *r, struct run_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct run_row *v = xcalloc((size_t)nt, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].id = atol(PQgetvalue(r, i, 0));
+		v[i].pipeline = xstrdup(PQgetvalue(r, i, 1));
+		v[i].logical_date = xstrdup(PQgetvalue(r, i, 2));
+		v[i].state = xstrdup(PQgetvalue(r, i, 3));
+		v[i].trigger = xstrdup(PQgetvalue(r, i, 4));
+		v[i].created_at = xstrdup(PQgetvalue(r, i, 5));
+		v[i].params = xstrdup(PQgetvalue(r, i, 6));
+		v[i].duration_s = atof(PQgetvalue(r, i, 7));
+		v[i].n_total = atoi(PQgetvalue(r, i, 8));
+		v[i].n_success = atoi(PQgetvalue(r, i, 9));
+		v[i].n_failed = atoi(PQgetvalue(r, i, 10));
+		v[i].n_active = atoi(PQgetvalue(r, i, 11));
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+void query_run(struct query *q, long run_id)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = RUN_SQL;
+	q->n = 1;
+	q_num(q, 0, run_id);
+}
+
+void query_tasks(struct query *q, long run_id)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = TASKS_SQL;
+	q->n = 1;
+	q_num(q, 0, run_id);
+}
+
+int query_tasks_parse(PGresult *r, struct ti_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct ti_row *v = xcalloc((size_t)nt, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].id = atol(PQgetvalue(r, i, 0));
+		v[i].task = xstrdup(PQgetvalue(r, i, 1));
+		v[i].state = xstrdup(PQgetvalue(r, i, 2));
+		v[i].try_number = atoi(PQgetvalue(r, i, 3));
+		v[i].duration_s = PQgetisnull(r, i, 4) ? -1 : atof(PQgetvalue(r, i, 4));
+		v[i].started_at = str_or_null(r, i, 5);
+		v[i].ended_at = str_or_null(r, i, 6);
+		v[i].has_exit = !PQgetisnull(r, i, 7);
+		v[i].exit_status = v[i].has_exit ? atoi(PQgetvalue(r, i, 7)) : 0;
+		v[i].error = str_or_null(r, i, 8);
+		v[i].worker = str_or_null(r, i, 9);
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+void query_log(struct query *q, long ti, int try_number, int from_seq, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LOG_SQL;
+	q->n = 4;
+	q_num(q, 0, ti);
+	q_num(q, 1, try_number);
+	q_num(q, 2, from_seq);
+	q_num(q, 3, limit > 0 ? limit : 1000);
+}
+
+int query_log_parse(PGresult *r, struct log_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct log_row *v = xcalloc((size_t)nt, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].seq = atoi(PQgetvalue(r, i, 0));
+		v[i].ts = xstrdup(PQgetvalue(r, i, 1));
+		v[i].stream = *PQgetvalue(r, i, 2) == 'e' ? 'e' : 'o';
+		v[i].line = xstrdup(PQgetvalue(r, i, 3));
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+static PGresult *run_q(struct store *s, const struct query *q, struct err *err)
+{
+	return pg_exec(s->pg, err, q->sql, q->n, q->params);
+}
+
+int store_runs(struct store *s, const char *pipeline, int limit, struct run_row **rows, size_t *n, struct err *err)
+{
+	struct query q;
+	query_runs(&q, s->project, pipeline, limit);
+	PGresult *r = run_q(s, &q, err);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	query_runs_parse(r, rows, n);
+	PQclear(r);
+	return 0;
+}
+
+int store_run(struct store *s, long run_id, struct run_row *run, struct err *err)
+{
+	struct query q;
+	query_run(&q, run_id);
+	PGresult *r = run_q(s, &q, err);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	struct run_row *rows;
+	size_t n;
+	query_runs_parse(r, &rows, &n);
+	PQclear(r);
+	if (n == 0) {
+		free(rows);
+		return err_setc(err, ERR_NOTFOUND, "no run %ld", run_id);
+	}
+	*run = rows[0];
+	free(rows);
+	return 0;
+}
+
+int store_tasks(struct store *s, long run_id, struct ti_row **rows, size_t *n, struct err *err)
+{
+	struct query q;
+	query_tasks(&q, run_id);
+	PGresult *r = run_q(s, &q, err);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	query_tasks_parse(r, rows, n);
+	PQclear(r);
+	return 0;
+}
+
+int store_log(struct store *s, long ti, int try_number, int from_seq, int limit, struct log_row **rows, size_t *n,
+	      struct err *err)
+{
+	struct query q;
+	query_log(&q, ti, try_number, from_seq, limit);
+	PGresult *r = run_q(s, &q, err);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	query_log_parse(r, rows, n);
+	PQclear(r);
+	return 0;
+}
+
+int store_run_state(struct store *s, long run_id, char *buf, size_t size, struct err *err)
+{
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", run_id);
+	const char *p[1] = {rid};
+	PGresult *r = pg_exec(s->pg, err, "SELECT state FROM sluice.runs WHERE id = $1", 1, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	snprintf(buf, size, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
+}
+
+int store_ti_find(struct store *s, long run_id, const char *task, long *ti, int *try_number, char *state,
+		  size_t state_size, struct err *err)
+{
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", run_id);
+	const char *p[2] = {rid, task};
+	PGresult *r = pg_exec(s->pg, err,
+			      "SELECT id, try_number, state FROM sluice.task_instances WHERE run_id = $1 AND task = $2", 2, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	int rc = 0;
+	if (!PQntuples(r)) {
+		rc = err_setc(err, ERR_NOTFOUND, "run %ld has no task '%s'", run_id, task);
+	} else {
+		*ti = atol(PQgetvalue(r, 0, 0));
+		*try_number = atoi(PQgetvalue(r, 0, 1));
+		if (state)
+			snprintf(state, state_size, "%s", PQgetvalue(r, 0, 2));
+	}
+	PQclear(r);
+	return rc;
+}
+
+int store_resolve_run(struct store *s, const char *spec, const char *pipeline, long *run_id, struct err *err)
+{
+	if (strcmp(spec, "latest") && strcmp(spec, "last")) {
+		char *end;
+		long id = strtol(spec, &end, 10);
+		if (*end || id <= 0)
+			return err_setc(err, ERR_FAIL, "'%s' is not a run id (a number, or 'latest')", spec);
+		char ids[32];
+		snprintf(ids, sizeof ids, "%ld", id);
+		const char *p[2] = {ids, s->project};
+		PGresult *r = pg_exec(s->pg, err, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p);
+		if (!r)
+			return err->code;
+		int n = PQntuples(r);
+		PQclear(r);
+		if (!n)
+			return err_setc(err, ERR_NOTFOUND, "no run %ld in project %s", id, s->project);
+		*run_id = id;
+		return 0;
+	}
+	const char *p[2] = {s->project, pipeline};
+	PGresult *r = pg_exec(s->pg, err,
+			      "SELECT id FROM sluice.runs WHERE project = $1 AND ($2::text IS NULL OR pipeline = $2)"
+			      " ORDER BY id DESC LIMIT 1",
+			      2, p);
+	if (!r)
+		return err->code;
+	int rc = PQntuples(r) ? 0 : err_setc(err, ERR_NOTFOUND, "no runs yet");
+	if (rc == 0)
+		*run_id = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}

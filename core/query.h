@@ -1,0 +1,83 @@
+/* The read side of the state store: what the batch face and the console show.
+ * Each query is built (SQL + parameters) apart from parsing its result, so
+ * the console can send it asynchronously from its poll loop while the batch
+ * face runs it synchronously; neither writes SQL of its own. */
+#ifndef SLUICE_QUERY_H
+#define SLUICE_QUERY_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/store.h"
+
+#define QUERY_MAX_PARAMS 6
+
+/* A statement ready to send: PQsendQueryParams(c, q.sql, q.n, NULL, q.params, ...). */
+struct query {
+	const char *sql;
+	int n;
+	const char *params[QUERY_MAX_PARAMS];
+	char buf[QUERY_MAX_PARAMS][64]; /* storage for numeric parameters */
+};
+
+struct run_row {
+	long id;
+	char *pipeline, *logical_date, *state, *trigger, *created_at;
+	char *params;       /* JSON text */
+	double duration_s;
+	int n_total, n_success, n_failed, n_active;
+};
+
+struct ti_row {
+	long id;
+	char *task, *state;
+	int try_number;
+	double duration_s;  /* < 0 when it never started */
+	char *started_at, *ended_at; /* ISO 8601 UTC or NULL */
+	bool has_exit;
+	int exit_status;
+	char *error;        /* NULL when none */
+	char *worker;       /* NULL when none */
+};
+
+struct log_row {
+	int seq;
+	char *ts;           /* ISO 8601 UTC with milliseconds */
+	char stream;        /* 'o' stdout, 'e' stderr */
+	char *line;
+};
+
+void run_rows_free(struct run_row *v, size_t n);
+void ti_rows_free(struct ti_row *v, size_t n);
+void log_rows_free(struct log_row *v, size_t n);
+
+/* Recent runs of the project (of one pipeline if not NULL), newest first. */
+void query_runs(struct query *q, const char *project, const char *pipeline, int limit);
+int query_runs_parse(PGresult *r, struct run_row **rows, size_t *n);
+/* One run (id, pipeline, date, state, trigger, params). */
+void query_run(struct query *q, long run_id);
+/* The task instances of a run, in the order the run created them. */
+void query_tasks(struct query *q, long run_id);
+int query_tasks_parse(PGresult *r, struct ti_row **rows, size_t *n);
+/* Log lines of one try from seq on (at most limit). */
+void query_log(struct query *q, long ti, int try_number, int from_seq, int limit);
+int query_log_parse(PGresult *r, struct log_row **rows, size_t *n);
+
+/* Synchronous forms for the batch face. */
+int store_runs(struct store *s, const char *pipeline, int limit, struct run_row **rows, size_t *n, struct err *err);
+/* ERR_NOTFOUND when there is no such run in the project. */
+int store_run(struct store *s, long run_id, struct run_row *run, struct err *err);
+int store_tasks(struct store *s, long run_id, struct ti_row **rows, size_t *n, struct err *err);
+int store_log(struct store *s, long ti, int try_number, int from_seq, int limit, struct log_row **rows, size_t *n,
+	      struct err *err);
+/* The run's state alone ("" if it does not exist). */
+int store_run_state(struct store *s, long run_id, char *buf, size_t size, struct err *err);
+/* A task instance of a run: its id, current try and state. */
+int store_ti_find(struct store *s, long run_id, const char *task, long *ti, int *try_number, char *state,
+		  size_t state_size, struct err *err);
+/* "latest"/"last" (of pipeline, if given) or a run id of this project. */
+int store_resolve_run(struct store *s, const char *spec, const char *pipeline, long *run_id, struct err *err);
+
+#endif
