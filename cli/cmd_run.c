@@ -306,11 +306,12 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 }
 
 static const char WORKER_HELP[] =
-	"usage: sluice worker [--count N]\n"
+	"usage: sluice worker [--count N] [--max-tasks N]\n"
 	"\n"
 	"Runs N workers (default 1) in the foreground, without a scheduler: start it on\n"
 	"another host, with the same project checked out, to add capacity. It joins the\n"
-	"consumer group of the project's queue. SIGTERM drains.\n";
+	"consumer group of the project's queue. SIGTERM drains. --max-tasks N exits\n"
+	"after N tasks (for a worker that should be recycled).\n";
 
 int cmd_worker(struct cli *g, int argc, char **argv)
 {
