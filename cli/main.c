@@ -1,12 +1,14 @@
 /* sluice: the entry point. `sluice` alone opens the console; `sluice [--batch]
  * COMMAND` is the batch face. Every command here has the same name in the
  * console's `:` command line. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "config.h"
+#include "tui/tui.h"
 
 /* X(name, function, summary) */
 #define COMMANDS(X)                                                                   \
@@ -36,7 +38,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sluice [-C DIR] [--batch] [--json] COMMAND [ARGS]\n"
-		"       sluice [-C DIR]            open the console (in a project)\n"
+		"       sluice [-C DIR] [--readonly] [--theme NAME]   open the console (in a project)\n"
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -49,6 +51,8 @@ static void usage(FILE *out)
 		"  --batch     no console: run COMMAND and exit (implied by any COMMAND)\n"
 		"  --json      machine-readable output on stdout\n"
 		"  -q          fewer progress lines on stderr\n"
+		"  --readonly  console: hide and refuse every action that changes state\n"
+		"  --theme NAME  console: default, light, 16color, mono or a theme file\n"
 		"  --version   print the version\n"
 		"\n"
 		"exit codes: 0 ok, 1 the run failed, 2 usage, 3 project error,\n"
@@ -59,11 +63,13 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	struct cli g = {".", false, false};
+	struct tui_opts console = {0};
+	bool batch = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--batch")) {
-			continue;
+			batch = true;
 		} else if (!strcmp(a, "--json")) {
 			g.json = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -76,6 +82,16 @@ int main(int argc, char **argv)
 			g.project_dir = argv[i];
 		} else if (!strncmp(a, "-C", 2)) {
 			g.project_dir = a + 2;
+		} else if (!strcmp(a, "--readonly")) {
+			console.readonly = true;
+		} else if (!strcmp(a, "--theme")) {
+			if (++i >= argc) {
+				fprintf(stderr, "sluice: --theme needs a name\n");
+				return EXIT_USAGE;
+			}
+			console.theme = argv[i];
+		} else if (!strncmp(a, "--theme=", 8)) {
+			console.theme = a + 8;
 		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
 			printf("sluice %s\n", PACKAGE_VERSION);
 			return EXIT_OK;
@@ -88,11 +104,14 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (i >= argc) {
-		/* The console comes in its own issue; until then, say what exists. */
-		fprintf(stderr, "sluice: the console is not built yet; give a command\n\n");
+	if (i >= argc && batch) {
+		fprintf(stderr, "sluice: --batch needs a command\n\n");
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (i >= argc) {
+		console.project_dir = g.project_dir;
+		return tui_main(&console);
 	}
 	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
 		if (!strcmp(argv[i], commands[k].name))

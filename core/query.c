@@ -317,3 +317,286 @@ int store_resolve_run(struct store *s, const char *spec, const char *pipeline, l
 	PQclear(r);
 	return rc;
 }
+
+/* ---- what the console shows ---------------------------------------------------- */
+
+static const char PIPELINE_RUNS_SQL[] =
+	"SELECT pipeline, id, state, logical_date::text, to_char(created_at AT TIME ZONE 'UTC', " ISO "), n_failed"
+	" FROM (SELECT pipeline, id, state, logical_date, created_at,"
+	"  row_number() OVER (PARTITION BY pipeline ORDER BY id DESC) AS rn,"
+	"  count(*) FILTER (WHERE state = 'failed') OVER (PARTITION BY pipeline) AS n_failed"
+	"  FROM sluice.runs WHERE project = $1) x"
+	" WHERE rn <= $2 ORDER BY pipeline, id DESC";
+
+static const char GRID_SQL[] =
+	"SELECT t.run_id, t.id, t.task, t.state, t.try_number FROM sluice.task_instances t"
+	" WHERE t.run_id IN (SELECT id FROM sluice.runs WHERE project = $1 AND pipeline = $2"
+	"  ORDER BY id DESC LIMIT $3)"
+	" ORDER BY t.run_id, t.id";
+
+#define TI_DETAIL_COLS                                                                                   \
+	"SELECT t.id, t.run_id, t.task, t.state, r.pipeline, r.logical_date::text, r.state, t.try_number,"  \
+	" t.max_tries, to_char(t.started_at AT TIME ZONE 'UTC', " ISO "),"                                 \
+	" to_char(t.ended_at AT TIME ZONE 'UTC', " ISO "),"                                                \
+	" extract(epoch FROM coalesce(t.ended_at, now()) - t.started_at)::float8,"                        \
+	" t.exit_status, t.error, t.worker, t.host,"                                                        \
+	" to_char(t.next_try_at AT TIME ZONE 'UTC', " ISO "), t.spec::text"                                \
+	" FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
+
+static const char TI_DETAIL_SQL[] = TI_DETAIL_COLS " WHERE t.id = $1";
+static const char TI_DETAIL_BY_NAME_SQL[] = TI_DETAIL_COLS " WHERE t.run_id = $1 AND t.task = $2";
+
+static const char TRIES_SQL[] =
+	"SELECT try_number, state, worker, to_char(started_at AT TIME ZONE 'UTC', " ISO "),"
+	" to_char(ended_at AT TIME ZONE 'UTC', " ISO "), exit_status, error"
+	" FROM sluice.task_tries WHERE ti_id = $1 ORDER BY try_number";
+
+static const char LOG_BEFORE_SQL[] =
+	"SELECT * FROM (SELECT seq, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), stream, line"
+	" FROM sluice.task_logs WHERE ti_id = $1 AND try_number = $2 AND ($3::int < 0 OR seq < $3)"
+	" ORDER BY seq DESC LIMIT $4) x ORDER BY seq";
+
+/* Two statements so each walks the primary key in its own direction. */
+static const char LOG_FIND_NEXT_SQL[] =
+	"SELECT seq FROM sluice.task_logs WHERE ti_id = $1 AND try_number = $2 AND seq > $3"
+	" AND CASE WHEN $5::bool THEN line ~* $4 ELSE line ~ $4 END ORDER BY seq LIMIT 1";
+static const char LOG_FIND_PREV_SQL[] =
+	"SELECT seq FROM sluice.task_logs WHERE ti_id = $1 AND try_number = $2 AND seq < $3"
+	" AND CASE WHEN $5::bool THEN line ~* $4 ELSE line ~ $4 END ORDER BY seq DESC LIMIT 1";
+
+static const char LOG_SPAN_SQL[] =
+	"SELECT coalesce(max(seq), -1) + 1, coalesce(max(seq), -1) FROM sluice.task_logs"
+	" WHERE ti_id = $1 AND try_number = $2";
+
+static const char LIVE_WORKERS_SQL[] =
+	"SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)";
+
+void pipeline_run_rows_free(struct pipeline_run_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].pipeline);
+		free(v[i].state);
+		free(v[i].logical_date);
+		free(v[i].created_at);
+	}
+	free(v);
+}
+
+void query_pipeline_runs(struct query *q, const char *project, int per_pipeline)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = PIPELINE_RUNS_SQL;
+	q->n = 2;
+	q->params[0] = project;
+	q_num(q, 1, per_pipeline > 0 ? per_pipeline : 10);
+}
+
+int query_pipeline_runs_parse(PGresult *r, struct pipeline_run_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct pipeline_run_row *v = xcalloc((size_t)nt, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].pipeline = xstrdup(PQgetvalue(r, i, 0));
+		v[i].id = atol(PQgetvalue(r, i, 1));
+		v[i].state = xstrdup(PQgetvalue(r, i, 2));
+		v[i].logical_date = xstrdup(PQgetvalue(r, i, 3));
+		v[i].created_at = xstrdup(PQgetvalue(r, i, 4));
+		v[i].n_failed = atoi(PQgetvalue(r, i, 5));
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+void grid_rows_free(struct grid_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].task);
+		free(v[i].state);
+	}
+	free(v);
+}
+
+void query_grid(struct query *q, const char *project, const char *pipeline, int n_runs)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = GRID_SQL;
+	q->n = 3;
+	q->params[0] = project;
+	q->params[1] = pipeline;
+	q_num(q, 2, n_runs > 0 ? n_runs : 20);
+}
+
+int query_grid_parse(PGresult *r, struct grid_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct grid_row *v = xcalloc((size_t)nt, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].run_id = atol(PQgetvalue(r, i, 0));
+		v[i].ti = atol(PQgetvalue(r, i, 1));
+		v[i].task = xstrdup(PQgetvalue(r, i, 2));
+		v[i].state = xstrdup(PQgetvalue(r, i, 3));
+		v[i].try_number = atoi(PQgetvalue(r, i, 4));
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+void ti_detail_free(struct ti_detail *d)
+{
+	if (!d)
+		return;
+	free(d->task);
+	free(d->state);
+	free(d->pipeline);
+	free(d->logical_date);
+	free(d->run_state);
+	free(d->started_at);
+	free(d->ended_at);
+	free(d->error);
+	free(d->worker);
+	free(d->host);
+	free(d->next_try_at);
+	free(d->spec);
+	memset(d, 0, sizeof *d);
+}
+
+void query_ti_detail(struct query *q, long ti, long run_id, const char *task)
+{
+	memset(q, 0, sizeof *q);
+	if (ti > 0) {
+		q->sql = TI_DETAIL_SQL;
+		q->n = 1;
+		q_num(q, 0, ti);
+	} else {
+		q->sql = TI_DETAIL_BY_NAME_SQL;
+		q->n = 2;
+		q_num(q, 0, run_id);
+		q->params[1] = task;
+	}
+}
+
+int query_ti_detail_parse(PGresult *r, struct ti_detail *d)
+{
+	memset(d, 0, sizeof *d);
+	if (PQntuples(r) < 1)
+		return ERR_NOTFOUND;
+	d->id = atol(PQgetvalue(r, 0, 0));
+	d->run_id = atol(PQgetvalue(r, 0, 1));
+	d->task = xstrdup(PQgetvalue(r, 0, 2));
+	d->state = xstrdup(PQgetvalue(r, 0, 3));
+	d->pipeline = xstrdup(PQgetvalue(r, 0, 4));
+	d->logical_date = xstrdup(PQgetvalue(r, 0, 5));
+	d->run_state = xstrdup(PQgetvalue(r, 0, 6));
+	d->try_number = atoi(PQgetvalue(r, 0, 7));
+	d->max_tries = atoi(PQgetvalue(r, 0, 8));
+	d->started_at = str_or_null(r, 0, 9);
+	d->ended_at = str_or_null(r, 0, 10);
+	d->duration_s = PQgetisnull(r, 0, 11) ? -1 : atof(PQgetvalue(r, 0, 11));
+	d->has_exit = !PQgetisnull(r, 0, 12);
+	d->exit_status = d->has_exit ? atoi(PQgetvalue(r, 0, 12)) : 0;
+	d->error = str_or_null(r, 0, 13);
+	d->worker = str_or_null(r, 0, 14);
+	d->host = str_or_null(r, 0, 15);
+	d->next_try_at = str_or_null(r, 0, 16);
+	d->spec = str_or_null(r, 0, 17);
+	return 0;
+}
+
+void try_rows_free(struct try_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].state);
+		free(v[i].worker);
+		free(v[i].started_at);
+		free(v[i].ended_at);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+void query_tries(struct query *q, long ti)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = TRIES_SQL;
+	q->n = 1;
+	q_num(q, 0, ti);
+}
+
+int query_tries_parse(PGresult *r, struct try_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct try_row *v = xcalloc((size_t)nt, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].try_number = atoi(PQgetvalue(r, i, 0));
+		v[i].state = xstrdup(PQgetvalue(r, i, 1));
+		v[i].worker = str_or_null(r, i, 2);
+		v[i].started_at = str_or_null(r, i, 3);
+		v[i].ended_at = str_or_null(r, i, 4);
+		v[i].has_exit = !PQgetisnull(r, i, 5);
+		v[i].exit_status = v[i].has_exit ? atoi(PQgetvalue(r, i, 5)) : 0;
+		v[i].error = str_or_null(r, i, 6);
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+void query_log_before(struct query *q, long ti, int try_number, int before_seq, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LOG_BEFORE_SQL;
+	q->n = 4;
+	q_num(q, 0, ti);
+	q_num(q, 1, try_number);
+	q_num(q, 2, before_seq);
+	q_num(q, 3, limit > 0 ? limit : 500);
+}
+
+void query_log_find(struct query *q, long ti, int try_number, int from_seq, bool forward, const char *pattern,
+		    bool icase)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = forward ? LOG_FIND_NEXT_SQL : LOG_FIND_PREV_SQL;
+	q->n = 5;
+	q_num(q, 0, ti);
+	q_num(q, 1, try_number);
+	q_num(q, 2, from_seq);
+	q->params[3] = pattern;
+	q->params[4] = icase ? "t" : "f";
+}
+
+int query_log_find_parse(PGresult *r)
+{
+	return PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
+}
+
+void query_log_span(struct query *q, long ti, int try_number)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LOG_SPAN_SQL;
+	q->n = 2;
+	q_num(q, 0, ti);
+	q_num(q, 1, try_number);
+}
+
+void query_log_span_parse(PGresult *r, int *count, int *last_seq)
+{
+	*count = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	*last_seq = PQntuples(r) ? atoi(PQgetvalue(r, 0, 1)) : -1;
+}
+
+void query_live_workers(struct query *q, double within)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LIVE_WORKERS_SQL;
+	q->n = 1;
+	snprintf(q->buf[0], sizeof q->buf[0], "%.3f", within);
+	q->params[0] = q->buf[0];
+}
+
+int query_live_workers_parse(PGresult *r)
+{
+	return PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+}

@@ -80,4 +80,77 @@ int store_ti_find(struct store *s, long run_id, const char *task, long *ti, int 
 /* "latest"/"last" (of pipeline, if given) or a run id of this project. */
 int store_resolve_run(struct store *s, const char *spec, const char *pipeline, long *run_id, struct err *err);
 
+/* ---- what the console shows (sent asynchronously by tui/db.c) ---------------- */
+
+/* The last `per_pipeline` runs of every pipeline of the project, newest
+ * first within a pipeline, with each pipeline's count of failed runs. */
+struct pipeline_run_row {
+	char *pipeline;
+	long id;
+	char *state, *logical_date, *created_at;
+	int n_failed;       /* failed runs of the pipeline, all time */
+};
+void pipeline_run_rows_free(struct pipeline_run_row *v, size_t n);
+void query_pipeline_runs(struct query *q, const char *project, int per_pipeline);
+int query_pipeline_runs_parse(PGresult *r, struct pipeline_run_row **rows, size_t *n);
+
+/* The task instances of the last n_runs runs of a pipeline (the runs grid). */
+struct grid_row {
+	long run_id, ti;
+	char *task, *state;
+	int try_number;
+};
+void grid_rows_free(struct grid_row *v, size_t n);
+void query_grid(struct query *q, const char *project, const char *pipeline, int n_runs);
+int query_grid_parse(PGresult *r, struct grid_row **rows, size_t *n);
+
+/* One task instance in full: what the task view shows. */
+struct ti_detail {
+	long id, run_id;
+	char *task, *state, *pipeline, *logical_date, *run_state;
+	int try_number, max_tries;
+	char *started_at, *ended_at; /* NULL when not yet */
+	double duration_s;           /* < 0 when it never started */
+	bool has_exit;
+	int exit_status;
+	char *error, *worker, *host; /* NULL when none */
+	char *next_try_at;           /* up_for_retry: when it runs again */
+	char *spec;                  /* the rendered task as JSON text: what a retry runs */
+};
+void ti_detail_free(struct ti_detail *d);
+/* By task instance id, or (ti 0) by run and task name. */
+void query_ti_detail(struct query *q, long ti, long run_id, const char *task);
+/* ERR_NOTFOUND when there is no row. */
+int query_ti_detail_parse(PGresult *r, struct ti_detail *out);
+
+/* The finished tries of a task instance, oldest first. */
+struct try_row {
+	int try_number;
+	char *state, *worker, *started_at, *ended_at, *error;
+	bool has_exit;
+	int exit_status;
+};
+void try_rows_free(struct try_row *v, size_t n);
+void query_tries(struct query *q, long ti);
+int query_tries_parse(PGresult *r, struct try_row **rows, size_t *n);
+
+/* Log lines of one try before seq (exclusive), the last `limit` of them, in
+ * seq order: the tail (before_seq < 0 means the end) and paging back. Parsed by
+ * query_log_parse. */
+void query_log_before(struct query *q, long ti, int try_number, int before_seq, int limit);
+/* The first seq after (forward) or before `from` whose line matches the POSIX
+ * regex pattern (icase: case-insensitive); no row when none does. */
+void query_log_find(struct query *q, long ti, int try_number, int from_seq, bool forward, const char *pattern,
+		    bool icase);
+/* -1 when the result has no row. */
+int query_log_find_parse(PGresult *r);
+/* The number of log lines of a try and its last seq (seqs run from 0 without
+ * gaps, so this reads the primary key's end, not every line). */
+void query_log_span(struct query *q, long ti, int try_number);
+void query_log_span_parse(PGresult *r, int *count, int *last_seq);
+
+/* Workers with a heartbeat in the last `within` seconds (store_live_workers). */
+void query_live_workers(struct query *q, double within);
+int query_live_workers_parse(PGresult *r);
+
 #endif

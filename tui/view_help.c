@@ -1,0 +1,256 @@
+/* The help view and the history view: scrolling lists of lines. Help is
+ * generated from the action table (tui/actions.h), so it always says what
+ * the keys, `:` commands and `--batch` names really are. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util.h"
+#include "tui/app.h"
+#include "tui/filter.h"
+
+struct textlist {
+	char **lines;
+	enum style *styles;
+	size_t n;
+	struct filter filter;
+	size_t *vis;
+	size_t n_vis;
+	int top;
+};
+
+static void tl_clear(struct textlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->lines[i]);
+	free(l->lines);
+	free(l->styles);
+	free(l->vis);
+	l->lines = NULL;
+	l->styles = NULL;
+	l->vis = NULL;
+	l->n = l->n_vis = 0;
+}
+
+static void tl_add(struct textlist *l, enum style s, const char *text)
+{
+	l->lines = xrealloc(l->lines, (l->n + 1) * sizeof *l->lines);
+	l->styles = xrealloc(l->styles, (l->n + 1) * sizeof *l->styles);
+	l->lines[l->n] = xstrdup(text);
+	l->styles[l->n++] = s;
+}
+
+static void tl_filter(struct textlist *l)
+{
+	free(l->vis);
+	l->vis = xcalloc(l->n ? l->n : 1, sizeof *l->vis);
+	l->n_vis = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (filter_match(&l->filter, l->lines[i]))
+			l->vis[l->n_vis++] = i;
+	if (l->top > (int)l->n_vis - 1)
+		l->top = l->n_vis ? (int)l->n_vis - 1 : 0;
+}
+
+static void tl_draw(struct tui *t, struct textlist *l, struct rect r)
+{
+	for (int i = 0; i < r.h && l->top + i < (int)l->n_vis; i++) {
+		size_t k = l->vis[l->top + i];
+		draw_text(r.y + i, r.x + 1, r.w - 2, l->lines[k], style_attr(t, l->styles[k]));
+	}
+	if ((int)l->n_vis > r.h)
+		draw_textf(r.y + r.h - 1, r.x + r.w - 12, 11, style_attr(t, S_DIM), "%4d/%-4zu", l->top + r.h < (int)l->n_vis ? l->top + r.h : (int)l->n_vis, l->n_vis);
+}
+
+static int tl_key(struct view *v, struct textlist *l, int a)
+{
+	int h = tui_body(v->t).h;
+	int max = (int)l->n_vis - h > 0 ? (int)l->n_vis - h : 0;
+	switch (a) {
+	case ACT_UP: l->top = l->top > 0 ? l->top - 1 : 0; break;
+	case ACT_DOWN: l->top = l->top < max ? l->top + 1 : max; break;
+	case ACT_PGUP: l->top = l->top > h ? l->top - h : 0; break;
+	case ACT_PGDN: l->top = l->top + h < max ? l->top + h : max; break;
+	case ACT_TOP: l->top = 0; break;
+	case ACT_BOTTOM: l->top = max; break;
+	case ACT_BACK:
+		if (l->filter.active) {
+			filter_clear(&l->filter);
+			tl_filter(l);
+			return H_HANDLED | H_REDRAW;
+		}
+		return H_IGNORED;
+	default:
+		return H_IGNORED;
+	}
+	return H_HANDLED | H_REDRAW;
+}
+
+static int tl_input(struct view *v, struct textlist *l, int action, const char *text)
+{
+	if (action != ACT_FIND)
+		return H_IGNORED;
+	struct err e = {0};
+	if (filter_set(&l->filter, text, &e) < 0) {
+		tui_error(v->t, "%s", e.msg);
+		return H_HANDLED;
+	}
+	l->top = 0;
+	tl_filter(l);
+	return H_HANDLED | H_REDRAW;
+}
+
+/* ---- help -------------------------------------------------------------------- */
+
+static const char *view_names(unsigned views, char *buf, size_t size)
+{
+	if ((views & VK_ALL) == VK_ALL)
+		return "everywhere";
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {{VK_PIPELINES, "pipelines"}, {VK_GRID, "runs"}, {VK_DAG, "dag"},
+		     {VK_TASK, "task"},           {VK_HELP, "help"}, {VK_HISTORY, "history"}};
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (views & names[i].bit) {
+			size_t len = strlen(buf);
+			snprintf(buf + len, size - len, "%s%s", len ? "," : "", names[i].name);
+		}
+	}
+	return buf;
+}
+
+static void help_build(struct view *v)
+{
+	struct textlist *l = v->priv;
+	struct tui *t = v->t;
+	char line[512];
+	tl_add(l, S_TITLE, "KEYS          COMMAND         BATCH     WHERE                  WHAT");
+	for (int i = 0; i < ACT_COUNT; i++) {
+		const struct action_info *ai = action_info((enum action)i);
+		if (t->readonly && (ai->flags & AF_WRITE))
+			continue;
+		char k1[16], k2[16], keys[40], cmd[40], where[96];
+		snprintf(keys, sizeof keys, "%s%s%s", key_label(ai->key, k1, sizeof k1), ai->key2 ? " " : "",
+			 ai->key2 ? key_label(ai->key2, k2, sizeof k2) : "");
+		snprintf(cmd, sizeof cmd, "%s%s", ai->command ? ":" : "", ai->command ? ai->command : "");
+		snprintf(line, sizeof line, "%-13s %-15s %-9s %-22s %s", keys, cmd, ai->batch ? ai->batch : "",
+			 view_names(ai->views, where, sizeof where), ai->help);
+		tl_add(l, S_NORMAL, line);
+	}
+	tl_add(l, S_NORMAL, "");
+	tl_add(l, S_TITLE, "MORE");
+	tl_add(l, S_NORMAL, "  :mark success|failed    the same as :mark-success / :mark-failed");
+	tl_add(l, S_NORMAL, "  :clear -d -o            clear with downstream (-d) and/or only failed (-o)");
+	tl_add(l, S_NORMAL, "  :runs NAME, :dag NAME [RUN], :log RUN TASK, :try N, :filter RE");
+	tl_add(l, S_NORMAL, "  dialogs: y yes, n or Esc no; d and o toggle a clear's options");
+	tl_add(l, S_NORMAL, "  prompts: Tab completes, Ctrl-U clears, Esc cancels");
+	tl_add(l, S_NORMAL, "  filters and searches are POSIX extended regexes, case-insensitive unless");
+	tl_add(l, S_NORMAL, "  they have a capital letter; a leading ! keeps what does not match");
+	tl_add(l, S_NORMAL, "  BATCH: the `sluice --batch` command that does the same from a script");
+	tl_add(l, S_NORMAL, "");
+	tl_add(l, S_TITLE, "STATES");
+	for (int s = 0; s < ST_COUNT; s++) {
+		const char *name = state_name((enum task_state)s);
+		snprintf(line, sizeof line, "  %s  %s", state_glyph_str(t, name), name);
+		tl_add(l, state_style(name), line);
+	}
+	tl_add(l, S_NORMAL, "");
+	snprintf(line, sizeof line, "theme %s (%s)%s", t->theme.name,
+		 t->color ? "colour" : "no colour", t->readonly ? "; read-only: state-changing actions are hidden" : "");
+	tl_add(l, S_DIM, line);
+	tl_filter(l);
+}
+
+static int help_open(struct view *v, const char *arg)
+{
+	help_build(v);
+	snprintf(v->title, sizeof v->title, "help");
+	return 0;
+}
+
+static void help_draw(struct view *v, struct rect r)
+{
+	tl_draw(v->t, v->priv, r);
+}
+
+static int help_key(struct view *v, int key, int a)
+{
+	return tl_key(v, v->priv, a);
+}
+
+static int help_input(struct view *v, int action, const char *text)
+{
+	return tl_input(v, v->priv, action, text);
+}
+
+static void help_done(struct view *v)
+{
+	struct textlist *l = v->priv;
+	filter_clear(&l->filter);
+	tl_clear(l);
+}
+
+const struct view_ops help_ops = {
+	.name = "help",
+	.kind = VK_HELP,
+	.priv_size = sizeof(struct textlist),
+	.open = help_open,
+	.draw = help_draw,
+	.handle_key = help_key,
+	.on_input = help_input,
+	.done = help_done,
+};
+
+/* ---- history ------------------------------------------------------------------ */
+
+static void history_build(struct view *v)
+{
+	struct textlist *l = v->priv;
+	struct tui *t = v->t;
+	int top = l->top;
+	struct filter f = l->filter;
+	memset(&l->filter, 0, sizeof l->filter);
+	tl_clear(l);
+	l->filter = f;
+	if (!t->n_hist)
+		tl_add(l, S_DIM, "no actions taken in this console yet");
+	for (size_t i = 0; i < t->n_hist; i++) {
+		char when[16], line[1200];
+		struct tm tm;
+		localtime_r(&t->hist[i].at, &tm);
+		strftime(when, sizeof when, "%H:%M:%S", &tm);
+		snprintf(line, sizeof line, "%s %s %s", when, t->hist[i].ok ? "ok  " : "FAIL", t->hist[i].what);
+		tl_add(l, t->hist[i].ok ? S_NORMAL : S_ERROR, line);
+		snprintf(line, sizeof line, "           %s", t->hist[i].cmd);
+		tl_add(l, S_DIM, line);
+	}
+	tl_filter(l);
+	l->top = top;
+}
+
+static int history_open(struct view *v, const char *arg)
+{
+	history_build(v);
+	snprintf(v->title, sizeof v->title, "history");
+	return 0;
+}
+
+static void history_draw(struct view *v, struct rect r)
+{
+	/* entries may have been added since: rebuild, cheap */
+	history_build(v);
+	tl_draw(v->t, v->priv, r);
+}
+
+const struct view_ops history_ops = {
+	.name = "history",
+	.kind = VK_HISTORY,
+	.priv_size = sizeof(struct textlist),
+	.open = history_open,
+	.draw = history_draw,
+	.handle_key = help_key,
+	.on_input = help_input,
+	.done = help_done,
+};

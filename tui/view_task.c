@@ -1,0 +1,862 @@
+/* The task instance view: its state, tries, times, error and the command a
+ * retry will run, over its log. The log opens at its tail and keeps only a
+ * window of lines in memory; older and newer lines are fetched by seq
+ * (keyset paging) as the view scrolls, so a huge log costs what one screen
+ * of it does. `f` follows, `/` `n` `N` search (in the window, then in the
+ * database), `w` wraps, `[` `]` choose the try. */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "tui/app.h"
+#include "tui/filter.h"
+
+#define PAGE 400       /* lines fetched at a time */
+#define WINDOW 2400    /* lines kept at most */
+#define GUTTER 7
+
+enum logreq { LR_TAIL, LR_OLDER, LR_NEWER, LR_AT, LR_SPAN };
+
+struct taskv {
+	struct refresh rf;          /* first: the frame's refresh timer finds it here */
+	long run_id;
+	char *task;
+	struct ti_detail d;
+	bool have_d;
+	struct try_row *tries;
+	size_t n_tries;
+	int shown_try;              /* the try whose log is shown; 0 none yet */
+	bool pinned;                /* the user chose that try */
+
+	/* the window of the log: lines[i].seq are consecutive */
+	struct log_row *lines;
+	size_t n, cap;
+	bool at_start, at_end;      /* the window holds the first / last line */
+	int total;                  /* lines of the try (from the last seq) */
+	unsigned gen;               /* bumps when another try is shown */
+	bool busy;                  /* a window request is out */
+	bool newer_again;           /* lines arrived while one was out */
+	int top;                    /* first line shown (index into lines) */
+	int hscroll;
+	bool follow, wrap;
+	bool want_bottom;           /* after the next load, show the end */
+	int jump_seq;               /* after the next load, show this seq (-1 none) */
+
+	regex_t re;
+	bool have_re;
+	char *pattern;
+	int match_seq;              /* the current match, -1 none */
+	bool match_forward;
+	int log_rows;               /* rows the log had at the last draw */
+};
+
+static struct taskv *T(struct view *v)
+{
+	return v->priv;
+}
+
+static void request_log(struct view *v, enum logreq kind, int seq);
+
+/* ---- the window ----------------------------------------------------------- */
+
+static void window_clear(struct taskv *k)
+{
+	log_rows_free(k->lines, k->n);
+	k->lines = NULL;
+	k->n = k->cap = 0;
+	k->top = 0;
+	k->at_start = k->at_end = false;
+}
+
+static void window_append(struct taskv *k, struct log_row *rows, size_t n)
+{
+	if (k->n + n > k->cap) {
+		k->cap = k->n + n + PAGE;
+		k->lines = xrealloc(k->lines, k->cap * sizeof *k->lines);
+	}
+	memcpy(k->lines + k->n, rows, n * sizeof *rows);
+	k->n += n;
+	free(rows);
+	/* too many: forget the oldest */
+	if (k->n > WINDOW) {
+		size_t drop = k->n - WINDOW;
+		for (size_t i = 0; i < drop; i++) {
+			free(k->lines[i].ts);
+			free(k->lines[i].line);
+		}
+		memmove(k->lines, k->lines + drop, (k->n - drop) * sizeof *k->lines);
+		k->n -= drop;
+		k->top = k->top > (int)drop ? k->top - (int)drop : 0;
+		k->at_start = false;
+	}
+}
+
+static void window_prepend(struct taskv *k, struct log_row *rows, size_t n)
+{
+	if (k->n + n > k->cap) {
+		k->cap = k->n + n + PAGE;
+		k->lines = xrealloc(k->lines, k->cap * sizeof *k->lines);
+	}
+	memmove(k->lines + n, k->lines, k->n * sizeof *k->lines);
+	memcpy(k->lines, rows, n * sizeof *rows);
+	k->n += n;
+	k->top += (int)n;
+	free(rows);
+	if (k->n > WINDOW) {
+		size_t drop = k->n - WINDOW;
+		for (size_t i = k->n - drop; i < k->n; i++) {
+			free(k->lines[i].ts);
+			free(k->lines[i].line);
+		}
+		k->n -= drop;
+		k->at_end = false;
+		if (k->top >= (int)k->n)
+			k->top = (int)k->n - 1;
+	}
+}
+
+static int index_of_seq(struct taskv *k, int seq)
+{
+	if (!k->n || seq < k->lines[0].seq || seq > k->lines[k->n - 1].seq)
+		return -1;
+	return seq - k->lines[0].seq;
+}
+
+/* ---- layout ------------------------------------------------------------------ */
+
+static int info_rows(struct view *v)
+{
+	int h = tui_body(v->t).h;
+	return h >= 16 ? 6 : h >= 10 ? 4 : 2;
+}
+
+static int text_cols(struct view *v)
+{
+	int w = tui_body(v->t).w - GUTTER - 1;
+	return w < 10 ? 10 : w;
+}
+
+/* Screen rows a line takes. */
+static int line_rows(struct view *v, const struct log_row *l)
+{
+	if (!T(v)->wrap)
+		return 1;
+	int w = text_width(l->line);
+	int c = text_cols(v);
+	return w <= c ? 1 : (w + c - 1) / c;
+}
+
+/* The top index that puts the last line at the bottom. */
+static int bottom_top(struct view *v, int rows)
+{
+	struct taskv *k = T(v);
+	int used = 0, i = (int)k->n - 1;
+	while (i >= 0) {
+		int r = line_rows(v, &k->lines[i]);
+		if (used + r > rows)
+			break;
+		used += r;
+		i--;
+	}
+	return i + 1 < (int)k->n ? i + 1 : (k->n ? (int)k->n - 1 : 0);
+}
+
+/* ---- queries -------------------------------------------------------------------- */
+
+static void on_log(void *owner, PGresult *r, const char *error, long arg)
+{
+	struct view *v = owner;
+	struct taskv *k = T(v);
+	enum logreq kind = (enum logreq)(arg & 7);
+	unsigned gen = (unsigned)(arg >> 3);
+	if (gen != (k->gen & 0xffffff))
+		return; /* another try is shown since */
+	if (kind != LR_SPAN)
+		k->busy = false;
+	if (!r) {
+		if (tui_connected(v->t))
+			tui_error(v->t, "log: %s", error);
+		return;
+	}
+	if (kind == LR_SPAN) {
+		int count, last;
+		query_log_span_parse(r, &count, &last);
+		k->total = count;
+		v->dirty = true;
+		return;
+	}
+	struct log_row *rows;
+	size_t n;
+	query_log_parse(r, &rows, &n);
+	int rows_shown = k->log_rows > 0 ? k->log_rows : 10;
+	switch (kind) {
+	case LR_TAIL:
+		window_clear(k);
+		window_append(k, rows, n);
+		k->at_end = true;
+		k->at_start = n < PAGE;
+		k->top = bottom_top(v, rows_shown);
+		break;
+	case LR_AT:
+		window_clear(k);
+		window_append(k, rows, n);
+		k->at_start = k->n == 0 || k->lines[0].seq == 0;
+		k->at_end = n < PAGE;
+		break;
+	case LR_OLDER:
+		if (n < PAGE)
+			k->at_start = true;
+		window_prepend(k, rows, n);
+		break;
+	case LR_NEWER: {
+		bool bottom = k->follow || k->want_bottom;
+		window_append(k, rows, n);
+		k->at_end = n < PAGE;
+		if (k->n && k->lines[k->n - 1].seq + 1 > k->total)
+			k->total = k->lines[k->n - 1].seq + 1;
+		if (bottom)
+			k->top = bottom_top(v, rows_shown);
+		break;
+	}
+	default:
+		free(rows);
+		break;
+	}
+	if (k->want_bottom && k->at_end) {
+		k->top = bottom_top(v, rows_shown);
+		k->want_bottom = false;
+	}
+	if (k->jump_seq >= 0) {
+		int i = index_of_seq(k, k->jump_seq);
+		if (i >= 0) {
+			k->top = i > rows_shown / 2 ? i - rows_shown / 2 : 0;
+			k->match_seq = k->jump_seq;
+		}
+		k->jump_seq = -1;
+	}
+	if (k->n && k->lines[k->n - 1].seq + 1 > k->total)
+		k->total = k->lines[k->n - 1].seq + 1;
+	v->dirty = true;
+	if (k->newer_again && k->at_end) {
+		k->newer_again = false;
+		request_log(v, LR_NEWER, 0);
+	}
+}
+
+static void request_log(struct view *v, enum logreq kind, int seq)
+{
+	struct taskv *k = T(v);
+	if (!k->have_d || k->shown_try <= 0 || !tui_connected(v->t))
+		return;
+	if (kind != LR_SPAN && k->busy) {
+		if (kind == LR_NEWER)
+			k->newer_again = true;
+		return;
+	}
+	struct query q;
+	unsigned gen = k->gen;
+	switch (kind) {
+	case LR_TAIL:
+		query_log_before(&q, k->d.id, k->shown_try, -1, PAGE);
+		break;
+	case LR_AT:
+		query_log(&q, k->d.id, k->shown_try, seq, PAGE);
+		break;
+	case LR_OLDER:
+		query_log_before(&q, k->d.id, k->shown_try, k->n ? k->lines[0].seq : -1, PAGE);
+		break;
+	case LR_NEWER:
+		query_log(&q, k->d.id, k->shown_try, k->n ? k->lines[k->n - 1].seq + 1 : 0, PAGE);
+		break;
+	case LR_SPAN:
+		query_log_span(&q, k->d.id, k->shown_try);
+		break;
+	}
+	long arg = ((long)(gen & 0xffffff) << 3) | kind;
+	if (tui_query(v, &q, on_log, arg) == 0 && kind != LR_SPAN)
+		k->busy = true;
+}
+
+/* Shows try n (the window starts over at its tail). */
+static void show_try(struct view *v, int n)
+{
+	struct taskv *k = T(v);
+	k->shown_try = n;
+	window_clear(k);
+	/* whatever is still out for the previous try is void */
+	k->gen++;
+	k->busy = false;
+	k->total = 0;
+	k->match_seq = -1;
+	k->want_bottom = true;
+	request_log(v, LR_TAIL, 0);
+	request_log(v, LR_SPAN, 0);
+	snprintf(v->title, sizeof v->title, "%s #%ld try %d", k->task, k->run_id, n);
+	v->t->dirty_header = true;
+	v->dirty = true;
+}
+
+static void on_tries(void *owner, PGresult *r, const char *error, long arg)
+{
+	struct view *v = owner;
+	struct taskv *k = T(v);
+	refresh_done(v, &k->rf);
+	if (!r)
+		return;
+	try_rows_free(k->tries, k->n_tries);
+	query_tries_parse(r, &k->tries, &k->n_tries);
+	v->dirty = true;
+}
+
+static void on_detail(void *owner, PGresult *r, const char *error, long arg)
+{
+	struct view *v = owner;
+	struct taskv *k = T(v);
+	if (!r) {
+		refresh_done(v, &k->rf);
+		if (tui_connected(v->t))
+			tui_error(v->t, "task: %s", error);
+		return;
+	}
+	struct ti_detail d;
+	if (query_ti_detail_parse(r, &d) < 0) {
+		refresh_done(v, &k->rf);
+		tui_error(v->t, "run %ld has no task '%s'", k->run_id, k->task);
+		return;
+	}
+	bool first = !k->have_d;
+	int old_try = k->have_d ? k->d.try_number : 0;
+	ti_detail_free(&k->d);
+	k->d = d;
+	k->have_d = true;
+	/* tries are asked for once the instance is known */
+	struct query q;
+	query_tries(&q, d.id);
+	refresh_send(v, &k->rf, &q, on_tries, 0);
+	refresh_done(v, &k->rf);
+	if (first) {
+		if (d.try_number > 0)
+			show_try(v, d.try_number);
+		else
+			snprintf(v->title, sizeof v->title, "%s #%ld", k->task, k->run_id);
+	} else if (d.try_number != old_try && !k->pinned && d.try_number > 0) {
+		/* a new try started (a retry): its log is the interesting one */
+		show_try(v, d.try_number);
+		k->follow = true;
+	} else if (k->shown_try == d.try_number && k->at_end) {
+		request_log(v, LR_NEWER, 0);
+	}
+	v->dirty = true;
+}
+
+static void send(struct view *v)
+{
+	struct taskv *k = T(v);
+	struct query q;
+	if (k->have_d)
+		query_ti_detail(&q, k->d.id, 0, NULL);
+	else
+		query_ti_detail(&q, 0, k->run_id, k->task);
+	refresh_send(v, &k->rf, &q, on_detail, 0);
+}
+
+/* ---- open / done ---------------------------------------------------------------- */
+
+static int task_open(struct view *v, const char *arg)
+{
+	struct taskv *k = T(v);
+	char *end = NULL;
+	long run = arg ? strtol(arg, &end, 10) : 0;
+	while (end && *end == ' ')
+		end++;
+	if (run <= 0 || !end || !*end) {
+		tui_error(v->t, "log: expected RUN TASK (a run id and a task name)");
+		return -1;
+	}
+	k->run_id = run;
+	k->task = xstrdup(end);
+	k->jump_seq = -1;
+	k->match_seq = -1;
+	k->rf.send = send;
+	k->rf.min_ms = 100;
+	snprintf(v->title, sizeof v->title, "%s #%ld", k->task, run);
+	refresh_request(v, &k->rf);
+	char *cmd = act_batch_command(ACT_LOG, NULL, run, k->task, false, false, NULL, NULL);
+	tui_status(v->t, "[%s]", cmd);
+	free(cmd);
+	return 0;
+}
+
+static void task_done(struct view *v)
+{
+	struct taskv *k = T(v);
+	refresh_cancel(v, &k->rf);
+	window_clear(k);
+	free(k->task);
+	ti_detail_free(&k->d);
+	try_rows_free(k->tries, k->n_tries);
+	if (k->have_re)
+		regfree(&k->re);
+	free(k->pattern);
+}
+
+/* ---- drawing -------------------------------------------------------------------- */
+
+/* The command a retry runs, on one line. */
+static void spec_line(struct taskv *k, char *buf, size_t size)
+{
+	json_t *spec = k->d.spec ? json_loads(k->d.spec, 0, NULL) : NULL;
+	const char *kind = json_string_value(json_object_get(spec, "kind"));
+	struct strbuf b = {0};
+	if (kind && !strcmp(kind, "shell")) {
+		sb_adds(&b, "$ ");
+		sb_adds(&b, json_string_value(json_object_get(spec, "command")) ? json_string_value(json_object_get(spec, "command")) : "");
+		const char *cwd = json_string_value(json_object_get(spec, "cwd"));
+		if (cwd)
+			sb_addf(&b, "   (in %s)", cwd);
+	} else if (kind && !strcmp(kind, "sql")) {
+		const char *conn = json_string_value(json_object_get(spec, "conn"));
+		sb_addf(&b, "sql on %s: %s", conn ? conn : "default",
+			json_string_value(json_object_get(spec, "sql")) ? json_string_value(json_object_get(spec, "sql")) : "");
+	} else if (k->d.spec) {
+		sb_adds(&b, k->d.spec);
+	}
+	/* one line: newlines become a visible mark */
+	struct strbuf o = {0};
+	for (const char *p = b.s ? b.s : ""; *p; p++) {
+		if (*p == '\n') {
+			while (o.len && o.s[o.len - 1] == ' ')
+				o.s[--o.len] = '\0';
+			if (p[1])
+				sb_adds(&o, " ; ");
+		} else if (*p == '\t') {
+			sb_addc(&o, ' ');
+		} else {
+			sb_addc(&o, *p);
+		}
+	}
+	snprintf(buf, size, "%s", o.s ? o.s : "");
+	sb_free(&b);
+	sb_free(&o);
+	json_decref(spec);
+}
+
+static void draw_info(struct view *v, struct rect r, int rows)
+{
+	struct taskv *k = T(v);
+	struct tui *t = v->t;
+	attr_t dim = style_attr(t, S_DIM), norm = style_attr(t, S_NORMAL);
+	if (!k->have_d) {
+		draw_text(r.y, r.x + 1, r.w - 2, tui_connected(t) ? "loading..." : "waiting for the state database...", dim);
+		return;
+	}
+	struct ti_detail *d = &k->d;
+	attr_t st = style_attr(t, state_style(d->state));
+	int x = r.x + 1;
+	x += draw_text(r.y, x, r.w - 2, d->task, norm | A_BOLD) + 2;
+	x += draw_text(r.y, x, 2, state_glyph_str(t, d->state), st) + 1;
+	x += draw_text(r.y, x, 20, d->state, st) + 2;
+	draw_textf(r.y, x, r.x + r.w - x - 1, dim, "run %ld  %s  %s  (run %s)", d->run_id, d->pipeline, d->logical_date,
+		   d->run_state);
+	if (rows < 2)
+		return;
+	char s1[32], s2[32], dur[32], exitb[32] = "", worker[160] = "";
+	fmt_ts_short(d->started_at, s1, sizeof s1);
+	fmt_ts_short(d->ended_at, s2, sizeof s2);
+	fmt_duration(d->duration_s, dur, sizeof dur);
+	if (d->has_exit)
+		snprintf(exitb, sizeof exitb, "  exit %d", d->exit_status);
+	if (d->worker)
+		snprintf(worker, sizeof worker, "  on %s%s%s", d->worker, d->host ? "@" : "", d->host ? d->host : "");
+	draw_textf(r.y + 1, r.x + 1, r.w - 2, norm, "try %d of %d   started %s  ended %s  %s%s%s%s%s", d->try_number,
+		   d->max_tries, d->started_at ? s1 : "-", d->ended_at ? s2 : "-", dur, exitb, worker,
+		   d->next_try_at ? "  next try " : "", d->next_try_at ? d->next_try_at + 11 : "");
+	int y = r.y + 2;
+	if (rows >= 3) {
+		if (d->error)
+			draw_textf(y, r.x + 1, r.w - 2, style_attr(t, S_ERROR), "error: %s", d->error);
+		else
+			draw_text(y, r.x + 1, r.w - 2, "no error", dim);
+		y++;
+	}
+	if (rows >= 4) {
+		char spec[2048];
+		spec_line(k, spec, sizeof spec);
+		int lx = r.x + 1 + draw_text(y, r.x + 1, r.w - 2, "a retry runs: ", dim);
+		draw_text(y, lx, r.x + r.w - lx - 1, spec, norm);
+		y++;
+	}
+	if (rows >= 5) {
+		int tx = r.x + 1 + draw_text(y, r.x + 1, r.w - 2, "tries:", dim) + 1;
+		for (size_t i = 0; i < k->n_tries && tx < r.x + r.w - 8; i++) {
+			const struct try_row *tr = &k->tries[i];
+			bool here = tr->try_number == k->shown_try;
+			attr_t a = here ? style_attr(t, S_SELECTED) : style_attr(t, state_style(tr->state));
+			tx += draw_textf(y, tx, r.x + r.w - tx - 1, a, "#%d %s %s", tr->try_number, state_glyph_str(t, tr->state),
+					 tr->state) + 2;
+		}
+		/* the current try when it has not finished */
+		bool listed = false;
+		for (size_t i = 0; i < k->n_tries; i++)
+			listed |= k->tries[i].try_number == d->try_number;
+		if (!listed && d->try_number > 0 && tx < r.x + r.w - 8) {
+			bool here = d->try_number == k->shown_try;
+			attr_t a = here ? style_attr(t, S_SELECTED) : st;
+			draw_textf(y, tx, r.x + r.w - tx - 1, a, "#%d %s %s", d->try_number, state_glyph_str(t, d->state), d->state);
+		}
+		if (!k->n_tries && d->try_number == 0)
+			draw_text(y, tx, r.x + r.w - tx - 1, "none yet", dim);
+	}
+}
+
+/* Draws the matches of the search pattern in a drawn line segment. */
+static void draw_matches(struct view *v, const char *line, int y, int x, int w, int col0)
+{
+	struct taskv *k = T(v);
+	regmatch_t m;
+	const char *p = line;
+	int eflags = 0;
+	while (*p && regexec(&k->re, p, 1, &m, eflags) == 0) {
+		if (m.rm_eo == m.rm_so) {
+			if (!p[m.rm_eo])
+				break;
+			p += m.rm_eo + 1;
+			eflags = REG_NOTBOL;
+			continue;
+		}
+		char *pre = xstrndup(line, (size_t)(p - line) + (size_t)m.rm_so);
+		char *mt = xstrndup(p + m.rm_so, (size_t)(m.rm_eo - m.rm_so));
+		int c = text_width(pre) - col0, mw = text_width(mt);
+		if (c + mw > 0 && c < w) {
+			int skip = c < 0 ? -c : 0;
+			draw_text(y, x + c + skip, w - c - skip, mt + text_skip(mt, skip), style_attr(v->t, S_MATCH));
+		}
+		free(pre);
+		free(mt);
+		p += m.rm_eo;
+		eflags = REG_NOTBOL;
+	}
+}
+
+static void task_draw(struct view *v, struct rect r)
+{
+	struct taskv *k = T(v);
+	struct tui *t = v->t;
+	int ih = info_rows(v);
+	if (ih > r.h - 3)
+		ih = r.h - 3 > 1 ? r.h - 3 : 1;
+	draw_info(v, r, ih - 1);
+	/* the separator says what the log shows */
+	int sy = r.y + ih - 1 + (ih > 1 ? 0 : 1);
+	if (sy < r.y + 1)
+		sy = r.y + 1;
+	attr_t bor = style_attr(t, S_BORDER);
+	for (int i = 0; i < r.w; i++)
+		draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
+	char sep[256];
+	int first = k->n ? k->lines[k->top < (int)k->n ? k->top : (int)k->n - 1].seq + 1 : 0;
+	snprintf(sep, sizeof sep, " log%s%d %s lines %d-%d of %d%s%s%s%s ", k->shown_try ? " try " : "", k->shown_try,
+		 box_chars(t)->v, k->n ? first : 0, k->n ? first + k->log_rows - 1 : 0, k->total, k->follow ? " | following" : "",
+		 k->wrap ? " | wrap" : "", k->pattern ? " | /" : "", k->pattern ? k->pattern : "");
+	draw_text(sy, r.x + 2, r.w - 4, sep, bor);
+	int ly = sy + 1, rows = r.y + r.h - ly;
+	k->log_rows = rows > 0 ? rows : 1;
+	if (!k->have_d)
+		return;
+	if (k->shown_try <= 0) {
+		draw_text(ly, r.x + 1, r.w - 2, "no log yet: the task has not started", style_attr(t, S_DIM));
+		return;
+	}
+	if (!k->n) {
+		draw_text(ly, r.x + 1, r.w - 2, k->busy ? "loading..." : "the log is empty", style_attr(t, S_DIM));
+		return;
+	}
+	if (k->follow && k->at_end)
+		k->top = bottom_top(v, rows);
+	if (k->top >= (int)k->n)
+		k->top = (int)k->n - 1;
+	int tw = r.w - GUTTER - 1;
+	int y = ly;
+	for (int i = k->top; i < (int)k->n && y < ly + rows; i++) {
+		const struct log_row *l = &k->lines[i];
+		bool cur = l->seq == k->match_seq;
+		attr_t ga = cur ? style_attr(t, S_MATCH) : style_attr(t, S_DIM);
+		draw_textf(y, r.x, GUTTER - 1, ga, "%*d", GUTTER - 2, l->seq + 1);
+		attr_t la = l->stream == 'e' ? style_attr(t, S_STDERR) : style_attr(t, S_NORMAL);
+		if (!k->wrap) {
+			const char *s = l->line + text_skip(l->line, k->hscroll);
+			draw_text(y, r.x + GUTTER, tw, s, la);
+			if (k->have_re)
+				draw_matches(v, l->line, y, r.x + GUTTER, tw, k->hscroll);
+			y++;
+		} else {
+			int col = 0;
+			const char *s = l->line;
+			size_t off;
+			do {
+				off = text_skip(s, tw);
+				char *part = xstrndup(s, off ? off : strlen(s));
+				draw_text(y, r.x + GUTTER, tw, part, la);
+				if (k->have_re)
+					draw_matches(v, l->line, y, r.x + GUTTER, tw, col);
+				col += text_width(part);
+				free(part);
+				s += off;
+				y++;
+			} while (*s && off && y < ly + rows);
+		}
+	}
+	/* scrolled to the edge of the window: fetch the next page */
+	if (k->top == 0 && !k->at_start)
+		request_log(v, LR_OLDER, 0);
+	if (y < ly + rows && !k->at_end)
+		request_log(v, LR_NEWER, 0);
+}
+
+/* ---- search --------------------------------------------------------------------- */
+
+static void on_found(void *owner, PGresult *r, const char *error, long arg)
+{
+	struct view *v = owner;
+	struct taskv *k = T(v);
+	if (!r) {
+		tui_error(v->t, "search: %s", error);
+		return;
+	}
+	int seq = query_log_find_parse(r);
+	if (seq < 0) {
+		tui_error(v->t, "/%s: no %s match", k->pattern, arg ? "further" : "earlier");
+		return;
+	}
+	k->follow = false;
+	k->jump_seq = seq;
+	request_log(v, LR_AT, seq > PAGE / 2 ? seq - PAGE / 2 : 0);
+}
+
+static void search(struct view *v, bool forward)
+{
+	struct taskv *k = T(v);
+	if (!k->have_re) {
+		tui_error(v->t, "no search yet: / searches the log");
+		return;
+	}
+	if (!k->n) {
+		return;
+	}
+	int from = k->match_seq >= 0 ? k->match_seq : k->lines[k->top].seq - (forward ? 1 : 0);
+	int i = index_of_seq(k, from);
+	if (i < 0)
+		i = forward ? -1 : (int)k->n;
+	for (int j = forward ? i + 1 : i - 1; j >= 0 && j < (int)k->n; j += forward ? 1 : -1) {
+		if (regexec(&k->re, k->lines[j].line, 0, NULL, 0) == 0) {
+			k->match_seq = k->lines[j].seq;
+			int rows = k->log_rows;
+			if (j < k->top || j >= k->top + rows)
+				k->top = j > rows / 2 ? j - rows / 2 : 0;
+			k->follow = false;
+			v->dirty = true;
+			return;
+		}
+	}
+	/* not in the window: ask the database, from the window's edge */
+	if ((forward && k->at_end) || (!forward && k->at_start)) {
+		tui_error(v->t, "/%s: no %s match", k->pattern, forward ? "further" : "earlier");
+		return;
+	}
+	struct query q;
+	int edge = forward ? k->lines[k->n - 1].seq : k->lines[0].seq;
+	query_log_find(&q, k->d.id, k->shown_try, edge, forward, k->pattern, filter_icase(k->pattern));
+	tui_query(v, &q, on_found, forward);
+	tui_status(v->t, "searching the log for /%s...", k->pattern);
+}
+
+/* ---- keys ------------------------------------------------------------------------- */
+
+static void scroll_by(struct view *v, int delta)
+{
+	struct taskv *k = T(v);
+	int maxtop = bottom_top(v, k->log_rows);
+	k->top += delta;
+	if (k->top < 0)
+		k->top = 0;
+	if (k->at_end && k->top > maxtop)
+		k->top = maxtop;
+	if (k->top >= (int)k->n)
+		k->top = k->n ? (int)k->n - 1 : 0;
+	if (delta < 0)
+		k->follow = false;
+}
+
+static int task_key(struct view *v, int key, int a)
+{
+	struct taskv *k = T(v);
+	int page = k->log_rows > 1 ? k->log_rows - 1 : 1;
+	switch (a) {
+	case ACT_UP: scroll_by(v, -1); break;
+	case ACT_DOWN: scroll_by(v, 1); break;
+	case ACT_PGUP: scroll_by(v, -page); break;
+	case ACT_PGDN: scroll_by(v, page); break;
+	case ACT_TOP:
+		k->follow = false;
+		if (k->at_start)
+			k->top = 0;
+		else
+			request_log(v, LR_AT, 0);
+		break;
+	case ACT_BOTTOM:
+		if (k->at_end)
+			k->top = bottom_top(v, k->log_rows);
+		else {
+			k->want_bottom = true;
+			request_log(v, LR_TAIL, 0);
+		}
+		break;
+	case ACT_LEFT:
+		if (!k->wrap)
+			k->hscroll = k->hscroll > 8 ? k->hscroll - 8 : 0;
+		break;
+	case ACT_RIGHT:
+		if (!k->wrap)
+			k->hscroll += 8;
+		break;
+	case ACT_FOLLOW:
+		k->follow = !k->follow;
+		if (k->follow) {
+			if (k->have_d && !k->pinned && k->d.try_number > 0 && k->shown_try != k->d.try_number)
+				show_try(v, k->d.try_number);
+			else if (k->at_end)
+				k->top = bottom_top(v, k->log_rows);
+			else {
+				k->want_bottom = true;
+				request_log(v, LR_TAIL, 0);
+			}
+			char *cmd = act_batch_command(ACT_FOLLOW, NULL, k->run_id, k->task, false, false, NULL, NULL);
+			tui_status(v->t, "following the log  [%s]", cmd);
+			free(cmd);
+		} else {
+			tui_status(v->t, "stopped following");
+		}
+		break;
+	case ACT_WRAP:
+		k->wrap = !k->wrap;
+		k->hscroll = 0;
+		tui_status(v->t, "wrap %s", k->wrap ? "on" : "off");
+		break;
+	case ACT_NEXT_MATCH: search(v, true); break;
+	case ACT_PREV_MATCH: search(v, false); break;
+	case ACT_PREV_TRY:
+	case ACT_NEXT_TRY: {
+		int n = k->shown_try + (a == ACT_NEXT_TRY ? 1 : -1);
+		if (!k->have_d || n < 1 || n > k->d.try_number) {
+			tui_error(v->t, "no try %d (tries 1-%d)", n, k->have_d ? k->d.try_number : 0);
+			return H_HANDLED;
+		}
+		k->pinned = n != k->d.try_number;
+		k->follow = false;
+		show_try(v, n);
+		break;
+	}
+	default:
+		return H_IGNORED;
+	}
+	return H_HANDLED | H_REDRAW;
+}
+
+static int task_input(struct view *v, int action, const char *text)
+{
+	struct taskv *k = T(v);
+	if (action == ACT_NEXT_TRY) {
+		int n = atoi(text);
+		if (!k->have_d || n < 1 || n > k->d.try_number) {
+			tui_error(v->t, ":try %s: tries are 1-%d", text, k->have_d ? k->d.try_number : 0);
+			return H_HANDLED;
+		}
+		k->pinned = n != k->d.try_number;
+		k->follow = false;
+		show_try(v, n);
+		return H_HANDLED | H_REDRAW;
+	}
+	if (action != ACT_FIND)
+		return H_IGNORED;
+	if (!*text) {
+		if (k->have_re)
+			regfree(&k->re);
+		k->have_re = false;
+		free(k->pattern);
+		k->pattern = NULL;
+		k->match_seq = -1;
+		return H_HANDLED | H_REDRAW;
+	}
+	regex_t re;
+	struct err e = {0};
+	if (filter_compile(&re, text, false, &e) < 0) {
+		tui_error(v->t, "%s", e.msg);
+		return H_HANDLED;
+	}
+	if (k->have_re)
+		regfree(&k->re);
+	k->re = re;
+	k->have_re = true;
+	free(k->pattern);
+	k->pattern = xstrdup(text);
+	k->match_seq = -1;
+	search(v, true);
+	return H_HANDLED | H_REDRAW;
+}
+
+static void task_event(struct view *v, enum tui_event ev, long arg)
+{
+	struct taskv *k = T(v);
+	switch (ev) {
+	case EV_STATE_CHANGED:
+		if (arg == 0 || arg == k->run_id)
+			refresh_request(v, &k->rf);
+		break;
+	case EV_LOG_ADDED:
+		if (k->have_d && arg == k->d.id && k->shown_try == k->d.try_number) {
+			if (k->at_end)
+				request_log(v, LR_NEWER, 0);
+			else
+				request_log(v, LR_SPAN, 0);
+		}
+		break;
+	case EV_CONNECTED:
+	case EV_SHOWN:
+		refresh_request(v, &k->rf);
+		if (k->have_d && k->at_end)
+			request_log(v, LR_NEWER, 0);
+		break;
+	case EV_DISCONNECTED:
+		k->busy = false;
+		break;
+	default:
+		break;
+	}
+}
+
+static bool task_selected(struct view *v, struct tui_sel *s)
+{
+	struct taskv *k = T(v);
+	s->run_id = k->run_id;
+	s->task = k->task;
+	if (k->have_d) {
+		s->pipeline = k->d.pipeline;
+		s->ti = k->d.id;
+		s->state = k->d.state;
+	}
+	return true;
+}
+
+const struct view_ops task_ops = {
+	.name = "task",
+	.kind = VK_TASK,
+	.priv_size = sizeof(struct taskv),
+	.open = task_open,
+	.draw = task_draw,
+	.handle_key = task_key,
+	.on_event = task_event,
+	.on_input = task_input,
+	.selected = task_selected,
+	.done = task_done,
+};
