@@ -32,7 +32,17 @@ _Static_assert(TK_DOWN == KEY_DOWN && TK_UP == KEY_UP && TK_LEFT == KEY_LEFT && 
 /* The terminal is restored from a signal handler when things go wrong. */
 static volatile sig_atomic_t curses_on;
 static int sig_wfd = -1;
-static int64_t t_start;
+/* SLUICE_CONSOLE_TRACE=FILE appends timings to FILE: the first frame after
+ * start, and each keystroke to its frame (for measuring, not for users). */
+static FILE *trace_file;
+static int64_t t_start, t_boot, t_key;
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ---- signals ------------------------------------------------------------------ */
 
@@ -237,6 +247,7 @@ static void vstatus(struct tui *t, bool err, const char *fmt, va_list ap)
 		if (*p == '\n' || *p == '\t')
 			*p = ' ';
 	t->status_err = err;
+	t->status_progress = false;
 	t->dirty_status = true;
 }
 
@@ -476,17 +487,16 @@ static void render(struct tui *t)
 	t->dirty_all = t->dirty_header = t->dirty_status = t->dirty_hints = false;
 	wnoutrefresh(stdscr);
 	doupdate();
-	if (t_start) {
-		const char *trace = getenv("SLUICE_CONSOLE_TRACE");
-		if (trace && *trace) {
-			FILE *f = fopen(trace, "a");
-			if (f) {
-				fprintf(f, "first_frame_ms %lld\n", (long long)(now_ms() - t_start));
-				fclose(f);
-			}
-		}
-		t_start = 0;
+	if (trace_file && t_start) {
+		fprintf(trace_file, "first_frame_ms %lld\n", (long long)(now_ms() - t_start));
+		fflush(trace_file);
 	}
+	if (trace_file && t_key) {
+		fprintf(trace_file, "key_ms %.3f\n", (double)(now_us() - t_key) / 1000.0);
+		fflush(trace_file);
+	}
+	t_start = 0;
+	t_key = 0;
 }
 
 /* ---- notifications ----------------------------------------------------------------------------- */
@@ -577,20 +587,14 @@ static void on_db_state(void *data, enum db_state st, const char *msg)
 	if (st == DB_READY) {
 		t->db_msg[0] = '\0';
 		t->reconnect_ms = 500;
-		if (t_start == 0) {
-			const char *trace = getenv("SLUICE_CONSOLE_TRACE");
-			if (trace && *trace) {
-				FILE *f = fopen(trace, "a");
-				if (f) {
-					fprintf(f, "connected\n");
-					fclose(f);
-				}
-			}
+		if (trace_file) {
+			fprintf(trace_file, "connected_ms %lld\n", (long long)(now_ms() - t_boot));
+			fflush(trace_file);
 		}
 		header_refresh_now(t);
 		if (v && v->ops->on_event)
 			v->ops->on_event(v, EV_CONNECTED, 0);
-		if (!t->status_err && (!strncmp(t->status, "state database", 14) || !strncmp(t->status, "starting", 8)))
+		if (t->status_progress)
 			tui_status(t, "%s", "");
 		return;
 	}
@@ -639,6 +643,7 @@ static void prepare_status(struct tui *t, const char *line, void *arg)
 {
 	snprintf(t->db_msg, sizeof t->db_msg, "%s", line);
 	tui_status(t, "%s", line);
+	t->status_progress = true;
 	header_dirty(t);
 }
 
@@ -1084,6 +1089,8 @@ static void on_stdin(struct loop *l, int fd, int mask, void *data)
 {
 	struct tui *t = data;
 	int key;
+	if (trace_file)
+		t_key = now_us();
 	/* drain everything typed so far before drawing once (pspg) */
 	while ((key = getch()) != ERR) {
 		handle_key(t, key);
@@ -1149,7 +1156,10 @@ static int load_theme(struct tui *t, const char *name)
 
 int tui_main(const struct tui_opts *o)
 {
-	t_start = now_ms();
+	t_start = t_boot = now_ms();
+	const char *tr = getenv("SLUICE_CONSOLE_TRACE");
+	if (tr && *tr)
+		trace_file = fopen(tr, "ae");
 	setlocale(LC_ALL, "");
 	struct tui tt, *t = &tt;
 	memset(t, 0, sizeof *t);
@@ -1244,6 +1254,9 @@ int tui_main(const struct tui_opts *o)
 	free(t->changed_runs);
 	free(t->changed_logs);
 	sig_wfd = -1;
+	if (trace_file)
+		fclose(trace_file);
+	trace_file = NULL;
 	close(t->sigpipe[0]);
 	close(t->sigpipe[1]);
 	ctx_close(&t->ctx);

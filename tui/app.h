@@ -44,6 +44,7 @@ struct tui {
 	/* the status line: one message, and the batch form of the last action */
 	char status[512];
 	bool status_err;
+	bool status_progress;   /* the message is start-up progress, cleared once connected */
 
 	/* a prompt on the status line (`:` commands, `/` filter or search) */
 	int prompt;             /* the action that asked, -1 when none */

@@ -29,8 +29,10 @@ struct dagv {
 	int sel;                    /* selected node */
 	int vx, vy;                 /* viewport origin on the canvas */
 	struct filter filter;
-	struct dl_cell *cells;
+	struct dl_cell *cells;      /* the edge cells on screen, row by row */
 	size_t cap_cells;
+	struct dl_cell *hcells;     /* the cells of one edge to highlight */
+	size_t cap_hcells;
 };
 
 static struct dagv *D(struct view *v)
@@ -199,6 +201,7 @@ static void dag_done(struct view *v)
 	free(d->run.created_at);
 	free(d->run.params);
 	free(d->cells);
+	free(d->hcells);
 	filter_clear(&d->filter);
 }
 
@@ -310,16 +313,44 @@ static void draw_cells(struct view *v, struct rect r, size_t n, attr_t a)
 	}
 }
 
-static size_t fetch_cells(struct view *v, struct rect r, long edge)
+static size_t fetch_cells(struct view *v, struct rect r)
 {
 	struct dagv *d = D(v);
 	for (;;) {
-		size_t n = edge < 0 ? daglayout_cells(d->l, d->vx, d->vy, r.w, r.h, d->cells, d->cap_cells)
-				    : daglayout_edge_cells(d->l, (size_t)edge, d->vx, d->vy, r.w, r.h, d->cells, d->cap_cells);
+		size_t n = daglayout_cells(d->l, d->vx, d->vy, r.w, r.h, d->cells, d->cap_cells);
 		if (n <= d->cap_cells)
 			return n;
 		d->cap_cells = n + 64;
 		d->cells = xrealloc(d->cells, d->cap_cells * sizeof *d->cells);
+	}
+}
+
+/* Redraws the cells of one edge brighter, each with the glyph of every edge
+ * through it (cells holds them all, sorted by row then column). */
+static void highlight_edge(struct view *v, struct rect r, size_t edge, size_t n_all, attr_t a)
+{
+	struct dagv *d = D(v);
+	size_t n;
+	for (;;) {
+		n = daglayout_edge_cells(d->l, edge, d->vx, d->vy, r.w, r.h, d->hcells, d->cap_hcells);
+		if (n <= d->cap_hcells)
+			break;
+		d->cap_hcells = n + 64;
+		d->hcells = xrealloc(d->hcells, d->cap_hcells * sizeof *d->hcells);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dl_cell *c = &d->hcells[i];
+		size_t lo = 0, hi = n_all;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			const struct dl_cell *m = &d->cells[mid];
+			if (m->y < c->y || (m->y == c->y && m->x < c->x))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		unsigned mask = lo < n_all && d->cells[lo].x == c->x && d->cells[lo].y == c->y ? d->cells[lo].mask : c->mask;
+		put(r, d->vx, d->vy, c->x, c->y, daglayout_glyph(mask, v->t->utf8), a);
 	}
 }
 
@@ -345,16 +376,14 @@ static void dag_draw(struct view *v, struct rect body)
 	}
 	keep_visible(v);
 	/* edges, then the selected node's edges brighter, then boxes on top */
-	size_t n = fetch_cells(v, r, -1);
+	size_t n = fetch_cells(v, r);
 	draw_cells(v, r, n, style_attr(t, S_EDGE));
 	if (d->n) {
 		size_t ne = daglayout_n_edges(d->l);
 		for (size_t i = 0; i < ne; i++) {
 			const struct dl_edge *e = daglayout_edge(d->l, i);
-			if (e->from != d->sel && e->to != d->sel)
-				continue;
-			n = fetch_cells(v, r, (long)i);
-			draw_cells(v, r, n, style_attr(t, S_BORDER) | A_BOLD);
+			if (e->from == d->sel || e->to == d->sel)
+				highlight_edge(v, r, i, n, style_attr(t, S_BORDER) | A_BOLD);
 		}
 	}
 	/* only the layers that cross the viewport, and in them only the boxes that do */

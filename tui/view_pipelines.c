@@ -296,10 +296,8 @@ static bool pl_selected(struct view *v, struct tui_sel *s)
 	if (!p->n_vis)
 		return false;
 	const struct pipeline *pl = &v->t->ctx.proj->pipelines[p->vis[p->sel]];
+	/* no run: what opens from here follows the pipeline's latest run */
 	s->pipeline = pl->name;
-	size_t first;
-	if (runs_of(p, pl->name, &first))
-		s->run_id = p->rows[first].id;
 	return true;
 }
 

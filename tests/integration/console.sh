@@ -1,0 +1,203 @@
+#!/bin/sh
+# The console end to end: the real binary in tmux on a copy of the demo
+# project. Drill down to the task that failed for good, read its log, retry
+# it and watch it turn green, clear it with its downstream after confirming,
+# --readonly, resizing, NO_COLOR, an ASCII locale, a run started elsewhere
+# showing up live, and the terminal given back on SIGTERM and on a crash.
+. "$SLUICE_SRCDIR/tests/integration/lib.sh"
+echo "1..30"
+
+command -v tmux >/dev/null 2>&1 || {
+	for i in $(seq 1 30); do echo "ok $i # SKIP tmux is not installed"; done
+	exit 0
+}
+
+PROJ=$SLUICE_TESTDIR/console_it
+if [ -d "$PROJ" ]; then
+	"$SLUICE_BIN" -q -C "$PROJ" runner --stop >/dev/null 2>&1 || true
+	"$SLUICE_BIN" -q -C "$PROJ" down >/dev/null 2>&1 || true
+	rm -rf "$PROJ"
+fi
+mkdir -p "$SLUICE_TESTDIR"
+cp -r "$SLUICE_SRCDIR/examples/demo" "$PROJ"
+rm -rf "$PROJ/.sluice"
+
+TMUXCONF=$SLUICE_TESTDIR/console.tmux.conf
+echo 'set -g default-terminal "tmux-256color"' >"$TMUXCONF"
+TM="tmux -L sluicetest-$$ -f $TMUXCONF"
+finish() {
+	$TM kill-server >/dev/null 2>&1 || true
+	cleanup
+}
+trap finish EXIT
+
+# console NAME [VAR=VALUE...] [-- SLUICE-ARGS...]: a console in its own
+# 120x40 tmux session; when it exits the pane says CONSOLE-EXITED <status>.
+console() {
+	name=$1
+	shift
+	envs="LANG=C.UTF-8 LC_ALL="
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	[ "${1:-}" = "--" ] && shift
+	$TM new-session -d -s "$name" -x 120 -y 40 \
+		"env $envs '$SLUICE_BIN' -C '$PROJ' $* 2>'$SLUICE_TESTDIR/console-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
+}
+screen() { $TM capture-pane -p -t "$1"; }
+keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
+# wait_screen NAME REGEX: up to 10 s for the screen to show REGEX
+wait_screen() {
+	end=$(($(date +%s) + 10))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		if screen "$1" | grep -Eq "$2"; then return 0; fi
+		sleep 0.1
+	done
+	screen "$1" | diag
+	return 1
+}
+# the pid of the console in session NAME (the pane's shell runs it)
+console_pid() { pgrep -P "$($TM display-message -p -t "$1" '#{pane_pid}')" -x sluice | head -n1; }
+
+warehouse_sql() {
+	conninfo=$(sl --json up -q 2>/dev/null | json_get 'j["warehouse"]["address"]')
+	psql "$conninfo" -XAtqc "$1"
+}
+
+sl -q run daily_sales --wait >/dev/null 2>&1
+[ $? -eq 1 ]
+ok $? "the demo's first run fails (reconcile fails for good)"
+
+# ---- drill down to the failed task and read its log --------------------------
+console main
+wait_screen main "PIPELINE .*SCHEDULE"
+ok $? "the console opens on the pipelines view"
+wait_screen main "daily_sales .*failed"
+ok $? "the pipelines view shows daily_sales and the state of its last run"
+keys main Enter
+wait_screen main "run 1 .*failed"
+ok $? "Enter opens the runs grid of daily_sales"
+keys main / reconcile Enter
+wait_screen main "daily_sales runs /reconcile"
+ok $? "/ filters the tasks of the grid"
+keys main Enter
+wait_screen main 'relation "ledger_entries" does not exist'
+ok $? "Enter on the failed cell opens the task instance with its error and log"
+screen main | grep -q "a retry runs: sql on default: SELECT count(\*) FROM ledger_entries"
+ok $? "the task view shows the command a retry will run"
+screen main | grep -Eq "^ +1 +ERROR: relation"
+ok $? "the log opens at its tail, with the failing line"
+
+# ---- retry: fix what was missing, retry, watch the state change --------------
+warehouse_sql "CREATE TABLE IF NOT EXISTS ledger_entries (day date, amount numeric)" >/dev/null 2>&1
+keys main r
+wait_screen main "Retry reconcile \(run 1\)\?"
+ok $? "r asks before retrying"
+wait_screen main "publish +\(upstream_failed\)"
+ok $? "the retry dialog lists what it touches (the task and the downstream it held back)"
+keys main y
+wait_screen main "reconcile +[^ ]+ success"
+ok $? "after y the task's state turns to success on screen"
+wait_screen main "sluice --batch retry 1 reconcile"
+ok $? "the status line shows the batch form of the retry"
+wait_screen main "try 2"
+ok $? "the view moved to the new try"
+
+# ---- clear with downstream, after confirming -----------------------------------
+wait_screen main "\(run success\)"
+keys main c
+wait_screen main "Clear reconcile \(run 1\)\?"
+ok $? "c opens the clear dialog"
+keys main d
+wait_screen main "2 tasks go back to scheduled"
+ok $? "d (with downstream) lists the task and its downstream"
+screen main | grep -Eq "publish +\(success\)"
+ok $? "the clear dialog names the downstream task and its state"
+keys main y
+wait_screen main "clear reconcile \(run 1\): 2 tasks .*--downstream"
+ok $? "the clear ran, and says so with its batch form"
+keys main : history Enter
+wait_screen main "sluice --batch clear 1 reconcile --downstream"
+ok $? ":history lists the actions taken, as batch commands"
+
+# ---- a run started elsewhere appears live ---------------------------------------
+keys main Escape Escape
+wait_screen main "daily_sales runs"
+run_id=$(sl -q run daily_sales --date 2026-02-01 2>/dev/null)
+wait_screen main "run $run_id "
+ok $? "a run triggered by sluice run in another shell appears in the grid live"
+
+# ---- resize ----------------------------------------------------------------------
+$TM resize-window -t main -x 80 -y 24
+wait_screen main "^ \?:help"
+s=$(screen main)
+[ "$(echo "$s" | wc -l)" -eq 24 ] && echo "$s" | head -n1 | grep -q "^ sluice │ demo" &&
+	echo "$s" | sed -n 2p | grep -q "daily_sales runs" && echo "$s" | sed -n 24p | grep -q "?:help"
+ok $? "at 80x24 the header, the view and the hint bar are all there"
+$TM resize-window -t main -x 120 -y 40
+whole() {
+	s=$(screen main)
+	[ "$(echo "$s" | wc -l)" -eq 40 ] && echo "$s" | head -n1 | grep -q "^ sluice │ demo .* [0-9][0-9]:[0-9][0-9] *$" &&
+		echo "$s" | sed -n 40p | grep -q "?:help" && echo "$s" | grep -q "TASK"
+}
+wait_for 10 whole
+ok $? "back at 120x40 the screen is whole again"
+
+# ---- the DAG view ---------------------------------------------------------------
+keys main 3
+wait_screen main "daily_sales graph #$run_id"
+ok $? "3 opens the DAG of the selected run"
+screen main | grep -q "extract ├"
+ok $? "the DAG is drawn with box-drawing characters"
+
+# ---- quitting and signals give the terminal back ---------------------------------
+keys main : q Enter
+wait_screen main "CONSOLE-EXITED 0"
+ok $? ":q quits with status 0 (and no leak reports)"
+! screen main | grep -q "graph"
+ok $? "the screen is restored after quitting"
+
+console term
+wait_screen term "PIPELINE"
+kill -TERM "$(console_pid term)"
+wait_screen term "CONSOLE-EXITED 0"
+ok $? "SIGTERM ends the console cleanly"
+
+console crash ASAN_OPTIONS=handle_segv=0
+wait_screen crash "PIPELINE"
+kill -SEGV "$(console_pid crash)"
+wait_screen crash "CONSOLE-EXITED 139" && ! screen crash | grep -q "PIPELINE"
+ok $? "on a crash the terminal is restored before the process dies"
+
+# ---- read-only, no colour, ASCII --------------------------------------------------
+console ro -- --readonly
+wait_screen ro "read-only"
+keys ro Enter
+wait_screen ro "daily_sales runs"
+keys ro r
+wait_screen ro "read-only console \(--readonly\): retry is disabled"
+r1=$?
+! screen ro | tail -n1 | grep -q "r:retry"
+ok $(( r1 | $? )) "--readonly refuses retry and hides it from the hint bar"
+
+# colour_escapes: how many SGR sequences on stdin set a colour
+colour_escapes() {
+	python3 -c '
+import re, sys
+n = 0
+for m in re.findall(r"\x1b\[([0-9;:]*)m", sys.stdin.read()):
+    ps = [int(p) for p in re.split("[;:]", m) if p.isdigit()]
+    n += any((30 <= p <= 48 or 90 <= p <= 107) and p != 39 for p in ps)
+print(n)'
+}
+console nc NO_COLOR=1
+wait_screen nc "daily_sales"
+console col
+wait_screen col "daily_sales"
+[ "$($TM capture-pane -e -p -t nc | colour_escapes)" -eq 0 ] && [ "$($TM capture-pane -e -p -t col | colour_escapes)" -gt 0 ]
+ok $? "NO_COLOR=1 gives no colour escapes (and without it there are some)"
+
+console ascii LANG=C LC_ALL=C
+wait_screen ascii "daily_sales"
+screen ascii | python3 -c 'import sys; sys.exit(0 if all(b < 128 for b in sys.stdin.buffer.read()) else 1)'
+ok $? "in a locale that is not UTF-8 the screen is ASCII"
+
+for s in ro nc col ascii; do keys "$s" Q; done
