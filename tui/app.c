@@ -329,17 +329,14 @@ static void draw_header(struct tui *t)
 	char buf[1024];
 	const struct box_chars *b = box_chars(t);
 	char runner[96];
-	if (t->runner_pid > 0) {
-		if (t->workers >= 0)
-			snprintf(runner, sizeof runner, "runner %d, %d worker%s", t->runner_pid, t->workers,
-				 t->workers == 1 ? "" : "s");
-		else
-			snprintf(runner, sizeof runner, "runner %d", t->runner_pid);
-	} else {
-		snprintf(runner, sizeof runner, "runner stopped%s", t->workers > 0 ? "" : "");
-		if (t->workers > 0)
-			snprintf(runner, sizeof runner, "no runner, %d worker%s", t->workers, t->workers == 1 ? "" : "s");
-	}
+	if (t->runner_pid > 0 && t->workers >= 0)
+		snprintf(runner, sizeof runner, "runner %d, %d worker%s", t->runner_pid, t->workers, t->workers == 1 ? "" : "s");
+	else if (t->runner_pid > 0)
+		snprintf(runner, sizeof runner, "runner %d", t->runner_pid);
+	else if (t->workers > 0)
+		snprintf(runner, sizeof runner, "no runner, %d worker%s", t->workers, t->workers == 1 ? "" : "s");
+	else
+		snprintf(runner, sizeof runner, "no runner");
 	char state[300];
 	switch (db_state(t->db)) {
 	case DB_READY:
@@ -599,7 +596,7 @@ static void on_db_state(void *data, enum db_state st, const char *msg)
 		return;
 	}
 	if (st == DB_DOWN) {
-		snprintf(t->db_msg, sizeof t->db_msg, "down (%s)", msg);
+		snprintf(t->db_msg, sizeof t->db_msg, "down");
 		if (v && v->ops->on_event)
 			v->ops->on_event(v, EV_DISCONNECTED, 0);
 		if (!t->reconnect_timer) {
@@ -641,7 +638,7 @@ static void prepare_body(struct sctx *c, void *arg, int fd)
 
 static void prepare_status(struct tui *t, const char *line, void *arg)
 {
-	snprintf(t->db_msg, sizeof t->db_msg, "%s", line);
+	snprintf(t->db_msg, sizeof t->db_msg, "%s", strncmp(line, "starting", 8) ? "connecting" : "starting services");
 	tui_status(t, "%s", line);
 	t->status_progress = true;
 	header_dirty(t);

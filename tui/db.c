@@ -28,6 +28,7 @@ struct db {
 	bool sent_listen;
 	bool flushing;       /* output is still buffered: watch for writable */
 	bool in_pump;        /* callbacks run inside pump(): db_send only queues */
+	long kick;           /* a zero-delay timer that pumps after db_send */
 	struct pending *inflight;
 	PGresult *result;    /* the in-flight query's first result */
 	struct pending *head, *tail;
@@ -44,6 +45,7 @@ static void pending_free(struct pending *p)
 static void set_watch(struct db *d, int mask);
 static void on_io(struct loop *l, int fd, int mask, void *data);
 static void pump(struct db *d);
+static void kick_fire(struct loop *l, long id, void *data);
 
 struct db *db_new(struct loop *l, const struct db_hooks *hooks)
 {
@@ -91,6 +93,8 @@ void db_free(struct db *d)
 {
 	if (!d)
 		return;
+	if (d->kick)
+		loop_timer_del(d->loop, d->kick);
 	fail_all(d, NULL);
 	drop_conn(d);
 	free(d);
@@ -125,6 +129,14 @@ static void set_watch(struct db *d, int mask)
 	loop_watch(d->loop, fd, mask, on_io, d);
 }
 
+/* libpq prints notices (and a server's FATAL on shutdown) to stderr, which
+ * is the terminal the console draws on: drop them; errors reach us anyway. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 void db_connect(struct db *d, const char *conninfo)
 {
 	fail_all(d, "reconnecting");
@@ -134,6 +146,7 @@ void db_connect(struct db *d, const char *conninfo)
 		go_down(d, d->pg ? PQerrorMessage(d->pg) : "out of memory");
 		return;
 	}
+	PQsetNoticeProcessor(d->pg, ignore_notice, NULL);
 	d->state = DB_CONNECTING;
 	if (d->hooks.on_state)
 		d->hooks.on_state(d->hooks.data, DB_CONNECTING, "");
@@ -330,11 +343,20 @@ int db_send(struct db *d, const struct query *q, void *owner, db_result_fn fn, l
 		d->head = p;
 	d->tail = p;
 	d->n_pending++;
-	if (!d->inflight && !d->in_pump) {
-		send_next(d);
-		pump(d);
-	}
+	/* results are never delivered inside db_send: the caller may still be
+	 * setting up what its callback looks at */
+	if (!d->inflight && !d->in_pump && !d->kick)
+		d->kick = loop_timer_add(d->loop, 0, kick_fire, d);
 	return 0;
+}
+
+static void kick_fire(struct loop *l, long id, void *data)
+{
+	struct db *d = data;
+	d->kick = 0;
+	if (d->state == DB_READY && !d->inflight)
+		send_next(d);
+	pump(d);
 }
 
 void db_forget(struct db *d, void *owner)

@@ -38,7 +38,8 @@ void db_connect(struct db *d, const char *conninfo);
 enum db_state db_state(const struct db *d);
 
 /* Queues q (its parameters are copied); fn(owner, ...) runs when the result
- * is in. Returns -1 when not connected (fn is not called). */
+ * is in, from the loop, never inside db_send. Returns -1 when not connected
+ * (fn is not called). */
 int db_send(struct db *d, const struct query *q, void *owner, db_result_fn fn, long arg);
 /* Drops the callbacks of every queued or in-flight query of owner (a view
  * that closes); their results are discarded. */

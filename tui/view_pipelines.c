@@ -126,8 +126,15 @@ static void pl_draw(struct view *v, struct rect r)
 	if (namew > 32)
 		namew = 32;
 	/* columns that fit, most important first */
-	bool show_sched = r.w >= 60, show_next = r.w >= 70, show_failed = r.w >= 50, show_last = r.w >= 40;
-	int schedw = 13, lastw = 17, stripw = STRIP_RUNS + 2, nextw = 12, failw = 6;
+	int schedw = 13, lastw = 22, stripw = STRIP_RUNS + 2, nextw = 12, failw = 6;
+	int used = 2 + namew + 2 + stripw + 1;
+	bool show_last = used + lastw + 1 <= r.w;
+	used += show_last ? lastw + 1 : 0;
+	bool show_failed = used + failw <= r.w;
+	used += show_failed ? failw + 1 : 0;
+	bool show_next = used + nextw + 1 <= r.w;
+	used += show_next ? nextw + 1 : 0;
+	bool show_sched = used + schedw + 1 <= r.w;
 	attr_t title = style_attr(t, S_TITLE);
 	int x = r.x + 2;
 	int y = r.y;
@@ -182,7 +189,7 @@ static void pl_draw(struct view *v, struct rect r)
 				draw_run_state(t, y, x, last->state, sel, base);
 				char when[32];
 				fmt_ts_short(last->created_at, when, sizeof when);
-				draw_textf(y, x + 2, lastw - 2, sel ? base : style_attr(t, state_style(last->state)), "%s %.5s",
+				draw_textf(y, x + 2, lastw - 2, sel ? base : style_attr(t, state_style(last->state)), "%s %.11s",
 					   last->state, when);
 			} else {
 				draw_text(y, x, lastw, p->loaded ? "no runs" : box_chars(t)->ellipsis, sel ? base : style_attr(t, S_DIM));

@@ -14,7 +14,6 @@
 
 #define PAGE 400       /* lines fetched at a time */
 #define WINDOW 2400    /* lines kept at most */
-#define GUTTER 7
 
 enum logreq { LR_TAIL, LR_OLDER, LR_NEWER, LR_AT, LR_SPAN };
 
@@ -34,7 +33,7 @@ struct taskv {
 	size_t n, cap;
 	bool at_start, at_end;      /* the window holds the first / last line */
 	int total;                  /* lines of the try (from the last seq) */
-	unsigned gen;               /* bumps when another try is shown */
+	unsigned gen;               /* bumps when the window is replaced */
 	bool busy;                  /* a window request is out */
 	bool newer_again;           /* lines arrived while one was out */
 	int top;                    /* first line shown (index into lines) */
@@ -131,9 +130,18 @@ static int info_rows(struct view *v)
 	return h >= 16 ? 6 : h >= 10 ? 4 : 2;
 }
 
+/* Line numbers take as many digits as the last one needs. */
+static int gutter(const struct taskv *k)
+{
+	int digits = 1;
+	for (int n = k->total > 0 ? k->total : 1; n >= 10; n /= 10)
+		digits++;
+	return (digits < 4 ? 4 : digits) + 2;
+}
+
 static int text_cols(struct view *v)
 {
-	int w = tui_body(v->t).w - GUTTER - 1;
+	int w = tui_body(v->t).w - gutter(T(v)) - 1;
 	return w < 10 ? 10 : w;
 }
 
@@ -171,7 +179,7 @@ static void on_log(void *owner, PGresult *r, const char *error, long arg)
 	enum logreq kind = (enum logreq)(arg & 7);
 	unsigned gen = (unsigned)(arg >> 3);
 	if (gen != (k->gen & 0xffffff))
-		return; /* another try is shown since */
+		return; /* the window was replaced since */
 	if (kind != LR_SPAN)
 		k->busy = false;
 	if (!r) {
@@ -249,6 +257,11 @@ static void request_log(struct view *v, enum logreq kind, int seq)
 	struct taskv *k = T(v);
 	if (!k->have_d || k->shown_try <= 0 || !tui_connected(v->t))
 		return;
+	if (k->busy && (kind == LR_TAIL || kind == LR_AT)) {
+		/* a new window: what is out for the old one is void */
+		k->gen++;
+		k->busy = false;
+	}
 	if (kind != LR_SPAN && k->busy) {
 		if (kind == LR_NEWER)
 			k->newer_again = true;
@@ -275,7 +288,7 @@ static void request_log(struct view *v, enum logreq kind, int seq)
 	}
 	long arg = ((long)(gen & 0xffffff) << 3) | kind;
 	if (tui_query(v, &q, on_log, arg) == 0 && kind != LR_SPAN)
-		k->busy = true;
+		k->busy = true; /* the answer comes from the loop, after this */
 }
 
 /* Shows try n (the window starts over at its tail). */
@@ -469,8 +482,9 @@ static void draw_info(struct view *v, struct rect r, int rows)
 		snprintf(exitb, sizeof exitb, "  exit %d", d->exit_status);
 	if (d->worker)
 		snprintf(worker, sizeof worker, "  on %s%s%s", d->worker, d->host ? "@" : "", d->host ? d->host : "");
-	draw_textf(r.y + 1, r.x + 1, r.w - 2, norm, "try %d of %d   started %s  ended %s  %s%s%s%s%s", d->try_number,
-		   d->max_tries, d->started_at ? s1 : "-", d->ended_at ? s2 : "-", dur, exitb, worker,
+	/* max_tries is the budget since the last clear, not a cap on try numbers */
+	draw_textf(r.y + 1, r.x + 1, r.w - 2, norm, "try %d (%d allowed)   started %s  ended %s  %s%s%s%s%s",
+		   d->try_number, d->max_tries, d->started_at ? s1 : "-", d->ended_at ? s2 : "-", dur, exitb, worker,
 		   d->next_try_at ? "  next try " : "", d->next_try_at ? d->next_try_at + 11 : "");
 	int y = r.y + 2;
 	if (rows >= 3) {
@@ -556,9 +570,12 @@ static void task_draw(struct view *v, struct rect r)
 		draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
 	char sep[256];
 	int first = k->n ? k->lines[k->top < (int)k->n ? k->top : (int)k->n - 1].seq + 1 : 0;
-	snprintf(sep, sizeof sep, " log%s%d %s lines %d-%d of %d%s%s%s%s ", k->shown_try ? " try " : "", k->shown_try,
-		 box_chars(t)->v, k->n ? first : 0, k->n ? first + k->log_rows - 1 : 0, k->total, k->follow ? " | following" : "",
-		 k->wrap ? " | wrap" : "", k->pattern ? " | /" : "", k->pattern ? k->pattern : "");
+	int last = k->n ? first + k->log_rows - 1 : 0;
+	if (last > k->total)
+		last = k->total;
+	snprintf(sep, sizeof sep, " log, try %d %s lines %d-%d of %d%s%s%s%s ", k->shown_try, box_chars(t)->v, k->n ? first : 0,
+		 last, k->total, k->follow ? " | following" : "", k->wrap ? " | wrap" : "", k->pattern ? " | /" : "",
+		 k->pattern ? k->pattern : "");
 	draw_text(sy, r.x + 2, r.w - 4, sep, bor);
 	int ly = sy + 1, rows = r.y + r.h - ly;
 	k->log_rows = rows > 0 ? rows : 1;
@@ -576,19 +593,20 @@ static void task_draw(struct view *v, struct rect r)
 		k->top = bottom_top(v, rows);
 	if (k->top >= (int)k->n)
 		k->top = (int)k->n - 1;
-	int tw = r.w - GUTTER - 1;
+	int gw = gutter(k);
+	int tw = r.w - gw - 1;
 	int y = ly;
 	for (int i = k->top; i < (int)k->n && y < ly + rows; i++) {
 		const struct log_row *l = &k->lines[i];
 		bool cur = l->seq == k->match_seq;
 		attr_t ga = cur ? style_attr(t, S_MATCH) : style_attr(t, S_DIM);
-		draw_textf(y, r.x, GUTTER - 1, ga, "%*d", GUTTER - 2, l->seq + 1);
+		draw_textf(y, r.x, gw - 1, ga, "%*d", gw - 2, l->seq + 1);
 		attr_t la = l->stream == 'e' ? style_attr(t, S_STDERR) : style_attr(t, S_NORMAL);
 		if (!k->wrap) {
 			const char *s = l->line + text_skip(l->line, k->hscroll);
-			draw_text(y, r.x + GUTTER, tw, s, la);
+			draw_text(y, r.x + gw, tw, s, la);
 			if (k->have_re)
-				draw_matches(v, l->line, y, r.x + GUTTER, tw, k->hscroll);
+				draw_matches(v, l->line, y, r.x + gw, tw, k->hscroll);
 			y++;
 		} else {
 			int col = 0;
@@ -597,9 +615,9 @@ static void task_draw(struct view *v, struct rect r)
 			do {
 				off = text_skip(s, tw);
 				char *part = xstrndup(s, off ? off : strlen(s));
-				draw_text(y, r.x + GUTTER, tw, part, la);
+				draw_text(y, r.x + gw, tw, part, la);
 				if (k->have_re)
-					draw_matches(v, l->line, y, r.x + GUTTER, tw, col);
+					draw_matches(v, l->line, y, r.x + gw, tw, col);
 				col += text_width(part);
 				free(part);
 				s += off;
@@ -632,6 +650,7 @@ static void on_found(void *owner, PGresult *r, const char *error, long arg)
 	k->follow = false;
 	k->jump_seq = seq;
 	request_log(v, LR_AT, seq > PAGE / 2 ? seq - PAGE / 2 : 0);
+	tui_status(v->t, "/%s: line %d", k->pattern, seq + 1);
 }
 
 static void search(struct view *v, bool forward)
@@ -656,6 +675,7 @@ static void search(struct view *v, bool forward)
 				k->top = j > rows / 2 ? j - rows / 2 : 0;
 			k->follow = false;
 			v->dirty = true;
+			tui_status(v->t, "/%s: line %d", k->pattern, k->match_seq + 1);
 			return;
 		}
 	}

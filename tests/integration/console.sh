@@ -5,10 +5,10 @@
 # --readonly, resizing, NO_COLOR, an ASCII locale, a run started elsewhere
 # showing up live, and the terminal given back on SIGTERM and on a crash.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..30"
+echo "1..41"
 
 command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 30); do echo "ok $i # SKIP tmux is not installed"; done
+	for i in $(seq 1 41); do echo "ok $i # SKIP tmux is not installed"; done
 	exit 0
 }
 
@@ -86,6 +86,13 @@ ok $? "the task view shows the command a retry will run"
 screen main | grep -Eq "^ +1 +ERROR: relation"
 ok $? "the log opens at its tail, with the failing line"
 
+keys main / ledger Enter
+wait_screen main "/ledger: line 1"
+ok $? "/ searches the log"
+keys main n
+wait_screen main "/ledger: no further match"
+ok $? "n finds no further match in a two-line log, and says so"
+
 # ---- retry: fix what was missing, retry, watch the state change --------------
 warehouse_sql "CREATE TABLE IF NOT EXISTS ledger_entries (day date, amount numeric)" >/dev/null 2>&1
 keys main r
@@ -125,6 +132,30 @@ run_id=$(sl -q run daily_sales --date 2026-02-01 2>/dev/null)
 wait_screen main "run $run_id "
 ok $? "a run triggered by sluice run in another shell appears in the grid live"
 
+# ---- help, completion, trigger ----------------------------------------------------
+keys main "?"
+wait_screen main "KEYS +COMMAND +BATCH"
+r1=$?
+screen main | grep -Eq "^ *r +:retry +retry +"
+ok $(( r1 | $? )) "? shows help generated from the action table, with the batch names"
+keys main Escape : ru Tab
+wait_screen main "^:runs *$"
+ok $? ": completes command names with Tab"
+keys main daily_sales Enter
+wait_screen main "daily_sales runs"
+keys main t
+wait_screen main "Trigger daily_sales"
+r1=$?
+screen main | grep -Eq "min_amount +10"
+ok $(( r1 | $? )) "t opens the trigger form with the logical date and the declared params"
+keys main Enter BSpace BSpace 25 Enter
+wait_screen main "triggered daily_sales for [0-9-]+: run [0-9]+ .*--param min_amount=25"
+ok $? "the form triggers a run and shows its batch form with the changed param"
+trig=$(screen main | sed -n 's/.*triggered daily_sales for [0-9-]*: run \([0-9]*\).*/\1/p' | head -n1)
+wait_screen main "run $trig "
+ok $? "the triggered run appears in the grid"
+keys main Escape
+
 # ---- resize ----------------------------------------------------------------------
 $TM resize-window -t main -x 80 -y 24
 wait_screen main "^ \?:help"
@@ -143,10 +174,17 @@ ok $? "back at 120x40 the screen is whole again"
 
 # ---- the DAG view ---------------------------------------------------------------
 keys main 3
-wait_screen main "daily_sales graph #$run_id"
+wait_screen main "daily_sales graph #$trig"
 ok $? "3 opens the DAG of the selected run"
 screen main | grep -q "extract ├"
 ok $? "the DAG is drawn with box-drawing characters"
+wait_screen main "run $trig [^ ]+ (success|failed)"
+keys main F
+wait_screen main "Mark extract \(run $trig\) failed\?"
+ok $? "F asks before marking the selected task failed"
+keys main y
+wait_screen main "extract +failed +0 upstream"
+ok $? "the marked state shows in the graph"
 
 # ---- quitting and signals give the terminal back ---------------------------------
 keys main : q Enter
@@ -200,4 +238,19 @@ wait_screen ascii "daily_sales"
 screen ascii | python3 -c 'import sys; sys.exit(0 if all(b < 128 for b in sys.stdin.buffer.read()) else 1)'
 ok $? "in a locale that is not UTF-8 the screen is ASCII"
 
-for s in ro nc col ascii; do keys "$s" Q; done
+console light -- --theme light
+wait_screen light "daily_sales"
+$TM capture-pane -e -p -t light | head -n1 | grep -q "48;5;31"
+ok $? "--theme light is used"
+
+for s in ro nc col ascii light; do keys "$s" Q; done
+
+# ---- services down: the console starts them and connects ----------------------------
+sl -q down >/dev/null 2>&1
+console cold
+wait_screen cold "state embedded"
+r1=$?
+wait_screen cold "daily_sales .*(failed|success|running)"
+ok $(( r1 | $? )) "with the services down the console starts them, connects and shows the runs"
+keys cold Q
+wait_screen cold "CONSOLE-EXITED 0"
