@@ -242,6 +242,16 @@ int runner_stop(struct sctx *c)
 	return pid;
 }
 
+/* Is the pid file on disk still the one we hold locked? */
+static bool pidfile_still_ours(struct sctx *c, int fd)
+{
+	char *path = ctx_runtime_path(c, "runner.pid");
+	struct stat a, b;
+	bool ok = stat(path, &a) == 0 && fstat(fd, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	free(path);
+	return ok;
+}
+
 static int take_pidfile(struct sctx *c, struct err *err)
 {
 	char *path = ctx_runtime_path(c, "runner.pid");
@@ -386,6 +396,12 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 				next_sweep = now + (int64_t)(retry_in * 1000) + 5;
 			retry_check = -1;
 		}
+		if (now >= next_sweep && !pidfile_still_ours(c, pidfd)) {
+			/* .sluice/ was removed or another runner took over: this one
+			 * is orphaned and must not keep consuming the queue */
+			logf_("the runner pid file was removed or replaced: stopping");
+			break;
+		}
 		if (now >= next_sweep) {
 			struct diags d = {0};
 			struct err re = {0};
@@ -438,19 +454,20 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 			worker_signals_drain();
 			reap(&s, !worker_stopping());
 		}
-		if (pf[0].revents & POLLIN) {
+		/* also notifications that arrived with the replies to the sweep's
+		 * queries: libpq has already read those off the socket */
+		if (pf[0].revents & POLLIN)
 			PQconsumeInput(s.store.pg);
-			PGnotify *nt;
-			bool changed = false;
-			while ((nt = PQnotifies(s.store.pg))) {
-				if (!strncmp(nt->extra, "run ", 4))
-					changed = true;
-				PQfreemem(nt);
-			}
-			/* a burst of changes gives one check */
-			if (changed && retry_check < 0)
-				retry_check = now_ms() + NOTIFY_DEBOUNCE_MS;
+		PGnotify *nt;
+		bool changed = false;
+		while ((nt = PQnotifies(s.store.pg))) {
+			if (!strncmp(nt->extra, "run ", 4))
+				changed = true;
+			PQfreemem(nt);
 		}
+		/* a burst of changes gives one check */
+		if (changed && retry_check < 0)
+			retry_check = now_ms() + NOTIFY_DEBOUNCE_MS;
 	}
 	logf_("stopping: waiting for %d worker(s) to finish their tasks", s.n_workers);
 	for (int i = 0; i < s.n_workers; i++)

@@ -120,7 +120,7 @@ static const char *const migrations[] = {
 	 * after a big run is created the statistics do not know its rows yet, and
 	 * a sequential-scan nested loop would make each call O(run size). */
 	" SET enable_seqscan = off AS $$"
-	" DECLARE runs bigint[]; n int;"
+	" DECLARE runs bigint[]; n int; d record;"
 	" BEGIN"
 	"  IF p_run IS NOT NULL AND p_run <> 0 THEN runs := ARRAY[p_run];"
 	"  ELSE SELECT array_agg(id ORDER BY id) INTO runs FROM sluice.runs"
@@ -128,24 +128,30 @@ static const char *const migrations[] = {
 	"  IF runs IS NULL THEN RETURN; END IF;"
 	"  PERFORM pg_advisory_xact_lock(r) FROM unnest(runs) AS r ORDER BY r;"
 	"  IF p_task IS NOT NULL THEN"
-	"   UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
-	"    WHERE t.run_id = p_run AND t.state = 'scheduled' AND t.task IN ("
-	"     WITH RECURSIVE down(task) AS ("
-	"       SELECT e.downstream FROM sluice.task_edges e JOIN sluice.task_instances u"
-	"         ON u.run_id = e.run_id AND u.task = e.upstream"
-	"       WHERE e.run_id = p_run AND e.upstream = p_task AND u.state IN ('failed','upstream_failed')"
-	"       UNION SELECT e.downstream FROM sluice.task_edges e JOIN down d ON e.upstream = d.task"
+	/* Point lookups only, one candidate at a time: a set-based statement
+	 * here gets a generic plan that walks every scheduled task of the run. */
+	"   IF EXISTS (SELECT 1 FROM sluice.task_instances u WHERE u.run_id = p_run AND u.task = p_task"
+	"       AND u.state IN ('failed','upstream_failed')) THEN"
+	"    FOR d IN WITH RECURSIVE down(task) AS ("
+	"       SELECT e.downstream FROM sluice.task_edges e WHERE e.run_id = p_run AND e.upstream = p_task"
+	"       UNION SELECT e.downstream FROM sluice.task_edges e JOIN down w ON e.upstream = w.task"
 	"       WHERE e.run_id = p_run)"
-	"     SELECT task FROM down);"
-	"   RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
-	"    WHERE t.run_id = p_run AND t.state = 'scheduled' AND t.task IN ("
-	"      SELECT e.downstream FROM sluice.task_edges e WHERE e.run_id = p_run AND e.upstream = p_task)"
-	"     AND NOT EXISTS ("
-	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
-	"        ON u.run_id = e.run_id AND u.task = e.upstream"
-	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
-	"        AND u.state NOT IN ('success','skipped'))"
-	"    RETURNING t.id, t.try_number;"
+	"      SELECT task FROM down LOOP"
+	"     UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"      WHERE t.run_id = p_run AND t.task = d.task AND t.state = 'scheduled';"
+	"    END LOOP;"
+	"   ELSE"
+	"    FOR d IN SELECT e.downstream AS task FROM sluice.task_edges e"
+	"      WHERE e.run_id = p_run AND e.upstream = p_task ORDER BY 1 LOOP"
+	"     UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"      WHERE t.run_id = p_run AND t.task = d.task AND t.state = 'scheduled' AND NOT EXISTS ("
+	"       SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"         ON u.run_id = e.run_id AND u.task = e.upstream"
+	"       WHERE e.run_id = p_run AND e.downstream = d.task AND u.state NOT IN ('success','skipped'))"
+	"      RETURNING t.id, t.try_number INTO ti, try;"
+	"     IF FOUND THEN RETURN NEXT; END IF;"
+	"    END LOOP;"
+	"   END IF;"
 	"  ELSE"
 	"   LOOP"
 	"    UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
@@ -688,19 +694,29 @@ int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, 
 		      3, p);
 }
 
-int store_wait(struct store *s, int timeout_ms)
+static int drain_notifies(PGconn *c)
 {
-	struct pollfd pf = {PQsocket(s->pg), POLLIN, 0};
-	if (poll(&pf, 1, timeout_ms) < 0)
-		return 0;
-	PQconsumeInput(s->pg);
 	int n = 0;
 	PGnotify *nt;
-	while ((nt = PQnotifies(s->pg))) {
+	while ((nt = PQnotifies(c))) {
 		n++;
 		PQfreemem(nt);
 	}
 	return n;
+}
+
+int store_wait(struct store *s, int timeout_ms)
+{
+	/* A notification that came in with the reply to our last query is
+	 * already read off the socket: polling would sleep through it. */
+	int n = drain_notifies(s->pg);
+	if (n)
+		return n;
+	struct pollfd pf = {PQsocket(s->pg), POLLIN, 0};
+	if (poll(&pf, 1, timeout_ms) < 0)
+		return 0;
+	PQconsumeInput(s->pg);
+	return drain_notifies(s->pg);
 }
 
 int store_listen(struct store *s, struct err *err)
