@@ -35,7 +35,7 @@ static int sig_wfd = -1;
 /* SLUICE_CONSOLE_TRACE=FILE appends timings to FILE: the first frame after
  * start, and each keystroke to its frame (for measuring, not for users). */
 static FILE *trace_file;
-static int64_t t_start, t_boot, t_key;
+static int64_t t_start, t_boot, t_key, t_notify;
 
 static int64_t now_us(void)
 {
@@ -337,10 +337,12 @@ static void draw_header(struct tui *t)
 		snprintf(runner, sizeof runner, "no runner, %d worker%s", t->workers, t->workers == 1 ? "" : "s");
 	else
 		snprintf(runner, sizeof runner, "no runner");
+	if (!t->state_addr)
+		t->state_addr = t->ctx.svc.embedded_pg ? xstrdup("embedded") : services_mask_address(t->ctx.svc.state_conninfo);
 	char state[300];
 	switch (db_state(t->db)) {
 	case DB_READY:
-		snprintf(state, sizeof state, "state %s", t->ctx.svc.embedded_pg ? "embedded" : "ok");
+		snprintf(state, sizeof state, "state %s", t->state_addr);
 		break;
 	case DB_CONNECTING:
 		snprintf(state, sizeof state, "state: connecting");
@@ -464,6 +466,12 @@ static void render(struct tui *t)
 			draw_fill(r.y + i, 0, COLS, n);
 		v->ops->draw(v, r);
 		v->dirty = false;
+		if (trace_file && t_notify && !t_key) {
+			/* the body redrawn since a notification: its data is in */
+			fprintf(trace_file, "notify_to_frame_ms %.3f\n", (double)(now_us() - t_notify) / 1000.0);
+			fflush(trace_file);
+			t_notify = 0;
+		}
 		if (t->modal)
 			modal_draw(t, t->modal);
 	}
@@ -513,6 +521,8 @@ static void add_id(long **v, size_t *n, size_t *cap, long id)
 static void on_notify(void *data, const char *payload)
 {
 	struct tui *t = data;
+	if (trace_file && !t_notify)
+		t_notify = now_us();
 	if (!strncmp(payload, "run ", 4) || !strncmp(payload, "runstate ", 9)) {
 		long id = atol(strchr(payload, ' ') + 1);
 		if (t->n_changed >= 64)
@@ -1250,6 +1260,7 @@ int tui_main(const struct tui_opts *o)
 	free(t->hist);
 	free(t->changed_runs);
 	free(t->changed_logs);
+	free(t->state_addr);
 	sig_wfd = -1;
 	if (trace_file)
 		fclose(trace_file);

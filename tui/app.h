@@ -58,6 +58,7 @@ struct tui {
 	bool dirty_header, dirty_status, dirty_hints, dirty_all;
 
 	/* the header's live parts */
+	char *state_addr;       /* the state database, password masked */
 	enum db_state dbst;
 	char db_msg[256];       /* what the console waits for, or why it is down */
 	int runner_pid;

@@ -553,6 +553,20 @@ static void draw_matches(struct view *v, const char *line, int y, int x, int w, 
 	}
 }
 
+static void draw_separator(struct view *v, struct rect r, int sy, int first, int last)
+{
+	struct taskv *k = T(v);
+	struct tui *t = v->t;
+	attr_t bor = style_attr(t, S_BORDER);
+	for (int i = 0; i < r.w; i++)
+		draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
+	char sep[256];
+	snprintf(sep, sizeof sep, " log, try %d %s lines %d-%d of %d%s%s%s%s ", k->shown_try, box_chars(t)->v, first, last,
+		 k->total, k->follow ? " | following" : "", k->wrap ? " | wrap" : "", k->pattern ? " | /" : "",
+		 k->pattern ? k->pattern : "");
+	draw_text(sy, r.x + 2, r.w - 4, sep, bor);
+}
+
 static void task_draw(struct view *v, struct rect r)
 {
 	struct taskv *k = T(v);
@@ -561,43 +575,35 @@ static void task_draw(struct view *v, struct rect r)
 	if (ih > r.h - 3)
 		ih = r.h - 3 > 1 ? r.h - 3 : 1;
 	draw_info(v, r, ih - 1);
-	/* the separator says what the log shows */
 	int sy = r.y + ih - 1 + (ih > 1 ? 0 : 1);
 	if (sy < r.y + 1)
 		sy = r.y + 1;
-	attr_t bor = style_attr(t, S_BORDER);
-	for (int i = 0; i < r.w; i++)
-		draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
-	char sep[256];
-	int first = k->n ? k->lines[k->top < (int)k->n ? k->top : (int)k->n - 1].seq + 1 : 0;
-	int last = k->n ? first + k->log_rows - 1 : 0;
-	if (last > k->total)
-		last = k->total;
-	snprintf(sep, sizeof sep, " log, try %d %s lines %d-%d of %d%s%s%s%s ", k->shown_try, box_chars(t)->v, k->n ? first : 0,
-		 last, k->total, k->follow ? " | following" : "", k->wrap ? " | wrap" : "", k->pattern ? " | /" : "",
-		 k->pattern ? k->pattern : "");
-	draw_text(sy, r.x + 2, r.w - 4, sep, bor);
 	int ly = sy + 1, rows = r.y + r.h - ly;
-	k->log_rows = rows > 0 ? rows : 1;
-	if (!k->have_d)
-		return;
-	if (k->shown_try <= 0) {
-		draw_text(ly, r.x + 1, r.w - 2, "no log yet: the task has not started", style_attr(t, S_DIM));
+	if (rows < 1)
+		rows = 1;
+	/* showing the end before (a resize, a wrap toggle): keep showing it */
+	bool was_bottom = k->n && k->at_end && k->log_rows > 0 && k->top >= bottom_top(v, k->log_rows);
+	k->log_rows = rows;
+	if (!k->have_d || k->shown_try <= 0 || !k->n) {
+		draw_separator(v, r, sy, 0, 0);
+		if (k->have_d)
+			draw_text(ly, r.x + 1, r.w - 2,
+				  k->shown_try <= 0 ? "no log yet: the task has not started"
+				  : k->busy	     ? "loading..."
+						     : "the log is empty",
+				  style_attr(t, S_DIM));
 		return;
 	}
-	if (!k->n) {
-		draw_text(ly, r.x + 1, r.w - 2, k->busy ? "loading..." : "the log is empty", style_attr(t, S_DIM));
-		return;
-	}
-	if (k->follow && k->at_end)
+	if ((k->follow || was_bottom) && k->at_end)
 		k->top = bottom_top(v, rows);
 	if (k->top >= (int)k->n)
 		k->top = (int)k->n - 1;
 	int gw = gutter(k);
 	int tw = r.w - gw - 1;
-	int y = ly;
+	int y = ly, last_seq = k->lines[k->top].seq;
 	for (int i = k->top; i < (int)k->n && y < ly + rows; i++) {
 		const struct log_row *l = &k->lines[i];
+		last_seq = l->seq;
 		bool cur = l->seq == k->match_seq;
 		attr_t ga = cur ? style_attr(t, S_MATCH) : style_attr(t, S_DIM);
 		draw_textf(y, r.x, gw - 1, ga, "%*d", gw - 2, l->seq + 1);
@@ -625,6 +631,7 @@ static void task_draw(struct view *v, struct rect r)
 			} while (*s && off && y < ly + rows);
 		}
 	}
+	draw_separator(v, r, sy, k->lines[k->top].seq + 1, last_seq + 1);
 	/* scrolled to the edge of the window: fetch the next page */
 	if (k->top == 0 && !k->at_start)
 		request_log(v, LR_OLDER, 0);
