@@ -711,6 +711,9 @@ static void open_for_selection(struct tui *t, enum action a, const char *arg)
 	if (v && v->ops->selected)
 		v->ops->selected(v, &sel);
 	char buf[512];
+	/* already there: a second copy of the same view would only deepen the stack */
+	if ((!arg || !*arg) && ((a == ACT_RUNS && v->ops == &grid_ops) || (a == ACT_DAG && v->ops == &dag_ops)))
+		return;
 	switch (a) {
 	case ACT_RUNS:
 		if (arg && *arg) {

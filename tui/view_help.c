@@ -54,17 +54,24 @@ static void tl_filter(struct textlist *l)
 
 static void tl_draw(struct tui *t, struct textlist *l, struct rect r)
 {
-	for (int i = 0; i < r.h && l->top + i < (int)l->n_vis; i++) {
+	/* a list longer than the screen gives its last row to the position */
+	int rows = (int)l->n_vis > r.h && r.h > 1 ? r.h - 1 : r.h;
+	for (int i = 0; i < rows && l->top + i < (int)l->n_vis; i++) {
 		size_t k = l->vis[l->top + i];
 		draw_text(r.y + i, r.x + 1, r.w - 2, l->lines[k], style_attr(t, l->styles[k]));
 	}
-	if ((int)l->n_vis > r.h)
-		draw_textf(r.y + r.h - 1, r.x + r.w - 12, 11, style_attr(t, S_DIM), "%4d/%-4zu", l->top + r.h < (int)l->n_vis ? l->top + r.h : (int)l->n_vis, l->n_vis);
+	if (rows < r.h) {
+		int last = l->top + rows < (int)l->n_vis ? l->top + rows : (int)l->n_vis;
+		draw_textf(r.y + r.h - 1, r.x + r.w - 16, 15, style_attr(t, S_DIM), "%6d/%-6zu %s", last, l->n_vis,
+			   last < (int)l->n_vis ? "more" : "end");
+	}
 }
 
 static int tl_key(struct view *v, struct textlist *l, int a)
 {
 	int h = tui_body(v->t).h;
+	if ((int)l->n_vis > h && h > 1)
+		h--;
 	int max = (int)l->n_vis - h > 0 ? (int)l->n_vis - h : 0;
 	switch (a) {
 	case ACT_UP: l->top = l->top > 0 ? l->top - 1 : 0; break;
@@ -104,8 +111,10 @@ static int tl_input(struct view *v, struct textlist *l, int action, const char *
 
 static const char *view_names(unsigned views, char *buf, size_t size)
 {
-	if ((views & VK_ALL) == VK_ALL)
-		return "everywhere";
+	if ((views & VK_ALL) == VK_ALL) {
+		snprintf(buf, size, "everywhere");
+		return buf;
+	}
 	static const struct {
 		unsigned bit;
 		const char *name;
@@ -121,23 +130,65 @@ static const char *view_names(unsigned views, char *buf, size_t size)
 	return buf;
 }
 
+/* Adds text after a prefix of width `indent`, wrapped at word boundaries to
+ * `width` columns, continuation lines indented. */
+static void add_wrapped(struct textlist *l, enum style st, const char *prefix, int indent, const char *text, int width)
+{
+	int room = width - indent;
+	if (room < 20)
+		room = 20;
+	const char *p = text;
+	bool first = true;
+	do {
+		int len = (int)strlen(p);
+		int take = len;
+		if (len > room) {
+			take = room;
+			while (take > 0 && p[take] != ' ')
+				take--;
+			if (take == 0)
+				take = room;
+		}
+		char line[512];
+		snprintf(line, sizeof line, "%-*s%.*s", indent, first ? prefix : "", take, p);
+		tl_add(l, st, line);
+		p += take;
+		while (*p == ' ')
+			p++;
+		first = false;
+	} while (*p);
+}
+
 static void help_build(struct view *v)
 {
 	struct textlist *l = v->priv;
 	struct tui *t = v->t;
+	int width = tui_body(t).w - 2;
+	bool wide = width >= 110;
 	char line[512];
-	tl_add(l, S_TITLE, "KEYS          COMMAND         BATCH     WHERE                  WHAT");
+	tl_clear(l);
+	if (wide)
+		tl_add(l, S_TITLE, "KEYS          COMMAND         BATCH     WHERE                  WHAT");
+	else
+		tl_add(l, S_TITLE, "KEYS          COMMAND         BATCH     WHAT");
 	for (int i = 0; i < ACT_COUNT; i++) {
 		const struct action_info *ai = action_info((enum action)i);
 		if (t->readonly && (ai->flags & AF_WRITE))
 			continue;
-		char k1[16], k2[16], keys[40], cmd[40], where[96];
+		char k1[16], k2[16], keys[40], cmd[40], where[96], what[400];
 		snprintf(keys, sizeof keys, "%s%s%s", key_label(ai->key, k1, sizeof k1), ai->key2 ? " " : "",
 			 ai->key2 ? key_label(ai->key2, k2, sizeof k2) : "");
 		snprintf(cmd, sizeof cmd, "%s%s", ai->command ? ":" : "", ai->command ? ai->command : "");
-		snprintf(line, sizeof line, "%-13s %-15s %-9s %-22s %s", keys, cmd, ai->batch ? ai->batch : "",
-			 view_names(ai->views, where, sizeof where), ai->help);
-		tl_add(l, S_NORMAL, line);
+		view_names(ai->views, where, sizeof where);
+		if (wide) {
+			snprintf(line, sizeof line, "%-13s %-15s %-9s %-22s ", keys, cmd, ai->batch ? ai->batch : "", where);
+			add_wrapped(l, S_NORMAL, line, 64, ai->help, width);
+		} else {
+			snprintf(line, sizeof line, "%-13s %-15s %-9s ", keys, cmd, ai->batch ? ai->batch : "");
+			snprintf(what, sizeof what, "%s%s%s%s", ai->help, strcmp(where, "everywhere") ? " (" : "",
+				 strcmp(where, "everywhere") ? where : "", strcmp(where, "everywhere") ? ")" : "");
+			add_wrapped(l, S_NORMAL, line, 40, what, width);
+		}
 	}
 	tl_add(l, S_NORMAL, "");
 	tl_add(l, S_TITLE, "MORE");
@@ -161,6 +212,11 @@ static void help_build(struct view *v)
 		 t->color ? "colour" : "no colour", t->readonly ? "; read-only: state-changing actions are hidden" : "");
 	tl_add(l, S_DIM, line);
 	tl_filter(l);
+}
+
+static void help_resize(struct view *v)
+{
+	help_build(v);
 }
 
 static int help_open(struct view *v, const char *arg)
@@ -200,6 +256,7 @@ const struct view_ops help_ops = {
 	.draw = help_draw,
 	.handle_key = help_key,
 	.on_input = help_input,
+	.resize = help_resize,
 	.done = help_done,
 };
 
