@@ -1,0 +1,74 @@
+/* Data contracts (contracts/NAME.yml): the data dictionary a load is checked
+ * against. Columns with a type, required, regex, min/max, max length, accepted
+ * values, a key unique within the input; and cleaning applied before the
+ * checks: trim, null tokens, date formats, number words ("Two Hundred" ->
+ * 200). A record that breaks the contract is rejected with the column and
+ * the reason, never loaded. */
+#ifndef SLUICE_CONTRACT_H
+#define SLUICE_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+enum col_type {
+	COL_TEXT, COL_INT, COL_BIGINT, COL_NUMERIC, COL_BOOL,
+	COL_DATE, COL_TIMESTAMP, COL_TIMESTAMPTZ, COL_UUID
+};
+
+struct contract_col {
+	char *name;
+	enum col_type type;
+	int precision, scale;     /* numeric(p,s); 0 = unconstrained */
+	int max_length;           /* text; 0 = none */
+	bool required;
+	char *regex;              /* POSIX extended, anchored by the writer if wanted */
+	bool has_min, has_max;
+	double min, max;          /* numbers; dates compare as YYYYMMDD */
+	char **accepted;          /* accepted values, NULL if any */
+	size_t n_accepted;
+	/* cleaning */
+	bool trim;
+	char **null_tokens;       /* values that mean NULL ("", "NA", "n/a", ...) */
+	size_t n_null_tokens;
+	char **date_formats;      /* strptime formats tried in order, e.g. "%m/%d/%Y %H:%M" */
+	size_t n_date_formats;
+	bool number_words;        /* "fifteen", "Two Hundred" -> 15, 200 */
+	void *priv;               /* compiled regex etc. */
+};
+
+struct contract {
+	char *name;
+	char *file;
+	struct contract_col *cols;
+	size_t n_cols;
+	char **key;               /* columns whose combination must be unique in the input */
+	size_t n_key;
+};
+
+/* Loads contracts/NAME.yml (or a path); every problem goes to d with
+ * file:line:col. Returns 0 or -1. */
+int contract_load(const char *path, struct contract **out, struct diags *d);
+void contract_free(struct contract *c);
+/* The SQL type for CREATE TABLE (e.g. "numeric(12,2)", "timestamptz"). */
+const char *contract_sql_type(const struct contract_col *c, char *buf, size_t size);
+
+/* Checks one record against the contract. in[i]/in_len[i] are the fields in
+ * the contract's column order (NULL = SQL NULL). On success fills out[i] with
+ * the cleaned value in PostgreSQL's text input form (NULL for NULL; the
+ * pointers may point into in[] or into scratch, which the caller reuses per
+ * record) and returns 0. On a violation returns -1 and sets *bad_col
+ * (0-based) and reason ("'amount': 'abc' is not a number"). */
+struct contract_scratch;
+struct contract_scratch *contract_scratch_new(void);
+void contract_scratch_free(struct contract_scratch *s);
+int contract_check(const struct contract *c, struct contract_scratch *s, const char *const *in,
+		   const size_t *in_len, const char **out, int *bad_col, char *reason, size_t reason_size);
+
+/* Number words to a number: "fifteen" -> 15, "Two Hundred" -> 200,
+ * "one thousand two hundred and five" -> 1205, "minus three" -> -3. Returns 0
+ * and *out, or -1 if text is not number words. Exposed for tests. */
+int number_words_parse(const char *text, long long *out);
+
+#endif
