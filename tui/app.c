@@ -16,6 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__) && defined(__has_include)
+#if __has_include(<sanitizer/common_interface_defs.h>)
+#include <sanitizer/common_interface_defs.h>
+#define HAVE_SANITIZER_DEATH_CALLBACK 1
+#endif
+#endif
+
 #include "core/scheduler.h"
 #include "core/util.h"
 #include "tui/app.h"
@@ -64,8 +71,22 @@ static void on_fatal(int sig)
 	raise(sig);
 }
 
+#ifdef HAVE_SANITIZER_DEATH_CALLBACK
+/* A sanitizer that stops the process exits without a signal: give the
+ * terminal back first so its report is readable. */
+static void on_sanitizer_death(void)
+{
+	if (curses_on)
+		endwin();
+	curses_on = 0;
+}
+#endif
+
 static void install_signals(struct tui *t)
 {
+#ifdef HAVE_SANITIZER_DEATH_CALLBACK
+	__sanitizer_set_death_callback(on_sanitizer_death);
+#endif
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);

@@ -70,6 +70,10 @@ static void window_clear(struct taskv *k)
 
 static void window_append(struct taskv *k, struct log_row *rows, size_t n)
 {
+	if (n == 0) {
+		free(rows);
+		return;
+	}
 	if (k->n + n > k->cap) {
 		k->cap = k->n + n + PAGE;
 		k->lines = xrealloc(k->lines, k->cap * sizeof *k->lines);
@@ -93,6 +97,10 @@ static void window_append(struct taskv *k, struct log_row *rows, size_t n)
 
 static void window_prepend(struct taskv *k, struct log_row *rows, size_t n)
 {
+	if (n == 0) {
+		free(rows);
+		return;
+	}
 	if (k->n + n > k->cap) {
 		k->cap = k->n + n + PAGE;
 		k->lines = xrealloc(k->lines, k->cap * sizeof *k->lines);

@@ -5,10 +5,10 @@
 # --readonly, resizing, NO_COLOR, an ASCII locale, a run started elsewhere
 # showing up live, and the terminal given back on SIGTERM and on a crash.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..41"
+echo "1..48"
 
 command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 41); do echo "ok $i # SKIP tmux is not installed"; done
+	for i in $(seq 1 48); do echo "ok $i # SKIP tmux is not installed"; done
 	exit 0
 }
 
@@ -19,6 +19,7 @@ if [ -d "$PROJ" ]; then
 	rm -rf "$PROJ"
 fi
 mkdir -p "$SLUICE_TESTDIR"
+rm -f "$SLUICE_TESTDIR"/console-*.err
 cp -r "$SLUICE_SRCDIR/examples/demo" "$PROJ"
 rm -rf "$PROJ/.sluice"
 
@@ -62,6 +63,18 @@ warehouse_sql() {
 	psql "$conninfo" -XAtqc "$1"
 }
 
+# two more pipelines: a log too big to hold, and one that logs slowly
+cat >"$PROJ/pipelines/biglog.yml" <<'YML'
+tasks:
+  big:
+    kind: shell
+    command: 'i=0; while [ $i -lt 100000 ]; do echo "line $i of the big log"; i=$((i+1)); done'
+YML
+cat >"$PROJ/pipelines/ticker.yml" <<'YML'
+tasks:
+  tick: { kind: shell, command: 'for i in 1 2 3 4 5 6 7 8 9 10; do echo "tick $i"; sleep 0.2; done' }
+YML
+
 sl -q run daily_sales --wait >/dev/null 2>&1
 [ $? -eq 1 ]
 ok $? "the demo's first run fails (reconcile fails for good)"
@@ -72,9 +85,11 @@ wait_screen main "PIPELINE .*SCHEDULE"
 ok $? "the console opens on the pipelines view"
 wait_screen main "daily_sales .*failed"
 ok $? "the pipelines view shows daily_sales and the state of its last run"
+keys main / daily Enter
+wait_screen main "pipelines /daily"
 keys main Enter
 wait_screen main "run 1 .*failed"
-ok $? "Enter opens the runs grid of daily_sales"
+ok $? "/ and Enter open the runs grid of daily_sales"
 keys main / reconcile Enter
 wait_screen main "daily_sales runs /reconcile"
 ok $? "/ filters the tasks of the grid"
@@ -198,12 +213,41 @@ wait_screen term "PIPELINE"
 kill -TERM "$(console_pid term)"
 wait_screen term "CONSOLE-EXITED 0"
 ok $? "SIGTERM ends the console cleanly"
+console int
+wait_screen int "PIPELINE"
+kill -INT "$(console_pid int)"
+wait_screen int "CONSOLE-EXITED 0"
+ok $? "SIGINT ends the console cleanly"
 
 console crash ASAN_OPTIONS=handle_segv=0
 wait_screen crash "PIPELINE"
 kill -SEGV "$(console_pid crash)"
 wait_screen crash "CONSOLE-EXITED 139" && ! screen crash | grep -q "PIPELINE"
 ok $? "on a crash the terminal is restored before the process dies"
+
+# ---- a huge log pages by seq; a growing log is followed ---------------------------
+big=$(sl -q --json run biglog --wait 2>/dev/null | json_get 'j["run_id"]')
+console log
+wait_screen log "PIPELINE"
+keys log : "log $big big" Enter
+wait_screen log "lines [0-9]+-100000 of 100000"
+ok $? "a 100000-line log opens at its tail"
+keys log g
+wait_screen log "^ +1 +line 0 of the big log"
+ok $? "g goes to its first line (fetched by seq, not by loading it all)"
+keys log / "line 54321 " Enter
+wait_screen log "^ +54322 +line 54321 of"
+ok $? "a search finds a line far outside what is loaded"
+keys log G
+wait_screen log "^ *100000 +line 99999 of"
+ok $? "G goes back to the end"
+tick=$(sl -q run ticker 2>/dev/null)
+keys log : "log $tick tick" Enter
+wait_screen log "tick #$tick"
+keys log f
+wait_screen log "^ *10 +tick 10"
+ok $? "f follows a running task's log to its last line"
+keys log Q
 
 # ---- read-only, no colour, ASCII --------------------------------------------------
 console ro -- --readonly
@@ -254,3 +298,10 @@ wait_screen cold "daily_sales .*(failed|success|running)"
 ok $(( r1 | $? )) "with the services down the console starts them, connects and shows the runs"
 keys cold Q
 wait_screen cold "CONSOLE-EXITED 0"
+
+# whatever went wrong in any of them (a sanitizer report) went to stderr
+errs=$(cat "$SLUICE_TESTDIR"/console-*.err 2>/dev/null)
+[ -z "$errs" ]
+r1=$?
+[ $r1 -eq 0 ] || echo "$errs" | head -n 40 | diag
+ok $r1 "no console wrote to stderr"
