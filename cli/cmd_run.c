@@ -33,10 +33,11 @@ static int usage_err(const char *cmd, const char *msg)
 }
 
 static const char RUN_HELP[] =
-	"usage: sluice run PIPELINE [--date YYYY-MM-DD] [--param KEY=VALUE]... [--wait] [--json]\n"
+	"usage: sluice run PIPELINE [--date YYYY-MM-DD] [--param KEY=VALUE]... [--wait] [--no-runner] [--json]\n"
 	"\n"
 	"Creates a run of PIPELINE for a logical date (default: today, UTC) and queues\n"
 	"its first tasks. Starts a runner in the background if none is running.\n"
+	"Prints the new run's id on stdout (or, with --wait, the finished run).\n"
 	"\n"
 	"  --date D         the run's logical date ({{ ds }} in templates)\n"
 	"  --param K=V      override a declared param ({{ params.K }}); repeatable\n"
@@ -49,6 +50,7 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"date", required_argument, NULL, 'd'}, {"param", required_argument, NULL, 'p'},
 		{"wait", no_argument, NULL, 'w'},       {"no-runner", no_argument, NULL, 'n'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},       {"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
@@ -57,8 +59,9 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	json_t *params = json_object();
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "d:p:wh", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "d:p:whq", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'q': g->quiet = true; break;
 		case 'd': ds = optarg; break;
 		case 'p': {
 			const char *eq = strchr(optarg, '=');
@@ -110,7 +113,8 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	return rc;
 }
 
-static void print_touched(struct cli *g, const char *verb, long run_id, const struct touched *t, bool dry)
+static void print_touched(struct cli *g, const char *verb, const char *done, long run_id, const struct touched *t,
+			  bool dry)
 {
 	if (g->json) {
 		json_t *j = json_object();
@@ -123,7 +127,12 @@ static void print_touched(struct cli *g, const char *verb, long run_id, const st
 		json_out(j);
 		return;
 	}
-	printf("%s%s %zu task%s of run %ld:\n", dry ? "would " : "", verb, t->n, t->n == 1 ? "" : "s", run_id);
+	if (t->n == 0) {
+		printf("nothing to %s in run %ld\n", verb, run_id);
+		return;
+	}
+	printf("%s%s %zu task%s of run %ld:\n", dry ? "would " : "", dry ? verb : done, t->n, t->n == 1 ? "" : "s",
+	       run_id);
 	for (size_t i = 0; i < t->n; i++)
 		printf("  %-30s (was %s)\n", t->tasks[i], t->states[i]);
 }
@@ -156,14 +165,16 @@ static int change(struct cli *g, int argc, char **argv, const char *cmd)
 	static const struct option longopts[] = {
 		{"downstream", no_argument, NULL, 'D'}, {"only-failed", no_argument, NULL, 'F'},
 		{"dry-run", no_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
-		{"json", no_argument, NULL, 'j'},       {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},       {"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
 	};
 	bool is_clear = !strcmp(cmd, "clear"), is_mark = !strcmp(cmd, "mark");
 	bool downstream = false, only_failed = false, dry = false;
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'q': g->quiet = true; break;
 		case 'D': downstream = true; break;
 		case 'F': only_failed = true; break;
 		case 'n': dry = true; break;
@@ -195,9 +206,18 @@ static int change(struct cli *g, int argc, char **argv, const char *cmd)
 		rc = action_mark(&c, run_id, task, argv[optind + 2], &t, &e);
 	else
 		rc = action_retry(&c, run_id, task, &t, &e);
+	if (rc == ERR_EXISTS && is_mark) {
+		if (!g->quiet)
+			fprintf(stderr, "sluice mark: %s\n", e.msg);
+		if (g->json)
+			print_touched(g, "mark", "marked", run_id, &t, false);
+		ctx_close(&c);
+		return EXIT_OK;
+	}
 	if (rc < 0)
 		goto fail;
-	print_touched(g, is_clear ? "cleared" : is_mark ? "marked" : "retrying", run_id, &t, dry);
+	print_touched(g, is_clear ? "clear" : is_mark ? "mark" : "retry", is_clear ? "cleared" : is_mark ? "marked" : "retrying",
+		      run_id, &t, dry);
 	if (!dry)
 		cli_ensure_runner(g, &c);
 	touched_free(&t);
@@ -235,7 +255,8 @@ static const char RUNNER_HELP[] =
 	".sluice/runner.log.\n"
 	"\n"
 	"  --stop           stop the project's runner (SIGTERM, wait for the drain)\n"
-	"  --status         print the runner's pid, or exit 1 if none runs\n";
+	"  --status         print the runner's pid, or exit 1 if none runs\n"
+	"                   (--json: {\"running\": true|false, \"pid\": N|null})\n";
 
 int cmd_runner(struct cli *g, int argc, char **argv)
 {
@@ -243,14 +264,16 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 		{"foreground", no_argument, NULL, 'f'}, {"workers", required_argument, NULL, 'w'},
 		{"no-schedule", no_argument, NULL, 'S'}, {"stop", no_argument, NULL, 's'},
 		{"status", no_argument, NULL, 't'},     {"help", no_argument, NULL, 'h'},
-		{"json", no_argument, NULL, 'j'},       {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},       {"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
 	};
 	struct runner_opts ro = {0};
 	bool stop = false, status = false;
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "fw:h", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "fw:hq", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'q': g->quiet = true; break;
 		case 'f': ro.foreground = true; break;
 		case 'w': ro.workers = atoi(optarg); if (ro.workers < 1) return usage_err("runner", "--workers needs a number >= 1"); break;
 		case 'S': ro.no_schedule = true; break;
@@ -263,6 +286,8 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_err("runner", "unexpected argument");
+	if (stop && status)
+		return usage_err("runner", "--stop and --status do not go together");
 	struct sctx c;
 	int rc = cli_open(g, &c, (stop || status) ? 0 : CTX_STORE);
 	if (rc)
@@ -271,7 +296,7 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 		int pid = runner_pid(&c);
 		if (status) {
 			if (g->json)
-				json_out(json_pack("{s:b,s:i}", "running", pid > 0, "pid", pid > 0 ? pid : 0));
+				json_out(json_pack("{s:b,s:o}", "running", pid > 0, "pid", pid > 0 ? json_integer(pid) : json_null()));
 			else if (pid > 0)
 				printf("runner running (pid %d)\n", pid);
 			else
@@ -317,13 +342,14 @@ int cmd_worker(struct cli *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"count", required_argument, NULL, 'c'}, {"max-tasks", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
 	};
 	int count = 1, max_tasks = 0;
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:hq", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'q': g->quiet = true; break;
 		case 'c': count = atoi(optarg); if (count < 1) return usage_err("worker", "--count needs a number >= 1"); break;
 		case 'm': max_tasks = atoi(optarg); break;
 		case 'h': return help(WORKER_HELP);

@@ -219,6 +219,8 @@ int cmd_down(struct cli *g, int argc, char **argv)
 		json_t *st = json_service(true, pg_after, resolved ? s.state_conninfo : NULL);
 		json_object_set_new(st, "stopped", json_boolean(pg_before && !pg_after));
 		json_object_set_new(o, "state", st);
+		json_object_set_new(o, "warehouse", json_pack("{s:o}", "address",
+			resolved && s.warehouse_conninfo ? json_string(s.warehouse_conninfo) : json_null()));
 		json_t *br = json_service(true, redis_after, resolved ? s.broker_url : NULL);
 		json_object_set_new(br, "stopped", json_boolean(redis_before && !redis_after));
 		json_object_set_new(o, "broker", br);

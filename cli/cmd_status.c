@@ -10,12 +10,19 @@
 #include "cli/json_out.h"
 #include "core/actions.h"
 #include "core/query.h"
+#include "core/scheduler.h"
 #include "core/states.h"
 #include "core/util.h"
 
 int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait);
 
 /* ---- the run as JSON (run --json, status RUN --json) ------------------------ */
+
+/* Seconds to the millisecond: more digits would only be noise. */
+static double round_ms(double s)
+{
+	return s < 0 ? s : (double)(long long)(s * 1000 + 0.5) / 1000;
+}
 
 static json_t *opt_str(const char *s)
 {
@@ -46,7 +53,7 @@ static json_t *run_json(struct sctx *c, long run_id, struct err *err)
 	json_t *tasks = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_pack("{s:s,s:s,s:i}", "task", t[i].task, "state", t[i].state, "try", t[i].try_number);
-		json_object_set_new(o, "duration_s", t[i].duration_s >= 0 ? json_real(t[i].duration_s) : json_null());
+		json_object_set_new(o, "duration_s", t[i].duration_s >= 0 ? json_real(round_ms(t[i].duration_s)) : json_null());
 		json_object_set_new(o, "started_at", opt_str(t[i].started_at));
 		json_object_set_new(o, "ended_at", opt_str(t[i].ended_at));
 		json_object_set_new(o, "exit_status", t[i].has_exit ? json_integer(t[i].exit_status) : json_null());
@@ -102,7 +109,11 @@ static void print_changes(json_t *j, json_t *seen)
 		if (!strcmp(st, "scheduled") || !strcmp(st, "queued"))
 			continue;
 		const char *er = json_string_value(json_object_get(t, "error"));
-		fprintf(stderr, "  %s %-28s %s%s%s\n", glyph(st), name, st, er ? ": " : "", er ? er : "");
+		long long tr = json_integer_value(json_object_get(t, "try"));
+		char tries[32] = "";
+		if (tr > 1)
+			snprintf(tries, sizeof tries, " (try %lld)", tr);
+		fprintf(stderr, "  %s %-28s %s%s%s%s\n", glyph(st), name, st, tries, er ? ": " : "", er ? er : "");
 	}
 }
 
@@ -172,10 +183,10 @@ int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait)
 /* ---- status ------------------------------------------------------------------ */
 
 static const char STATUS_HELP[] =
-	"usage: sluice status [PIPELINE | RUN] [--limit N] [--json]\n"
+	"usage: sluice status [PIPELINE | RUN | latest] [--limit N] [--json]\n"
 	"\n"
 	"Without an argument: the most recent runs of every pipeline. With a pipeline\n"
-	"name: its latest run, task by task. With a run id: that run, task by task.\n"
+	"name: its latest run, task by task. With a run id (or latest): that run.\n"
 	"\n"
 	"--json prints {\"runs\":[{run_id,pipeline,logical_date,state,trigger,created_at,\n"
 	"duration_s,tasks:{total,success,failed,active}}]} or, for one run,\n"
@@ -186,12 +197,13 @@ int cmd_status(struct cli *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"limit", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-		{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
 	};
 	int limit = 20, o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "l:hq", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'q': g->quiet = true; break;
 		case 'l': limit = atoi(optarg); break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(STATUS_HELP, stdout); return EXIT_OK;
@@ -204,25 +216,31 @@ int cmd_status(struct cli *g, int argc, char **argv)
 	}
 	const char *what = optind < argc ? argv[optind] : NULL;
 	struct sctx c;
-	int rc = cli_open(g, &c, CTX_STORE);
+	int rc = cli_open(g, &c, CTX_STORE | CTX_LENIENT);
 	if (rc)
 		return rc;
 	struct err e = {0};
 	if (what) {
 		long run_id;
-		bool numeric = strspn(what, "0123456789") == strlen(what);
-		if (!numeric && !project_pipeline(c.proj, what)) {
-			cli_error("status", "no pipeline '%s'", what);
+		/* a run id, latest, or a pipeline (its latest run) */
+		bool is_run = strspn(what, "0123456789") == strlen(what) || !strcmp(what, "latest") ||
+			      !strcmp(what, "last");
+		if (!is_run && !project_pipeline(c.proj, what)) {
+			cli_error("status", "no pipeline or run '%s'", what);
 			ctx_close(&c);
 			return EXIT_USAGE;
 		}
-		if (action_resolve_run(&c, numeric ? what : "latest", numeric ? NULL : what, &run_id, &e) < 0) {
-			if (g->json && !numeric)
+		if (action_resolve_run(&c, is_run ? what : "latest", is_run ? NULL : what, &run_id, &e) < 0) {
+			/* a pipeline that never ran is an answer, not an error */
+			bool never_ran = e.code == ERR_NOTFOUND && !is_run;
+			if (never_ran && g->json)
 				json_out(json_pack("{s:s,s:n}", "pipeline", what, "run"));
+			else if (never_ran)
+				printf("pipeline %s has no runs yet\n", what);
 			else
-				printf("%s\n", e.msg);
+				cli_error("status", "%s", e.msg);
 			ctx_close(&c);
-			return e.code == ERR_NOTFOUND && !numeric ? EXIT_OK : EXIT_USAGE;
+			return never_ran ? EXIT_OK : EXIT_USAGE;
 		}
 		json_t *j = run_json(&c, run_id, &e);
 		if (!j) {
@@ -252,7 +270,7 @@ int cmd_status(struct cli *g, int argc, char **argv)
 			json_array_append_new(runs, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:f,s:{s:i,s:i,s:i,s:i}}",
 				"run_id", (json_int_t)rows[i].id, "pipeline", rows[i].pipeline, "logical_date",
 				rows[i].logical_date, "state", rows[i].state, "trigger", rows[i].trigger, "created_at",
-				rows[i].created_at, "duration_s", rows[i].duration_s, "tasks", "total", rows[i].n_total,
+				rows[i].created_at, "duration_s", round_ms(rows[i].duration_s), "tasks", "total", rows[i].n_total,
 				"success", rows[i].n_success, "failed", rows[i].n_failed, "active", rows[i].n_active));
 		json_out(json_pack("{s:o}", "runs", runs));
 	} else if (n == 0) {
@@ -285,14 +303,23 @@ int cmd_logs(struct cli *g, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"try", required_argument, NULL, 't'}, {"follow", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},      {"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+		{"quiet", no_argument, NULL, 'q'},     {NULL, 0, NULL, 0},
 	};
 	int want_try = 0, o;
 	bool follow = false;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "t:fh", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "t:fhq", longopts, NULL)) != -1) {
 		switch (o) {
-		case 't': want_try = atoi(optarg); break;
+		case 'q': g->quiet = true; break;
+		case 't': {
+			char *end;
+			want_try = (int)strtol(optarg, &end, 10);
+			if (*end || want_try < 1) {
+				fprintf(stderr, "sluice logs: --try needs a try number >= 1\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'f': follow = true; break;
 		case 'j': g->json = true; break;
 		case 'h': fputs(LOGS_HELP, stdout); return EXIT_OK;
@@ -304,7 +331,7 @@ int cmd_logs(struct cli *g, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct sctx c;
-	int rc = cli_open(g, &c, CTX_STORE);
+	int rc = cli_open(g, &c, CTX_STORE | CTX_LENIENT);
 	if (rc)
 		return rc;
 	struct err e = {0};
@@ -322,7 +349,20 @@ int cmd_logs(struct cli *g, int argc, char **argv)
 		ctx_close(&c);
 		return e.code == ERR_NOTFOUND ? EXIT_USAGE : EXIT_UNREACHABLE;
 	}
-	int try_number = want_try > 0 ? want_try : cur_try;
+	if (want_try > cur_try) {
+		cli_error("logs", "task '%s' of run %ld has %s%d tr%s", argv[optind + 1], run_id,
+			  cur_try ? "had only " : "", cur_try, cur_try == 1 ? "y" : "ies");
+		ctx_close(&c);
+		return EXIT_USAGE;
+	}
+	/* following a task that has not started yet means following its first try */
+	int try_number = want_try > 0 ? want_try : cur_try > 0 ? cur_try : follow ? 1 : 0;
+	int st0 = state_parse(state);
+	if (follow && (st0 == ST_SCHEDULED || st0 == ST_QUEUED || st0 == ST_UP_FOR_RETRY) && runner_pid(&c) == 0)
+		fprintf(stderr, "sluice logs: no runner is running for this project: '%s' is %s and will not start"
+				" until one does (sluice runner)\n", argv[optind + 1], state);
+	if (!follow && cur_try == 0 && !g->json)
+		fprintf(stderr, "sluice logs: '%s' has not run yet (%s)\n", argv[optind + 1], state);
 	if (follow)
 		store_listen(&c.store, &e);
 	bool mark = isatty(1);
@@ -346,16 +386,14 @@ int cmd_logs(struct cli *g, int argc, char **argv)
 		fflush(stdout);
 		if (n == 10000)
 			continue;
-		long ti2;
-		int now_try;
-		if (store_ti_find(&c.store, run_id, argv[optind + 1], &ti2, &now_try, state, sizeof state, &e) < 0)
+		if (store_try_state(&c.store, ti, try_number, state, sizeof state, &e) < 0)
 			break;
-		if (now_try != try_number)
-			snprintf(state, sizeof state, "ended"); /* a later try took over */
 		if (!follow)
 			break;
 		int st = state_parse(state);
-		if (!strcmp(state, "ended") || (st >= 0 && (state_terminal((enum task_state)st) || st == ST_UP_FOR_RETRY)))
+		/* an ended try is no longer the instance's state: its outcome is;
+		 * "" is a try that has not started yet */
+		if (state[0] && (st < 0 || state_terminal((enum task_state)st) || st == ST_UP_FOR_RETRY))
 			break;
 		store_wait(&c.store, 2000);
 	}

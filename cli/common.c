@@ -37,6 +37,9 @@ int cli_open(struct cli *g, struct sctx *c, unsigned need)
 		need |= CTX_QUIET;
 	int rc = ctx_open(c, g->project_dir, need, &d, &e);
 	if (rc == 0) {
+		if (d.n && !g->quiet)
+			fprintf(stderr, "sluice: warning: the project has %zu error%s (see 'sluice validate'); showing"
+					" the state anyway\n", d.n, d.n == 1 ? "" : "s");
 		diags_free(&d);
 		return 0;
 	}

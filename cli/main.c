@@ -117,7 +117,6 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], commands[k].name))
 			return commands[k].fn(&g, argc - i, argv + i);
 	}
-	fprintf(stderr, "sluice: unknown command '%s'\n", argv[i]);
-	usage(stderr);
+	fprintf(stderr, "sluice: unknown command '%s' (see 'sluice --help')\n", argv[i]);
 	return EXIT_USAGE;
 }

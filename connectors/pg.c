@@ -11,9 +11,17 @@ static void oneline(char *s)
 	size_t n = strlen(s);
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
 		s[--n] = '\0';
-	for (char *p = s; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
+	/* libpq indents its hint lines with a tab */
+	char *w = s;
+	for (char *p = s; *p; p++) {
+		if (*p == '\n' || *p == '\t') {
+			if (w > s && w[-1] != ' ')
+				*w++ = ' ';
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
 }
 
 const char *pg_errmsg(PGconn *c, char *buf, size_t size)

@@ -65,9 +65,9 @@ static char *render(const char *text, json_t *ctx, const char *task, const char 
 
 /* The task as it will run: templates rendered, defaults resolved. */
 static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct task_def *t, const char *ds,
-			 const json_t *params, struct err *err)
+			 const json_t *params, long run_id, struct err *err)
 {
-	json_t *ctx = project_template_ctx(c->proj, pl, ds, params, t->name, 0);
+	json_t *ctx = project_template_ctx(c->proj, pl, ds, params, t->name, run_id);
 	json_t *spec = json_object();
 	json_object_set_new(spec, "kind", json_string(task_kind_name(t->kind)));
 	if (t->timeout > 0)
@@ -153,11 +153,14 @@ int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const j
 	for (size_t i = 0; i < pl->n_tasks; i++)
 		n_edges += pl->tasks[i].n_depends;
 	struct new_edge *edges = xcalloc(n_edges ? n_edges : 1, sizeof *edges);
-	int rc = 0;
 	size_t e = 0;
+	*run_id = 0;
+	int rc = store_run_new_id(&c->store, run_id, err);
+	if (rc < 0)
+		goto out;
 	for (size_t i = 0; i < pl->n_tasks; i++) {
 		const struct task_def *t = &pl->tasks[i];
-		json_t *spec = task_spec(c, pl, t, ds, params, err);
+		json_t *spec = task_spec(c, pl, t, ds, params, *run_id, err);
 		if (!spec) {
 			rc = err->code ? err->code : ERR_FAIL;
 			goto out;
@@ -298,8 +301,13 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 		return err_setc(err, ERR_FAIL, "mark: '%s' is not success or failed", state);
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
-	if (check_task(c, rid, task, err) < 0)
+	long ti;
+	int try_number;
+	char now[32];
+	if (store_ti_find(&c->store, run_id, task, &ti, &try_number, now, sizeof now, err) < 0)
 		return err->code;
+	if (!strcmp(now, state))
+		return err_setc(err, ERR_EXISTS, "task '%s' of run %ld is already %s: nothing to mark", task, run_id, state);
 	if (pg_script(c->store.pg, err, "BEGIN") < 0)
 		return err->code;
 	const char *p[3] = {rid, task, state};
@@ -307,7 +315,8 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 			      "WITH old AS (SELECT id, task, state FROM sluice.task_instances"
 			      "  WHERE run_id = $1 AND task = $2 FOR UPDATE)"
 			      " UPDATE sluice.task_instances t SET state = $3, worker = NULL, heartbeat = NULL,"
-			      "  next_try_at = NULL, ended_at = now(), error = CASE WHEN $3 = 'failed'"
+			      "  next_try_at = NULL, ended_at = CASE WHEN old.state IN ('running','queued','scheduled','up_for_retry')"
+			      "  THEN now() ELSE t.ended_at END, error = CASE WHEN $3 = 'failed'"
 			      "  THEN 'marked failed by an operator' END"
 			      " FROM old WHERE t.id = old.id RETURNING old.task, old.state",
 			      3, p);

@@ -48,7 +48,8 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 		return err_setc(err, ERR_PROJECT, "no sluice.yml in %s or any directory above it", dir);
 	int rc = project_load(root, &c->proj, d);
 	free(root);
-	if (rc < 0 || d->n > 0)
+	bool usable = c->proj && c->proj->name && (need & CTX_LENIENT);
+	if ((rc < 0 || d->n > 0) && !usable)
 		return err_setc(err, ERR_PROJECT, "the project has %zu error%s", d->n, d->n == 1 ? "" : "s");
 	/* a connections file that is missing is fine; one that is wrong is a
 	 * project error like any other */

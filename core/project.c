@@ -628,6 +628,31 @@ static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline
 	dag_free(g);
 }
 
+/* Reports every template error in text, not only the first: after each one
+ * the check goes on past the end of the tag that failed. */
+static void check_template_text(const struct rd *r, const json_t *ctx, const char *text, const json_t *parent,
+				const char *key)
+{
+	size_t base = 0;
+	while (text[base]) {
+		char *out = NULL;
+		struct tmpl_error e = {0};
+		int rc = tmpl_render(text + base, ctx, &out, &e);
+		free(out);
+		if (rc == 0)
+			return;
+		size_t at = base + e.offset;
+		diags_add(r->d, ypos_value_offset(r->pos, parent, key, 0, at), "%s", e.msg);
+		const char *close = NULL;
+		for (const char *q = text + at; *q && !close; q++)
+			if ((q[0] == '}' || q[0] == '%' || q[0] == '#') && q[1] == '}')
+				close = q + 2;
+		if (!close)
+			return; /* unclosed: nothing after it can be checked */
+		base = (size_t)(close - text);
+	}
+}
+
 /* Renders every template of a task against a sample context, so an unknown
  * variable is reported now, at its place, rather than at 03:00. */
 static void check_templates(const struct rd *r, const struct project *p, const struct pipeline *pl,
@@ -643,11 +668,7 @@ static void check_templates(const struct rd *r, const struct project *p, const s
 		json_t *v = json_object_get(task, fields[i]);
 		if (!json_is_string(v))
 			continue;
-		char *out = NULL;
-		struct tmpl_error e = {0};
-		if (tmpl_render(json_string_value(v), ctx, &out, &e) < 0)
-			diags_add(r->d, ypos_value_offset(r->pos, task, fields[i], 0, e.offset), "%s", e.msg);
-		free(out);
+		check_template_text(r, ctx, json_string_value(v), task, fields[i]);
 	}
 	json_t *env = json_object_get(task, "env");
 	const char *k;
@@ -657,11 +678,7 @@ static void check_templates(const struct rd *r, const struct project *p, const s
 	json_object_foreach(env, k, v) {
 		if (!json_is_string(v))
 			continue;
-		char *out = NULL;
-		struct tmpl_error e = {0};
-		if (tmpl_render(json_string_value(v), ctx, &out, &e) < 0)
-			diags_add(r->d, ypos_value_offset(r->pos, env, k, 0, e.offset), "%s", e.msg);
-		free(out);
+		check_template_text(r, ctx, json_string_value(v), env, k);
 	}
 	json_decref(ctx);
 }

@@ -600,3 +600,21 @@ int query_live_workers_parse(PGresult *r)
 {
 	return PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
 }
+
+int store_try_state(struct store *s, long ti, int try_number, char *buf, size_t size, struct err *err)
+{
+	char a[32], b[16];
+	snprintf(a, sizeof a, "%ld", ti);
+	snprintf(b, sizeof b, "%d", try_number);
+	const char *p[2] = {a, b};
+	/* the current try's state is on the instance; ended ones are in task_tries */
+	PGresult *r = pg_exec(s->pg, err,
+			      "SELECT coalesce((SELECT t.state FROM sluice.task_instances t WHERE t.id = $1 AND t.try_number = $2),"
+			      " (SELECT r.state FROM sluice.task_tries r WHERE r.ti_id = $1 AND r.try_number = $2), '')",
+			      2, p);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	snprintf(buf, size, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}

@@ -77,6 +77,9 @@ int store_run_state(struct store *s, long run_id, char *buf, size_t size, struct
 /* A task instance of a run: its id, current try and state. */
 int store_ti_find(struct store *s, long run_id, const char *task, long *ti, int *try_number, char *state,
 		  size_t state_size, struct err *err);
+/* The state of one try: the instance's state for the current try, the
+ * recorded outcome (success, failed, lost) for an earlier one, "" if none. */
+int store_try_state(struct store *s, long ti, int try_number, char *buf, size_t size, struct err *err);
 /* "latest"/"last" (of pipeline, if given) or a run id of this project. */
 int store_resolve_run(struct store *s, const char *spec, const char *pipeline, long *run_id, struct err *err);
 

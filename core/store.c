@@ -374,13 +374,17 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 		     const char *trigger, const struct new_task *tasks, size_t n_tasks,
 		     const struct new_edge *edges, size_t n_edges, long *run_id, struct err *err)
 {
-	const char *p1[5] = {s->project, pipeline, ds, params_json ? params_json : "{}", trigger};
+	char given[32];
+	snprintf(given, sizeof given, "%ld", *run_id);
+	const char *p1[6] = {s->project, pipeline, ds, params_json ? params_json : "{}", trigger,
+			     *run_id > 0 ? given : NULL};
 	if (pg_script(s->pg, err, "BEGIN") < 0)
 		return err->code;
 	PGresult *r = pg_exec(s->pg, err,
-			      "INSERT INTO sluice.runs (project, pipeline, logical_date, params, trigger)"
-			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-			      5, p1);
+			      "INSERT INTO sluice.runs (id, project, pipeline, logical_date, params, trigger)"
+			      " VALUES (coalesce($6::bigint, nextval(pg_get_serial_sequence('sluice.runs', 'id'))),"
+			      " $1, $2, $3, $4, $5) RETURNING id",
+			      6, p1);
 	if (!r)
 		goto fail;
 	*run_id = atol(PQgetvalue(r, 0, 0));
@@ -442,6 +446,16 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 fail:
 	pg_script(s->pg, NULL, "ROLLBACK");
 	return err->code ? err->code : ERR_FAIL;
+}
+
+int store_run_new_id(struct store *s, long *run_id, struct err *err)
+{
+	PGresult *r = pg_exec(s->pg, err, "SELECT nextval(pg_get_serial_sequence('sluice.runs', 'id'))", 0, NULL);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	*run_id = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
 }
 
 int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err *err)

@@ -50,6 +50,10 @@ struct new_edge {
 	const char *upstream, *downstream;
 };
 
+/* Reserves the id of a run about to be created (so its templates can use it). */
+int store_run_new_id(struct store *s, long *run_id, struct err *err);
+/* Creates a run with its tasks and edges in one transaction. *run_id: a
+ * reserved id, or 0 to take the next one; set to the run's id. */
 int store_run_create(struct store *s, const char *pipeline, const char *ds, const char *params_json,
 		     const char *trigger, const struct new_task *tasks, size_t n_tasks,
 		     const struct new_edge *edges, size_t n_edges, long *run_id, struct err *err);

@@ -23,5 +23,5 @@ cat <<MSG
 Next:
   $bin -C $proj clear latest reconcile --downstream --dry-run
   $bin -C $proj retry latest reconcile
-  $bin -C $proj runner --stop && $bin -C $proj down
+  $bin -C $proj down      # stops the runner, then the services
 MSG
