@@ -199,15 +199,12 @@ int tui_query(struct view *v, const struct query *q, db_result_fn fn, long arg)
 
 /* ---- refresh ------------------------------------------------------------------------ */
 
+/* A view that refreshes keeps its struct refresh first in its private
+ * state, so the timer needs only the view. */
 static void refresh_fire(struct loop *l, long id, void *data)
 {
 	struct view *v = data;
-	/* the timer's owner is found through the view's refresh pointer */
-	struct refresh *r = NULL;
-	(void)l;
-	(void)id;
-	/* views keep one struct refresh first in their private state */
-	r = v->priv;
+	struct refresh *r = v->priv;
 	r->timer = 0;
 	refresh_request(v, r);
 }

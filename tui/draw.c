@@ -36,6 +36,13 @@ void draw_setup_colors(struct tui *t)
 		if (t->color) {
 			short fg = s->fg != COLOR_UNSET ? s->fg : normal->fg != COLOR_UNSET ? normal->fg : -1;
 			short bg = s->bg != COLOR_UNSET ? s->bg : normal->bg != COLOR_UNSET ? normal->bg : -1;
+			/* on 8 colours the bright ones are their normal colour in bold */
+			if (COLORS < 16 && fg >= 8 && fg < 16) {
+				fg -= 8;
+				a |= A_BOLD;
+			}
+			if (COLORS < 16 && bg >= 8 && bg < 16)
+				bg -= 8;
 			if (fg >= COLORS)
 				fg = -1;
 			if (bg >= COLORS)

@@ -288,7 +288,8 @@ int theme_load(const char *name, int colors, bool no_color, const char *const *d
 		if (load_one(cur, dirs, out, err) < 0)
 			return -1;
 		int have = no_color ? 0 : colors;
-		if (out->colors <= have || out->colors == 0)
+		/* a 16-colour theme also fits 8 colours: bright ones are drawn bold */
+		if (out->colors <= have || out->colors == 0 || (out->colors == 16 && have >= 8))
 			break;
 		if (hops == 4 || !out->fallback[0] || !strcmp(out->fallback, cur))
 			snprintf(cur, sizeof cur, "mono");

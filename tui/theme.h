@@ -75,7 +75,8 @@ int theme_parse(const char *name, const char *text, size_t len, struct theme *ou
 int theme_find(const char *name, const char *const *dirs, char **text, size_t *len, char **path, struct err *err);
 
 /* Loads name for a terminal with `colors` colours, following fallbacks until
- * one fits; no_color (NO_COLOR set) loads mono and drops every colour. */
+ * one fits (a 16-colour theme fits 8: its bright colours are drawn as bold
+ * normal ones); no_color (NO_COLOR set) loads mono and drops every colour. */
 int theme_load(const char *name, int colors, bool no_color, const char *const *dirs, struct theme *out,
 	       struct err *err);
 

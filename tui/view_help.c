@@ -62,8 +62,10 @@ static void tl_draw(struct tui *t, struct textlist *l, struct rect r)
 	}
 	if (rows < r.h) {
 		int last = l->top + rows < (int)l->n_vis ? l->top + rows : (int)l->n_vis;
-		draw_textf(r.y + r.h - 1, r.x + r.w - 16, 15, style_attr(t, S_DIM), "%6d/%-6zu %s", last, l->n_vis,
-			   last < (int)l->n_vis ? "more" : "end");
+		char pos[48];
+		snprintf(pos, sizeof pos, "%d/%zu %s", last, l->n_vis, last < (int)l->n_vis ? "more" : "end");
+		int w = (int)strlen(pos);
+		draw_text(r.y + r.h - 1, r.x + r.w - w - 1, w, pos, style_attr(t, S_DIM));
 	}
 }
 

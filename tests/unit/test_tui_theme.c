@@ -86,7 +86,10 @@ static void test_fallback_by_colors(void **state)
 	assert_string_equal(t.name, "default");
 	assert_int_equal(theme_load("default", 16, false, NULL, &t, &e), 0);
 	assert_string_equal(t.name, "16color");
+	/* 8 colours: the 16-colour theme, its bright colours drawn bold */
 	assert_int_equal(theme_load("light", 8, false, NULL, &t, &e), 0);
+	assert_string_equal(t.name, "16color");
+	assert_int_equal(theme_load("light", 4, false, NULL, &t, &e), 0);
 	assert_string_equal(t.name, "mono");
 	assert_int_equal(theme_load("default", 2, false, NULL, &t, &e), 0);
 	assert_string_equal(t.name, "mono");
