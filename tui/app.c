@@ -283,8 +283,6 @@ void tui_error(struct tui *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vstatus(t, true, fmt, ap);
 	va_end(ap);
-	if (curses_on)
-		beep();
 }
 
 void tui_prompt(struct tui *t, int action, const char *initial)
