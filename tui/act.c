@@ -161,12 +161,23 @@ static void act_body(struct sctx *c, void *arg, int fd)
 		err_set(&e, "not an action");
 		break;
 	}
+	/* as the batch face does: marking what already is so is no failure, and
+	 * whatever was set going needs a runner */
+	const char *note = "";
+	if (rc == ERR_EXISTS && (r->a == ACT_MARK_SUCCESS || r->a == ACT_MARK_FAILED)) {
+		rc = 0;
+		note = e.msg;
+	}
+	if (rc == 0 && !r->dry_run && r->a != ACT_TRIGGER) {
+		struct cli g = {c->proj->root, false, true};
+		cli_ensure_runner(&g, c);
+	}
 	json_t *tasks = json_array();
 	for (size_t i = 0; i < tt.n; i++)
 		json_array_append_new(tasks, json_pack("{s:s,s:s}", "task", tt.tasks[i], "was", tt.states[i]));
 	touched_free(&tt);
-	json_t *a = json_pack("{s:b,s:s,s:I,s:o}", "ok", rc == 0, "error", rc == 0 ? "" : e.msg, "run_id",
-			      (json_int_t)run_id, "tasks", tasks);
+	json_t *a = json_pack("{s:b,s:s,s:s,s:I,s:o}", "ok", rc == 0, "error", rc == 0 ? "" : e.msg, "note", note,
+			      "run_id", (json_int_t)run_id, "tasks", tasks);
 	job_reply(fd, a);
 	json_decref(a);
 }
@@ -218,8 +229,12 @@ static void done_real(struct tui *t, json_t *out, void *arg)
 		snprintf(what, sizeof what, "triggered %s for %s: run %ld", r->pipeline, r->ds, run_id);
 		tui_status(t, "%s  [%s]", what, cmd);
 	} else {
-		snprintf(what, sizeof what, "%s %s (run %ld): %zu task%s", verb(r->a), r->task, r->run_id, n,
-			 n == 1 ? "" : "s");
+		const char *note = json_string_value(json_object_get(out, "note"));
+		if (note && *note)
+			snprintf(what, sizeof what, "%s %s (run %ld): %s", verb(r->a), r->task, r->run_id, note);
+		else
+			snprintf(what, sizeof what, "%s %s (run %ld): %zu task%s", verb(r->a), r->task, r->run_id, n,
+				 n == 1 ? "" : "s");
 		tui_status(t, "%s  [%s]", what, cmd);
 	}
 	hist_add(t, ok, what, cmd);
