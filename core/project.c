@@ -34,7 +34,7 @@ const char *task_kind_name(enum task_kind k)
 }
 
 static const char *const project_keys[] = {
-	"name", "description", "state", "broker", "target", "connections", "vars", "runner",
+	"name", "description", "state", "broker", "target", "connections", "vars", "runner", "theme",
 };
 static const char *const runner_keys[] = {"workers", "heartbeat_interval", "heartbeat_timeout"};
 static const char *const pipeline_keys[] = {
@@ -837,6 +837,7 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	get_string(&r, root, "description", &p->description);
 	get_string(&r, root, "state", &p->state);
 	get_string(&r, root, "broker", &p->broker);
+	get_string(&r, root, "theme", &p->theme);
 	if (get_string(&r, root, "target", &p->target) > 0 && !name_valid(p->target))
 		diags_add(d, at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
 	char *conns = NULL;
@@ -1010,6 +1011,7 @@ void project_free(struct project *p)
 	free(p->broker);
 	free(p->target);
 	free(p->connections_file);
+	free(p->theme);
 	json_decref(p->vars);
 	for (size_t i = 0; i < p->n_pipelines; i++)
 		pipeline_free(&p->pipelines[i]);

@@ -66,6 +66,7 @@ struct project {
 	char *broker;         /* redis://host:port[/db], unix:/path or /path */
 	char *target;         /* default connection name for sql tasks ("default") */
 	char *connections_file; /* default ~/.config/sluice/connections.yml */
+	char *theme;          /* the console's theme (`--theme` wins); NULL: default */
 	json_t *vars;         /* object (owned) */
 	int workers;          /* local worker processes; 0 = one per core */
 	double heartbeat_interval; /* seconds (default 2) */

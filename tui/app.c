@@ -1238,7 +1238,18 @@ int tui_main(const struct tui_opts *o)
 	nodelay(stdscr, TRUE);
 	mousemask(0, NULL);
 	curs_set(0);
-	if (load_theme(t, o->theme ? o->theme : "default") < 0) {
+	/* --theme, else sluice.yml's theme: (a file path there is relative to
+	 * the project), else the default */
+	char *theme = NULL;
+	if (o->theme)
+		theme = xstrdup(o->theme);
+	else if (t->ctx.proj->theme && strchr(t->ctx.proj->theme, '/') && t->ctx.proj->theme[0] != '/')
+		theme = path_join(t->ctx.proj->root, t->ctx.proj->theme);
+	else
+		theme = xstrdup(t->ctx.proj->theme ? t->ctx.proj->theme : "default");
+	int trc = load_theme(t, theme);
+	free(theme);
+	if (trc < 0) {
 		endwin();
 		curses_on = 0;
 		fprintf(stderr, "sluice: no usable theme\n");

@@ -5,10 +5,10 @@
 # --readonly, resizing, NO_COLOR, an ASCII locale, a run started elsewhere
 # showing up live, and the terminal given back on SIGTERM and on a crash.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..48"
+echo "1..49"
 
 command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 48); do echo "ok $i # SKIP tmux is not installed"; done
+	for i in $(seq 1 49); do echo "ok $i # SKIP tmux is not installed"; done
 	exit 0
 }
 
@@ -287,7 +287,13 @@ wait_screen light "daily_sales"
 $TM capture-pane -e -p -t light | head -n1 | grep -q "48;5;31"
 ok $? "--theme light is used"
 
-for s in ro nc col ascii light; do keys "$s" Q; done
+echo "theme: 16color" >>"$PROJ/sluice.yml"
+console yml
+wait_screen yml "daily_sales"
+$TM capture-pane -e -p -t yml | head -n1 | grep -q "44m"
+ok $? "theme: in sluice.yml picks the theme"
+
+for s in ro nc col ascii light yml; do keys "$s" Q; done
 
 # ---- services down: the console starts them and connects ----------------------------
 sl -q down >/dev/null 2>&1
