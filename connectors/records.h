@@ -37,6 +37,9 @@ struct record {
 	size_t n;                   /* number of fields */
 	const char *const *fields;  /* NUL-terminated UTF-8; NULL for a JSON null */
 	const size_t *lens;
+	/* CSV: the field was written in quotes, so "" (quoted, empty) can be
+	 * told from an empty field; all false for JSON */
+	const bool *quoted;
 	int64_t line;               /* 1-based line where the record starts */
 	int64_t offset;             /* byte offset (of the decompressed input) where it starts */
 	const char *raw;            /* the record's text as read (after decoding), for rejects */
@@ -61,5 +64,8 @@ const char *const *rec_columns(const struct rec_reader *r, size_t *n);
  * progress); size is -1 when unknown (stdin). */
 void rec_progress(const struct rec_reader *r, int64_t *done, int64_t *size);
 void rec_close(struct rec_reader *r);
+/* Bytes the reader holds in its buffers: stays flat over a file of ordinary
+ * records whatever its size (for tests and diagnostics). */
+size_t rec_buffer_size(const struct rec_reader *r);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -25,7 +26,8 @@ struct contract_col {
 	bool required;
 	char *regex;              /* POSIX extended, anchored by the writer if wanted */
 	bool has_min, has_max;
-	double min, max;          /* numbers; dates compare as YYYYMMDD */
+	double min, max;          /* numbers; dates compare as YYYYMMDD, timestamps as
+				   * YYYYMMDDhhmmss (timestamptz in UTC) */
 	char **accepted;          /* accepted values, NULL if any */
 	size_t n_accepted;
 	/* cleaning */
@@ -45,17 +47,21 @@ struct contract {
 	size_t n_cols;
 	char **key;               /* columns whose combination must be unique in the input */
 	size_t n_key;
+	size_t *key_idx;          /* their indexes in cols */
 };
 
 /* Loads contracts/NAME.yml (or a path); every problem goes to d with
  * file:line:col. Returns 0 or -1. */
 int contract_load(const char *path, struct contract **out, struct diags *d);
 void contract_free(struct contract *c);
+/* The index of the column called name in cols, or -1. */
+int contract_col_index(const struct contract *c, const char *name);
 /* The SQL type for CREATE TABLE (e.g. "numeric(12,2)", "timestamptz"). */
 const char *contract_sql_type(const struct contract_col *c, char *buf, size_t size);
 
 /* Checks one record against the contract. in[i]/in_len[i] are the fields in
- * the contract's column order (NULL = SQL NULL). On success fills out[i] with
+ * the contract's column order (NULL = SQL NULL; NUL-terminated; in_len may be
+ * NULL). On success fills out[i] with
  * the cleaned value in PostgreSQL's text input form (NULL for NULL; the
  * pointers may point into in[] or into scratch, which the caller reuses per
  * record) and returns 0. On a violation returns -1 and sets *bad_col
@@ -65,6 +71,17 @@ struct contract_scratch *contract_scratch_new(void);
 void contract_scratch_free(struct contract_scratch *s);
 int contract_check(const struct contract *c, struct contract_scratch *s, const char *const *in,
 		   const size_t *in_len, const char **out, int *bad_col, char *reason, size_t reason_size);
+
+/* Key uniqueness within one input. values is a whole row in the contract's
+ * column order (contract_check's out); the key columns are taken from it.
+ * Returns 1 if that key was added before (*first_line = the line given
+ * then), 0 if it is new (it is remembered with line). Without a key in the
+ * contract every row is new. Memory grows with the distinct keys. */
+struct contract_keys;
+struct contract_keys *contract_keys_new(const struct contract *c);
+int contract_keys_add(struct contract_keys *k, const char *const *values, int64_t line, int64_t *first_line);
+size_t contract_keys_count(const struct contract_keys *k);
+void contract_keys_free(struct contract_keys *k);
 
 /* Number words to a number: "fifteen" -> 15, "Two Hundred" -> 200,
  * "one thousand two hundred and five" -> 1205, "minus three" -> -3. Returns 0
