@@ -28,6 +28,7 @@ echo 'set -g default-terminal "tmux-256color"' >"$TMUXCONF"
 TM="tmux -L sluicetest-$$ -f $TMUXCONF"
 finish() {
 	$TM kill-server >/dev/null 2>&1 || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/sluicetest-$$"
 	cleanup
 }
 trap finish EXIT
