@@ -31,6 +31,8 @@ int cmd_clear(struct cli *g, int argc, char **argv);
 int cmd_mark(struct cli *g, int argc, char **argv);
 int cmd_runner(struct cli *g, int argc, char **argv);
 int cmd_worker(struct cli *g, int argc, char **argv);
+int cmd_load(struct cli *g, int argc, char **argv);
+int cmd_rejects(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 

@@ -22,7 +22,9 @@
 	X("up", cmd_up, "start the embedded PostgreSQL and Redis")                      \
 	X("down", cmd_down, "stop the embedded PostgreSQL and Redis")                   \
 	X("runner", cmd_runner, "start the scheduler and the local worker pool")        \
-	X("worker", cmd_worker, "run workers only (to add capacity from another host)")
+	X("worker", cmd_worker, "run workers only (to add capacity from another host)")  \
+	X("load", cmd_load, "load a file into a table (contract, rejects, append/replace/merge)") \
+	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason")
 
 static const struct {
 	const char *name;

@@ -106,6 +106,40 @@ static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct
 			json_object_set_new(spec, "cwd", json_string(t->cwd));
 		break;
 	}
+	case TASK_LOAD: {
+		json_object_set_new(spec, "conn", json_string(t->conn ? t->conn : c->proj->target ? c->proj->target : "default"));
+		if (!(s = render(t->source ? t->source : "", ctx, t->name, "source", err)))
+			goto fail;
+		/* relative to the project root, where the task runs */
+		json_object_set_new(spec, "source", json_string(s));
+		free(s);
+		json_object_set_new(spec, "into", json_string(t->into ? t->into : ""));
+		if (t->contract)
+			json_object_set_new(spec, "contract", json_string(t->contract));
+		json_object_set_new(spec, "mode", json_string(t->mode ? t->mode : "append"));
+		json_t *key = json_array(), *cols = json_array();
+		for (size_t i = 0; i < t->n_key; i++)
+			json_array_append_new(key, json_string(t->key[i]));
+		for (size_t i = 0; i < t->n_columns; i++)
+			json_array_append_new(cols, json_string(t->columns[i]));
+		json_object_set_new(spec, "key", key);
+		json_object_set_new(spec, "columns", cols);
+		if (t->format)
+			json_object_set_new(spec, "format", json_string(t->format));
+		if (t->delimiter)
+			json_object_set_new(spec, "delimiter", json_string(!strcmp(t->delimiter, "\\t") ? "\t" : t->delimiter));
+		if (t->header >= 0)
+			json_object_set_new(spec, "header", json_boolean(t->header));
+		if (t->encoding)
+			json_object_set_new(spec, "encoding", json_string(t->encoding));
+		if (t->max_rejects)
+			json_object_set_new(spec, "max_rejects", json_string(t->max_rejects));
+		if (t->parallel > 0)
+			json_object_set_new(spec, "parallel", json_integer(t->parallel));
+		if (t->create)
+			json_object_set_new(spec, "create", json_true());
+		break;
+	}
 	default:
 		err_setc(err, ERR_PROJECT, "task '%s': kind %s cannot run yet", t->name, task_kind_name(t->kind));
 		goto fail;

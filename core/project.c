@@ -13,7 +13,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/contract.h"
 #include "core/dag.h"
+#include "core/load.h"
 #include "core/template.h"
 #include "core/util.h"
 #include "core/yamltree.h"
@@ -26,6 +28,7 @@
 static const char *const kind_names[TASK_KIND_COUNT] = {
 	[TASK_SQL] = "sql",
 	[TASK_SHELL] = "shell",
+	[TASK_LOAD] = "load",
 };
 
 const char *task_kind_name(enum task_kind k)
@@ -49,6 +52,8 @@ static const char *const task_keys[] = {
 	"retry_max_delay", "timeout", "pool",
 	"conn", "sql",            /* sql */
 	"command", "env", "cwd",  /* shell */
+	"source", "into", "contract", "mode", "key", "format", "delimiter", "header", "columns",
+	"encoding", "max_rejects", "parallel", "create", /* load */
 };
 #define TASK_COMMON_KEYS 9
 
@@ -59,6 +64,10 @@ static const struct {
 } kind_keys[] = {
 	{"conn", TASK_SQL}, {"sql", TASK_SQL},
 	{"command", TASK_SHELL}, {"env", TASK_SHELL}, {"cwd", TASK_SHELL},
+	{"conn", TASK_LOAD}, {"source", TASK_LOAD}, {"into", TASK_LOAD}, {"contract", TASK_LOAD},
+	{"mode", TASK_LOAD}, {"key", TASK_LOAD}, {"format", TASK_LOAD}, {"delimiter", TASK_LOAD},
+	{"header", TASK_LOAD}, {"columns", TASK_LOAD}, {"encoding", TASK_LOAD}, {"max_rejects", TASK_LOAD},
+	{"parallel", TASK_LOAD}, {"create", TASK_LOAD},
 };
 
 /* One file being read: where its positions come from and where errors go. */
@@ -336,6 +345,13 @@ static int load_yaml(const char *file, struct diags *d, json_t **root, struct yp
 
 /* ---- tasks ---------------------------------------------------------------- */
 
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void task_free(struct task_def *t)
 {
 	free(t->name);
@@ -351,6 +367,16 @@ static void task_free(struct task_def *t)
 		free(t->env[i]);
 	free(t->env);
 	free(t->cwd);
+	free(t->source);
+	free(t->into);
+	free(t->contract);
+	free(t->mode);
+	strv_free(t->key, t->n_key);
+	free(t->format);
+	free(t->delimiter);
+	strv_free(t->columns, t->n_columns);
+	free(t->encoding);
+	free(t->max_rejects);
 }
 
 /* Settings shared by the tasks of a pipeline (its `defaults:`). */
@@ -449,6 +475,130 @@ static void read_depends(const struct rd *r, const json_t *task, struct task_def
 	}
 }
 
+/* A list of names: a YAML list of strings, or one comma-separated string. */
+static int get_names(const struct rd *r, const json_t *obj, const char *key, char ***out, size_t *n)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	struct strbuf all = {0};
+	if (json_is_string(v)) {
+		sb_adds(&all, json_string_value(v));
+	} else if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			const char *s = json_string_value(json_array_get(v, i));
+			if (!s) {
+				diags_add(r->d, ypos_item(r->pos, v, i), "'%s' must be a list of column names", key);
+				sb_free(&all);
+				return -1;
+			}
+			sb_addf(&all, "%s%s", i ? "," : "", s);
+		}
+	} else {
+		wrong_type(r, obj, key, "a list of column names");
+		return -1;
+	}
+	strv_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	size_t cap = 0;
+	for (char *p = all.s, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
+		while (*tok == ' ')
+			tok++;
+		size_t len = strlen(tok);
+		while (len && tok[len - 1] == ' ')
+			tok[--len] = '\0';
+		if (!len)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		(*out)[(*n)++] = xstrdup(tok);
+	}
+	sb_free(&all);
+	if (!*n) {
+		diags_add(r->d, at_value(r, obj, key), "'%s' names no column", key);
+		return -1;
+	}
+	return 1;
+}
+
+static void read_load(const struct rd *r, const json_t *task, struct task_def *t, struct loc here)
+{
+	static const char *const modes[] = {"append", "replace", "merge"};
+	static const char *const formats[] = {"csv", "jsonl", "json"};
+	static const char *const encodings[] = {"utf8", "latin1"};
+	get_string(r, task, "source", &t->source);
+	if (!json_object_get(task, "source"))
+		diags_add(r->d, here, "task '%s': missing required key 'source'", t->name);
+	if (get_string(r, task, "into", &t->into) > 0) {
+		const char *dot = strchr(t->into, '.');
+		if (!t->into[0] || (dot && (dot == t->into || !dot[1] || strchr(dot + 1, '.'))))
+			diags_add(r->d, at_value(r, task, "into"), "'into' must be a table or schema.table, got '%s'",
+				  t->into);
+	} else if (!json_object_get(task, "into")) {
+		diags_add(r->d, here, "task '%s': missing required key 'into'", t->name);
+	}
+	get_string(r, task, "contract", &t->contract);
+	if (get_string(r, task, "mode", &t->mode) > 0 && !in_list(t->mode, modes, N_OF(modes)))
+		diags_add(r->d, at_value(r, task, "mode"), "'mode' must be append, replace or merge, got '%s'", t->mode);
+	get_names(r, task, "key", &t->key, &t->n_key);
+	if (t->n_key && (!t->mode || strcmp(t->mode, "merge")))
+		diags_add(r->d, at_key(r, task, "key"), "'key' applies to mode merge only");
+	if (t->mode && !strcmp(t->mode, "merge") && !t->n_key && !t->contract)
+		diags_add(r->d, at_value(r, task, "mode"), "mode merge needs a 'key' (or a contract with a key)");
+	if (get_string(r, task, "format", &t->format) > 0 && !in_list(t->format, formats, N_OF(formats)))
+		diags_add(r->d, at_value(r, task, "format"), "'format' must be csv, jsonl or json, got '%s'", t->format);
+	if (get_string(r, task, "delimiter", &t->delimiter) > 0 && strlen(t->delimiter) != 1 &&
+	    strcmp(t->delimiter, "\\t"))
+		diags_add(r->d, at_value(r, task, "delimiter"), "'delimiter' must be one character, got '%s'",
+			  t->delimiter);
+	t->header = -1;
+	bool header;
+	if (get_bool(r, task, "header", &header) > 0)
+		t->header = header;
+	get_names(r, task, "columns", &t->columns, &t->n_columns);
+	if (get_string(r, task, "encoding", &t->encoding) > 0 && !in_list(t->encoding, encodings, N_OF(encodings)))
+		diags_add(r->d, at_value(r, task, "encoding"), "'encoding' must be utf8 or latin1, got '%s'", t->encoding);
+	json_t *mr = json_object_get(task, "max_rejects");
+	if (json_is_integer(mr) && json_integer_value(mr) >= 0) {
+		t->max_rejects = xasprintf("%lld", (long long)json_integer_value(mr));
+	} else if (mr && !json_is_null(mr)) {
+		long long n;
+		double pct;
+		if (!json_is_string(mr) || load_max_rejects_parse(json_string_value(mr), &n, &pct) < 0)
+			diags_add(r->d, at_value(r, task, "max_rejects"),
+				  "'max_rejects' must be a count or a percentage like \"0.5%%\"");
+		else
+			t->max_rejects = xstrdup(json_string_value(mr));
+	}
+	get_int(r, task, "parallel", 1, &t->parallel);
+	get_bool(r, task, "create", &t->create);
+}
+
+/* A load task's contract: contracts/NAME.yml (or a path from the root),
+ * which must exist and be a valid contract. */
+static void check_contract(const struct rd *r, const struct project *p, const json_t *tasks, struct task_def *t)
+{
+	if (t->kind != TASK_LOAD || !t->contract)
+		return;
+	json_t *task = json_object_get(tasks, t->name);
+	const char *c = t->contract;
+	char *path = strchr(c, '/') || strstr(c, ".yml") || strstr(c, ".yaml") ? path_join(p->root, c)
+									   : xasprintf("%s/contracts/%s.yml", p->root, c);
+	if (!path_exists(path)) {
+		diags_add(r->d, at_value(r, task, "contract"), "no contract '%s' (%s not found)", c, path);
+		free(path);
+		return;
+	}
+	struct contract *ct = NULL;
+	contract_load(path, &ct, r->d);
+	contract_free(ct);
+	free(t->contract);
+	t->contract = path;
+}
+
 static void read_task(const struct rd *r, const char *file, const json_t *tasks, const char *name,
 		      const struct task_defaults *defs, struct task_def *t)
 {
@@ -514,10 +664,17 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 		}
 		if (t->kind == TASK_KIND_COUNT)
 			continue;
+		/* a key may belong to several kinds (conn) */
+		const char *other = NULL;
+		bool fits = false;
 		for (size_t i = 0; i < N_OF(kind_keys); i++)
-			if (!strcmp(k, kind_keys[i].key) && kind_keys[i].kind != t->kind)
-				diags_add(r->d, at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)",
-					  k, kind_names[t->kind], kind_names[kind_keys[i].kind]);
+			if (!strcmp(k, kind_keys[i].key)) {
+				fits = fits || kind_keys[i].kind == t->kind;
+				other = other ? other : kind_names[kind_keys[i].kind];
+			}
+		if (other && !fits)
+			diags_add(r->d, at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
+				  kind_names[t->kind], other);
 	}
 
 	get_string(r, task, "description", &t->description);
@@ -551,6 +708,8 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 		read_env(r, task, t);
 		if (get_string(r, task, "cwd", &t->cwd) > 0 && t->cwd[0] == '/')
 			diags_add(r->d, at_value(r, task, "cwd"), "'cwd' must be relative to the project root");
+	} else if (t->kind == TASK_LOAD) {
+		read_load(r, task, t, here);
 	}
 }
 
@@ -663,7 +822,7 @@ static void check_templates(const struct rd *r, const struct project *p, const s
 		return;
 	const char *ds = pl->start_date && date_valid(pl->start_date) ? pl->start_date : SAMPLE_DS;
 	json_t *ctx = project_template_ctx(p, pl, ds, NULL, t->name, 1);
-	static const char *const fields[] = {"command", "sql"};
+	static const char *const fields[] = {"command", "sql", "source"};
 	for (size_t i = 0; i < N_OF(fields); i++) {
 		json_t *v = json_object_get(task, fields[i]);
 		if (!json_is_string(v))
@@ -771,8 +930,10 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 		json_object_foreach(tj, k, v)
 			read_task(&r, pl->file, tj, k, &defs, &pl->tasks[pl->n_tasks++]);
 		check_graph(&r, tj, pl);
-		for (size_t i = 0; i < pl->n_tasks; i++)
+		for (size_t i = 0; i < pl->n_tasks; i++) {
 			check_templates(&r, p, pl, tj, &pl->tasks[i]);
+			check_contract(&r, p, tj, &pl->tasks[i]);
+		}
 	}
 	free(defs.pool);
 	free(defs.conn);

@@ -13,6 +13,7 @@
 enum task_kind {
 	TASK_SQL,
 	TASK_SHELL,
+	TASK_LOAD,
 	TASK_KIND_COUNT
 };
 
@@ -39,6 +40,22 @@ struct task_def {
 	char **env;           /* "KEY=VALUE" templates */
 	size_t n_env;
 	char *cwd;            /* relative to the project root; NULL = root */
+	/* kind load (and conn, as for sql) */
+	char *source;         /* template text: the file to load (relative to the root) */
+	char *into;           /* table or schema.table */
+	char *contract;       /* path of the contract file (contracts/NAME.yml); NULL = none */
+	char *mode;           /* append (default), replace or merge */
+	char **key;           /* merge key columns */
+	size_t n_key;
+	char *format;         /* csv, jsonl or json; NULL = from the file name */
+	char *delimiter;      /* CSV delimiter, one character; NULL = ',' */
+	int header;           /* CSV header line: 1, 0, or -1 = default (yes) */
+	char **columns;       /* the file's column names (a headerless CSV) */
+	size_t n_columns;
+	char *encoding;       /* utf8 or latin1; NULL = utf8 */
+	char *max_rejects;    /* "N" or "N%"; NULL = no limit */
+	int parallel;         /* COPY streams; 0 = the default */
+	bool create;          /* create the table when it is missing */
 
 	struct loc loc;       /* where the task's mapping starts; loc.file is the pipeline file */
 };

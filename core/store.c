@@ -247,6 +247,25 @@ static const char *const migrations[] = {
 	"  RETURN QUERY SELECT st, a.ti, a.try FROM sluice.advance(p_project, r, tk) a;"
 	"  IF NOT FOUND THEN state := st; RETURN NEXT; END IF;"
 	" END $$;",
+
+	/* 2: loads and the rows they rejected (run_id NULL for an ad-hoc load) */
+	"CREATE TABLE sluice.loads ("
+	"  id bigserial PRIMARY KEY,"
+	"  project text NOT NULL,"
+	"  run_id bigint REFERENCES sluice.runs(id) ON DELETE CASCADE,"
+	"  task text, try_number int,"
+	"  source text NOT NULL, target text NOT NULL, mode text NOT NULL,"
+	"  state text NOT NULL DEFAULT 'running' CHECK (state IN ('running','success','failed')),"
+	"  rows_in bigint, rows_loaded bigint, rows_rejected bigint, error text,"
+	"  started_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz);"
+	"CREATE INDEX loads_run ON sluice.loads (run_id, task, id DESC) WHERE run_id IS NOT NULL;"
+	"CREATE TABLE sluice.rejects ("
+	"  id bigserial PRIMARY KEY,"
+	"  load_id bigint NOT NULL REFERENCES sluice.loads(id) ON DELETE CASCADE,"
+	"  run_id bigint, task text,"
+	"  source text NOT NULL, line bigint, col text, reason text NOT NULL, raw text,"
+	"  created_at timestamptz NOT NULL DEFAULT now());"
+	"CREATE INDEX rejects_load ON sluice.rejects (load_id, line);",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -617,6 +636,21 @@ int store_ti_finish(struct store *s, long ti, int try_number, const char *worker
 	}
 	PQclear(r);
 	return rc;
+}
+
+int store_ti_rows(struct store *s, long run_id, const char *task, int try_number, long long rows_in,
+		  long long rows_out, struct err *err)
+{
+	char a[32], b[16], c[32], d[32];
+	snprintf(a, sizeof a, "%ld", run_id);
+	snprintf(b, sizeof b, "%d", try_number);
+	snprintf(c, sizeof c, "%lld", rows_in);
+	snprintf(d, sizeof d, "%lld", rows_out);
+	const char *p[5] = {a, task, b, c, d};
+	return pg_cmd(s->pg, err,
+		      "UPDATE sluice.task_instances SET rows_in = $4, rows_out = $5"
+		      " WHERE run_id = $1 AND task = $2 AND try_number = $3",
+		      5, p);
 }
 
 int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t n, const char *const *lines,

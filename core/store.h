@@ -101,6 +101,10 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
 		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err);
 
+/* Rows a try read and wrote (a load task's counts), fenced by its try. */
+int store_ti_rows(struct store *s, long run_id, const char *task, int try_number, long long rows_in,
+		  long long rows_out, struct err *err);
+
 /* Appends log lines of one try; seq continues from *seq. */
 int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t n, const char *const *lines,
 		     const char *streams, struct err *err);

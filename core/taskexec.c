@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "core/load.h"
+#include "core/store.h"
 #include "core/util.h"
 
 static void child_setup(int out_w, int err_w)
@@ -105,6 +108,90 @@ static int run_sql(const char *conninfo, const char *sql)
 	return rc;
 }
 
+/* Kind load: the spec's options into load_opts, the load, its counts on the
+ * task instance. Progress and the summary go to stdout (the task log). */
+static int run_load(const json_t *spec, const struct task_env *env)
+{
+	struct load_opts o = {0};
+	rec_opts_init(&o.rec);
+	o.source = json_string_value(json_object_get(spec, "source"));
+	o.into = json_string_value(json_object_get(spec, "into"));
+	o.contract = json_string_value(json_object_get(spec, "contract"));
+	const char *mode = json_string_value(json_object_get(spec, "mode"));
+	if (!o.source || !o.into || (mode && load_mode_parse(mode, &o.mode) < 0)) {
+		fprintf(stderr, "load: the task spec is incomplete\n");
+		return 2;
+	}
+	json_t *key = json_object_get(spec, "key"), *cols = json_object_get(spec, "columns");
+	const char **kv = xcalloc(json_array_size(key) + 1, sizeof *kv);
+	const char **cv = xcalloc(json_array_size(cols) + 1, sizeof *cv);
+	for (size_t i = 0; i < json_array_size(key); i++)
+		kv[o.n_key++] = json_string_value(json_array_get(key, i));
+	for (size_t i = 0; i < json_array_size(cols); i++)
+		cv[o.rec.n_columns++] = json_string_value(json_array_get(cols, i));
+	o.key = kv;
+	o.rec.columns = cv;
+	const char *fmt = json_string_value(json_object_get(spec, "format"));
+	if (fmt) {
+		o.rec.format_set = true;
+		o.rec.format = !strcmp(fmt, "jsonl") ? REC_JSONL : !strcmp(fmt, "json") ? REC_JSON_ARRAY : REC_CSV;
+	}
+	const char *delim = json_string_value(json_object_get(spec, "delimiter"));
+	if (delim && *delim)
+		o.rec.delimiter = delim[0];
+	if (json_is_boolean(json_object_get(spec, "header")))
+		o.rec.header = json_is_true(json_object_get(spec, "header"));
+	const char *enc = json_string_value(json_object_get(spec, "encoding"));
+	if (enc && !strcasecmp(enc, "latin1"))
+		o.rec.encoding = REC_LATIN1;
+	o.max_rejects = -1;
+	o.max_rejects_pct = -1;
+	const char *mr = json_string_value(json_object_get(spec, "max_rejects"));
+	if (mr)
+		load_max_rejects_parse(mr, &o.max_rejects, &o.max_rejects_pct);
+	if (json_is_integer(json_object_get(spec, "parallel"))) {
+		o.parallel = (int)json_integer_value(json_object_get(spec, "parallel"));
+		o.parallel_set = true;
+	}
+	o.create = json_is_true(json_object_get(spec, "create"));
+	o.conninfo = env->conninfo ? env->conninfo : "";
+	o.state_conninfo = env->state_conninfo;
+	o.project = env->project;
+	o.run_id = env->run_id;
+	o.task = env->task;
+	o.try_number = env->try_number;
+	o.log = stdout;
+
+	printf("load: %s into %s (%s%s%s)\n", o.source, o.into, load_mode_name(o.mode), o.contract ? ", contract " : "",
+	       o.contract ? o.contract : "");
+	fflush(stdout);
+	struct load_stats st;
+	struct err e = {0};
+	int rc = load_run(&o, &st, &e);
+	printf("load %ld: %lld rows read, %lld loaded, %lld rejected%s in %.2f s (%.0f rows/s, %d stream%s)\n",
+	       st.load_id, (long long)st.rows_in, (long long)st.rows_loaded, (long long)st.rejected,
+	       st.superseded ? " (superseded included)" : "", st.seconds,
+	       st.seconds > 0 ? (double)st.rows_in / st.seconds : 0.0, st.streams, st.streams == 1 ? "" : "s");
+	if (st.rejected)
+		printf("rejects: sluice rejects %ld %s\n", env->run_id, env->task);
+	fflush(stdout);
+	if (env->state_conninfo) {
+		struct store s = {0};
+		struct err se = {0};
+		s.pg = PQconnectdb(env->state_conninfo);
+		if (PQstatus(s.pg) == CONNECTION_OK)
+			store_ti_rows(&s, env->run_id, env->task, env->try_number, st.rows_in, rc ? 0 : st.rows_loaded, &se);
+		PQfinish(s.pg);
+	}
+	free(kv);
+	free(cv);
+	if (rc) {
+		fprintf(stderr, "load failed: %s\n", e.msg);
+		return rc == ERR_UNREACHABLE ? 4 : rc == ERR_PROJECT ? 3 : 1;
+	}
+	return 0;
+}
+
 /* Looks argv[0] up on PATH and execs it; returns only if it is not a program. */
 static void exec_simple(const char *cmd)
 {
@@ -194,6 +281,11 @@ int taskexec_start(const json_t *spec, const struct task_env *env, struct task_p
 		if (!strcmp(kind, "sql")) {
 			const char *sql = json_string_value(json_object_get(spec, "sql"));
 			int rc = run_sql(env->conninfo ? env->conninfo : "", sql ? sql : "");
+			fflush(NULL);
+			_exit(rc);
+		}
+		if (!strcmp(kind, "load")) {
+			int rc = run_load(spec, env);
 			fflush(NULL);
 			_exit(rc);
 		}

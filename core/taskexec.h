@@ -21,9 +21,11 @@ struct task_env {
 	const char *ds, *task, *pipeline;
 	long run_id;
 	int try_number;
+	const char *state_conninfo; /* kind load: where the load and its rejects are recorded */
+	const char *project;
 };
 
-/* Starts spec ({"kind":"shell"|"sql", ...} as rendered at trigger time). */
+/* Starts spec ({"kind":"shell"|"sql"|"load", ...} as rendered at trigger time). */
 int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err);
 /* Signals the whole process group. */
 void taskexec_kill(const struct task_proc *p, int sig);

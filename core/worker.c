@@ -230,7 +230,7 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 		    errno == ESRCH)
 			kill(-cl->old_pid, SIGKILL);
 	}
-	if (kind && !strcmp(kind, "sql")) {
+	if (kind && (!strcmp(kind, "sql") || !strcmp(kind, "load"))) {
 		const char *conn = json_string_value(json_object_get(spec, "conn"));
 		if (ctx_conninfo(w->c, conn ? conn : "default", &conninfo, &e) < 0) {
 			log_line(&lb, 'e', "[sluice] %s", e.msg);
@@ -240,7 +240,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 		}
 	}
 
-	struct task_env env = {w->c->proj->root, conninfo, cl->ds, cl->task, cl->pipeline, cl->run_id, cl->try_number};
+	struct task_env env = {w->c->proj->root, conninfo, cl->ds, cl->task, cl->pipeline, cl->run_id, cl->try_number,
+			       w->c->svc.state_conninfo, w->c->proj->name};
 	struct task_proc p;
 	if (taskexec_start(spec, &env, &p, &e) < 0) {
 		char msg[1100];

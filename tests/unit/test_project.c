@@ -389,8 +389,8 @@ static void test_unknown_kind(void **state)
 			    "  b: {kind: python}\n"
 			    "  c: {kind: 3}\n");
 	project_free(load_expect(dir,
-		"pipelines/p.yml:3:11: unknown task kind 'sqll'; expected one of: sql, shell; did you mean 'sql'?\n"
-		"pipelines/p.yml:5:13: unknown task kind 'python'; expected one of: sql, shell\n"
+		"pipelines/p.yml:3:11: unknown task kind 'sqll'; expected one of: sql, shell, load; did you mean 'sql'?\n"
+		"pipelines/p.yml:5:13: unknown task kind 'python'; expected one of: sql, shell, load\n"
 		"pipelines/p.yml:6:13: 'kind' must be a string, got integer\n"));
 	rm_rf(dir);
 }
@@ -496,7 +496,7 @@ static void test_syntax_errors_all_files(void **state)
 			    "tasks:\n  a: {kind: shel, command: 'true'}\n");
 	put(dir, "pipelines/q.yml", "tasks:\n  a:\n    kind: shell\n   command: x\n");
 	struct project *p = load_expect(dir,
-		"pipelines/p.yml:2:13: unknown task kind 'shel'; expected one of: sql, shell; did you mean 'shell'?\n"
+		"pipelines/p.yml:2:13: unknown task kind 'shel'; expected one of: sql, shell, load; did you mean 'shell'?\n"
 		"pipelines/q.yml:4:4: did not find expected key (while parsing a block mapping at 2:3)\n"
 		"sluice.yml:3:1: did not find expected ',' or '}' (while parsing a flow mapping at 2:7)\n");
 	/* best effort: the project is there, named after its directory */

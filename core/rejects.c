@@ -1,0 +1,270 @@
+/* Loads and rejected rows in the state database. */
+#include "core/rejects.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/pg.h"
+
+/* Rejects are sent in batches of this many rows (or bytes). */
+#define SINK_ROWS 2000
+#define SINK_BYTES (512 * 1024)
+
+static const char LOAD_BEGIN_SQL[] =
+	"INSERT INTO sluice.loads (project, run_id, task, try_number, source, target, mode)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+static const char LOAD_END_SQL[] =
+	"UPDATE sluice.loads SET state = CASE WHEN $2 THEN 'success' ELSE 'failed' END,"
+	" rows_in = $3, rows_loaded = $4, rows_rejected = $5, error = $6, ended_at = now() WHERE id = $1";
+
+static const char REJECT_COPY_SQL[] =
+	"COPY sluice.rejects (load_id, run_id, task, source, line, col, reason, raw) FROM STDIN";
+
+/* The latest load of each load task of the run: a retried task's earlier
+ * tries had their own rejects, which the current data no longer reflects. */
+static const char RUN_REJECTS_SQL[] =
+	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
+	" WHERE j.load_id IN (SELECT DISTINCT ON (l.task) l.id FROM sluice.loads l"
+	"   WHERE l.run_id = $1 AND ($2::text IS NULL OR l.task = $2) ORDER BY l.task, l.id DESC)"
+	" ORDER BY j.task, j.line, j.id LIMIT $3";
+
+static const char LOAD_REJECTS_SQL[] =
+	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
+	" WHERE j.load_id = $1 ORDER BY j.line, j.id LIMIT $2";
+
+int loads_begin(PGconn *state, const struct load_info *li, long *load_id, struct err *err)
+{
+	char run[32], try[16];
+	snprintf(run, sizeof run, "%ld", li->run_id);
+	snprintf(try, sizeof try, "%d", li->try_number);
+	const char *p[7] = {li->project, li->run_id ? run : NULL, li->task, li->run_id ? try : NULL,
+			    li->source, li->target, li->mode};
+	PGresult *r = pg_exec(state, err, LOAD_BEGIN_SQL, 7, p);
+	if (!r)
+		return err_prefix(err, "state database: recording the load");
+	*load_id = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int loads_end(PGconn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
+	      const char *error, struct err *err)
+{
+	char id[32], in[32], out[32], rej[32];
+	snprintf(id, sizeof id, "%ld", load_id);
+	snprintf(in, sizeof in, "%lld", (long long)rows_in);
+	snprintf(out, sizeof out, "%lld", (long long)rows_loaded);
+	snprintf(rej, sizeof rej, "%lld", (long long)rejected);
+	const char *p[6] = {id, ok ? "true" : "false", in, out, rej, error};
+	return pg_cmd(state, err, LOAD_END_SQL, 6, p);
+}
+
+/* One field in COPY text form. */
+static void copy_field(struct strbuf *b, const char *s, size_t n)
+{
+	if (!s) {
+		sb_add(b, "\\N", 2);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		switch (c) {
+		case '\\': sb_add(b, "\\\\", 2); break;
+		case '\t': sb_add(b, "\\t", 2); break;
+		case '\n': sb_add(b, "\\n", 2); break;
+		case '\r': sb_add(b, "\\r", 2); break;
+		case '\0': break; /* PostgreSQL text cannot hold it */
+		default: sb_addc(b, c);
+		}
+	}
+}
+
+void reject_sink_init(struct reject_sink *s, PGconn *state, long load_id, long run_id, const char *task,
+		      const char *source)
+{
+	memset(s, 0, sizeof *s);
+	s->pg = state;
+	s->load_id = load_id;
+	s->run_id = run_id;
+	s->task = xstrdup(task);
+	s->source = xstrdup(source);
+	pthread_mutex_init(&s->mu, NULL);
+}
+
+static int flush_locked(struct reject_sink *s)
+{
+	if (!s->pending || s->failed)
+		return s->failed ? -1 : 0;
+	struct err *err = &s->err;
+	PGresult *r = PQexec(s->pg, REJECT_COPY_SQL);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		PQclear(r);
+		s->failed = true;
+		char m[512];
+		err_setc(err, pg_broken(s->pg) ? ERR_UNREACHABLE : ERR_FAIL, "state database: recording rejects: %s",
+			 pg_errmsg(s->pg, m, sizeof m));
+		return -1;
+	}
+	PQclear(r);
+	int ok = PQputCopyData(s->pg, s->buf.s, (int)s->buf.len) == 1 && PQputCopyEnd(s->pg, NULL) == 1;
+	while ((r = PQgetResult(s->pg))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			ok = 0;
+		PQclear(r);
+	}
+	sb_reset(&s->buf);
+	s->pending = 0;
+	if (!ok) {
+		s->failed = true;
+		char m[512];
+		err_setc(err, pg_broken(s->pg) ? ERR_UNREACHABLE : ERR_FAIL, "state database: recording rejects: %s",
+			 pg_errmsg(s->pg, m, sizeof m));
+		return -1;
+	}
+	return 0;
+}
+
+int64_t reject_add(struct reject_sink *s, int64_t line, const char *col, const char *reason, const char *raw,
+		   size_t raw_len, bool counts)
+{
+	pthread_mutex_lock(&s->mu);
+	struct strbuf *b = &s->buf;
+	sb_addf(b, "%ld\t", s->load_id);
+	if (s->run_id)
+		sb_addf(b, "%ld\t", s->run_id);
+	else
+		sb_add(b, "\\N\t", 3);
+	copy_field(b, s->task, s->task ? strlen(s->task) : 0);
+	sb_addc(b, '\t');
+	copy_field(b, s->source, strlen(s->source));
+	if (line > 0)
+		sb_addf(b, "\t%lld\t", (long long)line);
+	else
+		sb_add(b, "\t\\N\t", 4);
+	copy_field(b, col, col ? strlen(col) : 0);
+	sb_addc(b, '\t');
+	copy_field(b, reason, strlen(reason));
+	sb_addc(b, '\t');
+	copy_field(b, raw, raw_len);
+	sb_addc(b, '\n');
+	s->pending++;
+	s->count++;
+	if (counts)
+		s->counted++;
+	int64_t n = s->counted;
+	if ((s->pending >= SINK_ROWS || b->len >= SINK_BYTES) && flush_locked(s) < 0)
+		n = -1;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+int reject_flush(struct reject_sink *s, struct err *err)
+{
+	pthread_mutex_lock(&s->mu);
+	int rc = flush_locked(s);
+	if (rc < 0 && err)
+		*err = s->err;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+void reject_sink_free(struct reject_sink *s)
+{
+	if (!s->source)
+		return;
+	free(s->task);
+	free(s->source);
+	sb_free(&s->buf);
+	pthread_mutex_destroy(&s->mu);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static char *str_or_null(PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
+void reject_rows_free(struct reject_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].task);
+		free(v[i].col);
+		free(v[i].reason);
+		free(v[i].raw);
+		free(v[i].source);
+	}
+	free(v);
+}
+
+static void q_num(struct query *q, int i, long v)
+{
+	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
+	q->params[i] = q->buf[i];
+}
+
+void query_run_rejects(struct query *q, long run_id, const char *task, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = RUN_REJECTS_SQL;
+	q->n = 3;
+	q_num(q, 0, run_id);
+	q->params[1] = task;
+	q_num(q, 2, limit > 0 ? limit : 1000000);
+}
+
+void query_load_rejects(struct query *q, long load_id, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LOAD_REJECTS_SQL;
+	q->n = 2;
+	q_num(q, 0, load_id);
+	q_num(q, 1, limit > 0 ? limit : 1000000);
+}
+
+int query_rejects_parse(PGresult *r, struct reject_row **rows, size_t *n)
+{
+	int nt = PQntuples(r);
+	struct reject_row *v = xcalloc((size_t)nt + 1, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].load_id = atol(PQgetvalue(r, i, 0));
+		v[i].line = PQgetisnull(r, i, 1) ? 0 : atoll(PQgetvalue(r, i, 1));
+		v[i].task = str_or_null(r, i, 2);
+		v[i].col = str_or_null(r, i, 3);
+		v[i].reason = str_or_null(r, i, 4);
+		v[i].raw = str_or_null(r, i, 5);
+		v[i].source = str_or_null(r, i, 6);
+	}
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
+}
+
+static int run_query(PGconn *state, const struct query *q, struct reject_row **rows, size_t *n, struct err *err)
+{
+	PGresult *r = pg_exec(state, err, q->sql, q->n, q->params);
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	query_rejects_parse(r, rows, n);
+	PQclear(r);
+	return 0;
+}
+
+int store_run_rejects(PGconn *state, long run_id, const char *task, int limit, struct reject_row **rows,
+		      size_t *n, struct err *err)
+{
+	struct query q;
+	query_run_rejects(&q, run_id, task, limit);
+	return run_query(state, &q, rows, n, err);
+}
+
+int store_load_rejects(PGconn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
+		       struct err *err)
+{
+	struct query q;
+	query_load_rejects(&q, load_id, limit);
+	return run_query(state, &q, rows, n, err);
+}

@@ -1,0 +1,77 @@
+/* Loads and their rejected rows in the state database (sluice.loads,
+ * sluice.rejects): a writer that batches rejects into COPYs, safe to share
+ * between the threads of one load, and the read side for `sluice rejects`
+ * and the console. */
+#ifndef SLUICE_REJECTS_H
+#define SLUICE_REJECTS_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/query.h"
+#include "core/util.h"
+
+/* What a load is, for its row in sluice.loads. */
+struct load_info {
+	const char *project;
+	long run_id;            /* 0 = ad-hoc (NULL in the table) */
+	const char *task;       /* NULL for ad-hoc */
+	int try_number;
+	const char *source, *target, *mode;
+};
+
+/* Starts a load: a row in sluice.loads in state running; its id. */
+int loads_begin(PGconn *state, const struct load_info *li, long *load_id, struct err *err);
+/* Ends it: success or failed, with its counts and error (NULL if none). */
+int loads_end(PGconn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
+	      const char *error, struct err *err);
+
+struct reject_sink {
+	PGconn *pg;             /* the state database; borrowed */
+	long load_id, run_id;
+	char *task, *source;
+	pthread_mutex_t mu;
+	struct strbuf buf;      /* COPY text of the rows not yet sent */
+	size_t pending;
+	int64_t count;          /* every reject added, sent or not */
+	int64_t counted;        /* those that count towards max_rejects */
+	bool failed;            /* a flush failed: err says why */
+	struct err err;
+};
+
+void reject_sink_init(struct reject_sink *s, PGconn *state, long load_id, long run_id, const char *task,
+		      const char *source);
+/* Adds a reject (thread-safe); sends a batch when enough are pending. col
+ * and raw may be NULL. counts: whether it counts towards max_rejects.
+ * Returns the number of counted rejects so far, or <0 if sending failed. */
+int64_t reject_add(struct reject_sink *s, int64_t line, const char *col, const char *reason, const char *raw,
+		   size_t raw_len, bool counts);
+/* Sends what is pending. */
+int reject_flush(struct reject_sink *s, struct err *err);
+void reject_sink_free(struct reject_sink *s);
+
+/* ---- reading them back ---------------------------------------------------- */
+
+struct reject_row {
+	long load_id;
+	int64_t line;           /* 0 when unknown */
+	char *task, *col, *reason, *raw, *source;
+};
+void reject_rows_free(struct reject_row *v, size_t n);
+
+/* The rejects of the latest load of each load task of a run (of one task if
+ * task is not NULL), by task and line; at most limit rows. */
+void query_run_rejects(struct query *q, long run_id, const char *task, int limit);
+/* The rejects of one load, by line. */
+void query_load_rejects(struct query *q, long load_id, int limit);
+int query_rejects_parse(PGresult *r, struct reject_row **rows, size_t *n);
+
+int store_run_rejects(PGconn *state, long run_id, const char *task, int limit, struct reject_row **rows,
+		      size_t *n, struct err *err);
+int store_load_rejects(PGconn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
+		       struct err *err);
+
+#endif
