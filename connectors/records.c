@@ -892,12 +892,15 @@ static int ja_parse(struct rec_reader *r, struct record *rec, struct err *err)
 					       (long long)r->line, r->max_record);
 			return P_NEED;
 		}
-		if (!q)
+		bool cut = !q; /* the input ends inside this value */
+		if (cut)
 			q = e;
 		int64_t line = r->line;
 		r->line += nl;
 		r->pos = (size_t)(q - b);
-		if (r->ja == JA_ITEM)
+		if (cut)
+			r->ja = JA_DONE + 1;
+		else if (r->ja == JA_ITEM)
 			r->ja = JA_AFTER;
 		json_record(r, rec, json_parse(r, p, (size_t)(q - p)), p, (size_t)(q - p), line);
 		return P_RECORD;
