@@ -645,6 +645,42 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
 	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
+/* n digits of v, zero-padded. */
+static char *put_digits(char *o, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		o[i] = (char)('0' + v % 10);
+	return o + n;
+}
+
+/* PostgreSQL's input form: 2021-03-01, 2021-03-01 12:00:00[.ffffff][+00]
+ * (a timestamptz already moved to UTC). snprintf costs more than the rest
+ * of a record's check. */
+static char *when_text(const struct when *w, enum col_type t, char *out)
+{
+	char *o = put_digits(out, w->y, 4);
+	*o++ = '-';
+	o = put_digits(o, w->mo, 2);
+	*o++ = '-';
+	o = put_digits(o, w->d, 2);
+	if (t != COL_DATE) {
+		*o++ = ' ';
+		o = put_digits(o, w->h, 2);
+		*o++ = ':';
+		o = put_digits(o, w->mi, 2);
+		*o++ = ':';
+		o = put_digits(o, w->s, 2);
+		if (w->usec) {
+			*o++ = '.';
+			o = put_digits(o, w->usec, 6);
+		}
+		if (t == COL_TIMESTAMPTZ)
+			*o++ = '+', *o++ = '0', *o++ = '0';
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Moves a time with an offset to UTC. */
 static void when_to_utc(struct when *w)
 {
@@ -1209,7 +1245,8 @@ static int check_value(const struct contract_col *c, struct contract_scratch *s,
 			val = o;
 		} else if (!val)
 			val = sc_copy(s, v, n);
-		num = strtod(val, NULL);
+		if (c->has_min || c->has_max)
+			num = strtod(val, NULL);
 		break;
 	}
 	case COL_BOOL: {
@@ -1243,20 +1280,11 @@ static int check_value(const struct contract_col *c, struct contract_scratch *s,
 				: c->type == COL_DATE ? "YYYY-MM-DD" : "ISO 8601, e.g. 2021-03-01 12:00:00";
 			return fail(reason, rsize, c, v, n, "is not a valid %s (expected %s)", what, ex);
 		}
-		num = when_key(&w, c->type);
-		char *o = sc_take(s, 48);
-		if (c->type == COL_DATE)
-			snprintf(o, 48, "%04d-%02d-%02d", w.y, w.mo, w.d);
-		else {
-			if (c->type == COL_TIMESTAMPTZ)
-				when_to_utc(&w);
-			int k = snprintf(o, 48, "%04d-%02d-%02d %02d:%02d:%02d", w.y, w.mo, w.d, w.h, w.mi, w.s);
-			if (w.usec)
-				k += snprintf(o + k, (size_t)(48 - k), ".%06d", w.usec);
-			if (c->type == COL_TIMESTAMPTZ)
-				snprintf(o + k, (size_t)(48 - k), "+00");
-		}
-		val = o;
+		if (c->has_min || c->has_max)
+			num = when_key(&w, c->type);
+		if (c->type == COL_TIMESTAMPTZ)
+			when_to_utc(&w);
+		val = when_text(&w, c->type, sc_take(s, 48));
 		if (c->has_min && num < c->min)
 			return fail(reason, rsize, c, v, n, "is before the minimum %s", p->min_text);
 		if (c->has_max && num > c->max)
@@ -1354,17 +1382,20 @@ int contract_check(const struct contract *c, struct contract_scratch *s, const c
 
 /* ---- keys ----------------------------------------------------------------- */
 
+/* One slot of the open-addressing table: 16 bytes, so more of the table
+ * stays in cache. */
 struct key_slot {
 	uint64_t hash;
-	size_t off;   /* into the arena: the encoded key; SIZE_MAX = empty */
-	int64_t line;
+	size_t off;   /* into the arena; SIZE_MAX = empty */
 };
 
 struct contract_keys {
 	const struct contract *c;
 	struct key_slot *tab;
 	size_t cap, count;
-	char *arena;  /* encoded keys one after another: length (size_t), bytes */
+	/* the keys one after another: line (int64_t), length (uint32_t), the
+	 * encoded key */
+	char *arena;
 	size_t alen, acap;
 	char *tmp;
 	size_t tcap;
@@ -1440,7 +1471,7 @@ int contract_keys_add(struct contract_keys *k, const char *const *values, int64_
 	size_t need = 0;
 	for (size_t i = 0; i < c->n_key; i++) {
 		const char *v = values[c->key_idx[i]];
-		need += 1 + sizeof(size_t) + (v ? strlen(v) : 0);
+		need += 1 + sizeof(uint32_t) + (v ? strlen(v) : 0);
 	}
 	if (need > k->tcap) {
 		k->tcap = need * 2;
@@ -1449,37 +1480,40 @@ int contract_keys_add(struct contract_keys *k, const char *const *values, int64_
 	char *o = k->tmp;
 	for (size_t i = 0; i < c->n_key; i++) {
 		const char *v = values[c->key_idx[i]];
-		size_t n = v ? strlen(v) : 0;
+		uint32_t n = v ? (uint32_t)strlen(v) : 0;
 		*o++ = v ? 1 : 0;
 		memcpy(o, &n, sizeof n);
 		o += sizeof n;
 		memcpy(o, v ? v : "", n);
 		o += n;
 	}
+	uint32_t len = (uint32_t)need;
+	const size_t head = sizeof(int64_t) + sizeof len;
 	uint64_t h = key_hash((const unsigned char *)k->tmp, need);
 	size_t j = h & (k->cap - 1);
 	while (k->tab[j].off != SIZE_MAX) {
 		if (k->tab[j].hash == h) {
-			size_t len;
-			memcpy(&len, k->arena + k->tab[j].off, sizeof len);
-			if (len == need && !memcmp(k->arena + k->tab[j].off + sizeof len, k->tmp, need)) {
+			const char *at = k->arena + k->tab[j].off;
+			uint32_t l;
+			memcpy(&l, at + sizeof(int64_t), sizeof l);
+			if (l == len && !memcmp(at + head, k->tmp, need)) {
 				if (first_line)
-					*first_line = k->tab[j].line;
+					memcpy(first_line, at, sizeof *first_line);
 				return 1;
 			}
 		}
 		j = (j + 1) & (k->cap - 1);
 	}
-	if (k->alen + sizeof need + need > k->acap) {
-		k->acap = (k->acap ? k->acap * 2 : 1u << 16) + sizeof need + need;
+	if (k->alen + head + need > k->acap) {
+		k->acap = (k->acap ? k->acap * 2 : 1u << 16) + head + need;
 		k->arena = xrealloc(k->arena, k->acap);
 	}
 	k->tab[j].hash = h;
 	k->tab[j].off = k->alen;
-	k->tab[j].line = line;
-	memcpy(k->arena + k->alen, &need, sizeof need);
-	memcpy(k->arena + k->alen + sizeof need, k->tmp, need);
-	k->alen += sizeof need + need;
+	memcpy(k->arena + k->alen, &line, sizeof line);
+	memcpy(k->arena + k->alen + sizeof line, &len, sizeof len);
+	memcpy(k->arena + k->alen + head, k->tmp, need);
+	k->alen += head + need;
 	if (++k->count * 2 > k->cap)
 		keys_grow(k);
 	return 0;
