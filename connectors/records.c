@@ -265,7 +265,8 @@ static int fill(struct rec_reader *r, struct err *err)
 		r->end -= r->pos;
 		r->pos = 0;
 	}
-	if (r->end == r->cap) {
+	/* a latin1 byte may become two: leave room for one at least */
+	if (r->cap - r->end < 4) {
 		r->cap *= 2;
 		r->buf = xrealloc(r->buf, r->cap + 1);
 	}
@@ -573,6 +574,9 @@ static int csv_parse(struct rec_reader *r, struct record *rec, struct err *err)
 	r->line += nl + ended_nl;
 	r->pos = (size_t)(p - b);
 
+	/* a blank line is no record, unless a record can be one empty field */
+	if (nf == 1 && !r->flen[0] && !r->fq[0] && !error && r->expected != 1)
+		return P_AGAIN;
 	if (!r->cols_known) { /* the header */
 		if (error)
 			return err_set(err, "%s:%lld: header: %s", r->path, (long long)line, error);
@@ -583,9 +587,6 @@ static int csv_parse(struct rec_reader *r, struct record *rec, struct err *err)
 		r->max_record = record_limit(r, nf);
 		return P_AGAIN;
 	}
-	/* a blank line is no record, unless a record can be one empty field */
-	if (nf == 1 && !r->flen[0] && !r->fq[0] && !error && r->expected != 1)
-		return P_AGAIN;
 	if (r->expected && nf != r->expected)
 		set_error(r, &error, &ecol, 0, "expected %zu fields, got %zu", r->expected, nf);
 	record_fill(r, rec, nf, start, (size_t)(raw_end - start), line, error, ecol);
@@ -713,8 +714,9 @@ static void json_record(struct rec_reader *r, struct record *rec, json_t *v, con
 		nf = r->n_cols;
 		fields_reserve(r, nf);
 		for (size_t i = 0; i < nf; i++) {
-			json_field(r, i, json_object_get(v, r->cols[i]), &fl);
-			r->fq[i] = false;
+			const json_t *x = json_object_get(v, r->cols[i]);
+			json_field(r, i, x, &fl);
+			r->fq[i] = json_is_string(x);
 			if (r->flen[i] > r->o.max_field)
 				set_error(r, &error, &ecol, (int)i + 1, "field %zu is longer than %zu bytes", i + 1,
 					  r->o.max_field);

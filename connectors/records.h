@@ -37,8 +37,8 @@ struct record {
 	size_t n;                   /* number of fields */
 	const char *const *fields;  /* NUL-terminated UTF-8; NULL for a JSON null */
 	const size_t *lens;
-	/* CSV: the field was written in quotes, so "" (quoted, empty) can be
-	 * told from an empty field; all false for JSON */
+	/* the field was written in quotes: a quoted CSV field, so "" can be
+	 * told from an empty field (NULL in COPY's CSV); a JSON string */
 	const bool *quoted;
 	int64_t line;               /* 1-based line where the record starts */
 	int64_t offset;             /* byte offset (of the decompressed input) where it starts */

@@ -182,6 +182,8 @@ static void test_csv_bom_and_header(void **state)
 {
 	(void)state;
 	assert_dump(dump("\xEF\xBB\xBFid,v\n1,2\n"), "L2: 1|2\n");
+	/* blank lines before the header are not the header */
+	assert_dump(dump("\n\r\nid,v\n1,2\n"), "L4: 1|2\n");
 	char *path = put("bom.csv", "\xEF\xBB\xBFid,v\n1,2\n", 13);
 	struct rec_reader *r;
 	struct err err = {0};
@@ -237,6 +239,18 @@ static void test_csv_latin1(void **state)
 	o.encoding = REC_LATIN1;
 	const char *t = "name,city\nJos\xe9,M\xfcnchen\n";
 	assert_dump(dump_opts("l.csv", t, strlen(t), &o), "L2: Jos\xc3\xa9|M\xc3\xbcnchen\n");
+	/* over many read buffers, with every byte above 0x7f */
+	struct strbuf b = {0}, want = {0};
+	sb_adds(&b, "a,b\n");
+	for (int i = 0; i < 200000; i++) {
+		unsigned char c = (unsigned char)(0x80 + i % 128);
+		sb_addf(&b, "%d,%c%c\n", i, c, c);
+		sb_addf(&want, "L%d: %d|%c%c%c%c\n", i + 2, i, 0xC0 | (c >> 6), 0x80 | (c & 0x3F), 0xC0 | (c >> 6),
+			0x80 | (c & 0x3F));
+	}
+	assert_dump(dump_opts("l2.csv", b.s, b.len, &o), want.s);
+	sb_free(&b);
+	sb_free(&want);
 }
 
 static void test_csv_invalid_utf8(void **state)
@@ -360,11 +374,11 @@ static void test_jsonl(void **state)
 			"[1, 2]\n"
 			"{\"id\": 3, \"name\": \"caf\xc3\xa9\", \"score\": 0.1}";
 	assert_dump(dump_opts("t.jsonl", t, strlen(t), NULL),
-		    "L1: 1|a|1.5|true|[1,\"x\"]|{\"k\":null}\n"
-		    "L3: 2|b|\\N|false|\\N|\\N\n"
+		    "L1: 1|a<q>|1.5|true|[1,\"x\"]|{\"k\":null}\n"
+		    "L3: 2|b<q>|\\N|false|\\N|\\N\n"
 		    "L4! invalid JSON at column 4: string or '}' expected near 'not' raw={not json}\n"
 		    "L5! expected a JSON object, got an array raw=[1, 2]\n"
-		    "L6: 3|caf\xc3\xa9|0.1|\\N|\\N|\\N\n");
+		    "L6: 3|caf\xc3\xa9<q>|0.1|\\N|\\N|\\N\n");
 
 	/* declared columns choose and order the fields */
 	static const char *const cols[] = {"name", "id"};
@@ -373,12 +387,15 @@ static void test_jsonl(void **state)
 	o.columns = cols;
 	o.n_columns = 2;
 	t = "{\"id\": 7, \"name\": \"z\", \"other\": 1}\n{\"id\": 8}\n";
-	assert_dump(dump_opts("d.ndjson", t, strlen(t), &o), "L1: z|7\nL2: \\N|8\n");
+	assert_dump(dump_opts("d.ndjson", t, strlen(t), &o), "L1: z<q>|7\nL2: \\N|8\n");
+	/* an empty string is a value (quoted), null is NULL */
+	t = "{\"id\": \"\", \"name\": null}\n";
+	assert_dump(dump_opts("e.jsonl", t, strlen(t), &o), "L1: \\N|<q>\n");
 	/* invalid UTF-8 is a record error, the next line is fine */
 	t = "{\"id\": \"\xff\"}\n{\"id\": \"ok\"}\n";
 	char *s = dump_opts("u.jsonl", t, strlen(t), &o);
 	assert_non_null(strstr(s, "L1! invalid JSON"));
-	assert_non_null(strstr(s, "L2: \\N|ok\n"));
+	assert_non_null(strstr(s, "L2: \\N|ok<q>\n"));
 	free(s);
 }
 
@@ -391,7 +408,7 @@ static void test_json_array(void **state)
 			"  {\"id\": 3, \"v\": {\"deep\": [1, {\"x\": \"]\"}]}}\n"
 			"]\n";
 	assert_dump(dump_opts("t.json", t, strlen(t), NULL),
-		    "L2: 1|a\nL3: 2|b, [c]\" }\nL5: 3|{\"deep\":[1,{\"x\":\"]\"}]}\n");
+		    "L2: 1|a<q>\nL3: 2|b, [c]\" }<q>\nL5: 3|{\"deep\":[1,{\"x\":\"]\"}]}\n");
 	assert_dump(dump_opts("e.json", "[]", 2, NULL), "");
 	assert_dump(dump_opts("e2.json", "  [ ]  \n", 8, NULL), "");
 	/* objects one after another in a .json file read like JSON Lines */
@@ -498,7 +515,7 @@ static void test_gzip(void **state)
 	struct rec_reader *r;
 	struct err err = {0};
 	assert_int_equal(rec_open(path, NULL, &r, &err), 0);
-	assert_dump(dump_reader(r), "L1: x\nL2: y\n");
+	assert_dump(dump_reader(r), "L1: x<q>\nL2: y<q>\n");
 	rec_close(r);
 	free(path);
 	/* a damaged file is an error of the file */
