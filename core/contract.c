@@ -868,10 +868,11 @@ static bool decimal_syntax(const char *s, size_t n)
 }
 
 /* A decimal (syntax already checked) rounded to scale digits after the
- * point, half away from zero as PostgreSQL rounds, into out (room for n +
- * scale + 8 bytes). Returns the number of integer digits, or -1 when the
- * exponent is absurd. */
-static int decimal_round(const char *s, size_t n, int scale, char *out, size_t *out_len, char *tmp)
+ * point, half away from zero as PostgreSQL rounds. Returns the number of
+ * integer digits, or -1 when the exponent is absurd; writes the value to out
+ * (room for max_intd + scale + 4 bytes) only when that is at most max_intd.
+ * tmp has room for n + 2 digits. */
+static int decimal_round(const char *s, size_t n, int scale, int max_intd, char *out, char *tmp)
 {
 	size_t i = 0, nd = 0;
 	bool neg = false;
@@ -930,10 +931,12 @@ static int decimal_round(const char *s, size_t n, int scale, char *out, size_t *
 	for (size_t k = 0; k < nd; k++)
 		if (tmp[k] != '0')
 			zero = false;
+	long intd = zero ? 0 : point > 0 ? point : 0;
+	if (intd > max_intd)
+		return (int)intd;
 	char *o = out;
 	if (neg && !zero)
 		*o++ = '-';
-	long intd = point > 0 ? point : 0;
 	if (!intd)
 		*o++ = '0';
 	for (long k = 0; k < intd; k++)
@@ -946,9 +949,7 @@ static int decimal_round(const char *s, size_t n, int scale, char *out, size_t *
 		}
 	}
 	*o = '\0';
-	*out_len = (size_t)(o - out);
-	/* leading zeros were dropped, so a zero value has no integer digits */
-	return zero ? 0 : (int)intd;
+	return (int)intd;
 }
 
 /* ---- number words --------------------------------------------------------- */
@@ -1236,10 +1237,9 @@ static int check_value(const struct contract_col *c, struct contract_scratch *s,
 		if (!ok)
 			return fail(reason, rsize, c, orig, orig_n, "is not a number");
 		if (c->precision) {
-			char *o = sc_take(s, n + (size_t)c->scale + 8);
+			char *o = sc_take(s, (size_t)c->precision + 8);
 			char *tmp = sc_take(s, n + 2);
-			size_t olen;
-			int intd = decimal_round(v, n, c->scale, o, &olen, tmp);
+			int intd = decimal_round(v, n, c->scale, c->precision - c->scale, o, tmp);
 			if (intd < 0 || intd > c->precision - c->scale)
 				return fail(reason, rsize, c, orig, orig_n, "is out of range for %s", type_word(c, tb, sizeof tb));
 			val = o;
@@ -1356,7 +1356,7 @@ int contract_check(const struct contract *c, struct contract_scratch *s, const c
 	size_t need = 64;
 	for (size_t i = 0; i < c->n_cols; i++) {
 		size_t n = in[i] ? (in_len ? in_len[i] : strlen(in[i])) : 0;
-		need += 2 * n + (size_t)c->cols[i].scale + 96;
+		need += 2 * n + (size_t)c->cols[i].precision + 96;
 	}
 	if (need > s->cap) {
 		free(s->buf);

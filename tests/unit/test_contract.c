@@ -290,6 +290,26 @@ static void test_type_numeric(void **state)
 	assert_chk(c, "1.5e300", "1.5e300");
 	assert_chk(c, "-0.000001", "-0.000001");
 	contract_free(c);
+	/* exponents within a large precision, and far beyond it */
+	c = from_yaml("columns:\n  x: numeric(1000,500)\n");
+	char *got = chk(c, "1e499");
+	assert_int_equal(strlen(got), 500 + 1 + 500);
+	assert_int_equal(got[0], '1');
+	free(got);
+	got = chk(c, "1e500");
+	assert_string_equal(got, "ERR 'x': '1e500' is out of range for numeric(1000,500)");
+	free(got);
+	got = chk(c, "-1e-500");
+	assert_int_equal(strlen(got), 503);
+	assert_string_equal(got + 496, "0000001");
+	free(got);
+	/* rounds away to zero: "0." and 500 zeros */
+	got = chk(c, "1e-501");
+	assert_int_equal(strlen(got), 502);
+	assert_int_equal(strspn(got + 2, "0"), 500);
+	free(got);
+	assert_chk(c, "1e999999", "ERR 'x': '1e999999' is out of range for numeric(1000,500)");
+	contract_free(c);
 	c = from_yaml("columns:\n  x: decimal(3)\n");
 	assert_chk(c, "999.4", "999");
 	assert_chk(c, "999.5", "ERR 'x': '999.5' is out of range for numeric(3,0)");
