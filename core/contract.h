@@ -3,7 +3,29 @@
  * values, a key unique within the input; and cleaning applied before the
  * checks: trim, null tokens, date formats, number words ("Two Hundred" ->
  * 200). A record that breaks the contract is rejected with the column and
- * the reason, never loaded. */
+ * the reason, never loaded.
+ *
+ *   name: employees                # default: the file name
+ *   key: [employee_id]             # or one name; unique within the input
+ *   trim: false                    # defaults for every column: trim, null
+ *   null: ["", "NA"]
+ *   columns:                       # in this order
+ *     employee_id: { type: int, required: true, min: 1 }
+ *     hired:       { type: timestamptz, formats: ["%m/%d/%Y %H:%M"] }
+ *     amount:      { type: "numeric(12,2)", number_words: true }
+ *     status:      { type: text, accepted: [active, left], max_length: 10 }
+ *     code:        { type: text, regex: "^[A-Z]{3}$" }
+ *     flag:        bool            # a type alone
+ *
+ * Types: int, bigint, numeric(p,s), text (varchar(n) = max_length n), bool,
+ * date, timestamp, timestamptz, uuid. Values come out in PostgreSQL's input
+ * form: numeric(p,s) rounded to s places (half away from zero) and rejected
+ * with more than p-s integer digits; bool as t/f; dates ISO; timestamptz in
+ * UTC (no zone in the input = UTC); uuid lower-case. Numbers, dates and
+ * booleans are always trimmed, text only with trim: true; an empty value is
+ * NULL for every type but text unless the column lists its own null tokens.
+ * Dates are ISO 8601 unless formats: lists strptime formats (%f = fraction
+ * of a second). regex and accepted apply to the cleaned value. */
 #ifndef SLUICE_CONTRACT_H
 #define SLUICE_CONTRACT_H
 
