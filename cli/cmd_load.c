@@ -39,7 +39,7 @@ static void load_usage(FILE *out)
 		"                    are rejected as superseded)\n"
 		"  --key COLS        merge key, comma-separated (default: the contract's key)\n"
 		"  --max-rejects N   fail, loading nothing, past N rejects (or N%% of the rows)\n"
-		"  --parallel N      COPY streams (default: one per core for replace and merge;\n"
+		"  --parallel N      COPY streams (default: cores - 1 for replace and merge;\n"
 		"                    append uses one stream straight into the table unless asked)\n"
 		"  --create          create TABLE if missing (contract types, else text)\n"
 		"  --conn NAME       the connection (default: the project's target)\n"
