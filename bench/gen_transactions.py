@@ -3,8 +3,8 @@
 
 usage: gen_transactions.py ROWS DIRTY_PERCENT OUT.csv [--good GOOD.tsv]
 
-Columns: transaction_id, customer_id, product, quantity, price, tax, currency,
-transaction_date. With DIRTY_PERCENT > 0 that share of the rows breaks the
+Columns: transaction_id, reference, customer_id, product, quantity, price, tax,
+currency, transaction_date (about 100 bytes a row). With DIRTY_PERCENT > 0 that share of the rows breaks the
 contract in bench/transactions.yml (a date that is not one, a price that is not
 a number, a missing quantity, an unknown currency). --good writes the good rows
 as PostgreSQL prints them (tab-separated, sorted), for checksums.
@@ -29,8 +29,9 @@ def main():
     good = []
     every = int(100 / dirty) if dirty > 0 else 0
     with open(out, "w", newline="") as f:
-        f.write("transaction_id,customer_id,product,quantity,price,tax,currency,transaction_date\n")
+        f.write("transaction_id,reference,customer_id,product,quantity,price,tax,currency,transaction_date\n")
         for i in range(1, rows + 1):
+            ref = "REF-%024x" % rnd.getrandbits(96)
             cust = rnd.randint(1, 50000)
             prod = PRODUCTS[rnd.randrange(len(PRODUCTS))]
             qty = str(rnd.randint(1, 500))
@@ -51,10 +52,10 @@ def main():
                 else:
                     cur = "XXX"
             q = '"%s"' % prod.replace('"', '""') if ("," in prod or '"' in prod) else prod
-            f.write("%d,%d,%s,%s,%s,%s,%s,%s\n" % (i, cust, q, qty, price, tax, cur, day))
+            f.write("%d,%s,%d,%s,%s,%s,%s,%s,%s\n" % (i, ref, cust, q, qty, price, tax, cur, day))
             if not bad and good_path:
                 ts = day.replace("T", " ").replace("Z", "+00")
-                good.append("%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s" % (i, cust, prod, qty, price, tax, cur, ts))
+                good.append("%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s" % (i, ref, cust, prod, qty, price, tax, cur, ts))
     if good_path:
         good.sort()
         with open(good_path, "w") as g:

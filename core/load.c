@@ -192,6 +192,7 @@ struct stream {
 
 struct load {
 	const struct load_opts *o;
+	struct rec_opts ro;     /* o->rec with the contract's names for a headerless file */
 	struct contract *ct;
 	struct contract_scratch *cs;
 	struct rec_reader *rd;
@@ -836,7 +837,7 @@ static void fetch_raws(struct load *L, struct want *w, size_t n)
 	qsort(w, n, sizeof *w, want_cmp);
 	struct rec_reader *rd = NULL;
 	struct err e = {0};
-	if (rec_open(L->o->source, &L->o->rec, &rd, &e) < 0)
+	if (rec_open(L->o->source, &L->ro, &rd, &e) < 0)
 		return;
 	struct record rec;
 	int64_t ord = 0;
@@ -847,7 +848,8 @@ static void fetch_raws(struct load *L, struct want *w, size_t n)
 			k++;
 		while (k < n && w[k].ord == ord) {
 			w[k].raw = xstrndup(rec.raw, rec.raw_len);
-			w[k].line = rec.line;
+			if (!w[k].line)
+				w[k].line = rec.line;
 			k++;
 		}
 	}
@@ -956,6 +958,12 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 		}
 		m->bad[m->n_bad++] = (struct want){lo, 0, xstrdup(col), xstrdup(reason), NULL};
 		PQclear(r);
+		char *q = xasprintf("SELECT sluice_line FROM %s WHERE sluice_ord = %lld", L->q_stage, (long long)lo);
+		r = pg_exec(L->main, NULL, q, 0, NULL);
+		free(q);
+		if (r && PQntuples(r) == 1)
+			m->bad[m->n_bad - 1].line = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
 		return 0;
 	}
 	PQclear(r);
@@ -1012,7 +1020,7 @@ static int drop_superseded(struct load *L, int64_t *n_sup, struct err *err)
 	char *sql = xasprintf("DELETE FROM %s s USING (SELECT sluice_ord,"
 			      " first_value(sluice_line) OVER w AS winner, row_number() OVER w AS rn FROM %s"
 			      " WINDOW w AS (PARTITION BY %s ORDER BY sluice_ord DESC)) x"
-			      " WHERE s.sluice_ord = x.sluice_ord AND x.rn > 1 RETURNING s.sluice_ord, x.winner",
+			      " WHERE s.sluice_ord = x.sluice_ord AND x.rn > 1 RETURNING s.sluice_ord, x.winner, s.sluice_line",
 			      L->q_stage, L->q_stage, k.s);
 	sb_free(&k);
 	PGresult *r = pg_exec(L->main, err, sql, 0, NULL);
@@ -1023,10 +1031,11 @@ static int drop_superseded(struct load *L, int64_t *n_sup, struct err *err)
 	struct want *w = xcalloc(n + 1, sizeof *w);
 	for (size_t i = 0; i < n; i++) {
 		w[i].ord = atoll(PQgetvalue(r, (int)i, 0));
+		w[i].line = atoll(PQgetvalue(r, (int)i, 2));
 		w[i].reason = xasprintf("superseded by line %s", PQgetvalue(r, (int)i, 1));
 	}
 	PQclear(r);
-	/* the line of each superseded row comes with its raw text */
+	/* their raw text comes from reading the source again */
 	wants_reject(L, w, n, false);
 	free(w);
 	*n_sup = (int64_t)n;
@@ -1469,6 +1478,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 	}
 	L.q_target = quote_name(L.main, L.schema, L.table);
 
+	L.ro = ro;
 	if (rec_open(o->source, &ro, &L.rd, err) < 0) {
 		rc = ERR_FAIL;
 		goto out;

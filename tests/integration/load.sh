@@ -5,7 +5,7 @@
 # parallel streams loading exactly the good rows; a load killed with -9
 # leaving its target as it was; the load task kind in a pipeline.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..34"
+echo "1..38"
 PROJ=$(mkproj load_it)
 trap cleanup EXIT
 GEN="$SLUICE_SRCDIR/bench/gen_transactions.py"
@@ -131,7 +131,7 @@ ok $? "--max-rejects 50% with 4 of 7 rejected: exit 1 and the table unchanged"
 
 # Parallel streams load exactly the good rows of a dirty file.
 python3 "$GEN" 300000 1 "$D/tx.csv" --good "$D/tx.good"
-wh "create table tx (transaction_id bigint, customer_id int, product text, quantity int,
+wh "create table tx (transaction_id bigint, reference text, customer_id int, product text, quantity int,
     price numeric(12,2), tax numeric(12,2), currency text, transaction_date timestamptz)"
 out=$(sl --json load "$D/tx.csv" --into tx --contract "$SLUICE_SRCDIR/bench/transactions.yml" --mode replace --parallel 3)
 ok $? "a 300000-row load over 3 streams exits 0"
@@ -203,4 +203,27 @@ ok $? "an unknown contract exits 3"
 sl -q load "$D/p.csv" --into nosuch_table >/dev/null 2>&1
 [ $? -eq 1 ]
 ok $? "a missing table without --create exits 1"
+# The scenarios: hr (headerless files, contracts, 1% bad rows) and forex
+# (number words cleaned, missing quantities quarantined, merged in parallel).
+for ex in hr forex; do
+	X=$SLUICE_TESTDIR/example_$ex
+	"$SLUICE_BIN" -q -C "$X" runner --stop >/dev/null 2>&1
+	"$SLUICE_BIN" -q -C "$X" down >/dev/null 2>&1
+	rm -rf "$X"
+	cp -r "$SLUICE_SRCDIR/examples/$ex" "$X"
+	rm -rf "$X/.sluice" "$X/data"
+done
+PROJ=$SLUICE_TESTDIR/example_hr
+"$SLUICE_BIN" -q -C "$PROJ" run migration --wait >/dev/null 2>&1
+ok $? "examples/hr: the migration run succeeds"
+got=$(sl --json rejects latest employees | json_get '"%d %d %d" % (len(j["rejects"]), sum("foreign key" in r["reason"] for r in j["rejects"]), sum(r["line"] is None for r in j["rejects"]))')
+[ "$got" = "20 4 0" ]
+ok $? "examples/hr: 20 employees rejected (4 by the server's foreign key), each with its line ($got)"
+cleanup
+PROJ=$SLUICE_TESTDIR/example_forex
+"$SLUICE_BIN" -q -C "$PROJ" run customer_transactions --wait >/dev/null 2>&1
+ok $? "examples/forex: the run succeeds"
+got=$(sl --json rejects latest load | json_get '"%d %d" % (sum(r["reason"] == "\x27quantity\x27: a value is required" for r in j["rejects"]), sum(r["reason"].startswith("superseded by line") for r in j["rejects"]))')
+[ "$got" = "206 40" ]
+ok $? "examples/forex: 206 rows without a quantity quarantined, 40 superseded ($got)"
 exit $((tap_failed > 0))
