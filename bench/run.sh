@@ -5,6 +5,9 @@ set -eu
 bin=${1:?usage: bench/run.sh SLUICE_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
 work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
+for p in "$work/proj" "$work/loadproj"; do
+	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
+done
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -51,7 +54,7 @@ printf 'name: loadbench\n' >"$work/loadproj/sluice.yml"
 wh=$("$bin" -q -C "$work/loadproj" --json up | python3 -c 'import json,sys; print(json.load(sys.stdin)["warehouse"]["address"])')
 sock=$(echo "$wh" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
 user=$(echo "$wh" | sed -n "s/.*user=\([^ ]*\).*/\1/p")
-psql "$wh" -XqAt -c "drop table if exists tx; create table tx (transaction_id bigint, reference text,
+psql "$wh" -XqAt -c "set client_min_messages = warning; drop table if exists tx; create table tx (transaction_id bigint, reference text,
   customer_id int, product text, quantity int, price numeric(12,2), tax numeric(12,2), currency text,
   transaction_date timestamptz)"
 

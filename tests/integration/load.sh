@@ -205,6 +205,7 @@ sl -q load "$D/p.csv" --into nosuch_table >/dev/null 2>&1
 ok $? "a missing table without --create exits 1"
 # The scenarios: hr (headerless files, contracts, 1% bad rows) and forex
 # (number words cleaned, missing quantities quarantined, merged in parallel).
+cleanup
 for ex in hr forex; do
 	X=$SLUICE_TESTDIR/example_$ex
 	"$SLUICE_BIN" -q -C "$X" runner --stop >/dev/null 2>&1
