@@ -115,3 +115,4 @@ else
 fi
 printf '%-30s %7.2f   (budget: clean >= 0.9 x psql, dirty within 15%% of clean, RSS < 64 MB)\n' \
 	"dirty / clean time" "$(echo "${dirty_r% *} / ${clean_r% *}" | bc -l)"
+sh "$here/console.sh" "$bin" "$work"
