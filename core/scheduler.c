@@ -25,6 +25,7 @@
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
 #define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one retry check */
 #define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
+#define FULL_ADVANCE_MS 10000    /* the safety-net pass over every active run */
 
 struct sched {
 	struct sctx *c;
@@ -35,6 +36,7 @@ struct sched {
 	int n_workers;
 	int sigfd;
 	bool no_schedule;
+	int64_t next_full_advance;
 };
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -98,8 +100,22 @@ static void sweep(struct sched *s)
 {
 	struct err e = {0};
 	struct ti_refs refs = {0};
-	if (store_advance(&s->store, 0, &refs, &e) < 0)
-		logf_("advance: %s", e.msg);
+	/* Workers advance a run in the same transaction that records a task's
+	 * end, and actions advance what they touch, so a full pass over every
+	 * active run is only a safety net: now and then, one run at a time, so
+	 * it never holds all runs' locks at once. */
+	int64_t now = now_ms();
+	if (now >= s->next_full_advance) {
+		s->next_full_advance = now + FULL_ADVANCE_MS;
+		long *ids = NULL;
+		size_t n = 0;
+		if (store_active_runs(&s->store, &ids, &n, &e) < 0)
+			logf_("active runs: %s", e.msg);
+		for (size_t i = 0; i < n; i++)
+			if (store_advance(&s->store, ids[i], &refs, &e) < 0)
+				logf_("advance run %ld: %s", ids[i], e.msg);
+		free(ids);
+	}
 	if (store_due_retries(&s->store, &refs, &e) < 0)
 		logf_("retries: %s", e.msg);
 	if (store_stale(&s->store, REQUEUE_AFTER_S, s->c->proj->heartbeat_timeout, &refs, &e) < 0)

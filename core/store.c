@@ -485,6 +485,23 @@ int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err 
 	return refs_query(s, out, err, "SELECT ti, try FROM sluice.advance($1, $2)", 2, p);
 }
 
+int store_active_runs(struct store *s, long **ids, size_t *n, struct err *err)
+{
+	const char *p[1] = {s->project};
+	PGresult *r = pg_exec(s->pg, err, "SELECT id FROM sluice.runs WHERE project = $1 AND state = 'running' ORDER BY id",
+			      1, p);
+	*ids = NULL;
+	*n = 0;
+	if (!r)
+		return err->code ? err->code : ERR_FAIL;
+	*n = (size_t)PQntuples(r);
+	*ids = xcalloc(*n ? *n : 1, sizeof **ids);
+	for (size_t i = 0; i < *n; i++)
+		(*ids)[i] = atol(PQgetvalue(r, (int)i, 0));
+	PQclear(r);
+	return 0;
+}
+
 int store_due_retries(struct store *s, struct ti_refs *out, struct err *err)
 {
 	const char *p[1] = {s->project};

@@ -62,6 +62,8 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
  * upstream_failed, settles finished runs. run_id 0 = every active run of the
  * project. Appends what became queued to out (the caller XADDs them). */
 int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err *err);
+/* Ids of the project's running runs (malloc'ed). */
+int store_active_runs(struct store *s, long **ids, size_t *n, struct err *err);
 /* up_for_retry tasks whose delay has passed -> queued. */
 int store_due_retries(struct store *s, struct ti_refs *out, struct err *err);
 /* queued tasks not picked up for older_than seconds (their queue entry may be
