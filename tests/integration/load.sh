@@ -5,7 +5,7 @@
 # parallel streams loading exactly the good rows; a load killed with -9
 # leaving its target as it was; the load task kind in a pipeline.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..38"
+echo "1..39"
 PROJ=$(mkproj load_it)
 trap cleanup EXIT
 GEN="$SLUICE_SRCDIR/bench/gen_transactions.py"
@@ -196,6 +196,30 @@ ok $? "the load task succeeds"
 ok $? "the task instance records rows in 3, rows out 2"
 [ "$(sl --json rejects latest people | json_get '"%s %s %s" % (len(j["rejects"]), j["rejects"][0]["line"], j["rejects"][0]["column"])')" = "1 2 born" ]
 ok $? "sluice rejects latest people shows the rejected line 2, column born"
+
+cat >"$PROJ/pipelines/bad_load.yml" <<'YML'
+tasks:
+  a:
+    kind: load
+    source: "data/{{ dss }}.csv"
+    into: "a.b.c"
+    contract: nosuch
+    mode: upsert
+    max_rejects: lots
+    command: echo
+YML
+errs=$(sl validate 2>&1)
+P=$PROJ/pipelines/bad_load.yml
+exp="$P:4:22: error: unknown template variable 'dss'; did you mean 'ds'?
+$P:5:11: error: 'into' must be a table or schema.table, got 'a.b.c'
+$P:6:15: error: no contract 'nosuch' ($PROJ/contracts/nosuch.yml not found)
+$P:7:11: error: 'mode' must be append, replace or merge, got 'upsert'
+$P:8:18: error: 'max_rejects' must be a count or a percentage like \"0.5%\"
+$P:9:5: error: 'command' does not apply to a load task (it is for shell tasks)"
+got=$(echo "$errs" | grep "^$P" | sort -t: -k2,2n)
+[ "$got" = "$exp" ]
+ok $? "validate: a load task's errors at file:line:col" || { echo "$got" | diag; }
+rm "$P"
 
 sl -q load "$D/p.csv" --into people --contract nosuch >/dev/null 2>&1
 [ $? -eq 3 ]
