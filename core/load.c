@@ -195,6 +195,9 @@ struct load {
 	struct rec_opts ro;     /* o->rec with the contract's names for a headerless file */
 	struct contract *ct;
 	struct contract_scratch *cs;
+	/* append/replace: the contract's key must be unique within the input
+	 * (merge instead keeps the last row of a repeated key) */
+	struct contract_keys *keys;
 	struct rec_reader *rd;
 	char **file_cols;       /* the source's column names */
 	size_t n_file_cols;
@@ -1152,6 +1155,13 @@ static int produce(struct load *L, struct record *first, struct err *err)
 			}
 			for (size_t i = 0; i < nc; i++)
 				out_len[i] = out[i] ? strlen(out[i]) : 0;
+			int64_t seen_at = 0;
+			if (L->keys && contract_keys_add(L->keys, out, rec.line, &seen_at) == 1) {
+				snprintf(reason, sizeof reason, "duplicate key: the same %s as line %lld",
+					 L->ct->n_key == 1 ? L->ct->key[0] : "key", (long long)seen_at);
+				reject(L, rec.line, L->ct->key[0], reason, rec.raw, rec.raw_len, true);
+				goto next;
+			}
 		} else {
 			for (size_t i = 0; i < nc; i++) {
 				out[i] = in[i];
@@ -1266,6 +1276,7 @@ static void load_cleanup(struct load *L)
 	if (L->rd)
 		rec_close(L->rd);
 	contract_scratch_free(L->cs);
+	contract_keys_free(L->keys);
 	contract_free(L->ct);
 	strv_free(L->file_cols, L->n_file_cols);
 	strv_free(L->cols, L->n_cols);
@@ -1445,6 +1456,8 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		}
 		diags_free(&d);
 		L.cs = contract_scratch_new();
+		if (L.ct->n_key && o->mode != LOAD_MERGE)
+			L.keys = contract_keys_new(L.ct);
 		/* a headerless file without declared names has the contract's columns */
 		if (!ro.header && !ro.n_columns) {
 			declared = xcalloc(L.ct->n_cols + 1, sizeof *declared);

@@ -5,7 +5,7 @@
 # parallel streams loading exactly the good rows; a load killed with -9
 # leaving its target as it was; the load task kind in a pipeline.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..39"
+echo "1..40"
 PROJ=$(mkproj load_it)
 trap cleanup EXIT
 GEN="$SLUICE_SRCDIR/bench/gen_transactions.py"
@@ -58,6 +58,14 @@ exp="3|born|'born': '1990-02-30' is not a valid date (expected %Y-%m-%d)
 got=$(rejects_of "$LID")
 [ "$got" = "$exp" ]
 ok $? "rejects: line numbers, columns and reasons exactly" || { echo "$got" | diag; }
+
+# the contract's key is unique within the input: a repeat is rejected (append)
+printf 'id,name,born,score\n10,Gus,1990-01-01,1\n11,Hal,1990-01-01,2\n10,Ivy,1990-01-01,3\n' >"$D/dups.csv"
+wh "create table people_dups (id int, name text, born date, score numeric(6,2))"
+out=$(sl --json load "$D/dups.csv" --into people_dups --contract people)
+got="$(echo "$out" | json_get '"%d %d" % (j["rows_loaded"], j["rejected"])') $(rejects_of "$(echo "$out" | load_id)")"
+[ "$got" = "2 1 4|id|duplicate key: the same id as line 2" ]
+ok $? "a key repeated in the input is rejected with the line it first appeared on ($got)"
 sl --json rejects --load "$LID" | json_get '[r["raw"] for r in j["rejects"]][3]' | grep -qx '7,Flo,1995-07-08,"1,5"'
 ok $? "a reject keeps the raw row as written"
 
