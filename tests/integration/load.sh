@@ -216,8 +216,10 @@ tasks:
     max_rejects: lots
     command: echo
 YML
-errs=$(sl validate 2>&1)
-P=$PROJ/pipelines/bad_load.yml
+# from the project's root validate names files relative to it, wherever the
+# test runs from
+errs=$(cd "$PROJ" && "$SLUICE_BIN" validate 2>&1)
+P=pipelines/bad_load.yml
 exp="$P:4:22: error: unknown template variable 'dss'; did you mean 'ds'?
 $P:5:11: error: 'into' must be a table or schema.table, got 'a.b.c'
 $P:6:15: error: no contract 'nosuch' ($PROJ/contracts/nosuch.yml not found)
@@ -227,7 +229,7 @@ $P:9:5: error: 'command' does not apply to a load task (it is for shell tasks)"
 got=$(echo "$errs" | grep "^$P" | sort -t: -k2,2n)
 [ "$got" = "$exp" ]
 ok $? "validate: a load task's errors at file:line:col" || { echo "$got" | diag; }
-rm "$P"
+rm "$PROJ/$P"
 
 sl -q load "$D/p.csv" --into people --contract nosuch >/dev/null 2>&1
 [ $? -eq 3 ]
