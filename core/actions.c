@@ -228,19 +228,6 @@ int action_resolve_run(struct sctx *c, const char *spec, const char *pipeline, l
 	return store_resolve_run(&c->store, spec, pipeline, run_id, err);
 }
 
-/* The task must exist in the run. */
-static int check_task(struct sctx *c, const char *rid, const char *task, struct err *err)
-{
-	const char *p[2] = {rid, task};
-	PGresult *r = pg_exec(c->store.pg, err, "SELECT 1 FROM sluice.task_instances WHERE run_id = $1 AND task = $2",
-			      2, p);
-	if (!r)
-		return err->code;
-	int n = PQntuples(r);
-	PQclear(r);
-	return n ? 0 : err_setc(err, ERR_NOTFOUND, "run %s has no task '%s'", rid, task);
-}
-
 /* The set a clear touches: the task, its downstream closure if asked,
  * optionally only the failed ones. Locked FOR UPDATE when changing. */
 static const char CLEAR_SET[] =
@@ -270,7 +257,9 @@ static int clear_set(struct sctx *c, long run_id, const char *task, bool downstr
 {
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
-	if (check_task(c, rid, task, err) < 0)
+	long ti;
+	int try_number;
+	if (store_ti_find(&c->store, run_id, task, &ti, &try_number, NULL, 0, err) < 0)
 		return err->code;
 	const char *p[4] = {rid, task, downstream ? "t" : "f", only_failed ? "t" : "f"};
 	if (dry_run) {
