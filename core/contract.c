@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/util.h"
+#include "core/yamlread.h"
 #include "core/yamltree.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -50,57 +51,6 @@ struct contract_scratch {
 /* ---- loading -------------------------------------------------------------- */
 
 /* One file being read: where its positions come from and where errors go. */
-struct rd {
-	struct diags *d;
-	struct ypos *pos;
-};
-
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "mapping";
-	case JSON_ARRAY: return "list";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	case JSON_NULL: return "null";
-	}
-	return "value";
-}
-
-static struct loc at_value(const struct rd *r, const json_t *obj, const char *key)
-{
-	return ypos_value(r->pos, obj, key);
-}
-
-static void check_keys(const struct rd *r, const json_t *obj, const char *where, const char *const *known,
-		       size_t n)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)obj, k, v) {
-		size_t i;
-		for (i = 0; i < n && strcmp(k, known[i]); i++)
-			;
-		if (i < n)
-			continue;
-		const char *near = nearest_word(k, known, n);
-		if (near)
-			diags_add(r->d, ypos_key(r->pos, obj, k), "unknown key '%s' in %s; did you mean '%s'?", k, where,
-				  near);
-		else
-			diags_add(r->d, ypos_key(r->pos, obj, k), "unknown key '%s' in %s", k, where);
-	}
-}
-
-static void wrong_type(const struct rd *r, const json_t *obj, const char *key, const char *want)
-{
-	diags_add(r->d, at_value(r, obj, key), "'%s' must be %s, got %s", key, want,
-		  type_name(json_object_get(obj, key)));
-}
-
 /* The text of a scalar (strings as they are, numbers and booleans as
  * written in JSON), or NULL for anything else. */
 static char *scalar_text(const json_t *v)
@@ -121,7 +71,7 @@ static char *scalar_text(const json_t *v)
 }
 
 /* A list of scalars, or one scalar as a list of one. 1 set, 0 absent, -1 bad. */
-static int get_list(const struct rd *r, const json_t *obj, const char *key, char ***out, size_t *n)
+static int get_list(const struct yread *r, const json_t *obj, const char *key, char ***out, size_t *n)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v)
@@ -129,7 +79,7 @@ static int get_list(const struct rd *r, const json_t *obj, const char *key, char
 	if (!json_is_array(v)) {
 		char *s = json_is_null(v) ? NULL : scalar_text(v);
 		if (!s) {
-			wrong_type(r, obj, key, "a list of values");
+			yr_wrong_type(r, obj, key, "a list of values");
 			return -1;
 		}
 		*out = xcalloc(1, sizeof **out);
@@ -144,24 +94,11 @@ static int get_list(const struct rd *r, const json_t *obj, const char *key, char
 		char *s = scalar_text(json_array_get(v, i));
 		if (!s) {
 			diags_add(r->d, ypos_item(r->pos, v, i), "'%s' must list strings or numbers, got %s", key,
-				  type_name(json_array_get(v, i)));
+				  yr_type_name(json_array_get(v, i)));
 			continue;
 		}
 		(*out)[(*n)++] = s;
 	}
-	return 1;
-}
-
-static int get_bool(const struct rd *r, const json_t *obj, const char *key, bool *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v)) {
-		wrong_type(r, obj, key, "true or false");
-		return -1;
-	}
-	*out = json_is_true(v);
 	return 1;
 }
 
@@ -271,7 +208,7 @@ static double when_key(const struct when *w, enum col_type t);
 
 /* min/max: a number for number columns, a date or timestamp (as a string)
  * for date columns. */
-static int get_bound(const struct rd *r, const json_t *obj, const char *key, struct contract_col *c,
+static int get_bound(const struct yread *r, const json_t *obj, const char *key, struct contract_col *c,
 		     struct col_priv *p, bool *has, double *out)
 {
 	json_t *v = json_object_get(obj, key);
@@ -279,7 +216,7 @@ static int get_bound(const struct rd *r, const json_t *obj, const char *key, str
 		return 0;
 	if (is_number_type(c->type)) {
 		if (!json_is_number(v)) {
-			wrong_type(r, obj, key, "a number");
+			yr_wrong_type(r, obj, key, "a number");
 			return -1;
 		}
 		*out = json_number_value(v);
@@ -287,7 +224,7 @@ static int get_bound(const struct rd *r, const json_t *obj, const char *key, str
 		const char *s = json_string_value(v);
 		struct when w;
 		if (!s || iso_parse(s, strlen(s), c->type == COL_DATE, &w) < 0) {
-			diags_add(r->d, at_value(r, obj, key), "'%s' must be a %s like %s", key,
+			diags_add(r->d, yr_at_value(r, obj, key), "'%s' must be a %s like %s", key,
 				  c->type == COL_DATE ? "date" : "timestamp",
 				  c->type == COL_DATE ? "2020-01-31" : "2020-01-31 or 2020-01-31 12:00:00");
 			return -1;
@@ -297,7 +234,7 @@ static int get_bound(const struct rd *r, const json_t *obj, const char *key, str
 		free(*t);
 		*t = xstrdup(s);
 	} else {
-		diags_add(r->d, at_value(r, obj, key), "'%s' applies to number and date columns only", key);
+		diags_add(r->d, yr_at_value(r, obj, key), "'%s' applies to number and date columns only", key);
 		return -1;
 	}
 	*has = true;
@@ -337,7 +274,7 @@ struct col_defaults {
 	bool has_null;
 };
 
-static void load_column(const struct rd *r, const json_t *cols, const char *name, struct contract_col *c,
+static void load_column(const struct yread *r, const json_t *cols, const char *name, struct contract_col *c,
 			const struct col_defaults *def)
 {
 	json_t *v = json_object_get(cols, name);
@@ -351,24 +288,24 @@ static void load_column(const struct rd *r, const json_t *cols, const char *name
 	if (json_is_string(v))
 		type = json_string_value(v);
 	else if (json_is_object(v)) {
-		check_keys(r, v, "a column", col_keys, N_OF(col_keys));
+		yr_check_keys(r, v, "a column", col_keys, N_OF(col_keys));
 		json_t *t = json_object_get(v, "type");
 		if (!t || json_is_null(t)) {
 			diags_add(r->d, ypos_key(r->pos, cols, name), "column '%s' needs a 'type'", name);
 			return;
 		}
 		if (!json_is_string(t)) {
-			wrong_type(r, v, "type", "a string");
+			yr_wrong_type(r, v, "type", "a string");
 			return;
 		}
 		type = json_string_value(t);
 	} else {
 		diags_add(r->d, ypos_value(r->pos, cols, name),
 			  "column '%s' must be a type or a mapping like { type: text, required: true }, got %s", name,
-			  type_name(v));
+			  yr_type_name(v));
 		return;
 	}
-	struct loc tat = json_is_object(v) ? at_value(r, v, "type") : ypos_value(r->pos, cols, name);
+	struct loc tat = json_is_object(v) ? yr_at_value(r, v, "type") : ypos_value(r->pos, cols, name);
 	int rc = parse_type(type, c);
 	if (rc == -2)
 		diags_add(r->d, tat, "bad arguments in type '%s' (numeric(p,s): 1 <= p <= 1000, 0 <= s <= p; varchar(n))",
@@ -391,17 +328,17 @@ static void load_column(const struct rd *r, const json_t *cols, const char *name
 		return;
 	}
 
-	get_bool(r, v, "required", &c->required);
-	get_bool(r, v, "trim", &c->trim);
-	if (get_bool(r, v, "number_words", &c->number_words) > 0 && c->number_words && !is_number_type(c->type))
-		diags_add(r->d, at_value(r, v, "number_words"), "'number_words' applies to int, bigint and numeric columns only");
+	yr_bool(r, v, "required", &c->required);
+	yr_bool(r, v, "trim", &c->trim);
+	if (yr_bool(r, v, "number_words", &c->number_words) > 0 && c->number_words && !is_number_type(c->type))
+		diags_add(r->d, yr_at_value(r, v, "number_words"), "'number_words' applies to int, bigint and numeric columns only");
 
 	json_t *ml = json_object_get(v, "max_length");
 	if (ml && !json_is_null(ml)) {
 		if (!json_is_integer(ml) || json_integer_value(ml) < 1 || json_integer_value(ml) > INT_MAX)
-			diags_add(r->d, at_value(r, v, "max_length"), "'max_length' must be a positive integer");
+			diags_add(r->d, yr_at_value(r, v, "max_length"), "'max_length' must be a positive integer");
 		else if (c->type != COL_TEXT)
-			diags_add(r->d, at_value(r, v, "max_length"), "'max_length' applies to text columns only");
+			diags_add(r->d, yr_at_value(r, v, "max_length"), "'max_length' applies to text columns only");
 		else
 			c->max_length = (int)json_integer_value(ml);
 	}
@@ -409,14 +346,14 @@ static void load_column(const struct rd *r, const json_t *cols, const char *name
 	json_t *re = json_object_get(v, "regex");
 	if (re && !json_is_null(re)) {
 		if (!json_is_string(re))
-			wrong_type(r, v, "regex", "a string");
+			yr_wrong_type(r, v, "regex", "a string");
 		else {
 			c->regex = xstrdup(json_string_value(re));
 			int e = regcomp(&p->re, c->regex, REG_EXTENDED | REG_NOSUB);
 			if (e) {
 				char msg[128];
 				regerror(e, &p->re, msg, sizeof msg);
-				diags_add(r->d, at_value(r, v, "regex"), "bad regex '%s': %s", c->regex, msg);
+				diags_add(r->d, yr_at_value(r, v, "regex"), "bad regex '%s': %s", c->regex, msg);
 			} else
 				p->has_re = true;
 		}
@@ -425,7 +362,7 @@ static void load_column(const struct rd *r, const json_t *cols, const char *name
 	get_bound(r, v, "min", c, p, &c->has_min, &c->min);
 	get_bound(r, v, "max", c, p, &c->has_max, &c->max);
 	if (c->has_min && c->has_max && c->min > c->max)
-		diags_add(r->d, at_value(r, v, "max"), "'max' is less than 'min'");
+		diags_add(r->d, yr_at_value(r, v, "max"), "'max' is less than 'min'");
 
 	get_list(r, v, "accepted", &c->accepted, &c->n_accepted);
 	if (get_list(r, v, "null", &c->null_tokens, &c->n_null_tokens) == 0 && def->has_null) {
@@ -434,7 +371,7 @@ static void load_column(const struct rd *r, const json_t *cols, const char *name
 	}
 	if (get_list(r, v, "formats", &c->date_formats, &c->n_date_formats) > 0) {
 		if (!is_date_type(c->type))
-			diags_add(r->d, at_value(r, v, "formats"), "'formats' applies to date and timestamp columns only");
+			diags_add(r->d, yr_at_value(r, v, "formats"), "'formats' applies to date and timestamp columns only");
 		size_t n = c->n_date_formats;
 		p->fmt_a = xcalloc(n ? n : 1, sizeof *p->fmt_a);
 		p->fmt_b = xcalloc(n ? n : 1, sizeof *p->fmt_b);
@@ -455,12 +392,12 @@ static void load_column(const struct rd *r, const json_t *cols, const char *name
 	}
 }
 
-static void load_contract(const struct rd *r, const json_t *root, const char *file, struct contract *c)
+static void load_contract(const struct yread *r, const json_t *root, const char *file, struct contract *c)
 {
-	check_keys(r, root, "a contract", contract_keys_known, N_OF(contract_keys_known));
+	yr_check_keys(r, root, "a contract", contract_keys_known, N_OF(contract_keys_known));
 	json_t *name = json_object_get(root, "name");
 	if (name && !json_is_string(name))
-		wrong_type(r, root, "name", "a string");
+		yr_wrong_type(r, root, "name", "a string");
 	else if (name)
 		c->name = xstrdup(json_string_value(name));
 	else {
@@ -471,14 +408,14 @@ static void load_contract(const struct rd *r, const json_t *root, const char *fi
 	}
 
 	struct col_defaults def = {0};
-	get_bool(r, root, "trim", &def.trim);
+	yr_bool(r, root, "trim", &def.trim);
 	def.has_null = get_list(r, root, "null", &def.null_tokens, &def.n_null_tokens) > 0;
 
 	json_t *cols = json_object_get(root, "columns");
 	if (!cols || json_is_null(cols))
 		diags_add(r->d, ypos_root(r->pos), "contract '%s': missing required key 'columns'", c->name);
 	else if (!json_is_object(cols))
-		wrong_type(r, root, "columns", "a mapping of column names to types");
+		yr_wrong_type(r, root, "columns", "a mapping of column names to types");
 	else {
 		c->n_cols = json_object_size(cols);
 		c->cols = xcalloc(c->n_cols ? c->n_cols : 1, sizeof *c->cols);
@@ -488,7 +425,7 @@ static void load_contract(const struct rd *r, const json_t *root, const char *fi
 		json_object_foreach(cols, k, v)
 			load_column(r, cols, k, &c->cols[i++], &def);
 		if (!c->n_cols)
-			diags_add(r->d, at_value(r, root, "columns"), "contract '%s' has no columns", c->name);
+			diags_add(r->d, yr_at_value(r, root, "columns"), "contract '%s' has no columns", c->name);
 	}
 	free_list(def.null_tokens, def.n_null_tokens);
 
@@ -506,7 +443,7 @@ static void load_contract(const struct rd *r, const json_t *root, const char *fi
 			names[i] = c->cols[i].name;
 		for (size_t i = 0; i < c->n_key; i++) {
 			int ix = contract_col_index(c, c->key[i]);
-			struct loc at = json_is_array(key) ? ypos_item(r->pos, key, i) : at_value(r, root, "key");
+			struct loc at = json_is_array(key) ? ypos_item(r->pos, key, i) : yr_at_value(r, root, "key");
 			if (ix >= 0) {
 				c->key_idx[i] = (size_t)ix;
 				continue;
@@ -542,11 +479,11 @@ int contract_load(const char *path, struct contract **out, struct diags *d)
 		diags_add(d, at, "%s", e.msg);
 		return -1;
 	}
-	struct rd r = {d, pos};
+	struct yread r = {d, pos};
 	struct contract *c = xcalloc(1, sizeof *c);
 	c->file = xstrdup(path);
 	if (!json_is_object(root))
-		diags_add(d, ypos_root(pos), "a contract file must be a mapping, got %s", type_name(root));
+		diags_add(d, ypos_root(pos), "a contract file must be a mapping, got %s", yr_type_name(root));
 	else
 		load_contract(&r, root, path, c);
 	json_decref(root);

@@ -18,6 +18,7 @@
 #include "core/load.h"
 #include "core/template.h"
 #include "core/util.h"
+#include "core/yamlread.h"
 #include "core/yamltree.h"
 
 /* The date templates are rendered with when a pipeline is checked. */
@@ -71,65 +72,6 @@ static const struct {
 };
 
 /* One file being read: where its positions come from and where errors go. */
-struct rd {
-	struct diags *d;
-	struct ypos *pos;
-};
-
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "mapping";
-	case JSON_ARRAY: return "list";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	case JSON_NULL: return "null";
-	}
-	return "value";
-}
-
-static struct loc at_value(const struct rd *r, const json_t *obj, const char *key)
-{
-	return ypos_value(r->pos, obj, key);
-}
-
-static struct loc at_key(const struct rd *r, const json_t *obj, const char *key)
-{
-	return ypos_key(r->pos, obj, key);
-}
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-static void unknown_key(const struct rd *r, const json_t *obj, const char *key, const char *where,
-			const char *const *known, size_t n)
-{
-	const char *near = nearest_word(key, known, n);
-	if (near)
-		diags_add(r->d, at_key(r, obj, key), "unknown key '%s' in %s; did you mean '%s'?", key, where,
-			  near);
-	else
-		diags_add(r->d, at_key(r, obj, key), "unknown key '%s' in %s", key, where);
-}
-
-static void check_keys(const struct rd *r, const json_t *obj, const char *where, const char *const *known,
-		       size_t n)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)obj, k, v)
-		if (!in_list(k, known, n))
-			unknown_key(r, obj, k, where, known, n);
-}
-
 /* Names of pipelines, tasks and connections: they end up in file names, log
  * paths and the state database, so keep them to a safe alphabet. */
 static bool name_valid(const char *s)
@@ -142,79 +84,18 @@ static bool name_valid(const char *s)
 	return true;
 }
 
-static void wrong_type(const struct rd *r, const json_t *obj, const char *key, const char *want)
-{
-	diags_add(r->d, at_value(r, obj, key), "'%s' must be %s, got %s", key, want,
-		  type_name(json_object_get(obj, key)));
-}
-
-/* The field readers return 1 when the key is set, 0 when it is absent or
- * null (the default stays), -1 after reporting a problem. */
-
-static int get_string(const struct rd *r, const json_t *obj, const char *key, char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		wrong_type(r, obj, key, "a string");
-		return -1;
-	}
-	free(*out);
-	*out = xstrdup(json_string_value(v));
-	return 1;
-}
-
-static int get_int(const struct rd *r, const json_t *obj, const char *key, int min, int *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v)) {
-		wrong_type(r, obj, key, "an integer");
-		return -1;
-	}
-	json_int_t i = json_integer_value(v);
-	if (i < min || i > INT_MAX) {
-		diags_add(r->d, at_value(r, obj, key), "'%s' must be between %d and %d, got %lld", key, min,
-			  INT_MAX, (long long)i);
-		return -1;
-	}
-	*out = (int)i;
-	return 1;
-}
-
-static int get_bool(const struct rd *r, const json_t *obj, const char *key, bool *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v)) {
-		const char *s = json_string_value(v);
-		/* YAML 1.1 habits: these are plain strings in YAML 1.2 */
-		if (s && (!strcasecmp(s, "yes") || !strcasecmp(s, "no") || !strcasecmp(s, "on") ||
-			  !strcasecmp(s, "off") || !strcasecmp(s, "y") || !strcasecmp(s, "n")))
-			diags_add(r->d, at_value(r, obj, key), "'%s' must be true or false, got string '%s'", key, s);
-		else
-			wrong_type(r, obj, key, "true or false");
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 1;
-}
-
-static int get_number(const struct rd *r, const json_t *obj, const char *key, double min, double *out)
+static int get_number(const struct yread *r, const json_t *obj, const char *key, double min, double *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_number(v)) {
-		wrong_type(r, obj, key, "a number");
+		yr_wrong_type(r, obj, key, "a number");
 		return -1;
 	}
 	double x = json_number_value(v);
 	if (x < min) {
-		diags_add(r->d, at_value(r, obj, key), "'%s' must be at least %g, got %g", key, min, x);
+		diags_add(r->d, yr_at_value(r, obj, key), "'%s' must be at least %g, got %g", key, min, x);
 		return -1;
 	}
 	*out = x;
@@ -272,7 +153,7 @@ static int duration_parse(const char *s, double *out, size_t *bad)
 
 #define DURATION_HINT "a duration like 30, \"30s\", \"5m\" or \"2h\""
 
-static int get_duration(const struct rd *r, const json_t *obj, const char *key, double *out)
+static int get_duration(const struct yread *r, const json_t *obj, const char *key, double *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
@@ -288,11 +169,11 @@ static int get_duration(const struct rd *r, const json_t *obj, const char *key, 
 			return -1;
 		}
 	} else {
-		wrong_type(r, obj, key, DURATION_HINT);
+		yr_wrong_type(r, obj, key, DURATION_HINT);
 		return -1;
 	}
 	if (x < 0) {
-		diags_add(r->d, at_value(r, obj, key), "'%s' must not be negative, got %g", key, x);
+		diags_add(r->d, yr_at_value(r, obj, key), "'%s' must not be negative, got %g", key, x);
 		return -1;
 	}
 	*out = x;
@@ -300,19 +181,19 @@ static int get_duration(const struct rd *r, const json_t *obj, const char *key, 
 }
 
 /* A mapping under key, or NULL (absent, null, or reported as wrong). */
-static json_t *get_mapping(const struct rd *r, const json_t *obj, const char *key)
+static json_t *get_mapping(const struct yread *r, const json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
 		return NULL;
 	if (!json_is_object(v)) {
-		wrong_type(r, obj, key, "a mapping");
+		yr_wrong_type(r, obj, key, "a mapping");
 		return NULL;
 	}
 	return v;
 }
 
-static void report_dups(const struct rd *r, const json_t *tasks)
+static void report_dups(const struct yread *r, const json_t *tasks)
 {
 	for (size_t i = 0; i < ypos_n_dups(r->pos); i++) {
 		const struct ydup *d = ypos_dup(r->pos, i);
@@ -387,16 +268,16 @@ struct task_defaults {
 };
 
 /* The retry/timeout fields, read the same way from `defaults:` and a task. */
-static void read_run_settings(const struct rd *r, const json_t *obj, struct task_defaults *s)
+static void read_run_settings(const struct yread *r, const json_t *obj, struct task_defaults *s)
 {
-	get_int(r, obj, "retries", 0, &s->retries);
+	yr_int(r, obj, "retries", 0, &s->retries);
 	get_duration(r, obj, "retry_delay", &s->retry_delay);
 	get_number(r, obj, "retry_backoff", 1, &s->retry_backoff);
 	get_duration(r, obj, "retry_max_delay", &s->retry_max_delay);
 	get_duration(r, obj, "timeout", &s->timeout);
-	get_string(r, obj, "pool", &s->pool);
-	if (get_string(r, obj, "conn", &s->conn) > 0 && !name_valid(s->conn)) {
-		diags_add(r->d, at_value(r, obj, "conn"), "invalid connection name '%s'", s->conn);
+	yr_string(r, obj, "pool", &s->pool);
+	if (yr_string(r, obj, "conn", &s->conn) > 0 && !name_valid(s->conn)) {
+		diags_add(r->d, yr_at_value(r, obj, "conn"), "invalid connection name '%s'", s->conn);
 	}
 }
 
@@ -410,7 +291,7 @@ static bool env_name_valid(const char *s)
 	return true;
 }
 
-static void read_env(const struct rd *r, const json_t *task, struct task_def *t)
+static void read_env(const struct yread *r, const json_t *task, struct task_def *t)
 {
 	json_t *env = get_mapping(r, task, "env");
 	if (!env)
@@ -420,7 +301,7 @@ static void read_env(const struct rd *r, const json_t *task, struct task_def *t)
 	json_t *v;
 	json_object_foreach(env, k, v) {
 		if (!env_name_valid(k)) {
-			diags_add(r->d, at_key(r, env, k), "invalid environment variable name '%s'", k);
+			diags_add(r->d, yr_at_key(r, env, k), "invalid environment variable name '%s'", k);
 			continue;
 		}
 		char *val;
@@ -435,8 +316,8 @@ static void read_env(const struct rd *r, const json_t *task, struct task_def *t)
 		else if (json_is_null(v))
 			val = xstrdup("");
 		else {
-			diags_add(r->d, at_value(r, env, k), "environment variable '%s' must be a string, got %s", k,
-				  type_name(v));
+			diags_add(r->d, yr_at_value(r, env, k), "environment variable '%s' must be a string, got %s", k,
+				  yr_type_name(v));
 			continue;
 		}
 		t->env[t->n_env++] = xasprintf("%s=%s", k, val);
@@ -444,7 +325,7 @@ static void read_env(const struct rd *r, const json_t *task, struct task_def *t)
 	}
 }
 
-static void read_depends(const struct rd *r, const json_t *task, struct task_def *t)
+static void read_depends(const struct yread *r, const json_t *task, struct task_def *t)
 {
 	json_t *v = json_object_get(task, "depends_on");
 	if (!v || json_is_null(v))
@@ -455,7 +336,7 @@ static void read_depends(const struct rd *r, const json_t *task, struct task_def
 		return;
 	}
 	if (!json_is_array(v)) {
-		wrong_type(r, task, "depends_on", "a list of task names");
+		yr_wrong_type(r, task, "depends_on", "a list of task names");
 		return;
 	}
 	t->depends_on = xcalloc(json_array_size(v), sizeof *t->depends_on);
@@ -463,7 +344,7 @@ static void read_depends(const struct rd *r, const json_t *task, struct task_def
 		json_t *x = json_array_get(v, i);
 		if (!json_is_string(x)) {
 			diags_add(r->d, ypos_item(r->pos, v, i), "'depends_on' items must be task names, got %s",
-				  type_name(x));
+				  yr_type_name(x));
 			continue;
 		}
 		/* the same upstream twice is harmless: keep one */
@@ -476,7 +357,7 @@ static void read_depends(const struct rd *r, const json_t *task, struct task_def
 }
 
 /* A list of names: a YAML list of strings, or one comma-separated string. */
-static int get_names(const struct rd *r, const json_t *obj, const char *key, char ***out, size_t *n)
+static int get_names(const struct yread *r, const json_t *obj, const char *key, char ***out, size_t *n)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
@@ -495,7 +376,7 @@ static int get_names(const struct rd *r, const json_t *obj, const char *key, cha
 			sb_addf(&all, "%s%s", i ? "," : "", s);
 		}
 	} else {
-		wrong_type(r, obj, key, "a list of column names");
+		yr_wrong_type(r, obj, key, "a list of column names");
 		return -1;
 	}
 	strv_free(*out, *n);
@@ -518,49 +399,49 @@ static int get_names(const struct rd *r, const json_t *obj, const char *key, cha
 	}
 	sb_free(&all);
 	if (!*n) {
-		diags_add(r->d, at_value(r, obj, key), "'%s' names no column", key);
+		diags_add(r->d, yr_at_value(r, obj, key), "'%s' names no column", key);
 		return -1;
 	}
 	return 1;
 }
 
-static void read_load(const struct rd *r, const json_t *task, struct task_def *t, struct loc here)
+static void read_load(const struct yread *r, const json_t *task, struct task_def *t, struct loc here)
 {
 	static const char *const modes[] = {"append", "replace", "merge"};
 	static const char *const formats[] = {"csv", "jsonl", "json"};
 	static const char *const encodings[] = {"utf8", "latin1"};
-	get_string(r, task, "source", &t->source);
+	yr_string(r, task, "source", &t->source);
 	if (!json_object_get(task, "source"))
 		diags_add(r->d, here, "task '%s': missing required key 'source'", t->name);
-	if (get_string(r, task, "into", &t->into) > 0) {
+	if (yr_string(r, task, "into", &t->into) > 0) {
 		const char *dot = strchr(t->into, '.');
 		if (!t->into[0] || (dot && (dot == t->into || !dot[1] || strchr(dot + 1, '.'))))
-			diags_add(r->d, at_value(r, task, "into"), "'into' must be a table or schema.table, got '%s'",
+			diags_add(r->d, yr_at_value(r, task, "into"), "'into' must be a table or schema.table, got '%s'",
 				  t->into);
 	} else if (!json_object_get(task, "into")) {
 		diags_add(r->d, here, "task '%s': missing required key 'into'", t->name);
 	}
-	get_string(r, task, "contract", &t->contract);
-	if (get_string(r, task, "mode", &t->mode) > 0 && !in_list(t->mode, modes, N_OF(modes)))
-		diags_add(r->d, at_value(r, task, "mode"), "'mode' must be append, replace or merge, got '%s'", t->mode);
+	yr_string(r, task, "contract", &t->contract);
+	if (yr_string(r, task, "mode", &t->mode) > 0 && !yr_in_list(t->mode, modes, N_OF(modes)))
+		diags_add(r->d, yr_at_value(r, task, "mode"), "'mode' must be append, replace or merge, got '%s'", t->mode);
 	get_names(r, task, "key", &t->key, &t->n_key);
 	if (t->n_key && (!t->mode || strcmp(t->mode, "merge")))
-		diags_add(r->d, at_key(r, task, "key"), "'key' applies to mode merge only");
+		diags_add(r->d, yr_at_key(r, task, "key"), "'key' applies to mode merge only");
 	if (t->mode && !strcmp(t->mode, "merge") && !t->n_key && !t->contract)
-		diags_add(r->d, at_value(r, task, "mode"), "mode merge needs a 'key' (or a contract with a key)");
-	if (get_string(r, task, "format", &t->format) > 0 && !in_list(t->format, formats, N_OF(formats)))
-		diags_add(r->d, at_value(r, task, "format"), "'format' must be csv, jsonl or json, got '%s'", t->format);
-	if (get_string(r, task, "delimiter", &t->delimiter) > 0 && strlen(t->delimiter) != 1 &&
+		diags_add(r->d, yr_at_value(r, task, "mode"), "mode merge needs a 'key' (or a contract with a key)");
+	if (yr_string(r, task, "format", &t->format) > 0 && !yr_in_list(t->format, formats, N_OF(formats)))
+		diags_add(r->d, yr_at_value(r, task, "format"), "'format' must be csv, jsonl or json, got '%s'", t->format);
+	if (yr_string(r, task, "delimiter", &t->delimiter) > 0 && strlen(t->delimiter) != 1 &&
 	    strcmp(t->delimiter, "\\t"))
-		diags_add(r->d, at_value(r, task, "delimiter"), "'delimiter' must be one character, got '%s'",
+		diags_add(r->d, yr_at_value(r, task, "delimiter"), "'delimiter' must be one character, got '%s'",
 			  t->delimiter);
 	t->header = -1;
 	bool header;
-	if (get_bool(r, task, "header", &header) > 0)
+	if (yr_bool(r, task, "header", &header) > 0)
 		t->header = header;
 	get_names(r, task, "columns", &t->columns, &t->n_columns);
-	if (get_string(r, task, "encoding", &t->encoding) > 0 && !in_list(t->encoding, encodings, N_OF(encodings)))
-		diags_add(r->d, at_value(r, task, "encoding"), "'encoding' must be utf8 or latin1, got '%s'", t->encoding);
+	if (yr_string(r, task, "encoding", &t->encoding) > 0 && !yr_in_list(t->encoding, encodings, N_OF(encodings)))
+		diags_add(r->d, yr_at_value(r, task, "encoding"), "'encoding' must be utf8 or latin1, got '%s'", t->encoding);
 	json_t *mr = json_object_get(task, "max_rejects");
 	if (json_is_integer(mr) && json_integer_value(mr) >= 0) {
 		t->max_rejects = xasprintf("%lld", (long long)json_integer_value(mr));
@@ -568,18 +449,18 @@ static void read_load(const struct rd *r, const json_t *task, struct task_def *t
 		long long n;
 		double pct;
 		if (!json_is_string(mr) || load_max_rejects_parse(json_string_value(mr), &n, &pct) < 0)
-			diags_add(r->d, at_value(r, task, "max_rejects"),
+			diags_add(r->d, yr_at_value(r, task, "max_rejects"),
 				  "'max_rejects' must be a count or a percentage like \"0.5%%\"");
 		else
 			t->max_rejects = xstrdup(json_string_value(mr));
 	}
-	get_int(r, task, "parallel", 1, &t->parallel);
-	get_bool(r, task, "create", &t->create);
+	yr_int(r, task, "parallel", 1, &t->parallel);
+	yr_bool(r, task, "create", &t->create);
 }
 
 /* A load task's contract: contracts/NAME.yml (or a path from the root),
  * which must exist and be a valid contract. */
-static void check_contract(const struct rd *r, const struct project *p, const json_t *tasks, struct task_def *t)
+static void check_contract(const struct yread *r, const struct project *p, const json_t *tasks, struct task_def *t)
 {
 	if (t->kind != TASK_LOAD || !t->contract)
 		return;
@@ -588,7 +469,7 @@ static void check_contract(const struct rd *r, const struct project *p, const js
 	char *path = strchr(c, '/') || strstr(c, ".yml") || strstr(c, ".yaml") ? path_join(p->root, c)
 									   : xasprintf("%s/contracts/%s.yml", p->root, c);
 	if (!path_exists(path)) {
-		diags_add(r->d, at_value(r, task, "contract"), "no contract '%s' (%s not found)", c, path);
+		diags_add(r->d, yr_at_value(r, task, "contract"), "no contract '%s' (%s not found)", c, path);
 		free(path);
 		return;
 	}
@@ -599,12 +480,12 @@ static void check_contract(const struct rd *r, const struct project *p, const js
 	t->contract = path;
 }
 
-static void read_task(const struct rd *r, const char *file, const json_t *tasks, const char *name,
+static void read_task(const struct yread *r, const char *file, const json_t *tasks, const char *name,
 		      const struct task_defaults *defs, struct task_def *t)
 {
 	json_t *task = json_object_get(tasks, name);
 	t->name = xstrdup(name);
-	struct loc key_at = at_key(r, tasks, name);
+	struct loc key_at = yr_at_key(r, tasks, name);
 	/* the stored place outlives this file's positions: name the owned path */
 	t->loc = key_at;
 	t->loc.file = file;
@@ -620,11 +501,11 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 	if (!name_valid(name))
 		diags_add(r->d, key_at, "invalid task name '%s' (use letters, digits, '_', '.' and '-')", name);
 	if (!json_is_object(task)) {
-		diags_add(r->d, at_value(r, tasks, name), "task '%s' must be a mapping, got %s", name,
-			  type_name(task));
+		diags_add(r->d, yr_at_value(r, tasks, name), "task '%s' must be a mapping, got %s", name,
+			  yr_type_name(task));
 		return;
 	}
-	struct loc here = at_value(r, tasks, name);
+	struct loc here = yr_at_value(r, tasks, name);
 	if (!json_object_size(task))
 		here = key_at; /* `name: {}` has no first key to point at */
 
@@ -632,7 +513,7 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 	if (!kind) {
 		diags_add(r->d, here, "task '%s': missing required key 'kind'", name);
 	} else if (!json_is_string(kind)) {
-		wrong_type(r, task, "kind", "a string");
+		yr_wrong_type(r, task, "kind", "a string");
 	} else {
 		const char *k = json_string_value(kind);
 		for (int i = 0; i < TASK_KIND_COUNT; i++)
@@ -644,10 +525,10 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 			for (int i = 0; i < TASK_KIND_COUNT; i++)
 				sb_addf(&all, "%s%s", i ? ", " : "", kind_names[i]);
 			if (near)
-				diags_add(r->d, at_value(r, task, "kind"),
+				diags_add(r->d, yr_at_value(r, task, "kind"),
 					  "unknown task kind '%s'; expected one of: %s; did you mean '%s'?", k, all.s, near);
 			else
-				diags_add(r->d, at_value(r, task, "kind"), "unknown task kind '%s'; expected one of: %s",
+				diags_add(r->d, yr_at_value(r, task, "kind"), "unknown task kind '%s'; expected one of: %s",
 					  k, all.s);
 			sb_free(&all);
 		}
@@ -658,8 +539,8 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 	const char *k;
 	json_t *v;
 	json_object_foreach(task, k, v) {
-		if (!in_list(k, task_keys, N_OF(task_keys))) {
-			unknown_key(r, task, k, where, task_keys, N_OF(task_keys));
+		if (!yr_in_list(k, task_keys, N_OF(task_keys))) {
+			yr_unknown_key(r, task, k, where, task_keys, N_OF(task_keys));
 			continue;
 		}
 		if (t->kind == TASK_KIND_COUNT)
@@ -673,11 +554,11 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 				other = other ? other : kind_names[kind_keys[i].kind];
 			}
 		if (other && !fits)
-			diags_add(r->d, at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
+			diags_add(r->d, yr_at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
 				  kind_names[t->kind], other);
 	}
 
-	get_string(r, task, "description", &t->description);
+	yr_string(r, task, "description", &t->description);
 	read_depends(r, task, t);
 	struct task_defaults s = *defs;
 	s.pool = NULL;
@@ -698,16 +579,16 @@ static void read_task(const struct rd *r, const char *file, const json_t *tasks,
 	}
 
 	if (t->kind == TASK_SQL) {
-		get_string(r, task, "sql", &t->sql);
+		yr_string(r, task, "sql", &t->sql);
 		if (!json_object_get(task, "sql"))
 			diags_add(r->d, here, "task '%s': missing required key 'sql'", name);
 	} else if (t->kind == TASK_SHELL) {
-		get_string(r, task, "command", &t->command);
+		yr_string(r, task, "command", &t->command);
 		if (!json_object_get(task, "command"))
 			diags_add(r->d, here, "task '%s': missing required key 'command'", name);
 		read_env(r, task, t);
-		if (get_string(r, task, "cwd", &t->cwd) > 0 && t->cwd[0] == '/')
-			diags_add(r->d, at_value(r, task, "cwd"), "'cwd' must be relative to the project root");
+		if (yr_string(r, task, "cwd", &t->cwd) > 0 && t->cwd[0] == '/')
+			diags_add(r->d, yr_at_value(r, task, "cwd"), "'cwd' must be relative to the project root");
 	} else if (t->kind == TASK_LOAD) {
 		read_load(r, task, t, here);
 	}
@@ -729,7 +610,7 @@ static void pipeline_free(struct pipeline *pl)
 }
 
 /* depends_on names that exist, no task on itself, no cycle. */
-static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline *pl)
+static void check_graph(const struct yread *r, const json_t *tasks, struct pipeline *pl)
 {
 	struct dag *g = dag_new();
 	const char **names = xmalloc((pl->n_tasks ? pl->n_tasks : 1) * sizeof *names);
@@ -744,7 +625,7 @@ static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline
 		for (size_t j = 0; j < t->n_depends; j++) {
 			const char *up = t->depends_on[j];
 			/* find where this name is written: the item, or the string itself */
-			struct loc at = at_value(r, task, "depends_on");
+			struct loc at = yr_at_value(r, task, "depends_on");
 			for (size_t k = 0; json_is_array(deps) && k < json_array_size(deps); k++)
 				if (json_is_string(json_array_get(deps, k)) &&
 				    !strcmp(json_string_value(json_array_get(deps, k)), up)) {
@@ -778,7 +659,7 @@ static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline
 		struct strbuf b = {0};
 		for (size_t i = 0; i <= n_cycle; i++)
 			sb_addf(&b, "%s%s", i ? " -> " : "", dag_name(g, cycle[(first + i) % n_cycle]));
-		diags_add(r->d, at_key(r, tasks, pl->tasks[cycle[first]].name), "cycle: %s", b.s);
+		diags_add(r->d, yr_at_key(r, tasks, pl->tasks[cycle[first]].name), "cycle: %s", b.s);
 		sb_free(&b);
 	}
 	free(cycle);
@@ -789,7 +670,7 @@ static void check_graph(const struct rd *r, const json_t *tasks, struct pipeline
 
 /* Reports every template error in text, not only the first: after each one
  * the check goes on past the end of the tag that failed. */
-static void check_template_text(const struct rd *r, const json_t *ctx, const char *text, const json_t *parent,
+static void check_template_text(const struct yread *r, const json_t *ctx, const char *text, const json_t *parent,
 				const char *key)
 {
 	size_t base = 0;
@@ -814,7 +695,7 @@ static void check_template_text(const struct rd *r, const json_t *ctx, const cha
 
 /* Renders every template of a task against a sample context, so an unknown
  * variable is reported now, at its place, rather than at 03:00. */
-static void check_templates(const struct rd *r, const struct project *p, const struct pipeline *pl,
+static void check_templates(const struct yread *r, const struct project *p, const struct pipeline *pl,
 			    const json_t *tasks, const struct task_def *t)
 {
 	json_t *task = json_object_get(tasks, t->name);
@@ -842,9 +723,9 @@ static void check_templates(const struct rd *r, const struct project *p, const s
 	json_decref(ctx);
 }
 
-static void read_schedule(const struct rd *r, const json_t *root, struct pipeline *pl)
+static void read_schedule(const struct yread *r, const json_t *root, struct pipeline *pl)
 {
-	if (get_string(r, root, "schedule", &pl->schedule) <= 0)
+	if (yr_string(r, root, "schedule", &pl->schedule) <= 0)
 		return;
 	struct err e = {0};
 	int col = 0;
@@ -875,31 +756,31 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	pl->params = json_object();
 
 	json_t *root;
-	struct rd r = {d, NULL};
+	struct yread r = {d, NULL};
 	if (load_yaml(file, d, &root, &r.pos) < 0)
 		return;
 	json_t *tasks = json_is_object(root) ? json_object_get(root, "tasks") : NULL;
 	report_dups(&r, json_is_object(tasks) ? tasks : NULL);
 	if (!json_is_object(root)) {
-		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", type_name(root));
+		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", yr_type_name(root));
 		goto out;
 	}
-	if (get_string(&r, root, "name", &pl->name) > 0 && !name_valid(pl->name))
-		diags_add(d, at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
+	if (yr_string(&r, root, "name", &pl->name) > 0 && !name_valid(pl->name))
+		diags_add(d, yr_at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
 			  pl->name);
 	else if (!name_valid(pl->name))
 		diags_add(d, ypos_root(r.pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
 	char where[512];
 	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
-	check_keys(&r, root, where, pipeline_keys, N_OF(pipeline_keys));
-	get_string(&r, root, "description", &pl->description);
+	yr_check_keys(&r, root, where, pipeline_keys, N_OF(pipeline_keys));
+	yr_string(&r, root, "description", &pl->description);
 	read_schedule(&r, root, pl);
-	int has_catchup = get_bool(&r, root, "catchup", &pl->catchup);
-	if (get_string(&r, root, "start_date", &pl->start_date) > 0 && !date_valid(pl->start_date))
-		diags_add(d, at_value(&r, root, "start_date"), "'start_date' must be a date like 2026-01-01, got '%s'",
+	int has_catchup = yr_bool(&r, root, "catchup", &pl->catchup);
+	if (yr_string(&r, root, "start_date", &pl->start_date) > 0 && !date_valid(pl->start_date))
+		diags_add(d, yr_at_value(&r, root, "start_date"), "'start_date' must be a date like 2026-01-01, got '%s'",
 			  pl->start_date);
 	else if (has_catchup > 0 && pl->catchup && !pl->start_date)
-		diags_add(d, at_value(&r, root, "catchup"), "'catchup: true' needs a 'start_date' to catch up from");
+		diags_add(d, yr_at_value(&r, root, "catchup"), "'catchup: true' needs a 'start_date' to catch up from");
 	json_t *params = get_mapping(&r, root, "params");
 	if (params) {
 		json_decref(pl->params);
@@ -912,7 +793,7 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	defs.conn = xstrdup(p->target ? p->target : "default");
 	json_t *dj = get_mapping(&r, root, "defaults");
 	if (dj) {
-		check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
+		yr_check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
 		read_run_settings(&r, dj, &defs);
 	}
 
@@ -920,9 +801,9 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	if (!tj) {
 		diags_add(d, ypos_root(r.pos), "pipeline '%s': missing required key 'tasks'", pl->name);
 	} else if (!json_is_object(tj)) {
-		wrong_type(&r, root, "tasks", "a mapping of task name to task");
+		yr_wrong_type(&r, root, "tasks", "a mapping of task name to task");
 	} else if (!json_object_size(tj)) {
-		diags_add(d, at_value(&r, root, "tasks"), "pipeline '%s' has no tasks", pl->name);
+		diags_add(d, yr_at_value(&r, root, "tasks"), "pipeline '%s' has no tasks", pl->name);
 	} else {
 		pl->tasks = xcalloc(json_object_size(tj), sizeof *pl->tasks);
 		const char *k;
@@ -968,7 +849,7 @@ static char *default_connections_file(void)
 static void read_project_file(struct project *p, const char *file, struct diags *d)
 {
 	json_t *root;
-	struct rd r = {d, NULL};
+	struct yread r = {d, NULL};
 	if (load_yaml(file, d, &root, &r.pos) < 0)
 		return;
 	report_dups(&r, NULL);
@@ -977,32 +858,32 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 		goto out;
 	}
 	if (!json_is_object(root)) {
-		diags_add(d, ypos_root(r.pos), "sluice.yml must be a mapping, got %s", type_name(root));
+		diags_add(d, ypos_root(r.pos), "sluice.yml must be a mapping, got %s", yr_type_name(root));
 		goto out;
 	}
-	check_keys(&r, root, "sluice.yml", project_keys, N_OF(project_keys));
+	yr_check_keys(&r, root, "sluice.yml", project_keys, N_OF(project_keys));
 	char *name = NULL;
-	if (get_string(&r, root, "name", &name) > 0) {
+	if (yr_string(&r, root, "name", &name) > 0) {
 		if (name_valid(name)) {
 			free(p->name);
 			p->name = name;
 			name = NULL;
 		} else {
-			diags_add(d, at_value(&r, root, "name"), "invalid project name '%s' (use letters, digits, '_', '.' and '-')",
+			diags_add(d, yr_at_value(&r, root, "name"), "invalid project name '%s' (use letters, digits, '_', '.' and '-')",
 				  name);
 		}
 	} else if (!json_object_get(root, "name")) {
 		diags_add(d, ypos_root(r.pos), "missing required key 'name'");
 	}
 	free(name);
-	get_string(&r, root, "description", &p->description);
-	get_string(&r, root, "state", &p->state);
-	get_string(&r, root, "broker", &p->broker);
-	get_string(&r, root, "theme", &p->theme);
-	if (get_string(&r, root, "target", &p->target) > 0 && !name_valid(p->target))
-		diags_add(d, at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
+	yr_string(&r, root, "description", &p->description);
+	yr_string(&r, root, "state", &p->state);
+	yr_string(&r, root, "broker", &p->broker);
+	yr_string(&r, root, "theme", &p->theme);
+	if (yr_string(&r, root, "target", &p->target) > 0 && !name_valid(p->target))
+		diags_add(d, yr_at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
 	char *conns = NULL;
-	if (get_string(&r, root, "connections", &conns) > 0) {
+	if (yr_string(&r, root, "connections", &conns) > 0) {
 		free(p->connections_file);
 		p->connections_file = expand_path(p->root, conns);
 	}
@@ -1014,14 +895,14 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	}
 	json_t *runner = get_mapping(&r, root, "runner");
 	if (runner) {
-		check_keys(&r, runner, "'runner'", runner_keys, N_OF(runner_keys));
-		get_int(&r, runner, "workers", 0, &p->workers);
+		yr_check_keys(&r, runner, "'runner'", runner_keys, N_OF(runner_keys));
+		yr_int(&r, runner, "workers", 0, &p->workers);
 		int hi = get_duration(&r, runner, "heartbeat_interval", &p->heartbeat_interval);
 		int ht = get_duration(&r, runner, "heartbeat_timeout", &p->heartbeat_timeout);
 		if (hi >= 0 && ht >= 0 && p->heartbeat_interval <= 0)
-			diags_add(d, at_value(&r, runner, "heartbeat_interval"), "'heartbeat_interval' must be more than 0");
+			diags_add(d, yr_at_value(&r, runner, "heartbeat_interval"), "'heartbeat_interval' must be more than 0");
 		else if (hi >= 0 && ht >= 0 && p->heartbeat_timeout <= p->heartbeat_interval)
-			diags_add(d, at_value(&r, runner, ht > 0 ? "heartbeat_timeout" : "heartbeat_interval"),
+			diags_add(d, yr_at_value(&r, runner, ht > 0 ? "heartbeat_timeout" : "heartbeat_interval"),
 				  "'heartbeat_timeout' (%gs) must be longer than 'heartbeat_interval' (%gs)",
 				  p->heartbeat_timeout, p->heartbeat_interval);
 	}
