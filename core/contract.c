@@ -558,30 +558,6 @@ static bool when_valid(const struct when *w)
 	       w->s >= 0 && w->s <= 59;
 }
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* n digits of v, zero-padded. */
 static char *put_digits(char *o, int v, int n)
 {
@@ -623,10 +599,12 @@ static void when_to_utc(struct when *w)
 {
 	if (!w->off)
 		return;
-	int64_t t = days_from_civil(w->y, w->mo, w->d) * 86400 + w->h * 3600 + w->mi * 60 + w->s - w->off;
+	int64_t t = util_days_from_civil(w->y, w->mo, w->d) * 86400 + w->h * 3600 + w->mi * 60 + w->s - w->off;
 	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 	int64_t sec = t - days * 86400;
-	civil_from_days(days, &w->y, &w->mo, &w->d);
+	int64_t y;
+	util_civil_from_days(days, &y, &w->mo, &w->d);
+	w->y = (int)y;
 	w->h = (int)(sec / 3600);
 	w->mi = (int)(sec / 60 % 60);
 	w->s = (int)(sec % 60);

@@ -262,30 +262,6 @@ int cron_parse(const char *expr, struct cron *out, struct err *err, int *errcol)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 static int days_in_month(int64_t y, int m)
 {
 	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -295,7 +271,7 @@ static int days_in_month(int64_t y, int m)
 
 static bool day_matches(const struct cron *c, int64_t y, int m, int d)
 {
-	int64_t days = days_from_civil(y, m, d);
+	int64_t days = util_days_from_civil(y, m, d);
 	int wd = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
 	bool dom_ok = c->dom & (1U << d);
 	bool dow_ok = c->dow & (1U << wd);
@@ -322,13 +298,13 @@ time_t cron_next(const struct cron *c, time_t after)
 	int mod = (int)(minute0 - days * 1440);
 	int64_t y;
 	int mo, d, h = mod / 60, mi = mod % 60;
-	civil_from_days(days, &y, &mo, &d);
+	util_civil_from_days(days, &y, &mo, &d);
 	int64_t limit = t + (int64_t)(5 * 365 + 2) * 86400;
 
 	if (!c->minute || !c->hour || !c->dom || !c->month || !c->dow)
 		return (time_t)-1;
 	for (;;) {
-		if (days_from_civil(y, mo, 1) * 86400 > limit)
+		if (util_days_from_civil(y, mo, 1) * 86400 > limit)
 			return (time_t)-1;
 		if (!(c->month & (1U << mo)) || d > days_in_month(y, mo)) {
 			if (++mo > 12) {
@@ -364,7 +340,7 @@ time_t cron_next(const struct cron *c, time_t after)
 			}
 			continue;
 		}
-		int64_t r = days_from_civil(y, mo, d) * 86400 + h * 3600 + nm * 60;
+		int64_t r = util_days_from_civil(y, mo, d) * 86400 + h * 3600 + nm * 60;
 		if (r > limit)
 			return (time_t)-1;
 		return (time_t)r;
