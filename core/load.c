@@ -918,16 +918,12 @@ struct mover {
 	size_t n_bad, cap_bad;
 };
 
-/* Moves records [lo, hi) (ordinals); on a row error splits until the row is
- * found. */
-static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
+/* Moves the staged rows matching where inside a savepoint. 0: moved (the
+ * savepoint is released); 1: a row the server refuses (*row_err holds its
+ * result and the savepoint is still open); <0: any other failure. */
+static int move_try(struct mover *m, const char *where, PGresult **row_err, struct err *err)
 {
 	struct load *L = m->L;
-	if (lo >= hi)
-		return 0;
-	char where[96];
-	snprintf(where, sizeof where, " WHERE sluice_ord >= %lld AND sluice_ord < %lld", (long long)lo,
-		 (long long)hi);
 	char *sql = move_sql(L, where);
 	if (pg_script(L->main, err, "SAVEPOINT sluice_move") < 0) {
 		free(sql);
@@ -947,6 +943,24 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 		return err_setc(err, pg_broken(L->main) ? ERR_UNREACHABLE : ERR_FAIL, "moving rows into %s: %s",
 				L->o->into, msg);
 	}
+	*row_err = r;
+	return 1;
+}
+
+/* Moves records [lo, hi) (ordinals); on a row error splits until the row is
+ * found. */
+static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
+{
+	struct load *L = m->L;
+	if (lo >= hi)
+		return 0;
+	char where[96];
+	snprintf(where, sizeof where, " WHERE sluice_ord >= %lld AND sluice_ord < %lld", (long long)lo,
+		 (long long)hi);
+	PGresult *r;
+	int rc = move_try(m, where, &r, err);
+	if (rc <= 0)
+		return rc;
 	if (pg_script(L->main, err, "ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move") < 0) {
 		PQclear(r);
 		return -1;
@@ -979,29 +993,14 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 static int move_all(struct mover *m, struct err *err)
 {
 	struct load *L = m->L;
-	char *sql = move_sql(L, "");
-	if (pg_script(L->main, err, "SAVEPOINT sluice_move") < 0) {
-		free(sql);
-		return -1;
-	}
-	PGresult *r = PQexec(L->main, sql);
-	free(sql);
-	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-		m->loaded += atoll(PQcmdTuples(r));
-		PQclear(r);
-		return pg_script(L->main, err, "RELEASE SAVEPOINT sluice_move");
-	}
-	if (!row_error(r)) {
-		char msg[600];
-		server_reason(r, msg, sizeof msg);
-		PQclear(r);
-		return err_setc(err, pg_broken(L->main) ? ERR_UNREACHABLE : ERR_FAIL, "moving rows into %s: %s",
-				L->o->into, msg);
-	}
+	PGresult *r;
+	int rc = move_try(m, "", &r, err);
+	if (rc <= 0)
+		return rc;
 	PQclear(r);
-	sql = xasprintf("ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move;"
+	char *sql = xasprintf("ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move;"
 			" CREATE INDEX ON %s (sluice_ord)", L->q_stage);
-	int rc = pg_script(L->main, err, sql);
+	rc = pg_script(L->main, err, sql);
 	free(sql);
 	if (rc < 0)
 		return -1;
