@@ -1227,23 +1227,31 @@ out:
 	return rc;
 }
 
-/* 1: stopped, 0: was not running, <0: error */
-static int pg_down(const struct layout *l, bool quiet, struct err *err)
+/* Sends sig to a server and waits for it to go (label for the progress
+ * line, name in errors). 1: stopped, 0: was not
+ * running (pid 0), <0: error. */
+static int server_stop(pid_t pid, int sig, const char *label, const char *name, const char *dir, const char *log,
+		       bool quiet, struct err *err)
 {
-	pid_t pid = pg_pid(l);
 	if (!pid)
 		return 0;
 	struct progress pr;
-	progress_begin(&pr, quiet, "stopping PostgreSQL in %s", l->pgdir);
+	progress_begin(&pr, quiet, "stopping %s in %s", label, dir);
 	int rc = 0;
-	/* SIGINT is the fast shutdown: roll back sessions, checkpoint, exit */
-	if (kill(pid, SIGINT) < 0 && errno != ESRCH)
-		rc = err_set(err, "PostgreSQL (pid %ld): %s", (long)pid, strerror(errno));
+	if (kill(pid, sig) < 0 && errno != ESRCH)
+		rc = err_set(err, "%s (pid %ld): %s", name, (long)pid, strerror(errno));
 	else if (!wait_gone(pid, STOP_TIMEOUT_MS))
-		rc = err_set(err, "PostgreSQL (pid %ld) did not stop within %d s (see %s)", (long)pid,
-			     STOP_TIMEOUT_MS / 1000, l->pg_log);
+		rc = err_set(err, "%s (pid %ld) did not stop within %d s (see %s)", name, (long)pid,
+			     STOP_TIMEOUT_MS / 1000, log);
 	progress_end(&pr, rc);
 	return rc < 0 ? rc : 1;
+}
+
+/* 1: stopped, 0: was not running, <0: error */
+static int pg_down(const struct layout *l, bool quiet, struct err *err)
+{
+	/* SIGINT is the fast shutdown: roll back sessions, checkpoint, exit */
+	return server_stop(pg_pid(l), SIGINT, "PostgreSQL", "PostgreSQL", l->pgdir, l->pg_log, quiet, err);
 }
 
 /* ---- Redis ------------------------------------------------------------- */
@@ -1381,20 +1389,8 @@ out:
 
 static int redis_down(const struct layout *l, bool quiet, struct err *err)
 {
-	pid_t pid = redis_pid(l);
-	if (!pid)
-		return 0;
-	struct progress pr;
-	progress_begin(&pr, quiet, "stopping Redis in %s", l->redisdir);
-	int rc = 0;
 	/* SIGTERM is SHUTDOWN: fsync the append-only file, save, exit */
-	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
-		rc = err_set(err, "redis-server (pid %ld): %s", (long)pid, strerror(errno));
-	else if (!wait_gone(pid, STOP_TIMEOUT_MS))
-		rc = err_set(err, "redis-server (pid %ld) did not stop within %d s (see %s)", (long)pid,
-			     STOP_TIMEOUT_MS / 1000, l->redis_log);
-	progress_end(&pr, rc);
-	return rc < 0 ? rc : 1;
+	return server_stop(redis_pid(l), SIGTERM, "Redis", "redis-server", l->redisdir, l->redis_log, quiet, err);
 }
 
 /* ---- configured servers ------------------------------------------------ */
