@@ -6,13 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "cli/cli.h"
 #include "cli/json_out.h"
 #include "connectors/pg.h"
 #include "core/load.h"
 #include "core/query.h"
 #include "core/rejects.h"
-#include "core/util.h"
 
 static void load_usage(FILE *out)
 {
@@ -381,13 +381,13 @@ int cmd_rejects(struct cli *g, int argc, char **argv)
 	size_t n = 0;
 	if (!load_id && store_resolve_run(&c.store, pos[0], NULL, &run_id, &e) < 0) {
 		cli_error("rejects", "%s", e.msg);
-		rc = cli_exit_code(e.code ? e.code : ERR_FAIL);
+		rc = cli_exit_code(err_code(&e));
 		goto out;
 	}
 	if ((load_id ? store_load_rejects(c.store.pg, load_id, limit, &rows, &n, &e)
 		     : store_run_rejects(c.store.pg, run_id, pos[1], limit, &rows, &n, &e)) < 0) {
 		cli_error("rejects", "%s", e.msg);
-		rc = cli_exit_code(e.code ? e.code : ERR_FAIL);
+		rc = cli_exit_code(err_code(&e));
 		goto out;
 	}
 	if (json) {

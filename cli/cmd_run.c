@@ -9,13 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/date.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "cli/json_out.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
 #include "core/scheduler.h"
 #include "core/states.h"
-#include "core/util.h"
 #include "core/worker.h"
 
 int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait);

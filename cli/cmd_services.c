@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "cli/cli.h"
-#include "core/scheduler.h"
 #include "cli/json_out.h"
-#include "core/err.h"
 #include "core/project.h"
+#include "core/scheduler.h"
 #include "core/services.h"
 
 static const char UP_USAGE[] =

@@ -6,13 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "cli/cli.h"
 #include "cli/json_out.h"
 #include "core/actions.h"
 #include "core/query.h"
 #include "core/scheduler.h"
 #include "core/states.h"
-#include "core/util.h"
 
 int cli_run_report(struct cli *g, struct sctx *c, long run_id, bool wait);
 

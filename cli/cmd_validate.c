@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/err.h"
+#include "base/util.h"
 #include "cli/json_out.h"
-#include "core/err.h"
 #include "core/project.h"
-#include "core/util.h"
 
 static void usage(FILE *out)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 static void oneline(char *s)
 {
@@ -65,7 +65,7 @@ static void result_err(PGconn *c, PGresult *r, struct err *err)
 	}
 }
 
-PGresult *pg_exec(PGconn *c, struct err *err, const char *sql, int nparams, const char *const *params)
+PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err)
 {
 	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
@@ -76,16 +76,16 @@ PGresult *pg_exec(PGconn *c, struct err *err, const char *sql, int nparams, cons
 	return NULL;
 }
 
-int pg_cmd(PGconn *c, struct err *err, const char *sql, int nparams, const char *const *params)
+int pg_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err)
 {
-	PGresult *r = pg_exec(c, err, sql, nparams, params);
+	PGresult *r = pg_exec(c, sql, nparams, params, err);
 	if (!r)
-		return err && err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	PQclear(r);
 	return 0;
 }
 
-int pg_script(PGconn *c, struct err *err, const char *sql)
+int pg_script(PGconn *c, const char *sql, struct err *err)
 {
 	PGresult *r = PQexec(c, sql);
 	ExecStatusType st = PQresultStatus(r);
@@ -95,7 +95,7 @@ int pg_script(PGconn *c, struct err *err, const char *sql)
 	}
 	result_err(c, r, err);
 	PQclear(r);
-	return err && err->code ? err->code : ERR_FAIL;
+	return err_code(err);
 }
 
 char *pg_ident(PGconn *c, const char *name)

@@ -6,18 +6,18 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 /* Connects (blocking). On failure err says why, without the password, and the
  * code is ERR_UNREACHABLE when the server could not be reached. */
 PGconn *pg_connect(const char *conninfo, const char *what, struct err *err);
 /* Runs sql with text parameters (NULL entries are SQL NULL). Returns the result
  * (caller PQclear()s) or NULL with err set to the server's message. */
-PGresult *pg_exec(PGconn *c, struct err *err, const char *sql, int nparams, const char *const *params);
+PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err);
 /* Same for statements whose rows we don't need: 0 or -1. */
-int pg_cmd(PGconn *c, struct err *err, const char *sql, int nparams, const char *const *params);
+int pg_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err);
 /* Runs a script of several statements (simple query protocol). */
-int pg_script(PGconn *c, struct err *err, const char *sql);
+int pg_script(PGconn *c, const char *sql, struct err *err);
 /* "schema.table" or "col" quoted as an identifier; malloc'ed. */
 char *pg_ident(PGconn *c, const char *name);
 /* A libpq error message on one line (trailing newline removed). */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 #define READ_BUF (1u << 20)   /* decoded text buffer, and what one read asks for */
 #define ZBUF (256u << 10)     /* compressed (or sniffed) input */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 enum rec_format { REC_CSV, REC_JSONL, REC_JSON_ARRAY };
 enum rec_encoding { REC_UTF8, REC_LATIN1 };

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 redisContext *redis_connect_url(const char *url, struct err *err)
 {
@@ -55,9 +55,9 @@ redisContext *redis_connect_url(const char *url, struct err *err)
 		if (colon) {
 			*colon = '\0';
 			const char *argv[3] = {"AUTH", userpass, colon + 1};
-			r = userpass[0] ? redis_cmd(c, err, 3, argv) : redis_cmd(c, err, 2, (const char *[]){"AUTH", colon + 1});
+			r = userpass[0] ? redis_cmd(c, 3, argv, err) : redis_cmd(c, 2, (const char *[]){"AUTH", colon + 1}, err);
 		} else {
-			r = redis_cmd(c, err, 2, (const char *[]){"AUTH", userpass});
+			r = redis_cmd(c, 2, (const char *[]){"AUTH", userpass}, err);
 		}
 		free(userpass);
 		if (!r) {
@@ -69,7 +69,7 @@ redisContext *redis_connect_url(const char *url, struct err *err)
 	if (db) {
 		char dbs[16];
 		snprintf(dbs, sizeof dbs, "%d", db);
-		redisReply *r = redis_cmd(c, err, 2, (const char *[]){"SELECT", dbs});
+		redisReply *r = redis_cmd(c, 2, (const char *[]){"SELECT", dbs}, err);
 		if (!r) {
 			redisFree(c);
 			return NULL;
@@ -93,7 +93,7 @@ static redisReply *check(redisContext *c, redisReply *r, struct err *err)
 	return r;
 }
 
-redisReply *redis_cmd(redisContext *c, struct err *err, int argc, const char **argv)
+redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err)
 {
 	return check(c, redisCommandArgv(c, argc, argv, NULL), err);
 }

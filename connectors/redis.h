@@ -5,13 +5,13 @@
 
 #include <hiredis.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 redisContext *redis_connect_url(const char *url, struct err *err);
 /* Runs a command (argv form, so values are never parsed). Returns the reply
  * (caller freeReplyObject()s) or NULL with err set; a Redis error reply is
  * returned as NULL too, its text in err. */
-redisReply *redis_cmd(redisContext *c, struct err *err, int argc, const char **argv);
+redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err);
 /* printf-like form for fixed commands whose arguments are safe. */
 redisReply *redis_cmdf(redisContext *c, struct err *err, const char *fmt, ...);
 

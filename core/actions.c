@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/date.h"
+#include "base/util.h"
 #include "connectors/pg.h"
 #include "core/query.h"
 #include "core/states.h"
 #include "core/template.h"
-#include "core/util.h"
 
 void touched_free(struct touched *t)
 {
@@ -196,7 +197,7 @@ int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const j
 		const struct task_def *t = &pl->tasks[i];
 		json_t *spec = task_spec(c, pl, t, ds, params, *run_id, err);
 		if (!spec) {
-			rc = err->code ? err->code : ERR_FAIL;
+			rc = err_code(err);
 			goto out;
 		}
 		specs[i] = json_dumps(spec, JSON_COMPACT);
@@ -263,29 +264,29 @@ static int clear_set(struct sctx *c, long run_id, const char *task, bool downstr
 		return err->code;
 	const char *p[4] = {rid, task, downstream ? "t" : "f", only_failed ? "t" : "f"};
 	if (dry_run) {
-		PGresult *r = pg_exec(c->store.pg, err, CLEAR_SET, 4, p);
+		PGresult *r = pg_exec(c->store.pg, CLEAR_SET, 4, p, err);
 		if (!r)
 			return err->code;
 		touched_from(r, out);
 		PQclear(r);
 		return 0;
 	}
-	if (pg_script(c->store.pg, err, "BEGIN") < 0)
+	if (pg_script(c->store.pg, "BEGIN", err) < 0)
 		return err->code;
-	PGresult *r = pg_exec(c->store.pg, err, CLEAR_APPLY, 4, p);
+	PGresult *r = pg_exec(c->store.pg, CLEAR_APPLY, 4, p, err);
 	if (!r)
 		goto fail;
 	touched_from(r, out);
 	PQclear(r);
 	const char *p2[1] = {rid};
-	if (pg_cmd(c->store.pg, err, "UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = $1", 1, p2) < 0)
+	if (pg_cmd(c->store.pg, "UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = $1", 1, p2, err) < 0)
 		goto fail;
-	if (pg_script(c->store.pg, err, "COMMIT") < 0)
+	if (pg_script(c->store.pg, "COMMIT", err) < 0)
 		return err->code;
 	return advance(c, run_id, err);
 fail:
-	pg_script(c->store.pg, NULL, "ROLLBACK");
-	return err->code ? err->code : ERR_FAIL;
+	pg_script(c->store.pg, "ROLLBACK", NULL);
+	return err_code(err);
 }
 
 int action_clear(struct sctx *c, long run_id, const char *task, bool downstream, bool only_failed,
@@ -299,8 +300,8 @@ int action_retry(struct sctx *c, long run_id, const char *task, struct touched *
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[2] = {rid, task};
-	PGresult *r = pg_exec(c->store.pg, err, "SELECT state FROM sluice.task_instances WHERE run_id = $1 AND task = $2",
-			      2, p);
+	PGresult *r = pg_exec(c->store.pg, "SELECT state FROM sluice.task_instances WHERE run_id = $1 AND task = $2",
+			      2, p, err);
 	if (!r)
 		return err->code;
 	if (!PQntuples(r)) {
@@ -331,10 +332,10 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 		return err->code;
 	if (!strcmp(now, state))
 		return err_setc(err, ERR_EXISTS, "task '%s' of run %ld is already %s: nothing to mark", task, run_id, state);
-	if (pg_script(c->store.pg, err, "BEGIN") < 0)
+	if (pg_script(c->store.pg, "BEGIN", err) < 0)
 		return err->code;
 	const char *p[3] = {rid, task, state};
-	PGresult *r = pg_exec(c->store.pg, err,
+	PGresult *r = pg_exec(c->store.pg,
 			      "WITH old AS (SELECT id, task, state FROM sluice.task_instances"
 			      "  WHERE run_id = $1 AND task = $2 FOR UPDATE)"
 			      " UPDATE sluice.task_instances t SET state = $3, worker = NULL, heartbeat = NULL,"
@@ -342,26 +343,26 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 			      "  THEN now() ELSE t.ended_at END, error = CASE WHEN $3 = 'failed'"
 			      "  THEN 'marked failed by an operator' END"
 			      " FROM old WHERE t.id = old.id RETURNING old.task, old.state",
-			      3, p);
+			      3, p, err);
 	if (!r)
 		goto fail;
 	touched_from(r, out);
 	PQclear(r);
 	/* downstream of a task marked success may run again if it had been held back */
 	if (to == ST_SUCCESS &&
-	    pg_cmd(c->store.pg, err,
+	    pg_cmd(c->store.pg,
 		   "WITH RECURSIVE down(task) AS (SELECT $2::text UNION SELECT e.downstream FROM sluice.task_edges e"
 		   "  JOIN down d ON e.upstream = d.task WHERE e.run_id = $1)"
 		   " UPDATE sluice.task_instances t SET state = 'scheduled', ended_at = NULL FROM down"
 		   " WHERE t.run_id = $1 AND t.task = down.task AND t.state = 'upstream_failed'",
-		   2, p) < 0)
+		   2, p, err) < 0)
 		goto fail;
-	if (pg_cmd(c->store.pg, err, "UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = $1", 1, p) < 0)
+	if (pg_cmd(c->store.pg, "UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = $1", 1, p, err) < 0)
 		goto fail;
-	if (pg_script(c->store.pg, err, "COMMIT") < 0)
+	if (pg_script(c->store.pg, "COMMIT", err) < 0)
 		return err->code;
 	return advance(c, run_id, err);
 fail:
-	pg_script(c->store.pg, NULL, "ROLLBACK");
-	return err->code ? err->code : ERR_FAIL;
+	pg_script(c->store.pg, "ROLLBACK", NULL);
+	return err_code(err);
 }

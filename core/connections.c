@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "core/yamltree.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))

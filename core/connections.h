@@ -4,7 +4,7 @@
 #ifndef SLUICE_CONNECTIONS_H
 #define SLUICE_CONNECTIONS_H
 
-#include "core/err.h"
+#include "base/err.h"
 
 enum conn_type { CONN_POSTGRES, CONN_REDIS, CONN_S3, CONN_FTP, CONN_HTTP };
 

@@ -15,7 +15,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/util.h"
+#include "base/date.h"
+#include "base/util.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
 
@@ -540,21 +541,10 @@ const char *contract_sql_type(const struct contract_col *c, char *buf, size_t si
 
 /* ---- dates ---------------------------------------------------------------- */
 
-static bool leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int month_days(int y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
 static bool when_valid(const struct when *w)
 {
 	return w->y >= 1 && w->y <= 9999 && w->mo >= 1 && w->mo <= 12 && w->d >= 1 &&
-	       w->d <= month_days(w->y, w->mo) && w->h >= 0 && w->h <= 23 && w->mi >= 0 && w->mi <= 59 &&
+	       w->d <= date_days_in_month(w->y, w->mo) && w->h >= 0 && w->h <= 23 && w->mi >= 0 && w->mi <= 59 &&
 	       w->s >= 0 && w->s <= 59;
 }
 
@@ -599,11 +589,11 @@ static void when_to_utc(struct when *w)
 {
 	if (!w->off)
 		return;
-	int64_t t = util_days_from_civil(w->y, w->mo, w->d) * 86400 + w->h * 3600 + w->mi * 60 + w->s - w->off;
+	int64_t t = date_days_from_civil(w->y, w->mo, w->d) * 86400 + w->h * 3600 + w->mi * 60 + w->s - w->off;
 	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 	int64_t sec = t - days * 86400;
 	int64_t y;
-	util_civil_from_days(days, &y, &w->mo, &w->d);
+	date_civil_from_days(days, &y, &w->mo, &w->d);
 	w->y = (int)y;
 	w->h = (int)(sec / 3600);
 	w->mi = (int)(sec / 60 % 60);

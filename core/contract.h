@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 enum col_type {
 	COL_TEXT, COL_INT, COL_BIGINT, COL_NUMERIC, COL_BOOL,

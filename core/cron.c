@@ -10,7 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/util.h"
+#include "base/date.h"
+#include "base/util.h"
 
 struct field_spec {
 	const char *name;      /* for messages */
@@ -209,7 +210,7 @@ static int parse_macro(const char *expr, size_t at, struct cron *out, const stru
 		       (int)len, expr + at);
 }
 
-int cron_parse(const char *expr, struct cron *out, struct err *err, int *errcol)
+int cron_parse(const char *expr, struct cron *out, int *errcol, struct err *err)
 {
 	struct perr pe = { err, errcol };
 	size_t i = 0;
@@ -262,16 +263,9 @@ int cron_parse(const char *expr, struct cron *out, struct err *err, int *errcol)
 	return 0;
 }
 
-static int days_in_month(int64_t y, int m)
-{
-	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : dim[m - 1];
-}
-
 static bool day_matches(const struct cron *c, int64_t y, int m, int d)
 {
-	int64_t days = util_days_from_civil(y, m, d);
+	int64_t days = date_days_from_civil(y, m, d);
 	int wd = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
 	bool dom_ok = c->dom & (1U << d);
 	bool dow_ok = c->dow & (1U << wd);
@@ -298,15 +292,15 @@ time_t cron_next(const struct cron *c, time_t after)
 	int mod = (int)(minute0 - days * 1440);
 	int64_t y;
 	int mo, d, h = mod / 60, mi = mod % 60;
-	util_civil_from_days(days, &y, &mo, &d);
+	date_civil_from_days(days, &y, &mo, &d);
 	int64_t limit = t + (int64_t)(5 * 365 + 2) * 86400;
 
 	if (!c->minute || !c->hour || !c->dom || !c->month || !c->dow)
 		return (time_t)-1;
 	for (;;) {
-		if (util_days_from_civil(y, mo, 1) * 86400 > limit)
+		if (date_days_from_civil(y, mo, 1) * 86400 > limit)
 			return (time_t)-1;
-		if (!(c->month & (1U << mo)) || d > days_in_month(y, mo)) {
+		if (!(c->month & (1U << mo)) || d > date_days_in_month(y, mo)) {
 			if (++mo > 12) {
 				mo = 1;
 				y++;
@@ -340,7 +334,7 @@ time_t cron_next(const struct cron *c, time_t after)
 			}
 			continue;
 		}
-		int64_t r = util_days_from_civil(y, mo, d) * 86400 + h * 3600 + nm * 60;
+		int64_t r = date_days_from_civil(y, mo, d) * 86400 + h * 3600 + nm * 60;
 		if (r > limit)
 			return (time_t)-1;
 		return (time_t)r;

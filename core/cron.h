@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 struct cron {
 	uint64_t minute; /* bit i set: minute i allowed (0-59) */
@@ -21,7 +21,7 @@ struct cron {
 
 /* Parses expr. On error returns -1, err says what was expected and *errcol
  * (if not NULL) is the 0-based byte offset of the bad field in expr. */
-int cron_parse(const char *expr, struct cron *out, struct err *err, int *errcol);
+int cron_parse(const char *expr, struct cron *out, int *errcol, struct err *err);
 /* The first matching time strictly after `after` (seconds are zeroed).
  * Returns (time_t)-1 if none within 5 years. */
 time_t cron_next(const struct cron *c, time_t after);

@@ -6,7 +6,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 /* The newest modification time (ns) over the files a project is made of,
  * plus their number, so an added, removed or edited file changes it. */
@@ -57,7 +57,7 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 		return err_setc(err, ERR_PROJECT, "%s", err->msg);
 	c->stamp = project_stamp(c->proj);
 	if (services_resolve(c->proj, &c->svc, err) < 0)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	bool quiet = need & CTX_QUIET;
 	if ((need & (CTX_STORE | CTX_QUEUE)) && (c->svc.embedded_pg || c->svc.embedded_redis)) {
 		if (services_up(c->proj, quiet, err) < 0)

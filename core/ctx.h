@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
+#include "base/err.h"
 #include "core/connections.h"
-#include "core/err.h"
 #include "core/project.h"
 #include "core/queue.h"
 #include "core/services.h"

@@ -28,10 +28,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "connectors/pg.h"
 #include "core/contract.h"
 #include "core/rejects.h"
-#include "core/util.h"
 
 /* A COPY statement's worth of rows; PQputCopyData is called with pieces of
  * at most PUT_BYTES. */
@@ -586,12 +586,12 @@ static int inspect_target(struct load *L, char ***names, char ***types, size_t *
 	*names = *types = NULL;
 	*n = 0;
 	const char *p[1] = {L->q_target};
-	PGresult *r = pg_exec(L->main, err,
+	PGresult *r = pg_exec(L->main,
 			      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), n.nspname"
 			      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 			      " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
 			      " WHERE c.oid = to_regclass($1) ORDER BY a.attnum",
-			      1, p);
+			      1, p, err);
 	if (!r)
 		return err_prefix(err, "looking up %s", L->o->into);
 	int nt = PQntuples(r);
@@ -743,7 +743,7 @@ static int create_target(struct load *L, struct err *err)
 		sb_adds(&b, ")");
 	}
 	sb_adds(&b, ")");
-	int rc = pg_script(L->main, err, b.s);
+	int rc = pg_script(L->main, b.s, err);
 	sb_free(&b);
 	if (rc < 0)
 		return err_prefix(err, "creating %s", L->o->into);
@@ -754,24 +754,24 @@ static int create_target(struct load *L, struct err *err)
 /* Drops staging tables whose load is gone (killed): their guard lock is free. */
 static void drop_stale_stages(struct load *L)
 {
-	PGresult *r = pg_exec(L->main, NULL,
+	PGresult *r = pg_exec(L->main,
 			      "WITH c AS MATERIALIZED (SELECT c.oid, n.nspname, c.relname FROM pg_class c"
 			      "  JOIN pg_namespace n ON n.oid = c.relnamespace"
 			      "  WHERE c.relkind = 'r' AND c.relname LIKE 'sluice\\_stage\\_%'"
 			      "  AND pg_has_role(c.relowner, 'USAGE'))"
 			      " SELECT oid, nspname, relname FROM c"
 			      " WHERE pg_try_advisory_lock(" STAGE_LOCK_SPACE " | oid::bigint)",
-			      0, NULL);
+			      0, NULL, NULL);
 	if (!r)
 		return;
 	for (int i = 0; i < PQntuples(r); i++) {
 		char *q = quote_name(L->main, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
 		char *sql = xasprintf("DROP TABLE IF EXISTS %s", q);
-		pg_script(L->main, NULL, sql);
+		pg_script(L->main, sql, NULL);
 		free(sql);
 		free(q);
 		const char *p[1] = {PQgetvalue(r, i, 0)};
-		pg_cmd(L->main, NULL, "SELECT pg_advisory_unlock(" STAGE_LOCK_SPACE " | $1::bigint)", 1, p);
+		pg_cmd(L->main, "SELECT pg_advisory_unlock(" STAGE_LOCK_SPACE " | $1::bigint)", 1, p, NULL);
 	}
 	PQclear(r);
 }
@@ -793,15 +793,15 @@ static int create_stage(struct load *L, long load_id, struct err *err)
 	}
 	sb_adds(&b, "sluice_ord bigint, sluice_line bigint) WITH (autovacuum_enabled = off)");
 	const char *p[1] = {L->q_stage};
-	int rc = pg_script(L->main, err, b.s);
+	int rc = pg_script(L->main, b.s, err);
 	sb_free(&b);
 	if (rc == 0)
-		rc = pg_cmd(L->main, err, "SELECT pg_advisory_lock(" STAGE_LOCK_SPACE " | to_regclass($1)::oid::bigint)",
-			    1, p);
+		rc = pg_cmd(L->main, "SELECT pg_advisory_lock(" STAGE_LOCK_SPACE " | to_regclass($1)::oid::bigint)",
+			    1, p, err);
 	if (rc == 0)
-		rc = pg_script(L->main, err, "COMMIT");
+		rc = pg_script(L->main, "COMMIT", err);
 	if (rc < 0) {
-		pg_script(L->main, NULL, "ROLLBACK");
+		pg_script(L->main, "ROLLBACK", NULL);
 		free(L->q_stage);
 		L->q_stage = NULL;
 		return err_prefix(err, "creating a staging table");
@@ -814,9 +814,9 @@ static void drop_stage(struct load *L)
 	if (!L->q_stage || pg_broken(L->main))
 		return;
 	char *sql = xasprintf("DROP TABLE IF EXISTS %s", L->q_stage);
-	pg_script(L->main, NULL, sql);
+	pg_script(L->main, sql, NULL);
 	free(sql);
-	pg_script(L->main, NULL, "SELECT pg_advisory_unlock_all()");
+	pg_script(L->main, "SELECT pg_advisory_unlock_all()", NULL);
 }
 
 /* ---- raws of staged rows ------------------------------------------------------ */
@@ -925,7 +925,7 @@ static int move_try(struct mover *m, const char *where, PGresult **row_err, stru
 {
 	struct load *L = m->L;
 	char *sql = move_sql(L, where);
-	if (pg_script(L->main, err, "SAVEPOINT sluice_move") < 0) {
+	if (pg_script(L->main, "SAVEPOINT sluice_move", err) < 0) {
 		free(sql);
 		return -1;
 	}
@@ -934,7 +934,7 @@ static int move_try(struct mover *m, const char *where, PGresult **row_err, stru
 	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 		m->loaded += atoll(PQcmdTuples(r));
 		PQclear(r);
-		return pg_script(L->main, err, "RELEASE SAVEPOINT sluice_move");
+		return pg_script(L->main, "RELEASE SAVEPOINT sluice_move", err);
 	}
 	if (!row_error(r)) {
 		char msg[600];
@@ -961,7 +961,7 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 	int rc = move_try(m, where, &r, err);
 	if (rc <= 0)
 		return rc;
-	if (pg_script(L->main, err, "ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move") < 0) {
+	if (pg_script(L->main, "ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move", err) < 0) {
 		PQclear(r);
 		return -1;
 	}
@@ -976,7 +976,7 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 		m->bad[m->n_bad++] = (struct want){lo, 0, xstrdup(col), xstrdup(reason), NULL};
 		PQclear(r);
 		char *q = xasprintf("SELECT sluice_line FROM %s WHERE sluice_ord = %lld", L->q_stage, (long long)lo);
-		r = pg_exec(L->main, NULL, q, 0, NULL);
+		r = pg_exec(L->main, q, 0, NULL, NULL);
 		free(q);
 		if (r && PQntuples(r) == 1)
 			m->bad[m->n_bad - 1].line = atoll(PQgetvalue(r, 0, 0));
@@ -1000,7 +1000,7 @@ static int move_all(struct mover *m, struct err *err)
 	PQclear(r);
 	char *sql = xasprintf("ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move;"
 			" CREATE INDEX ON %s (sluice_ord)", L->q_stage);
-	rc = pg_script(L->main, err, sql);
+	rc = pg_script(L->main, sql, err);
 	free(sql);
 	if (rc < 0)
 		return -1;
@@ -1025,7 +1025,7 @@ static int drop_superseded(struct load *L, int64_t *n_sup, struct err *err)
 			      " WHERE s.sluice_ord = x.sluice_ord AND x.rn > 1 RETURNING s.sluice_ord, x.winner, s.sluice_line",
 			      L->q_stage, L->q_stage, k.s);
 	sb_free(&k);
-	PGresult *r = pg_exec(L->main, err, sql, 0, NULL);
+	PGresult *r = pg_exec(L->main, sql, 0, NULL, err);
 	free(sql);
 	if (!r)
 		return err_prefix(err, "merge: finding repeated keys");
@@ -1336,7 +1336,7 @@ static int run_streams(struct load *L, struct record *first, struct err *err)
 		return L->fail.code ? L->fail.code : ERR_FAIL;
 	}
 	if (L->have_sink && reject_flush(&L->sink, err) < 0)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	return 0;
 }
 
@@ -1344,13 +1344,13 @@ static int finish_direct(struct load *L, struct load_stats *st, struct err *err)
 {
 	struct stream *s = &L->streams[0];
 	if (check_rejects(L, err) < 0) {
-		pg_script(L->main, NULL, "ROLLBACK");
+		pg_script(L->main, "ROLLBACK", NULL);
 		return ERR_FAIL;
 	}
 	struct strbuf q = {0};
 	sb_adds(&q, s->pending);
 	sb_adds(&q, "COMMIT");
-	int rc = pg_script(L->main, err, q.s);
+	int rc = pg_script(L->main, q.s, err);
 	sb_free(&q);
 	if (rc < 0)
 		return err_prefix(err, "committing the load");
@@ -1364,18 +1364,18 @@ static int finish_staged(struct load *L, struct load_stats *st, struct err *err)
 	if (check_rejects(L, err) < 0)
 		return ERR_FAIL;
 	if (o->mode == LOAD_MERGE && drop_superseded(L, &st->superseded, err) < 0)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	if (o->log) {
 		fprintf(o->log, "load: moving the rows into %s\n", o->into);
 		fflush(o->log);
 	}
-	if (pg_script(L->main, err, "BEGIN") < 0)
+	if (pg_script(L->main, "BEGIN", err) < 0)
 		return -1;
 	if (!L->target_exists && create_target(L, err) < 0)
 		goto fail;
 	if (o->mode == LOAD_MERGE && !L->has_load_ts) {
 		char *sql = xasprintf("ALTER TABLE %s ADD COLUMN load_timestamp timestamptz", L->q_target);
-		int rc = pg_script(L->main, err, sql);
+		int rc = pg_script(L->main, sql, err);
 		free(sql);
 		if (rc < 0) {
 			err_prefix(err, "adding load_timestamp to %s", o->into);
@@ -1386,11 +1386,11 @@ static int finish_staged(struct load *L, struct load_stats *st, struct err *err)
 		/* TRUNCATE keeps indexes, constraints, grants and dependent views;
 		 * a table other tables reference cannot be truncated: DELETE then */
 		char *sql = xasprintf("SAVEPOINT sluice_t; TRUNCATE %s", L->q_target);
-		int rc = pg_script(L->main, NULL, sql);
+		int rc = pg_script(L->main, sql, NULL);
 		free(sql);
 		if (rc < 0) {
 			sql = xasprintf("ROLLBACK TO SAVEPOINT sluice_t; DELETE FROM %s", L->q_target);
-			rc = pg_script(L->main, err, sql);
+			rc = pg_script(L->main, sql, err);
 			free(sql);
 			if (rc < 0) {
 				err_prefix(err, "emptying %s", o->into);
@@ -1415,15 +1415,15 @@ static int finish_staged(struct load *L, struct load_stats *st, struct err *err)
 		}
 	}
 	free(m.bad);
-	if (pg_script(L->main, err, "COMMIT") < 0)
+	if (pg_script(L->main, "COMMIT", err) < 0)
 		return err_prefix(err, "committing the load");
 	st->rows_loaded = m.loaded;
 	return 0;
 fail_m:
 	free(m.bad);
 fail:
-	pg_script(L->main, NULL, "ROLLBACK");
-	return err->code ? err->code : ERR_FAIL;
+	pg_script(L->main, "ROLLBACK", NULL);
+	return err_code(err);
 }
 
 int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
@@ -1477,7 +1477,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		struct load_info li = {o->project ? o->project : "", o->run_id, o->task, o->try_number, o->source,
 				       o->into, load_mode_name(o->mode)};
 		if (loads_begin(L.state, &li, &st->load_id, err) < 0) {
-			rc = err->code ? err->code : ERR_FAIL;
+			rc = err_code(err);
 			goto out;
 		}
 		reject_sink_init(&L.sink, L.state, st->load_id, o->run_id, o->task, o->source);
@@ -1508,7 +1508,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		L.file_cols[i] = xstrdup(fc[i]);
 	L.n_file_cols = nfc;
 	if (plan_columns(&L, err) < 0) {
-		rc = err->code ? err->code : ERR_FAIL;
+		rc = err_code(err);
 		goto out;
 	}
 
@@ -1529,7 +1529,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 	if (L.staged) {
 		drop_stale_stages(&L);
 		if (create_stage(&L, st->load_id, err) < 0) {
-			rc = err->code ? err->code : ERR_FAIL;
+			rc = err_code(err);
 			goto out;
 		}
 		L.copy_sql = xasprintf("COPY %s (%s, sluice_ord, sluice_line) FROM STDIN", L.q_stage, L.q_cols);
@@ -1538,18 +1538,18 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 				rc = err->code;
 				goto out_stage;
 			}
-			pg_script(L.streams[i].pg, NULL, "SET synchronous_commit = off");
+			pg_script(L.streams[i].pg, "SET synchronous_commit = off", NULL);
 		}
 	} else {
 		L.copy_sql = xasprintf("COPY %s (%s) FROM STDIN", L.q_target, L.q_cols);
 		L.streams[0].pg = L.main;
-		if (pg_script(L.main, err, "BEGIN") < 0) {
-			rc = err->code ? err->code : ERR_FAIL;
+		if (pg_script(L.main, "BEGIN", err) < 0) {
+			rc = err_code(err);
 			goto out;
 		}
 		if (!L.target_exists && create_target(&L, err) < 0) {
-			pg_script(L.main, NULL, "ROLLBACK");
-			rc = err->code ? err->code : ERR_FAIL;
+			pg_script(L.main, "ROLLBACK", NULL);
+			rc = err_code(err);
 			goto out;
 		}
 	}
@@ -1573,7 +1573,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 	if (rc == 0)
 		rc = L.staged ? finish_staged(&L, st, err) : finish_direct(&L, st, err);
 	else if (!L.staged)
-		pg_script(L.main, NULL, "ROLLBACK");
+		pg_script(L.main, "ROLLBACK", NULL);
 out_stage:
 	if (L.staged)
 		drop_stage(&L);
@@ -1583,7 +1583,7 @@ out:
 		struct err fe = {0};
 		if (reject_flush(&L.sink, &fe) < 0 && rc == 0) {
 			*err = fe;
-			rc = fe.code ? fe.code : ERR_FAIL;
+			rc = err_code(&fe);
 		}
 	}
 	st->rejected = rejects_total(&L);

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/err.h"
 #include "connectors/records.h"
-#include "core/err.h"
 
 enum load_mode {
 	LOAD_APPEND,  /* add the rows */

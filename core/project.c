@@ -13,11 +13,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/date.h"
+#include "base/util.h"
 #include "core/contract.h"
 #include "core/dag.h"
 #include "core/load.h"
 #include "core/template.h"
-#include "core/util.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
 
@@ -729,7 +730,7 @@ static void read_schedule(const struct yread *r, const json_t *root, struct pipe
 		return;
 	struct err e = {0};
 	int col = 0;
-	if (cron_parse(pl->schedule, &pl->cron, &e, &col) < 0) {
+	if (cron_parse(pl->schedule, &pl->cron, &col, &e) < 0) {
 		diags_add(r->d, ypos_value_offset(r->pos, root, "schedule", 0, col > 0 ? (size_t)col : 0),
 			  "invalid schedule '%s': %s", pl->schedule, e.msg);
 		free(pl->schedule);

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/err.h"
 #include "core/cron.h"
-#include "core/err.h"
 
 enum task_kind {
 	TASK_SQL,

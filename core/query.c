@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "connectors/pg.h"
-#include "core/util.h"
 
 #define ISO "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
@@ -188,7 +188,7 @@ int query_log_parse(PGresult *r, struct log_row **rows, size_t *n)
 
 static PGresult *run_q(struct store *s, const struct query *q, struct err *err)
 {
-	return pg_exec(s->pg, err, q->sql, q->n, q->params);
+	return pg_exec(s->pg, q->sql, q->n, q->params, err);
 }
 
 int store_runs(struct store *s, const char *pipeline, int limit, struct run_row **rows, size_t *n, struct err *err)
@@ -197,7 +197,7 @@ int store_runs(struct store *s, const char *pipeline, int limit, struct run_row 
 	query_runs(&q, s->project, pipeline, limit);
 	PGresult *r = run_q(s, &q, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	query_runs_parse(r, rows, n);
 	PQclear(r);
 	return 0;
@@ -209,7 +209,7 @@ int store_run(struct store *s, long run_id, struct run_row *run, struct err *err
 	query_run(&q, run_id);
 	PGresult *r = run_q(s, &q, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	struct run_row *rows;
 	size_t n;
 	query_runs_parse(r, &rows, &n);
@@ -229,7 +229,7 @@ int store_tasks(struct store *s, long run_id, struct ti_row **rows, size_t *n, s
 	query_tasks(&q, run_id);
 	PGresult *r = run_q(s, &q, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	query_tasks_parse(r, rows, n);
 	PQclear(r);
 	return 0;
@@ -242,7 +242,7 @@ int store_log(struct store *s, long ti, int try_number, int from_seq, int limit,
 	query_log(&q, ti, try_number, from_seq, limit);
 	PGresult *r = run_q(s, &q, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	query_log_parse(r, rows, n);
 	PQclear(r);
 	return 0;
@@ -253,9 +253,9 @@ int store_run_state(struct store *s, long run_id, char *buf, size_t size, struct
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[1] = {rid};
-	PGresult *r = pg_exec(s->pg, err, "SELECT state FROM sluice.runs WHERE id = $1", 1, p);
+	PGresult *r = pg_exec(s->pg, "SELECT state FROM sluice.runs WHERE id = $1", 1, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	snprintf(buf, size, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
 	PQclear(r);
 	return 0;
@@ -267,10 +267,10 @@ int store_ti_find(struct store *s, long run_id, const char *task, long *ti, int 
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[2] = {rid, task};
-	PGresult *r = pg_exec(s->pg, err,
-			      "SELECT id, try_number, state FROM sluice.task_instances WHERE run_id = $1 AND task = $2", 2, p);
+	PGresult *r = pg_exec(s->pg,
+			      "SELECT id, try_number, state FROM sluice.task_instances WHERE run_id = $1 AND task = $2", 2, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	int rc = 0;
 	if (!PQntuples(r)) {
 		rc = err_setc(err, ERR_NOTFOUND, "run %ld has no task '%s'", run_id, task);
@@ -294,7 +294,7 @@ int store_resolve_run(struct store *s, const char *spec, const char *pipeline, l
 		char ids[32];
 		snprintf(ids, sizeof ids, "%ld", id);
 		const char *p[2] = {ids, s->project};
-		PGresult *r = pg_exec(s->pg, err, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p);
+		PGresult *r = pg_exec(s->pg, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p, err);
 		if (!r)
 			return err->code;
 		int n = PQntuples(r);
@@ -305,10 +305,10 @@ int store_resolve_run(struct store *s, const char *spec, const char *pipeline, l
 		return 0;
 	}
 	const char *p[2] = {s->project, pipeline};
-	PGresult *r = pg_exec(s->pg, err,
+	PGresult *r = pg_exec(s->pg,
 			      "SELECT id FROM sluice.runs WHERE project = $1 AND ($2::text IS NULL OR pipeline = $2)"
 			      " ORDER BY id DESC LIMIT 1",
-			      2, p);
+			      2, p, err);
 	if (!r)
 		return err->code;
 	int rc = PQntuples(r) ? 0 : err_setc(err, ERR_NOTFOUND, "no runs yet");
@@ -608,12 +608,12 @@ int store_try_state(struct store *s, long ti, int try_number, char *buf, size_t 
 	snprintf(b, sizeof b, "%d", try_number);
 	const char *p[2] = {a, b};
 	/* the current try's state is on the instance; ended ones are in task_tries */
-	PGresult *r = pg_exec(s->pg, err,
+	PGresult *r = pg_exec(s->pg,
 			      "SELECT coalesce((SELECT t.state FROM sluice.task_instances t WHERE t.id = $1 AND t.try_number = $2),"
 			      " (SELECT r.state FROM sluice.task_tries r WHERE r.ti_id = $1 AND r.try_number = $2), '')",
-			      2, p);
+			      2, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	snprintf(buf, size, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return 0;

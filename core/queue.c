@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "connectors/redis.h"
-#include "core/util.h"
 
 #define GROUP "workers"
 
@@ -48,11 +48,11 @@ int queue_reconnect(struct queue *q, struct err *err)
 	return q->rc ? 0 : err->code;
 }
 
-static redisReply *cmd(struct queue *q, struct err *err, int argc, const char **argv)
+static redisReply *cmd(struct queue *q, int argc, const char **argv, struct err *err)
 {
 	if (queue_reconnect(q, err) < 0)
 		return NULL;
-	return redis_cmd(q->rc, err, argc, argv);
+	return redis_cmd(q->rc, argc, argv, err);
 }
 
 int queue_ensure(struct queue *q, bool *lost, struct err *err)
@@ -61,14 +61,14 @@ int queue_ensure(struct queue *q, bool *lost, struct err *err)
 	/* SET NX marks this incarnation of Redis's data; if it was missing, any
 	 * entries we thought were there are gone too. */
 	const char *set[] = {"SET", q->epoch_key, "1", "NX"};
-	redisReply *r = cmd(q, err, 4, set);
+	redisReply *r = cmd(q, 4, set, err);
 	if (!r)
 		return err->code;
 	*lost = r->type == REDIS_REPLY_STATUS;
 	freeReplyObject(r);
 	const char *mk[] = {"XGROUP", "CREATE", q->stream, GROUP, "0", "MKSTREAM"};
 	struct err e2 = {0};
-	r = cmd(q, &e2, 6, mk);
+	r = cmd(q, 6, mk, &e2);
 	if (r)
 		freeReplyObject(r);
 	else if (!strstr(e2.msg, "BUSYGROUP"))
@@ -130,7 +130,7 @@ int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentr
 	snprintf(block, sizeof block, "%d", block_ms);
 	const char *argv[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", "1", "BLOCK", block,
 			      "STREAMS", q->stream, ">"};
-	redisReply *r = cmd(q, err, 11, argv);
+	redisReply *r = cmd(q, 11, argv, err);
 	if (!r)
 		return err->code;
 	int got = 0;
@@ -170,7 +170,7 @@ int queue_ack(struct queue *q, const char *id, struct err *err)
 int queue_touch(struct queue *q, const char *consumer, const char *id, struct err *err)
 {
 	const char *argv[] = {"XCLAIM", q->stream, GROUP, consumer, "0", id, "JUSTID"};
-	redisReply *r = cmd(q, err, 7, argv);
+	redisReply *r = cmd(q, 7, argv, err);
 	if (!r)
 		return err->code;
 	freeReplyObject(r);
@@ -183,7 +183,7 @@ int queue_autoclaim(struct queue *q, const char *consumer, long min_idle_ms, str
 	char idle[32];
 	snprintf(idle, sizeof idle, "%ld", min_idle_ms);
 	const char *argv[] = {"XAUTOCLAIM", q->stream, GROUP, consumer, idle, "0-0", "COUNT", "16"};
-	redisReply *r = cmd(q, err, 8, argv);
+	redisReply *r = cmd(q, 8, argv, err);
 	if (!r)
 		return err->code;
 	/* [next-cursor, [[id, fields]...], [deleted ids]] */
@@ -211,7 +211,7 @@ int queue_autoclaim(struct queue *q, const char *consumer, long min_idle_ms, str
 long queue_length(struct queue *q)
 {
 	const char *argv[] = {"XLEN", q->stream};
-	redisReply *r = cmd(q, NULL, 2, argv);
+	redisReply *r = cmd(q, 2, argv, NULL);
 	long n = r && r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -1;
 	if (r)
 		freeReplyObject(r);

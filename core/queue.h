@@ -8,7 +8,7 @@
 #include <hiredis.h>
 #include <stdbool.h>
 
-#include "core/err.h"
+#include "base/err.h"
 #include "core/store.h"
 
 struct queue {

@@ -41,7 +41,7 @@ int loads_begin(PGconn *state, const struct load_info *li, long *load_id, struct
 	snprintf(try, sizeof try, "%d", li->try_number);
 	const char *p[7] = {li->project, li->run_id ? run : NULL, li->task, li->run_id ? try : NULL,
 			    li->source, li->target, li->mode};
-	PGresult *r = pg_exec(state, err, LOAD_BEGIN_SQL, 7, p);
+	PGresult *r = pg_exec(state, LOAD_BEGIN_SQL, 7, p, err);
 	if (!r)
 		return err_prefix(err, "state database: recording the load");
 	*load_id = atol(PQgetvalue(r, 0, 0));
@@ -58,7 +58,7 @@ int loads_end(PGconn *state, long load_id, bool ok, int64_t rows_in, int64_t row
 	snprintf(out, sizeof out, "%lld", (long long)rows_loaded);
 	snprintf(rej, sizeof rej, "%lld", (long long)rejected);
 	const char *p[6] = {id, ok ? "true" : "false", in, out, rej, error};
-	return pg_cmd(state, err, LOAD_END_SQL, 6, p);
+	return pg_cmd(state, LOAD_END_SQL, 6, p, err);
 }
 
 /* One field in COPY text form. */
@@ -245,9 +245,9 @@ int query_rejects_parse(PGresult *r, struct reject_row **rows, size_t *n)
 
 static int run_query(PGconn *state, const struct query *q, struct reject_row **rows, size_t *n, struct err *err)
 {
-	PGresult *r = pg_exec(state, err, q->sql, q->n, q->params);
+	PGresult *r = pg_exec(state, q->sql, q->n, q->params, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	query_rejects_parse(r, rows, n);
 	PQclear(r);
 	return 0;

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/err.h"
+#include "base/err.h"
+#include "base/util.h"
 #include "core/query.h"
-#include "core/util.h"
 
 /* What a load is, for its row in sluice.loads. */
 struct load_info {

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
-#include "core/util.h"
 #include "core/worker.h"
 
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
@@ -361,7 +361,7 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 			}
 			_exit(1);
 		}
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	}
 	struct sched s;
 	memset(&s, 0, sizeof s);

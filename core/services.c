@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 #define PG_SUPERUSER "sluice"
 #define PG_SOCK_NAME ".s.PGSQL.5432"

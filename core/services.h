@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "core/err.h"
+#include "base/err.h"
 #include "core/project.h"
 
 struct services {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "connectors/pg.h"
-#include "core/util.h"
 
 /* Key of the advisory lock that serializes migrations (any constant unlikely
  * to collide with a run id used by sluice.advance, which are positive and
@@ -272,31 +272,31 @@ static const char *const migrations[] = {
 
 int store_migrate(PGconn *c, struct err *err)
 {
-	if (pg_script(c, err, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
+	if (pg_script(c, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
 			      "CREATE SCHEMA IF NOT EXISTS sluice;"
 			      "CREATE TABLE IF NOT EXISTS sluice.schema_version ("
 			      " version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
-			      "COMMIT") < 0)
+			      "COMMIT", err) < 0)
 		return err_prefix(err, "state database: preparing migrations");
 	for (int v = 1; v <= N_MIGRATIONS; v++) {
 		char vs[16];
 		snprintf(vs, sizeof vs, "%d", v);
 		const char *params[1] = {vs};
-		if (pg_script(c, err, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")") < 0)
+		if (pg_script(c, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err) < 0)
 			return err_prefix(err, "state database: migration %d", v);
-		PGresult *r = pg_exec(c, err, "SELECT 1 FROM sluice.schema_version WHERE version = $1", 1, params);
+		PGresult *r = pg_exec(c, "SELECT 1 FROM sluice.schema_version WHERE version = $1", 1, params, err);
 		if (!r) {
-			pg_script(c, NULL, "ROLLBACK");
+			pg_script(c, "ROLLBACK", NULL);
 			return err_prefix(err, "state database: migration %d", v);
 		}
 		bool done = PQntuples(r) > 0;
 		PQclear(r);
-		if (!done && (pg_script(c, err, migrations[v - 1]) < 0 ||
-			      pg_cmd(c, err, "INSERT INTO sluice.schema_version (version) VALUES ($1)", 1, params) < 0)) {
-			pg_script(c, NULL, "ROLLBACK");
+		if (!done && (pg_script(c, migrations[v - 1], err) < 0 ||
+			      pg_cmd(c, "INSERT INTO sluice.schema_version (version) VALUES ($1)", 1, params, err) < 0)) {
+			pg_script(c, "ROLLBACK", NULL);
 			return err_prefix(err, "state database: migration %d", v);
 		}
-		if (pg_script(c, err, "COMMIT") < 0)
+		if (pg_script(c, "COMMIT", err) < 0)
 			return err_prefix(err, "state database: migration %d", v);
 	}
 	return 0;
@@ -304,7 +304,7 @@ int store_migrate(PGconn *c, struct err *err)
 
 int store_schema_version(struct store *s)
 {
-	PGresult *r = pg_exec(s->pg, NULL, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL);
+	PGresult *r = pg_exec(s->pg, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL, NULL);
 	int v = r ? atoi(PQgetvalue(r, 0, 0)) : -1;
 	PQclear(r);
 	return v;
@@ -357,12 +357,12 @@ static void refs_from(PGresult *r, struct ti_refs *out)
 		refs_add(out, atol(PQgetvalue(r, i, 0)), atoi(PQgetvalue(r, i, 1)));
 }
 
-static int refs_query(struct store *s, struct ti_refs *out, struct err *err, const char *sql, int n,
-		      const char *const *params)
+static int refs_query(struct store *s, struct ti_refs *out, const char *sql, int n,
+		      const char *const *params, struct err *err)
 {
-	PGresult *r = pg_exec(s->pg, err, sql, n, params);
+	PGresult *r = pg_exec(s->pg, sql, n, params, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	refs_from(r, out);
 	PQclear(r);
 	return 0;
@@ -397,13 +397,13 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 	snprintf(given, sizeof given, "%ld", *run_id);
 	const char *p1[6] = {s->project, pipeline, ds, params_json ? params_json : "{}", trigger,
 			     *run_id > 0 ? given : NULL};
-	if (pg_script(s->pg, err, "BEGIN") < 0)
+	if (pg_script(s->pg, "BEGIN", err) < 0)
 		return err->code;
-	PGresult *r = pg_exec(s->pg, err,
+	PGresult *r = pg_exec(s->pg,
 			      "INSERT INTO sluice.runs (id, project, pipeline, logical_date, params, trigger)"
 			      " VALUES (coalesce($6::bigint, nextval(pg_get_serial_sequence('sluice.runs', 'id'))),"
 			      " $1, $2, $3, $4, $5) RETURNING id",
-			      6, p1);
+			      6, p1, err);
 	if (!r)
 		goto fail;
 	*run_id = atol(PQgetvalue(r, 0, 0));
@@ -431,12 +431,12 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 	sb_addc(&backoffs, '}');
 	sb_addc(&maxd, '}');
 	const char *p2[7] = {rid, names.s, specs.s, tries.s, delays.s, backoffs.s, maxd.s};
-	int rc = pg_cmd(s->pg, err,
+	int rc = pg_cmd(s->pg,
 			"INSERT INTO sluice.task_instances (run_id, task, spec, max_tries, retry_delay,"
 			" retry_backoff, retry_max_delay)"
 			" SELECT $1, t, s::jsonb, m, d, b, x FROM unnest($2::text[], $3::text[], $4::int[],"
 			" $5::float8[], $6::float8[], $7::float8[]) AS u(t, s, m, d, b, x)",
-			7, p2);
+			7, p2, err);
 	sb_free(&names);
 	sb_free(&specs);
 	sb_free(&tries);
@@ -450,28 +450,28 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 		sb_pgarray(&ups, &edges[0].upstream, n_edges, sizeof edges[0]);
 		sb_pgarray(&downs, &edges[0].downstream, n_edges, sizeof edges[0]);
 		const char *p3[3] = {rid, ups.s, downs.s};
-		rc = pg_cmd(s->pg, err,
+		rc = pg_cmd(s->pg,
 			    "INSERT INTO sluice.task_edges (run_id, upstream, downstream)"
 			    " SELECT $1, u, d FROM unnest($2::text[], $3::text[]) AS x(u, d) ON CONFLICT DO NOTHING",
-			    3, p3);
+			    3, p3, err);
 		sb_free(&ups);
 		sb_free(&downs);
 		if (rc < 0)
 			goto fail;
 	}
-	if (pg_script(s->pg, err, "COMMIT") < 0)
+	if (pg_script(s->pg, "COMMIT", err) < 0)
 		return err->code;
 	return 0;
 fail:
-	pg_script(s->pg, NULL, "ROLLBACK");
-	return err->code ? err->code : ERR_FAIL;
+	pg_script(s->pg, "ROLLBACK", NULL);
+	return err_code(err);
 }
 
 int store_run_new_id(struct store *s, long *run_id, struct err *err)
 {
-	PGresult *r = pg_exec(s->pg, err, "SELECT nextval(pg_get_serial_sequence('sluice.runs', 'id'))", 0, NULL);
+	PGresult *r = pg_exec(s->pg, "SELECT nextval(pg_get_serial_sequence('sluice.runs', 'id'))", 0, NULL, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	*run_id = atol(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return 0;
@@ -482,18 +482,18 @@ int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err 
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[2] = {s->project, rid};
-	return refs_query(s, out, err, "SELECT ti, try FROM sluice.advance($1, $2)", 2, p);
+	return refs_query(s, out, "SELECT ti, try FROM sluice.advance($1, $2)", 2, p, err);
 }
 
 int store_active_runs(struct store *s, long **ids, size_t *n, struct err *err)
 {
 	const char *p[1] = {s->project};
-	PGresult *r = pg_exec(s->pg, err, "SELECT id FROM sluice.runs WHERE project = $1 AND state = 'running' ORDER BY id",
-			      1, p);
+	PGresult *r = pg_exec(s->pg, "SELECT id FROM sluice.runs WHERE project = $1 AND state = 'running' ORDER BY id",
+			      1, p, err);
 	*ids = NULL;
 	*n = 0;
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	*n = (size_t)PQntuples(r);
 	*ids = xcalloc(*n ? *n : 1, sizeof **ids);
 	for (size_t i = 0; i < *n; i++)
@@ -505,12 +505,12 @@ int store_active_runs(struct store *s, long **ids, size_t *n, struct err *err)
 int store_due_retries(struct store *s, struct ti_refs *out, struct err *err)
 {
 	const char *p[1] = {s->project};
-	return refs_query(s, out, err,
+	return refs_query(s, out,
 			  "UPDATE sluice.task_instances t SET state = 'queued', queued_at = now(), next_try_at = NULL"
 			  " FROM sluice.runs r WHERE r.id = t.run_id AND r.project = $1 AND r.state = 'running'"
 			  " AND t.state = 'up_for_retry' AND t.next_try_at <= now()"
 			  " RETURNING t.id, t.try_number",
-			  1, p);
+			  1, p, err);
 }
 
 int store_stale(struct store *s, double older_than, double hb_timeout, struct ti_refs *out, struct err *err)
@@ -519,41 +519,41 @@ int store_stale(struct store *s, double older_than, double hb_timeout, struct ti
 	snprintf(a, sizeof a, "%.3f", older_than);
 	snprintf(b, sizeof b, "%.3f", hb_timeout);
 	const char *p[2] = {s->project, a};
-	int rc = refs_query(s, out, err,
+	int rc = refs_query(s, out,
 			    "UPDATE sluice.task_instances t SET queued_at = now()"
 			    " FROM sluice.runs r WHERE r.id = t.run_id AND r.project = $1 AND r.state = 'running'"
 			    " AND t.state = 'queued' AND t.queued_at < now() - make_interval(secs => $2::float8)"
 			    " RETURNING t.id, t.try_number",
-			    2, p);
+			    2, p, err);
 	if (rc < 0)
 		return rc;
 	/* A takeover is claimed by whoever gets the entry; the try number in the
 	 * entry does not matter for a stale running task. */
 	const char *p2[2] = {s->project, b};
-	return refs_query(s, out, err,
+	return refs_query(s, out,
 			  "SELECT t.id, t.try_number FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
 			  " WHERE r.project = $1 AND r.state = 'running' AND t.state = 'running'"
 			  " AND t.heartbeat < now() - make_interval(secs => $2::float8)",
-			  2, p2);
+			  2, p2, err);
 }
 
 int store_all_queued(struct store *s, struct ti_refs *out, struct err *err)
 {
 	const char *p[1] = {s->project};
-	return refs_query(s, out, err,
+	return refs_query(s, out,
 			  "SELECT t.id, t.try_number FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
 			  " WHERE r.project = $1 AND r.state = 'running' AND t.state = 'queued' ORDER BY t.id",
-			  1, p);
+			  1, p, err);
 }
 
 double store_next_retry_in(struct store *s)
 {
 	const char *p[1] = {s->project};
-	PGresult *r = pg_exec(s->pg, NULL,
+	PGresult *r = pg_exec(s->pg,
 			      "SELECT extract(epoch FROM min(t.next_try_at) - now()) FROM sluice.task_instances t"
 			      " JOIN sluice.runs r ON r.id = t.run_id WHERE r.project = $1 AND r.state = 'running'"
 			      " AND t.state = 'up_for_retry'",
-			      1, p);
+			      1, p, NULL);
 	double d = -1;
 	if (r && !PQgetisnull(r, 0, 0)) {
 		d = atof(PQgetvalue(r, 0, 0));
@@ -584,9 +584,9 @@ int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker
 	snprintf(tr, sizeof tr, "%d", ref->try_number);
 	snprintf(to, sizeof to, "%.3f", hb_timeout);
 	const char *p[5] = {ti, tr, worker, host, to};
-	PGresult *r = pg_exec(s->pg, err, "SELECT * FROM sluice.claim($1, $2, $3, $4, $5)", 5, p);
+	PGresult *r = pg_exec(s->pg, "SELECT * FROM sluice.claim($1, $2, $3, $4, $5)", 5, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	const char *status = PQgetvalue(r, 0, 0);
 	int rc = 0;
 	if (!strcmp(status, "alive")) {
@@ -618,12 +618,12 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(c, sizeof c, "%d", pid);
 	const char *p[4] = {a, b, worker, c};
-	PGresult *r = pg_exec(s->pg, err,
+	PGresult *r = pg_exec(s->pg,
 			      "UPDATE sluice.task_instances SET heartbeat = now(), pid = $4 WHERE id = $1"
 			      " AND try_number = $2 AND worker = $3 AND state = 'running'",
-			      4, p);
+			      4, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	int n = atoi(PQcmdTuples(r));
 	PQclear(r);
 	return n == 1 ? 0 : err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
@@ -637,9 +637,9 @@ int store_ti_finish(struct store *s, long ti, int try_number, const char *worker
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(e, sizeof e, "%d", exit_status);
 	const char *p[7] = {s->project, a, b, worker, ok ? "t" : "f", e, error};
-	PGresult *r = pg_exec(s->pg, err, "SELECT * FROM sluice.finish_advance($1, $2, $3, $4, $5, $6, $7)", 7, p);
+	PGresult *r = pg_exec(s->pg, "SELECT * FROM sluice.finish_advance($1, $2, $3, $4, $5, $6, $7)", 7, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	int rc = 0;
 	if (PQntuples(r) == 0) {
 		rc = err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
@@ -664,10 +664,10 @@ int store_ti_rows(struct store *s, long run_id, const char *task, int try_number
 	snprintf(c, sizeof c, "%lld", rows_in);
 	snprintf(d, sizeof d, "%lld", rows_out);
 	const char *p[5] = {a, task, b, c, d};
-	return pg_cmd(s->pg, err,
+	return pg_cmd(s->pg,
 		      "UPDATE sluice.task_instances SET rows_in = $4, rows_out = $5"
 		      " WHERE run_id = $1 AND task = $2 AND try_number = $3",
-		      5, p);
+		      5, p, err);
 }
 
 int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t n, const char *const *lines,
@@ -689,11 +689,11 @@ int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t 
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(c, sizeof c, "%d", *seq);
 	const char *p[5] = {a, b, c, arr.s, st.s};
-	int rc = pg_cmd(s->pg, err,
+	int rc = pg_cmd(s->pg,
 			"INSERT INTO sluice.task_logs (ti_id, try_number, seq, stream, line)"
 			" SELECT $1, $2, $3::int + o::int - 1, s, l FROM unnest($4::text[], $5::text[])"
 			" WITH ORDINALITY AS x(l, s, o)",
-			5, p);
+			5, p, err);
 	sb_free(&arr);
 	sb_free(&st);
 	if (rc == 0)
@@ -707,16 +707,16 @@ int store_worker_beat(struct store *s, const char *name, const char *host, int p
 	char ps[16];
 	snprintf(ps, sizeof ps, "%d", pid);
 	const char *p[4] = {name, host, ps, state};
-	return pg_cmd(s->pg, err,
+	return pg_cmd(s->pg,
 		      "INSERT INTO sluice.workers (name, host, pid, state) VALUES ($1, $2, $3, $4)"
 		      " ON CONFLICT (name) DO UPDATE SET heartbeat = now(), state = EXCLUDED.state",
-		      4, p);
+		      4, p, err);
 }
 
 int store_worker_gone(struct store *s, const char *name, struct err *err)
 {
 	const char *p[1] = {name};
-	return pg_cmd(s->pg, err, "DELETE FROM sluice.workers WHERE name = $1", 1, p);
+	return pg_cmd(s->pg, "DELETE FROM sluice.workers WHERE name = $1", 1, p, err);
 }
 
 int store_live_workers(struct store *s, double within)
@@ -724,9 +724,9 @@ int store_live_workers(struct store *s, double within)
 	char w[32];
 	snprintf(w, sizeof w, "%.3f", within);
 	const char *p[1] = {w};
-	PGresult *r = pg_exec(s->pg, NULL,
+	PGresult *r = pg_exec(s->pg,
 			      "SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)",
-			      1, p);
+			      1, p, NULL);
 	int n = r ? atoi(PQgetvalue(r, 0, 0)) : 0;
 	PQclear(r);
 	return n;
@@ -735,12 +735,12 @@ int store_live_workers(struct store *s, double within)
 int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err)
 {
 	const char *p[2] = {s->project, pipeline};
-	PGresult *r = pg_exec(s->pg, err,
+	PGresult *r = pg_exec(s->pg,
 			      "SELECT extract(epoch FROM last_fire)::bigint FROM sluice.schedules"
 			      " WHERE project = $1 AND pipeline = $2",
-			      2, p);
+			      2, p, err);
 	if (!r)
-		return err->code ? err->code : ERR_FAIL;
+		return err_code(err);
 	int rc = PQntuples(r) ? 0 : ERR_NOTFOUND;
 	if (rc == 0)
 		*last_fire = (time_t)atoll(PQgetvalue(r, 0, 0));
@@ -753,10 +753,10 @@ int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, 
 	char t[32];
 	snprintf(t, sizeof t, "%lld", (long long)last_fire);
 	const char *p[3] = {s->project, pipeline, t};
-	return pg_cmd(s->pg, err,
+	return pg_cmd(s->pg,
 		      "INSERT INTO sluice.schedules VALUES ($1, $2, to_timestamp($3::bigint))"
 		      " ON CONFLICT (project, pipeline) DO UPDATE SET last_fire = EXCLUDED.last_fire",
-		      3, p);
+		      3, p, err);
 }
 
 static int drain_notifies(PGconn *c)
@@ -786,5 +786,5 @@ int store_wait(struct store *s, int timeout_ms)
 
 int store_listen(struct store *s, struct err *err)
 {
-	return pg_script(s->pg, err, "LISTEN " STORE_CHANNEL);
+	return pg_script(s->pg, "LISTEN " STORE_CHANNEL, err);
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 #define STORE_CHANNEL "sluice"
 

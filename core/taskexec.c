@@ -12,9 +12,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "core/load.h"
 #include "core/store.h"
-#include "core/util.h"
 
 static void child_setup(int out_w, int err_w)
 {

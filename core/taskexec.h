@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <sys/types.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 struct task_proc {
 	pid_t pid;      /* also the process group id */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 /* Longest piece of template text quoted back in a message. */
 #define QUOTE_MAX 60

@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "connectors/pg.h"
 #include "core/taskexec.h"
-#include "core/util.h"
 
 /* ---- signals -------------------------------------------------------------- */
 

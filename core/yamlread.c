@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 const char *yr_type_name(const json_t *v)
 {

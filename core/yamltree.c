@@ -12,7 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 /* Where a node starts and, for scalars, how to find its text again. */
 struct ninfo {

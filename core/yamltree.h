@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 /* Positions of one loaded document. Keyed by (parent container, key or index)
  * because jansson shares true/false/null singletons. */

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/date.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "core/actions.h"
 #include "core/states.h"
-#include "core/util.h"
 #include "tui/app.h"
 
 struct act_req {

@@ -23,8 +23,8 @@
 #endif
 #endif
 
+#include "base/util.h"
 #include "core/scheduler.h"
-#include "core/util.h"
 #include "tui/app.h"
 #include "tui/filter.h"
 

@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "base/loop.h"
 #include "core/ctx.h"
 #include "core/query.h"
 #include "tui/actions.h"
 #include "tui/db.h"
-#include "tui/loop.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
+#include "base/util.h"
 #include "core/dag.h"
-#include "core/err.h"
-#include "core/util.h"
 
 /* Rows between two boxes (or virtual nodes) of a layer. */
 #define ROW_GAP 1

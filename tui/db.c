@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "core/store.h"
-#include "core/util.h"
 
 struct pending {
 	const char *sql;                 /* static text from core/query.c */

@@ -8,8 +8,8 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "base/loop.h"
 #include "core/query.h"
-#include "tui/loop.h"
 
 struct db;
 

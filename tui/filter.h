@@ -7,7 +7,7 @@
 #include <regex.h>
 #include <stdbool.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 struct filter {
 	bool active;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "core/yamltree.h"
 
 /* The themes shipped in themes/, compiled in so an uninstalled binary (and

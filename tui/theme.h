@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/err.h"
+#include "base/err.h"
 #include "core/states.h"
 
 /* X(id, name): one entry per style a theme may set. */

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "core/dag.h"
-#include "core/util.h"
 #include "tui/app.h"
 #include "tui/daglayout.h"
 #include "tui/filter.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/util.h"
 #include "core/cron.h"
-#include "core/util.h"
 #include "tui/app.h"
 #include "tui/filter.h"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "core/contract.h"
-#include "core/util.h"
 
 /* tests/fixtures/contracts, from the source tree */
 static char *fixture(const char *name)

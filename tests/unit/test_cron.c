@@ -13,7 +13,7 @@ static struct cron parse_ok(const char *expr)
 	struct err e = { 0 };
 	int col = -1;
 	memset(&c, 0, sizeof c);
-	if (cron_parse(expr, &c, &e, &col) != 0)
+	if (cron_parse(expr, &c, &col, &e) != 0)
 		fail_msg("parse of '%s' failed at %d: %s", expr, col, e.msg);
 	return c;
 }
@@ -23,7 +23,7 @@ static void parse_err(const char *expr, int col, const char *msg)
 	struct cron c;
 	struct err e = { 0 };
 	int got = -1;
-	assert_int_equal(cron_parse(expr, &c, &e, &got), -1);
+	assert_int_equal(cron_parse(expr, &c, &got, &e), -1);
 	assert_string_equal(e.msg, msg);
 	assert_int_equal(got, col);
 }

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/err.h"
 #include "core/dag.h"
-#include "core/err.h"
 #include "tui/daglayout.h"
 
 /* A graph from "a>b" edges and bare "a" nodes, nodes numbered in order of

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "core/connections.h"
 #include "core/project.h"
-#include "core/util.h"
 
 /* ---- scratch projects ----------------------------------------------------- */
 

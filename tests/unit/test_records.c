@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/util.h"
 #include "connectors/records.h"
-#include "core/util.h"
 
 static char tmpdir[64];
 

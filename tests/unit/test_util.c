@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/err.h"
-#include "core/util.h"
+#include "base/date.h"
+#include "base/err.h"
+#include "base/util.h"
 
 /* ---- strbuf and formatting ---------------------------------------------- */
 

@@ -1,11 +1,11 @@
 /* Error messages and located diagnostics. */
-#include "core/err.h"
+#include "base/err.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 static void vset(struct err *e, const char *fmt, va_list ap)
 {
@@ -62,7 +62,7 @@ int err_prefix(struct err *e, const char *fmt, ...)
 		at += ol;
 	}
 	e->msg[at] = '\0';
-	return e->code ? e->code : ERR_FAIL;
+	return err_code(e);
 }
 
 void err_clear(struct err *e)

@@ -1,7 +1,7 @@
 /* One-line error messages set where a failure happens, and lists of located
  * diagnostics (file:line:col) for project validation. */
-#ifndef SLUICE_ERR_H
-#define SLUICE_ERR_H
+#ifndef SLUICE_BASE_ERR_H
+#define SLUICE_BASE_ERR_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -28,6 +28,12 @@ int err_setc(struct err *e, int code, const char *fmt, ...) __attribute__((forma
 /* Puts context in front of the current message: "ctx: old message". */
 int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_clear(struct err *e);
+/* What to return after a callee failed and set e: its specific code, or
+ * ERR_FAIL when it set none. The one convention for passing a failure up. */
+static inline int err_code(const struct err *e)
+{
+	return e && e->code ? e->code : ERR_FAIL;
+}
 
 /* A place in a source file; line and col are 1-based, 0 when unknown. */
 struct loc {

@@ -1,14 +1,14 @@
 /* Small helpers every module uses: allocation that never returns NULL, a growable
  * string buffer, time, paths and files. */
-#ifndef SLUICE_UTIL_H
-#define SLUICE_UTIL_H
+#ifndef SLUICE_BASE_UTIL_H
+#define SLUICE_BASE_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -44,15 +44,5 @@ bool path_exists(const char *path);
 size_t edit_distance(const char *a, const char *b);
 /* The candidate closest to word (distance <= max(2, len/3)), or NULL. */
 const char *nearest_word(const char *word, const char *const *candidates, size_t n);
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H.
- * Hinnant's algorithms; any year, no time zone, no overflow in practice). */
-int64_t util_days_from_civil(int64_t y, int m, int d);
-void util_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
-
-/* YYYY-MM-DD validation (a real calendar date). */
-bool date_valid(const char *s);
-/* Today's date in UTC as YYYY-MM-DD into buf[11]. */
-void date_today(char buf[11]);
 
 #endif

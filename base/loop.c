@@ -1,12 +1,12 @@
 /* One poll() loop with fd watchers and timers; see loop.h. */
-#include "tui/loop.h"
+#include "base/loop.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 struct watcher {
 	int fd;

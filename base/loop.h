@@ -1,8 +1,8 @@
-/* The console's event loop (after redis ae): fd watchers, one-shot timers and
+/* The event loop of the console and the runner (after redis ae): fd watchers, one-shot timers and
  * a before-sleep hook, over one poll(). The poll timeout is the nearest timer
  * or infinite: with nothing due the process sleeps. */
-#ifndef SLUICE_TUI_LOOP_H
-#define SLUICE_TUI_LOOP_H
+#ifndef SLUICE_BASE_LOOP_H
+#define SLUICE_BASE_LOOP_H
 
 #include <stdint.h>
 
