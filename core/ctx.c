@@ -1,9 +1,10 @@
 /* Opening a project and its services. */
 #include "core/ctx.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include "base/util.h"
@@ -53,8 +54,10 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 		return err_setc(err, ERR_PROJECT, "the project has %zu error%s", d->n, d->n == 1 ? "" : "s");
 	/* a connections file that is missing is fine; one that is wrong is a
 	 * project error like any other */
-	if (connections_load(c->proj->connections_file, &c->conns, err) < 0)
-		return err_setc(err, ERR_PROJECT, "%s", err->msg);
+	if (connections_load(c->proj->connections_file, &c->conns, err) < 0) {
+		err->code = ERR_PROJECT;
+		return ERR_PROJECT;
+	}
 	c->stamp = project_stamp(c->proj);
 	if (services_resolve(c->proj, &c->svc, err) < 0)
 		return err_code(err);
@@ -92,7 +95,10 @@ int ctx_reload(struct sctx *c, struct diags *d, struct err *err)
 	if (connections_load(np->connections_file, &nc, err) < 0) {
 		project_free(np);
 		c->stamp = now;
-		return err_setc(err, ERR_PROJECT, "%s; still using the previous version", err->msg);
+		/* the message must not be formatted into itself */
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err->msg);
+		return err_setc(err, ERR_PROJECT, "%s; still using the previous version", why);
 	}
 	/* the addresses stay those the process started with */
 	free(np->state);
