@@ -31,12 +31,16 @@ skip() {
 
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds; on a failure
 # its output (stdout and stderr) is shown as diagnostics.
+# (The output goes to a file, not through a pipe: a daemon COMMAND starts
+# may keep its stdout open.)
 check() {
 	check_d=$1
 	shift
-	check_out=$("$@" 2>&1)
+	mkdir -p "$SLUICE_TESTDIR"
+	"$@" >"$SLUICE_TESTDIR/check.$$.out" 2>&1
 	check_rc=$?
-	ok $check_rc "$check_d" || printf '%s\n' "$check_out" | diag
+	ok $check_rc "$check_d" || diag <"$SLUICE_TESTDIR/check.$$.out"
+	rm -f "$SLUICE_TESTDIR/check.$$.out"
 	return $check_rc
 }
 
