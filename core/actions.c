@@ -235,7 +235,7 @@ int action_retry(struct sctx *c, long run_id, const char *task, struct touched *
 	if (store_ti_find(&c->store, run_id, task, &ti, &try_number, now, sizeof now, err) < 0)
 		return err_code(err);
 	int st = state_parse(now);
-	if (st != ST_FAILED && st != ST_UPSTREAM_FAILED && st != ST_UP_FOR_RETRY)
+	if (st < 0 || !state_failed((enum task_state)st))
 		return err_setc(err, ERR_CONFLICT, "task '%s' is %s: only failed tasks are retried (use clear to rerun it)",
 				task, now);
 	/* the task itself plus whatever downstream it held back */

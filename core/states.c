@@ -44,3 +44,8 @@ bool state_terminal(enum task_state s)
 {
 	return (unsigned)s < ST_COUNT && states[s].terminal;
 }
+
+bool state_failed(enum task_state s)
+{
+	return s == ST_FAILED || s == ST_UPSTREAM_FAILED || s == ST_UP_FOR_RETRY;
+}

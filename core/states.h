@@ -34,5 +34,8 @@ char state_ascii(enum task_state s);
 /* A terminal state is final for its try: nothing moves it on except an
  * operator's clear (or mark). */
 bool state_terminal(enum task_state s);
+/* failed, upstream_failed or up_for_retry: what retry takes (and what
+ * sluice.clear's only_failed selects). */
+bool state_failed(enum task_state s);
 
 #endif

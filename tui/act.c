@@ -449,7 +449,7 @@ void act_run(struct tui *t, enum action a, const char *arg)
 	switch (a) {
 	case ACT_RETRY: {
 		int st = sel.state ? state_parse(sel.state) : -1;
-		if (st >= 0 && st != ST_FAILED && st != ST_UPSTREAM_FAILED && st != ST_UP_FOR_RETRY) {
+		if (st >= 0 && !state_failed((enum task_state)st)) {
 			tui_error(t, "retry: %s is %s; only failed tasks are retried (c clears it)", sel.task, sel.state);
 			return;
 		}

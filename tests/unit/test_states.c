@@ -66,6 +66,18 @@ static void test_terminal(void **state)
 	assert_true(state_terminal(ST_REMOVED));
 }
 
+/* What retry takes: the states a failure leaves behind. */
+static void test_failed(void **state)
+{
+	(void)state;
+	for (int s = 0; s < ST_COUNT; s++) {
+		bool want = s == ST_FAILED || s == ST_UPSTREAM_FAILED || s == ST_UP_FOR_RETRY;
+		if (state_failed((enum task_state)s) != want)
+			fail_msg("state_failed(%s) should be %s", state_name((enum task_state)s), want ? "true" : "false");
+	}
+	assert_false(state_failed((enum task_state)ST_COUNT));
+}
+
 static void test_glyphs(void **state)
 {
 	(void)state;
@@ -107,6 +119,7 @@ int main(void)
 		cmocka_unit_test(test_parse_unknown),
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_failed),
 		cmocka_unit_test(test_glyphs),
 		cmocka_unit_test(test_glyphs_one_char),
 	};
