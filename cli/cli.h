@@ -44,8 +44,5 @@ int cli_open(struct cli *g, struct sctx *c, unsigned need);
 int cli_exit_code(int err_code);
 /* Prints "sluice CMD: msg" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Starts a runner daemon for the project if none is running; returns its pid
- * (or 0 if it could not be started, with a message printed). */
-int cli_ensure_runner(struct cli *g, struct sctx *c);
 
 #endif

@@ -33,6 +33,18 @@ static int usage_err(const char *cmd, const char *msg)
 	return EXIT_USAGE;
 }
 
+/* A run, or a task set going again, needs a runner: start one if none is up. */
+static void ensure_runner(struct cli *g, struct sctx *c)
+{
+	int pid;
+	bool started;
+	struct err e = {0};
+	if (action_ensure_runner(c, &pid, &started, &e) < 0)
+		fprintf(stderr, "sluice: %s\n", e.msg);
+	else if (started && !g->quiet)
+		fprintf(stderr, "sluice: started a runner (pid %d; log in %s/.sluice/runner.log)\n", pid, c->proj->root);
+}
+
 static const char RUN_HELP[] =
 	"usage: sluice run PIPELINE [--date YYYY-MM-DD] [--param KEY=VALUE]... [--wait] [--no-runner] [--json]\n"
 	"\n"
@@ -108,7 +120,7 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	if (!g->json && !g->quiet)
 		fprintf(stderr, "sluice: run %ld of %s created\n", run_id, argv[optind]);
 	if (!no_runner)
-		cli_ensure_runner(g, &c);
+		ensure_runner(g, &c);
 	rc = cli_run_report(g, &c, run_id, wait);
 	ctx_close(&c);
 	return rc;
@@ -207,20 +219,22 @@ static int change(struct cli *g, int argc, char **argv, const char *cmd)
 		rc = action_mark(&c, run_id, task, argv[optind + 2], &t, &e);
 	else
 		rc = action_retry(&c, run_id, task, &t, &e);
-	if (rc == ERR_EXISTS && is_mark) {
+	if (rc < 0)
+		goto fail;
+	if (t.note) {
+		/* nothing to do (marked as it already was): said, and no runner needed */
 		if (!g->quiet)
-			fprintf(stderr, "sluice mark: %s\n", e.msg);
+			fprintf(stderr, "sluice %s: %s\n", cmd, t.note);
 		if (g->json)
 			print_touched(g, "mark", "marked", run_id, &t, false);
+		touched_free(&t);
 		ctx_close(&c);
 		return EXIT_OK;
 	}
-	if (rc < 0)
-		goto fail;
 	print_touched(g, is_clear ? "clear" : is_mark ? "mark" : "retry", is_clear ? "cleared" : is_mark ? "marked" : "retrying",
 		      run_id, &t, dry);
 	if (!dry)
-		cli_ensure_runner(g, &c);
+		ensure_runner(g, &c);
 	touched_free(&t);
 	ctx_close(&c);
 	return EXIT_OK;

@@ -3,11 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/scheduler.h"
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -51,34 +48,4 @@ int cli_open(struct cli *g, struct sctx *c, unsigned need)
 	diags_free(&d);
 	ctx_close(c);
 	return rc == ERR_PROJECT ? EXIT_PROJECT : rc == ERR_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_RUN_FAILED;
-}
-
-int cli_ensure_runner(struct cli *g, struct sctx *c)
-{
-	int pid = runner_pid(c);
-	if (pid != 0)
-		return pid;
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0) {
-		fprintf(stderr, "sluice: cannot find my own binary to start a runner\n");
-		return 0;
-	}
-	self[n] = '\0';
-	fflush(NULL);
-	pid_t child = fork();
-	if (child == 0) {
-		execl(self, "sluice", "-q", "-C", c->proj->root, "runner", (char *)NULL);
-		_exit(127);
-	}
-	int status = 0;
-	waitpid(child, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "sluice: could not start a runner (see %s/.sluice/runner.log)\n", c->proj->root);
-		return 0;
-	}
-	pid = runner_pid(c);
-	if (!g->quiet)
-		fprintf(stderr, "sluice: started a runner (pid %d; log in %s/.sluice/runner.log)\n", pid, c->proj->root);
-	return pid;
 }

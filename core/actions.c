@@ -1,41 +1,21 @@
-/* Operator actions. Each validates, changes state in one transaction, then
- * advances the run and queues what became runnable. */
+/* Operator actions. Each validates, changes state in one transaction of the
+ * store (its state transitions live there, in SQL), then advances the run and
+ * queues what became runnable. */
 #include "core/actions.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/date.h"
 #include "base/util.h"
-#include "connectors/pg.h"
 #include "core/query.h"
+#include "core/scheduler.h"
 #include "core/states.h"
 #include "core/template.h"
-
-void touched_free(struct touched *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->tasks[i]);
-		free(t->states[i]);
-	}
-	free(t->tasks);
-	free(t->states);
-	memset(t, 0, sizeof *t);
-}
-
-static void touched_from(PGresult *r, struct touched *out)
-{
-	if (!out)
-		return;
-	int n = PQntuples(r);
-	out->tasks = xcalloc((size_t)n, sizeof *out->tasks);
-	out->states = xcalloc((size_t)n, sizeof *out->states);
-	for (int i = 0; i < n; i++) {
-		out->tasks[i] = xstrdup(PQgetvalue(r, i, 0));
-		out->states[i] = xstrdup(PQgetvalue(r, i, 1));
-	}
-	out->n = (size_t)n;
-}
 
 /* Advance the run and queue what is ready. The queue is best effort: if Redis
  * is down the scheduler requeues stale queued tasks later. */
@@ -229,64 +209,16 @@ int action_resolve_run(struct sctx *c, const char *spec, const char *pipeline, l
 	return store_resolve_run(&c->store, spec, pipeline, run_id, err);
 }
 
-/* The set a clear touches: the task, its downstream closure if asked,
- * optionally only the failed ones. Locked FOR UPDATE when changing. */
-static const char CLEAR_SET[] =
-	"WITH RECURSIVE down(task) AS ("
-	"  SELECT $2::text"
-	"  UNION SELECT e.downstream FROM sluice.task_edges e JOIN down d ON e.upstream = d.task"
-	"   WHERE e.run_id = $1 AND $3::bool)"
-	" SELECT t.task, t.state FROM sluice.task_instances t JOIN down d ON d.task = t.task"
-	" WHERE t.run_id = $1 AND (NOT $4::bool OR t.state IN ('failed','upstream_failed','up_for_retry'))"
-	" ORDER BY t.id";
-
-static const char CLEAR_APPLY[] =
-	"WITH RECURSIVE down(task) AS ("
-	"  SELECT $2::text"
-	"  UNION SELECT e.downstream FROM sluice.task_edges e JOIN down d ON e.upstream = d.task"
-	"   WHERE e.run_id = $1 AND $3::bool),"
-	" old AS (SELECT t.id, t.task, t.state FROM sluice.task_instances t JOIN down d ON d.task = t.task"
-	"   WHERE t.run_id = $1 AND (NOT $4::bool OR t.state IN ('failed','upstream_failed','up_for_retry'))"
-	"   FOR UPDATE OF t)"
-	" UPDATE sluice.task_instances t SET state = 'scheduled', failures = 0, lost = 0, worker = NULL,"
-	"  pid = NULL, heartbeat = NULL, queued_at = NULL, ended_at = NULL, next_try_at = NULL,"
-	"  exit_status = NULL, error = NULL"
-	" FROM old WHERE t.id = old.id RETURNING old.task, old.state";
-
 static int clear_set(struct sctx *c, long run_id, const char *task, bool downstream, bool only_failed,
 		     bool dry_run, struct touched *out, struct err *err)
 {
-	char rid[32];
-	snprintf(rid, sizeof rid, "%ld", run_id);
 	long ti;
 	int try_number;
 	if (store_ti_find(&c->store, run_id, task, &ti, &try_number, NULL, 0, err) < 0)
-		return err->code;
-	const char *p[4] = {rid, task, downstream ? "t" : "f", only_failed ? "t" : "f"};
-	if (dry_run) {
-		PGresult *r = pg_exec(c->store.pg, CLEAR_SET, 4, p, err);
-		if (!r)
-			return err->code;
-		touched_from(r, out);
-		PQclear(r);
-		return 0;
-	}
-	if (pg_script(c->store.pg, "BEGIN", err) < 0)
-		return err->code;
-	PGresult *r = pg_exec(c->store.pg, CLEAR_APPLY, 4, p, err);
-	if (!r)
-		goto fail;
-	touched_from(r, out);
-	PQclear(r);
-	const char *p2[1] = {rid};
-	if (pg_cmd(c->store.pg, "UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = $1", 1, p2, err) < 0)
-		goto fail;
-	if (pg_script(c->store.pg, "COMMIT", err) < 0)
-		return err->code;
-	return advance(c, run_id, err);
-fail:
-	pg_script(c->store.pg, "ROLLBACK", NULL);
-	return err_code(err);
+		return err_code(err);
+	if (store_clear(&c->store, run_id, task, downstream, only_failed, dry_run, out, err) < 0)
+		return err_code(err);
+	return dry_run ? 0 : advance(c, run_id, err);
 }
 
 int action_clear(struct sctx *c, long run_id, const char *task, bool downstream, bool only_failed,
@@ -297,22 +229,15 @@ int action_clear(struct sctx *c, long run_id, const char *task, bool downstream,
 
 int action_retry(struct sctx *c, long run_id, const char *task, struct touched *out, struct err *err)
 {
-	char rid[32];
-	snprintf(rid, sizeof rid, "%ld", run_id);
-	const char *p[2] = {rid, task};
-	PGresult *r = pg_exec(c->store.pg, "SELECT state FROM sluice.task_instances WHERE run_id = $1 AND task = $2",
-			      2, p, err);
-	if (!r)
-		return err->code;
-	if (!PQntuples(r)) {
-		PQclear(r);
-		return err_setc(err, ERR_NOTFOUND, "run %ld has no task '%s'", run_id, task);
-	}
-	int st = state_parse(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	if (st != ST_FAILED && st != ST_UPSTREAM_FAILED && st != ST_UP_FOR_RETRY)
+	long ti;
+	int try_number;
+	char now[32];
+	if (store_ti_find(&c->store, run_id, task, &ti, &try_number, now, sizeof now, err) < 0)
+		return err_code(err);
+	int st = state_parse(now);
+	if (st < 0 || !state_failed((enum task_state)st))
 		return err_setc(err, ERR_CONFLICT, "task '%s' is %s: only failed tasks are retried (use clear to rerun it)",
-				task, state_name((enum task_state)st));
+				task, now);
 	/* the task itself plus whatever downstream it held back */
 	return clear_set(c, run_id, task, true, true, false, out, err);
 }
@@ -323,46 +248,43 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 	int to = state_parse(state);
 	if (to != ST_SUCCESS && to != ST_FAILED)
 		return err_setc(err, ERR_FAIL, "mark: '%s' is not success or failed", state);
-	char rid[32];
-	snprintf(rid, sizeof rid, "%ld", run_id);
-	long ti;
-	int try_number;
-	char now[32];
-	if (store_ti_find(&c->store, run_id, task, &ti, &try_number, now, sizeof now, err) < 0)
-		return err->code;
-	if (!strcmp(now, state))
-		return err_setc(err, ERR_EXISTS, "task '%s' of run %ld is already %s: nothing to mark", task, run_id, state);
-	if (pg_script(c->store.pg, "BEGIN", err) < 0)
-		return err->code;
-	const char *p[3] = {rid, task, state};
-	PGresult *r = pg_exec(c->store.pg,
-			      "WITH old AS (SELECT id, task, state FROM sluice.task_instances"
-			      "  WHERE run_id = $1 AND task = $2 FOR UPDATE)"
-			      " UPDATE sluice.task_instances t SET state = $3, worker = NULL, heartbeat = NULL,"
-			      "  next_try_at = NULL, ended_at = CASE WHEN old.state IN ('running','queued','scheduled','up_for_retry')"
-			      "  THEN now() ELSE t.ended_at END, error = CASE WHEN $3 = 'failed'"
-			      "  THEN 'marked failed by an operator' END"
-			      " FROM old WHERE t.id = old.id RETURNING old.task, old.state",
-			      3, p, err);
-	if (!r)
-		goto fail;
-	touched_from(r, out);
-	PQclear(r);
-	/* downstream of a task marked success may run again if it had been held back */
-	if (to == ST_SUCCESS &&
-	    pg_cmd(c->store.pg,
-		   "WITH RECURSIVE down(task) AS (SELECT $2::text UNION SELECT e.downstream FROM sluice.task_edges e"
-		   "  JOIN down d ON e.upstream = d.task WHERE e.run_id = $1)"
-		   " UPDATE sluice.task_instances t SET state = 'scheduled', ended_at = NULL FROM down"
-		   " WHERE t.run_id = $1 AND t.task = down.task AND t.state = 'upstream_failed'",
-		   2, p, err) < 0)
-		goto fail;
-	if (pg_cmd(c->store.pg, "UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = $1", 1, p, err) < 0)
-		goto fail;
-	if (pg_script(c->store.pg, "COMMIT", err) < 0)
-		return err->code;
+	int rc = store_mark(&c->store, run_id, task, state, out, err);
+	if (rc == ERR_EXISTS) {
+		/* what the operator asked for is already so: nothing to do, no failure */
+		if (out)
+			out->note = xstrdup(err->msg);
+		err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return err_code(err);
 	return advance(c, run_id, err);
-fail:
-	pg_script(c->store.pg, "ROLLBACK", NULL);
-	return err_code(err);
+}
+
+int action_ensure_runner(struct sctx *c, int *pid, bool *started, struct err *err)
+{
+	*started = false;
+	*pid = runner_pid(c);
+	if (*pid != 0)
+		return 0;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return err_setc(err, ERR_FAIL, "cannot find my own binary to start a runner");
+	self[n] = '\0';
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
+		return err_setc(err, ERR_FAIL, "could not start a runner: fork: %s", strerror(errno));
+	if (child == 0) {
+		execl(self, "sluice", "-q", "-C", c->proj->root, "runner", (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(child, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_setc(err, ERR_FAIL, "could not start a runner (see %s/.sluice/runner.log)", c->proj->root);
+	*pid = runner_pid(c);
+	*started = true;
+	return 0;
 }

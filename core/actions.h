@@ -1,5 +1,6 @@
 /* The actions an operator takes, shared by the console and the batch face:
- * trigger a run, retry a task, clear tasks, mark a task. */
+ * trigger a run, retry a task, clear tasks, mark a task, and start a runner
+ * when none is up. */
 #ifndef SLUICE_ACTIONS_H
 #define SLUICE_ACTIONS_H
 
@@ -14,13 +15,7 @@
 int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
 		   const char *trigger, long *run_id, struct err *err);
 
-/* The tasks an action touches, with the state each was in. */
-struct touched {
-	char **tasks;
-	char **states;
-	size_t n;
-};
-void touched_free(struct touched *t);
+/* The tasks an action touches: struct touched (core/store.h). */
 
 /* Clears task (and, with downstream, everything downstream of it; with
  * only_failed, only those failed, upstream_failed or up_for_retry) so it runs
@@ -30,9 +25,15 @@ int action_clear(struct sctx *c, long run_id, const char *task, bool downstream,
 		 bool dry_run, struct touched *out, struct err *err);
 /* Retry: clear a failed task and the downstream tasks it held back. */
 int action_retry(struct sctx *c, long run_id, const char *task, struct touched *out, struct err *err);
-/* Sets a task's state to success or failed; downstream carries on from it. */
+/* Sets a task's state to success or failed; downstream carries on from it.
+ * A task that already is in that state is no failure: 0, nothing touched,
+ * and out->note says so. */
 int action_mark(struct sctx *c, long run_id, const char *task, const char *state, struct touched *out,
 		struct err *err);
+/* Starts a runner daemon for the project if none is up (every action that
+ * set something going needs one). *pid: the runner's pid; *started: whether
+ * this call started it. */
+int action_ensure_runner(struct sctx *c, int *pid, bool *started, struct err *err);
 /* Resolves "latest" or a number into a run id (latest: of pipeline if given). */
 int action_resolve_run(struct sctx *c, const char *spec, const char *pipeline, long *run_id, struct err *err);
 

@@ -1,4 +1,6 @@
-/* Task instance and run states, and which transitions are allowed. */
+/* Task instance states: names, glyphs, whether a state is final. Which moves
+ * between them are allowed is decided in one place, the state store's SQL
+ * functions (core/store.c), and tested there (tests/integration/states.sh). */
 #ifndef SLUICE_STATES_H
 #define SLUICE_STATES_H
 
@@ -29,15 +31,11 @@ int state_parse(const char *name);
 /* A one-character-wide UTF-8 glyph, and an ASCII fallback. */
 const char *state_glyph(enum task_state s);
 char state_ascii(enum task_state s);
+/* A terminal state is final for its try: nothing moves it on except an
+ * operator's clear (or mark). */
 bool state_terminal(enum task_state s);
-/* Whether the scheduler/worker/actions may move a task from `from` to `to`. */
-bool state_can_move(enum task_state from, enum task_state to);
-/* Whether an operator may mark a task `to` (success or failed only). */
-bool state_can_mark(enum task_state from, enum task_state to);
-
-/* Runs: running until every task is terminal; then success when every task
- * succeeded or was skipped, otherwise failed. */
-enum run_state { RUN_QUEUED, RUN_RUNNING, RUN_SUCCESS, RUN_FAILED };
-const char *run_state_name(enum run_state s);
+/* failed, upstream_failed or up_for_retry: what retry takes (and what
+ * sluice.clear's only_failed selects). */
+bool state_failed(enum task_state s);
 
 #endif

@@ -266,6 +266,72 @@ static const char *const migrations[] = {
 	"  source text NOT NULL, line bigint, col text, reason text NOT NULL, raw text,"
 	"  created_at timestamptz NOT NULL DEFAULT now());"
 	"CREATE INDEX rejects_load ON sluice.rejects (load_id, line);",
+
+	/* 3: the operator's transitions. downstream is the one definition of
+	 * "a task and everything below it in its run"; clear and mark each lock,
+	 * change and reopen the run in one statement, so a worker still running a
+	 * try is fenced off (its worker is cleared: finish and heartbeat miss). */
+	"CREATE FUNCTION sluice.downstream(p_run bigint, p_task text) RETURNS SETOF text"
+	" LANGUAGE sql STABLE AS $$"
+	"  WITH RECURSIVE down(task) AS ("
+	"   SELECT p_task"
+	"   UNION SELECT e.downstream FROM sluice.task_edges e JOIN down d ON e.upstream = d.task"
+	"    WHERE e.run_id = p_run)"
+	"  SELECT task FROM down $$;"
+	/* clear: back to scheduled with a fresh retry budget; returns each
+	 * task touched with the state it was in (p_dry: only lists them). */
+	"CREATE FUNCTION sluice.clear(p_run bigint, p_task text, p_downstream bool, p_only_failed bool, p_dry bool)"
+	" RETURNS TABLE (task text, state text) LANGUAGE plpgsql AS $$"
+	" #variable_conflict use_column"
+	" BEGIN"
+	"  IF p_dry THEN"
+	"   RETURN QUERY SELECT t.task, t.state FROM sluice.task_instances t"
+	"    WHERE t.run_id = p_run AND (t.task = p_task OR (p_downstream AND t.task IN ("
+	"      SELECT sluice.downstream(p_run, p_task))))"
+	"      AND (NOT p_only_failed OR t.state IN ('failed','upstream_failed','up_for_retry'))"
+	"    ORDER BY t.id;"
+	"   RETURN;"
+	"  END IF;"
+	"  RETURN QUERY WITH old AS ("
+	"    SELECT t.id, t.task, t.state FROM sluice.task_instances t"
+	"    WHERE t.run_id = p_run AND (t.task = p_task OR (p_downstream AND t.task IN ("
+	"      SELECT sluice.downstream(p_run, p_task))))"
+	"      AND (NOT p_only_failed OR t.state IN ('failed','upstream_failed','up_for_retry'))"
+	"    FOR UPDATE OF t),"
+	"   done AS (UPDATE sluice.task_instances t SET state = 'scheduled', failures = 0, lost = 0,"
+	"     worker = NULL, pid = NULL, heartbeat = NULL, queued_at = NULL, ended_at = NULL,"
+	"     next_try_at = NULL, exit_status = NULL, error = NULL"
+	"    FROM old WHERE t.id = old.id RETURNING old.id, old.task, old.state)"
+	"   SELECT d.task, d.state FROM done d ORDER BY d.id;"
+	"  UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = p_run;"
+	" END $$;"
+	/* mark: success or failed by hand. Returns the task with the state it
+	 * was in; when that already was p_state nothing changed. A task marked
+	 * success lets the downstream its failure held back run again. */
+	"CREATE FUNCTION sluice.mark(p_run bigint, p_task text, p_state text)"
+	" RETURNS TABLE (task text, state text) LANGUAGE plpgsql AS $$"
+	" #variable_conflict use_column"
+	" DECLARE cur sluice.task_instances%ROWTYPE;"
+	" BEGIN"
+	"  IF p_state IS NULL OR p_state NOT IN ('success','failed') THEN"
+	"   RAISE EXCEPTION 'mark: ''%'' is not success or failed', p_state; END IF;"
+	"  SELECT * INTO cur FROM sluice.task_instances t WHERE t.run_id = p_run AND t.task = p_task FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN; END IF;"
+	"  task := cur.task; state := cur.state;"
+	"  IF cur.state = p_state THEN RETURN NEXT; RETURN; END IF;"
+	"  UPDATE sluice.task_instances t SET state = p_state, worker = NULL, heartbeat = NULL, next_try_at = NULL,"
+	"    ended_at = CASE WHEN cur.state IN ('running','queued','scheduled','up_for_retry') THEN now()"
+	"      ELSE t.ended_at END,"
+	"    error = CASE WHEN p_state = 'failed' THEN 'marked failed by an operator' END"
+	"   WHERE t.id = cur.id;"
+	"  IF p_state = 'success' THEN"
+	"   UPDATE sluice.task_instances t SET state = 'scheduled', ended_at = NULL"
+	"    WHERE t.run_id = p_run AND t.state = 'upstream_failed'"
+	"      AND t.task IN (SELECT sluice.downstream(p_run, p_task));"
+	"  END IF;"
+	"  UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = p_run;"
+	"  RETURN NEXT;"
+	" END $$;",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -651,6 +717,70 @@ int store_ti_finish(struct store *s, long ti, int try_number, const char *worker
 			if (!PQgetisnull(r, i, 1))
 				refs_add(queued, atol(PQgetvalue(r, i, 1)), atoi(PQgetvalue(r, i, 2)));
 	}
+	PQclear(r);
+	return rc;
+}
+
+/* ---- operator actions ------------------------------------------------------ */
+
+void touched_free(struct touched *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->tasks[i]);
+		free(t->states[i]);
+	}
+	free(t->tasks);
+	free(t->states);
+	free(t->note);
+	memset(t, 0, sizeof *t);
+}
+
+/* (task, state) rows into out (may be NULL). */
+static void touched_from(PGresult *r, struct touched *out)
+{
+	if (!out)
+		return;
+	int n = PQntuples(r);
+	out->tasks = xcalloc(n ? (size_t)n : 1, sizeof *out->tasks);
+	out->states = xcalloc(n ? (size_t)n : 1, sizeof *out->states);
+	for (int i = 0; i < n; i++) {
+		out->tasks[i] = xstrdup(PQgetvalue(r, i, 0));
+		out->states[i] = xstrdup(PQgetvalue(r, i, 1));
+	}
+	out->n = (size_t)n;
+}
+
+int store_clear(struct store *s, long run_id, const char *task, bool downstream, bool only_failed, bool dry_run,
+		struct touched *out, struct err *err)
+{
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", run_id);
+	const char *p[5] = {rid, task, downstream ? "t" : "f", only_failed ? "t" : "f", dry_run ? "t" : "f"};
+	PGresult *r = pg_exec(s->pg, "SELECT task, state FROM sluice.clear($1, $2, $3, $4, $5)", 5, p, err);
+	if (!r)
+		return err_code(err);
+	touched_from(r, out);
+	PQclear(r);
+	return 0;
+}
+
+int store_mark(struct store *s, long run_id, const char *task, const char *state, struct touched *out,
+	       struct err *err)
+{
+	char rid[32];
+	snprintf(rid, sizeof rid, "%ld", run_id);
+	const char *p[3] = {rid, task, state};
+	PGresult *r = pg_exec(s->pg, "SELECT task, state FROM sluice.mark($1, $2, $3)", 3, p, err);
+	if (!r)
+		return err_code(err);
+	int rc = 0;
+	if (PQntuples(r) == 0)
+		rc = err_setc(err, ERR_NOTFOUND, "run %ld has no task '%s'", run_id, task);
+	else if (!strcmp(PQgetvalue(r, 0, 1), state))
+		rc = err_setc(err, ERR_EXISTS, "task '%s' of run %ld is already %s: nothing to mark", task, run_id,
+			      state);
+	else
+		touched_from(r, out);
 	PQclear(r);
 	return rc;
 }

@@ -103,6 +103,28 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
 		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err);
 
+/* The tasks an operator's action touched, with the state each was in. */
+struct touched {
+	char **tasks;
+	char **states;
+	size_t n;
+	char *note;     /* set when there was nothing to do and that is fine: why */
+};
+void touched_free(struct touched *t);
+
+/* Clears task (with downstream: and every task below it; with only_failed:
+ * only those failed, upstream_failed or up_for_retry) back to scheduled with
+ * a fresh retry budget, and reopens the run, in one transaction. A running
+ * try is fenced off. dry_run only lists what it would touch. */
+int store_clear(struct store *s, long run_id, const char *task, bool downstream, bool only_failed, bool dry_run,
+		struct touched *out, struct err *err);
+/* Sets task to state (success or failed), lets the downstream a success
+ * held back run again, and reopens the run, in one transaction. ERR_NOTFOUND
+ * when the run has no such task; ERR_EXISTS (nothing changed, out empty) when
+ * the task already is in that state. */
+int store_mark(struct store *s, long run_id, const char *task, const char *state, struct touched *out,
+	       struct err *err);
+
 /* Rows a try read and wrote (a load task's counts), fenced by its try. */
 int store_ti_rows(struct store *s, long run_id, const char *task, int try_number, long long rows_in,
 		  long long rows_out, struct err *err);

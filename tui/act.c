@@ -9,7 +9,6 @@
 
 #include "base/date.h"
 #include "base/util.h"
-#include "cli/cli.h"
 #include "core/actions.h"
 #include "core/states.h"
 #include "tui/app.h"
@@ -140,11 +139,6 @@ static void act_body(struct sctx *c, void *arg, int fd)
 		json_t *params = r->params[0] ? json_loads(r->params, 0, NULL) : NULL;
 		rc = action_trigger(c, r->pipeline, r->ds[0] ? r->ds : NULL, params, "manual", &run_id, &e);
 		json_decref(params);
-		if (rc == 0) {
-			/* as `sluice run` does: a run needs a runner */
-			struct cli g = {c->proj->root, false, true};
-			cli_ensure_runner(&g, c);
-		}
 		break;
 	}
 	case ACT_RETRY:
@@ -162,23 +156,20 @@ static void act_body(struct sctx *c, void *arg, int fd)
 		err_set(&e, "not an action");
 		break;
 	}
-	/* as the batch face does: marking what already is so is no failure, and
-	 * whatever was set going needs a runner */
-	const char *note = "";
-	if (rc == ERR_EXISTS && (r->a == ACT_MARK_SUCCESS || r->a == ACT_MARK_FAILED)) {
-		rc = 0;
-		note = e.msg;
-	}
-	if (rc == 0 && !r->dry_run && r->a != ACT_TRIGGER) {
-		struct cli g = {c->proj->root, false, true};
-		cli_ensure_runner(&g, c);
-	}
+	/* as the batch face does: whatever was set going needs a runner (a mark
+	 * to the state the task already has set nothing going) */
+	const char *note = tt.note ? tt.note : "";
+	struct err re = {0};
+	int pid;
+	bool started;
+	if (rc == 0 && !r->dry_run && !tt.note && action_ensure_runner(c, &pid, &started, &re) < 0)
+		note = re.msg;
 	json_t *tasks = json_array();
 	for (size_t i = 0; i < tt.n; i++)
 		json_array_append_new(tasks, json_pack("{s:s,s:s}", "task", tt.tasks[i], "was", tt.states[i]));
-	touched_free(&tt);
 	json_t *a = json_pack("{s:b,s:s,s:s,s:I,s:o}", "ok", rc == 0, "error", rc == 0 ? "" : e.msg, "note", note,
 			      "run_id", (json_int_t)run_id, "tasks", tasks);
+	touched_free(&tt);
 	job_reply(fd, a);
 	json_decref(a);
 }
@@ -458,7 +449,7 @@ void act_run(struct tui *t, enum action a, const char *arg)
 	switch (a) {
 	case ACT_RETRY: {
 		int st = sel.state ? state_parse(sel.state) : -1;
-		if (st >= 0 && st != ST_FAILED && st != ST_UPSTREAM_FAILED && st != ST_UP_FOR_RETRY) {
+		if (st >= 0 && !state_failed((enum task_state)st)) {
 			tui_error(t, "retry: %s is %s; only failed tasks are retried (c clears it)", sel.task, sel.state);
 			return;
 		}

@@ -9,17 +9,52 @@ set -u
 tap_n=0
 tap_failed=0
 
-ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
+# ok STATUS DESCRIPTION: one TAP check, passing when STATUS is 0. Returns
+# STATUS, so `ok $? "..." || { echo "$out" | diag; }` explains a failure.
+# (No script may run under `set -e`: a failed check must not end the file.)
+ok() {
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
+		return 0
 	fi
+	echo "not ok $tap_n - $2"
+	tap_failed=$((tap_failed + 1))
+	return 1
+}
+
+# skip DESCRIPTION REASON: a check that cannot run here.
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds; on a failure
+# its output (stdout and stderr) is shown as diagnostics.
+# (The output goes to a file, not through a pipe: a daemon COMMAND starts
+# may keep its stdout open.)
+check() {
+	check_d=$1
+	shift
+	mkdir -p "$SLUICE_TESTDIR"
+	"$@" >"$SLUICE_TESTDIR/check.$$.out" 2>&1
+	check_rc=$?
+	ok $check_rc "$check_d" || diag <"$SLUICE_TESTDIR/check.$$.out"
+	rm -f "$SLUICE_TESTDIR/check.$$.out"
+	return $check_rc
+}
+
+# is DESCRIPTION GOT WANT: passes when GOT equals WANT exactly; a failure
+# shows both.
+is() {
+	[ "$2" = "$3" ]
+	ok $? "$1" || { printf 'got:\n%s\nwant:\n%s\n' "$2" "$3" | diag; return 1; }
 }
 
 diag() { sed 's/^/# /'; }
+
+# done_testing: the exit status for the end of a script (0 when every check passed).
+done_testing() { [ "$tap_failed" -eq 0 ]; }
 
 # mkproj NAME: a fresh project directory with sluice.yml; prints its path.
 mkproj() {

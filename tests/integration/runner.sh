@@ -3,7 +3,7 @@
 # failures propagate, clear resets the right set, and the queue survives a
 # killed worker, a killed runner and a flushed Redis.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..16"
+echo "1..17"
 PROJ=$(mkproj runner_it)
 trap cleanup EXIT
 
@@ -36,31 +36,37 @@ tasks:
 params: { out: /dev/null }
 YML
 
-sl -q up >/dev/null 2>&1
-ok $? "sluice up starts the embedded services"
+out=$(sl -q up 2>&1)
+ok $? "sluice up starts the embedded services" || echo "$out" | diag
 
 out=$(sl -q run fan --date 2026-03-01 --param greeting=hi --wait --json 2>&1)
 rc=$?
-ok $rc "run fan --wait exits 0"
+ok $rc "run fan --wait exits 0" || echo "$out" | diag
 echo "$out" | json_get 'all(t["state"]=="success" for t in j["tasks"]) and j["state"]=="success"' | grep -qx True
-ok $? "every task of the fan-out/fan-in run succeeded"
+ok $? "every task of the fan-out/fan-in run succeeded" || echo "$out" | diag
 echo "$out" | json_get '[t["try"] for t in j["tasks"] if t["task"]=="flaky"][0]' | grep -qx 2
-ok $? "the flaky task succeeded on its second try"
-sl logs latest a | grep -qx "hi 2026-03-01"
-ok $? "logs show the rendered template output"
-sl logs latest flaky --try 1 | grep -q "not yet"
-ok $? "logs --try 1 shows the failed first try"
+ok $? "the flaky task succeeded on its second try" || echo "$out" | diag
+got=$(sl logs latest a 2>&1)
+echo "$got" | grep -qx "hi 2026-03-01"
+ok $? "logs show the rendered template output" || echo "$got" | diag
+got=$(sl logs latest flaky --try 1 2>&1)
+echo "$got" | grep -q "not yet"
+ok $? "logs --try 1 shows the failed first try" || echo "$got" | diag
 
-sl -q run bad --wait --json >"$SLUICE_TESTDIR/bad.json" 2>/dev/null
-ok $([ $? -eq 1 ] && echo 0 || echo 1) "run bad --wait exits 1 when the run failed"
-json_get '" ".join(t["task"]+"="+t["state"] for t in j["tasks"])' <"$SLUICE_TESTDIR/bad.json" | grep -qx "x=failed y=upstream_failed z=upstream_failed w=success"
-ok $? "a failure propagates upstream_failed downstream only"
+sl -q run bad --wait --json >"$SLUICE_TESTDIR/bad.json" 2>"$SLUICE_TESTDIR/bad.err"
+rc=$?
+[ $rc -eq 1 ]
+ok $? "run bad --wait exits 1 when the run failed (got $rc)" || diag <"$SLUICE_TESTDIR/bad.err"
+got=$(json_get '" ".join(t["task"]+"="+t["state"] for t in j["tasks"])' <"$SLUICE_TESTDIR/bad.json" 2>&1)
+is "a failure propagates upstream_failed downstream only" "$got" "x=failed y=upstream_failed z=upstream_failed w=success"
 
-sl --json clear latest x --downstream --dry-run | json_get '",".join(sorted(t["task"] for t in j["tasks"]))' | grep -qx "x,y,z"
-ok $? "clear --downstream --dry-run lists exactly x, y, z"
-sl --json clear latest y --only-failed --downstream --dry-run | json_get '",".join(sorted(t["task"] for t in j["tasks"]))' | grep -qx "y,z"
-ok $? "clear --only-failed --downstream from y lists y, z"
-sl --json clear latest x --downstream | json_get 'len(j["tasks"])' | grep -qx 3
+got=$(sl --json clear latest x --downstream --dry-run 2>&1 | json_get '",".join(sorted(t["task"] for t in j["tasks"]))' 2>&1)
+is "clear --downstream --dry-run lists exactly x, y, z" "$got" "x,y,z"
+got=$(sl --json clear latest y --only-failed --downstream --dry-run 2>&1 | json_get '",".join(sorted(t["task"] for t in j["tasks"]))' 2>&1)
+is "clear --only-failed --downstream from y lists y, z" "$got" "y,z"
+out=$(sl --json clear latest x --downstream 2>&1)
+got=$(echo "$out" | json_get '",".join(t["task"] + " was " + t["was"] for t in j["tasks"])' 2>&1)
+is "clear --downstream clears x, y, z, each with the state it was in" "$got" "x was failed,y was upstream_failed,z was upstream_failed"
 st=$(sl --json status bad | json_get '" ".join(t["task"]+"="+t["state"] for t in j["tasks"])')
 echo "$st" | grep -qE "^x=(scheduled|queued|running|failed) y=(scheduled|upstream_failed) z=(scheduled|upstream_failed) w=success$"
 ok $? "clear --downstream reset x, y, z and left w alone ($st)"
@@ -73,9 +79,9 @@ run_id=$(sl -q run slow --param out="$OUT" 2>/dev/null)
 wait_for 15 grep -q "start 1" "$OUT"
 wpid=$(state_sql "select w.pid from sluice.workers w join sluice.task_instances t on t.worker = w.name where t.run_id = $run_id and t.task = 's1'")
 [ -n "$wpid" ] && kill -9 "$wpid"
-ok $? "killed the worker running s1 (pid $wpid)"
+ok $? "killed the worker running s1 (pid $wpid)" || state_sql "select task, state, worker from sluice.task_instances where run_id = $run_id" | diag
 wait_for 40 sh -c "\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | grep -q '\"state\": \"success\"' && [ \$(\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | grep -c '\"state\": \"success\"') -eq 3 ]"
-ok $? "the run finished after the worker was killed"
+ok $? "the run finished after the worker was killed" || sl --json status "$run_id" 2>&1 | diag
 tries=$(state_sql "select string_agg(r.state, ',' order by r.try_number) from sluice.task_tries r join sluice.task_instances t on t.id = r.ti_id where t.run_id = $run_id and t.task = 's1'")
 [ "$tries" = "lost,success" ] && [ "$(grep -c '^done' "$OUT")" -eq 1 ]
 ok $? "s1 has one lost try and one success, and ran to completion once (tries: $tries; $(tr '\n' ' ' <"$OUT"))"
@@ -89,7 +95,7 @@ kill -9 "$rpid"
 sleep 0.5
 sl -q runner >/dev/null 2>&1
 wait_for 40 sh -c "\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"state\"]!=\"success\")'"
-ok $? "after kill -9 of the runner and a restart the run finishes"
+ok $? "after kill -9 of the runner and a restart the run finishes" || sl --json status "$run_id" 2>&1 | diag
 
 # Redis loses everything mid-run: the scheduler rebuilds the queue.
 sl -q runner --stop >/dev/null 2>&1
@@ -98,6 +104,6 @@ sock=$(sl --json up -q | json_get 'j["broker"]["address"]' | sed 's/^unix://')
 redis-cli -s "$sock" flushall >/dev/null
 sl -q runner >/dev/null 2>&1
 wait_for 40 sh -c "\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"state\"]!=\"success\")'"
-ok $? "a run whose queue entries Redis lost still finishes"
+ok $? "a run whose queue entries Redis lost still finishes" || sl --json status "$run_id" 2>&1 | diag
 
-exit 0
+done_testing

@@ -1,10 +1,7 @@
 #!/bin/sh
 # The embedded default: `sluice up` / `sluice down` start and stop a real
 # PostgreSQL and redis-server under the project's .sluice/ (TAP output).
-set -u
-
-: "${SLUICE_BIN:?SLUICE_BIN must name the sluice binary}"
-: "${SLUICE_TESTDIR:?SLUICE_TESTDIR must name a scratch directory}"
+. "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
 if ! command -v psql >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
 	echo "1..0 # SKIP psql or redis-cli not installed"
@@ -14,22 +11,12 @@ fi
 mkdir -p "$SLUICE_TESTDIR"
 T=$(cd "$SLUICE_TESTDIR" && pwd)/services.$$
 mkdir -p "$T"
-n=0
 projects=""
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-# check DESCRIPTION COMMAND...: passes when the command succeeds
-check() {
-	d=$1
-	shift
-	if "$@" >"$T/check.out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$T/check.out"; fi
-}
 
 sluice() { "$SLUICE_BIN" "$@"; }
 
-mkproj() {
+# svc_proj DIR: a bare project at DIR (removed again at the end)
+svc_proj() {
 	mkdir -p "$1"
 	echo "name: svc_test" >"$1/sluice.yml"
 	projects="$projects $1"
@@ -47,7 +34,7 @@ alive() { s=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$s" ] && [ "${s#Z}" = "$
 gone() { ! alive "$1"; }
 owner() { ps -o user= -p "$1" | tr -d ' '; }
 
-cleanup() {
+svc_cleanup() {
 	for p in $projects; do
 		[ -f "$p/sluice.yml" ] && sluice -C "$p" down -q >/dev/null 2>&1
 		[ -f "$p/.sluice/sockdir" ] && rm -rf "$(cat "$p/.sluice/sockdir")"
@@ -55,11 +42,11 @@ cleanup() {
 	done
 	rm -rf "$T"
 }
-trap cleanup EXIT
+trap svc_cleanup EXIT
 trap 'exit 1' INT TERM
 
 P=$T/proj
-mkproj "$P"
+svc_proj "$P"
 
 # ---- start -----------------------------------------------------------------
 check "up starts PostgreSQL and Redis" sluice -C "$P" up
@@ -88,12 +75,13 @@ pid1=$(pg_pid "$P")
 rpid1=$(redis_pid "$P")
 sluice -C "$P" up >"$T/up2.out" 2>&1
 rc=$?
-check "a second up exits 0" [ "$rc" = 0 ]
+is "a second up exits 0" "$rc" 0 || diag <"$T/up2.out"
 check "a second up says already running" grep -q "already running" "$T/up2.out"
-check "a second up keeps the same servers" [ "$(pg_pid "$P")" = "$pid1" -a "$(redis_pid "$P")" = "$rpid1" ]
+is "a second up keeps the same servers (pids of postgres, redis)" "$(pg_pid "$P") $(redis_pid "$P")" "$pid1 $rpid1"
 sluice -C "$P" up --json >"$T/up.json" 2>"$T/up.err"
 check "up --json reports both running" sh -c "[ \$(tr -d ' \n' <'$T/up.json' | grep -o '\"running\":true' | wc -l) = 2 ]"
-check "up --json prints only JSON on stdout" sh -c "head -c 1 '$T/up.json' | grep -q '{'"
+check "up --json prints only JSON on stdout (one object, nothing else)" \
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert isinstance(j, dict), j' "$T/up.json"
 
 # ---- durability across down/up --------------------------------------------
 sql "$P" warehouse "create table kept (v int); insert into kept values (42)" >/dev/null 2>&1
@@ -104,7 +92,8 @@ check "down stops redis-server" gone "$rpid1"
 check "PostgreSQL no longer answers" sh -c "! psql -X -h '$(sockdir "$P")' -U sluice -d sluice -c 'select 1' 2>/dev/null"
 sluice -C "$P" down >"$T/down2.out" 2>&1
 rc=$?
-check "a second down is a no-op" sh -c "[ $rc = 0 ] && grep -q 'was not running' '$T/down2.out'"
+[ $rc = 0 ] && grep -q 'was not running' "$T/down2.out"
+ok $? "a second down is a no-op (exit $rc, says it was not running)" || diag <"$T/down2.out"
 check "up again after down" sluice -C "$P" up -q
 check "table rows survive down and up" sh -c "[ \"\$(psql -X -A -t -h '$(sockdir "$P")' -U sluice -d warehouse -c 'select v from kept')\" = 42 ]"
 check "redis keys survive down and up" sh -c "[ \"\$(redis-cli -s '$(sockdir "$P")/redis.sock' get kept)\" = 42 ]"
@@ -138,7 +127,7 @@ check "down after recovery" sluice -C "$P" down -q
 
 # ---- a deep project path ----------------------------------------------------
 D=$T/deep/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/cccccccccccccccccccccccccccccccccccccccc
-mkproj "$D"
+svc_proj "$D"
 check "up works for a project path longer than 120 characters" sluice -C "$D" up -q
 check "its sockets are in a short directory" sh -c "[ \$(printf %s '$(sockdir "$D")/.s.PGSQL.5432' | wc -c) -lt 108 ]"
 check "PostgreSQL of the deep project answers" sql "$D" sluice "select 1"
@@ -150,7 +139,7 @@ if [ "$(id -u)" = 0 ]; then
 	H=$T/private
 	mkdir -p "$H"
 	chmod 0700 "$H"
-	mkproj "$H/proj"
+	svc_proj "$H/proj"
 	check "up works for a project in a 0700 directory" sluice -C "$H/proj" up -q
 	check "its data is kept where the service user can reach it" test -f "$H/proj/.sluice/location"
 	check "PostgreSQL of the private project answers" sql "$H/proj" sluice "select 1"
@@ -165,11 +154,12 @@ fi
 
 # ---- usage ---------------------------------------------------------------------
 check "up --help exits 0" sluice up --help
-sluice -C "$T/nowhere" up -q >/dev/null 2>&1
+sluice -C "$T/nowhere" up -q >"$T/usage.out" 2>&1
 rc=$?
-check "up outside a project exits 3" [ "$rc" = 3 ]
-sluice -C "$P" up --bogus >/dev/null 2>&1
+is "up outside a project exits 3" "$rc" 3 || diag <"$T/usage.out"
+sluice -C "$P" up --bogus >"$T/usage.out" 2>&1
 rc=$?
-check "an unknown option exits 2" [ "$rc" = 2 ]
+is "an unknown option exits 2" "$rc" 2 || diag <"$T/usage.out"
 
-echo "1..$n"
+echo "1..$tap_n"
+done_testing

@@ -1,4 +1,6 @@
-/* Unit tests: states (names, glyphs, terminal flags, the transition table). */
+/* Unit tests: states (names, glyphs, terminal flags). The transitions are the
+ * state store's SQL functions, tested against PostgreSQL in
+ * tests/integration/states.sh. */
 #include "tests/unit/unit.h"
 
 #include <stdbool.h>
@@ -48,10 +50,6 @@ static void test_out_of_range(void **state)
 	assert_string_equal(state_glyph(bad), "?");
 	assert_int_equal(state_ascii(bad), '?');
 	assert_false(state_terminal(bad));
-	assert_false(state_can_move(bad, ST_QUEUED));
-	assert_false(state_can_move(ST_QUEUED, bad));
-	assert_false(state_can_move(bad, ST_SCHEDULED));
-	assert_string_equal(run_state_name((enum run_state)99), "?");
 }
 
 static void test_terminal(void **state)
@@ -68,98 +66,16 @@ static void test_terminal(void **state)
 	assert_true(state_terminal(ST_REMOVED));
 }
 
-/* The moves the scheduler and the workers make on the way through a run. */
-static void test_moves_allowed(void **state)
+/* What retry takes: the states a failure leaves behind. */
+static void test_failed(void **state)
 {
 	(void)state;
-	static const struct { enum task_state from, to; } ok[] = {
-		{ST_SCHEDULED, ST_QUEUED},
-		{ST_SCHEDULED, ST_UPSTREAM_FAILED},
-		{ST_SCHEDULED, ST_SKIPPED},
-		{ST_SCHEDULED, ST_REMOVED},
-		{ST_QUEUED, ST_RUNNING},
-		{ST_QUEUED, ST_UPSTREAM_FAILED},
-		{ST_QUEUED, ST_REMOVED},
-		{ST_RUNNING, ST_SUCCESS},
-		{ST_RUNNING, ST_FAILED},
-		{ST_RUNNING, ST_UP_FOR_RETRY},
-		{ST_RUNNING, ST_RUNNING}, /* a new try takes over from a dead worker */
-		{ST_UP_FOR_RETRY, ST_QUEUED},
-		{ST_UP_FOR_RETRY, ST_FAILED},
-	};
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-		if (!state_can_move(ok[i].from, ok[i].to))
-			fail_msg("%s -> %s refused", state_name(ok[i].from), state_name(ok[i].to));
+	for (int s = 0; s < ST_COUNT; s++) {
+		bool want = s == ST_FAILED || s == ST_UPSTREAM_FAILED || s == ST_UP_FOR_RETRY;
+		if (state_failed((enum task_state)s) != want)
+			fail_msg("state_failed(%s) should be %s", state_name((enum task_state)s), want ? "true" : "false");
 	}
-}
-
-static void test_moves_refused(void **state)
-{
-	(void)state;
-	static const struct { enum task_state from, to; } bad[] = {
-		{ST_SUCCESS, ST_RUNNING},
-		{ST_SUCCESS, ST_QUEUED},
-		{ST_SUCCESS, ST_FAILED},
-		{ST_FAILED, ST_RUNNING},
-		{ST_FAILED, ST_SUCCESS},
-		{ST_FAILED, ST_UP_FOR_RETRY},
-		{ST_UPSTREAM_FAILED, ST_QUEUED},
-		{ST_SKIPPED, ST_RUNNING},
-		{ST_REMOVED, ST_QUEUED},
-		{ST_SCHEDULED, ST_RUNNING},  /* must be queued first */
-		{ST_SCHEDULED, ST_SUCCESS},
-		{ST_SCHEDULED, ST_FAILED},
-		{ST_QUEUED, ST_QUEUED},
-		{ST_QUEUED, ST_SUCCESS},
-		{ST_QUEUED, ST_FAILED},
-		{ST_QUEUED, ST_SKIPPED},
-		{ST_RUNNING, ST_QUEUED},
-		{ST_RUNNING, ST_SKIPPED},
-		{ST_RUNNING, ST_UPSTREAM_FAILED},
-		{ST_UP_FOR_RETRY, ST_RUNNING}, /* goes through the queue */
-		{ST_UP_FOR_RETRY, ST_SUCCESS},
-		{ST_UP_FOR_RETRY, ST_UP_FOR_RETRY},
-	};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (state_can_move(bad[i].from, bad[i].to))
-			fail_msg("%s -> %s allowed", state_name(bad[i].from), state_name(bad[i].to));
-	}
-}
-
-/* Terminal states go nowhere except back to scheduled (clear). */
-static void test_terminal_only_cleared(void **state)
-{
-	(void)state;
-	for (int from = 0; from < ST_COUNT; from++) {
-		if (!state_terminal((enum task_state)from))
-			continue;
-		for (int to = 0; to < ST_COUNT; to++) {
-			bool want = to == ST_SCHEDULED;
-			if (state_can_move((enum task_state)from, (enum task_state)to) != want)
-				fail_msg("%s -> %s: expected %s", state_name((enum task_state)from),
-					 state_name((enum task_state)to), want ? "allowed" : "refused");
-		}
-	}
-}
-
-static void test_clear_from_anywhere(void **state)
-{
-	(void)state;
-	for (int from = 0; from < ST_COUNT; from++)
-		assert_true(state_can_move((enum task_state)from, ST_SCHEDULED));
-}
-
-static void test_mark(void **state)
-{
-	(void)state;
-	for (int from = 0; from < ST_COUNT; from++) {
-		for (int to = 0; to < ST_COUNT; to++) {
-			bool want = to == ST_SUCCESS || to == ST_FAILED;
-			if (state_can_mark((enum task_state)from, (enum task_state)to) != want)
-				fail_msg("mark %s -> %s: expected %s", state_name((enum task_state)from),
-					 state_name((enum task_state)to), want ? "allowed" : "refused");
-		}
-	}
+	assert_false(state_failed((enum task_state)ST_COUNT));
 }
 
 static void test_glyphs(void **state)
@@ -196,15 +112,6 @@ static void test_glyphs_one_char(void **state)
 	}
 }
 
-static void test_run_state_name(void **state)
-{
-	(void)state;
-	assert_string_equal(run_state_name(RUN_QUEUED), "queued");
-	assert_string_equal(run_state_name(RUN_RUNNING), "running");
-	assert_string_equal(run_state_name(RUN_SUCCESS), "success");
-	assert_string_equal(run_state_name(RUN_FAILED), "failed");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,14 +119,9 @@ int main(void)
 		cmocka_unit_test(test_parse_unknown),
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_terminal),
-		cmocka_unit_test(test_moves_allowed),
-		cmocka_unit_test(test_moves_refused),
-		cmocka_unit_test(test_terminal_only_cleared),
-		cmocka_unit_test(test_clear_from_anywhere),
-		cmocka_unit_test(test_mark),
+		cmocka_unit_test(test_failed),
 		cmocka_unit_test(test_glyphs),
 		cmocka_unit_test(test_glyphs_one_char),
-		cmocka_unit_test(test_run_state_name),
 	};
 	return cmocka_run_group_tests_name("states", tests, NULL, NULL);
 }
