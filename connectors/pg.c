@@ -1,10 +1,18 @@
 /* libpq helpers. */
 #include "connectors/pg.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+
+/* SQL this module runs (database names go through PQescapeIdentifier). */
+static const char SQL_DB_EXISTS[] = "SELECT 1 FROM pg_database WHERE datname = $1";
+static const char SQL_CREATE_DB[] = "CREATE DATABASE ";
+/* duplicate_database: made meanwhile by another client */
+static const char SQLSTATE_DUPLICATE_DB[] = "42P04";
 
 static void oneline(char *s)
 {
@@ -24,11 +32,82 @@ static void oneline(char *s)
 	*w = '\0';
 }
 
-const char *pg_errmsg(PGconn *c, char *buf, size_t size)
+const char *pg_oneline(const char *msg, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s", c ? PQerrorMessage(c) : "no connection");
+	snprintf(buf, size, "%s", msg ? msg : "");
 	oneline(buf);
 	return buf;
+}
+
+const char *pg_errmsg(PGconn *c, char *buf, size_t size)
+{
+	return pg_oneline(c ? PQerrorMessage(c) : "no connection", buf, size);
+}
+
+void pg_conninfo_add(struct strbuf *b, const char *key, const char *val)
+{
+	if (b->len)
+		sb_addc(b, ' ');
+	sb_addf(b, "%s=", key);
+	bool quote = !*val;
+	for (const char *s = val; *s && !quote; s++)
+		quote = isspace((unsigned char)*s) || *s == '\'' || *s == '\\';
+	if (!quote) {
+		sb_adds(b, val);
+		return;
+	}
+	sb_addc(b, '\'');
+	for (const char *s = val; *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			sb_addc(b, '\\');
+		sb_addc(b, *s);
+	}
+	sb_addc(b, '\'');
+}
+
+char *pg_conninfo(const char *const *keys, const char *const *vals)
+{
+	struct strbuf b = {0};
+	for (size_t i = 0; keys[i]; i++) {
+		if (vals[i])
+			pg_conninfo_add(&b, keys[i], vals[i]);
+	}
+	return sb_steal(&b);
+}
+
+bool pg_ping(const char *dsn, int timeout_s)
+{
+	/* dbname is expanded as the whole conninfo or URI; a timeout after it wins */
+	char t[16];
+	snprintf(t, sizeof t, "%d", timeout_s);
+	const char *const keys[] = {"dbname", timeout_s > 0 ? "connect_timeout" : NULL, NULL};
+	const char *const vals[] = {dsn, t, NULL};
+	return PQpingParams(keys, vals, 1) == PQPING_OK;
+}
+
+int pg_db_ensure(PGconn *c, const char *name, struct err *err)
+{
+	PGresult *r = pg_exec(c, SQL_DB_EXISTS, 1, &name, err);
+	if (!r)
+		return err_code(err);
+	bool exists = PQntuples(r) > 0;
+	PQclear(r);
+	if (exists)
+		return 0;
+	char *id = pg_ident(c, name);
+	char *sql = xasprintf("%s%s", SQL_CREATE_DB, id);
+	free(id);
+	r = PQexec(c, sql);
+	free(sql);
+	int rc = 0;
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && !(state && !strcmp(state, SQLSTATE_DUPLICATE_DB))) {
+		char buf[512];
+		rc = err_setc(err, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, "creating database %s: %s", name,
+			      pg_oneline(r ? PQresultErrorMessage(r) : PQerrorMessage(c), buf, sizeof buf));
+	}
+	PQclear(r);
+	return rc;
 }
 
 PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
@@ -48,6 +127,12 @@ PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
 	PGresult *r = PQexec(c, "SET client_min_messages = warning");
 	PQclear(r);
 	return c;
+}
+
+void pg_close(PGconn *c)
+{
+	if (c)
+		PQfinish(c);
 }
 
 static void result_err(PGconn *c, PGresult *r, struct err *err)

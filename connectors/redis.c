@@ -106,3 +106,86 @@ redisReply *redis_cmdf(redisContext *c, struct err *err, const char *fmt, ...)
 	va_end(ap);
 	return check(c, r, err);
 }
+
+/* PINGs c (taking it over); see redis_ping_unix. */
+static int ping(redisContext *c, const char *where, struct timeval tv, struct err *err)
+{
+	if (!c || c->err) {
+		err_setc(err, ERR_UNREACHABLE, "Redis at %s: %s", where, c ? c->errstr : "out of memory");
+		redisFree(c);
+		return -1;
+	}
+	redisSetTimeout(c, tv);
+	redisReply *r = redisCommand(c, "PING");
+	int rc = -1;
+	if (!r)
+		err_setc(err, ERR_UNREACHABLE, "Redis at %s: %s", where, c->errstr);
+	else if (r->type == REDIS_REPLY_STATUS && r->str && !strcmp(r->str, "PONG"))
+		rc = 1;
+	else {
+		rc = 0;
+		err_setc(err, ERR_UNREACHABLE, "Redis at %s: %s", where, r->str ? r->str : "unexpected reply");
+	}
+	freeReplyObject(r);
+	redisFree(c);
+	return rc;
+}
+
+static struct timeval ms_tv(int ms)
+{
+	return (struct timeval){ms / 1000, (ms % 1000) * 1000};
+}
+
+int redis_ping_unix(const char *sock, int timeout_ms, struct err *err)
+{
+	struct timeval tv = ms_tv(timeout_ms);
+	return ping(redisConnectUnixWithTimeout(sock, tv), sock, tv, err);
+}
+
+int redis_ping_url(const char *url, int timeout_ms, struct err *err)
+{
+	struct timeval tv = ms_tv(timeout_ms);
+	if (!strncmp(url, "unix:", 5) || url[0] == '/') {
+		const char *path = url[0] == '/' ? url : url + 5;
+		if (!strncmp(path, "//", 2))
+			path += 2;
+		char *p = xstrndup(path, strcspn(path, "?"));
+		int rc = ping(redisConnectUnixWithTimeout(p, tv), p, tv, err);
+		free(p);
+		return rc;
+	}
+	if (strncmp(url, "redis://", 8) != 0) {
+		err_setc(err, ERR_FAIL, "broker '%s': expected redis://host:port/db, unix:/path or /path", url);
+		return -1;
+	}
+	const char *h = url + 8;
+	size_t alen = strcspn(h, "/?#");
+	const char *at = memrchr(h, '@', alen);
+	if (at) {
+		alen -= (size_t)(at + 1 - h);
+		h = at + 1;
+	}
+	char *host;
+	int port = 6379;
+	const char *colon;
+	if (h[0] == '[') {
+		const char *close = memchr(h, ']', alen);
+		if (!close) {
+			err_setc(err, ERR_FAIL, "broker: unclosed '[' in the host");
+			return -1;
+		}
+		host = xstrndup(h + 1, (size_t)(close - h - 1));
+		colon = close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', alen);
+		host = xstrndup(h, colon ? (size_t)(colon - h) : alen);
+	}
+	if (colon)
+		port = atoi(colon + 1);
+	const char *name = *host ? host : "localhost";
+	char *where = xasprintf("%s:%d", name, port);
+	int rc = ping(redisConnectWithTimeout(name, port, tv), where, tv, err);
+	free(where);
+	free(host);
+	return rc;
+}

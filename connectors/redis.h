@@ -15,4 +15,12 @@ redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *
 /* printf-like form for fixed commands whose arguments are safe. */
 redisReply *redis_cmdf(redisContext *c, struct err *err, const char *fmt, ...);
 
+/* Is a server there? PING without logging in, each step bounded by
+ * timeout_ms. 1: PONG; 0: it answered something else (loading, or an
+ * authentication error: still a server); -1: no answer (err says why). */
+int redis_ping_unix(const char *sock, int timeout_ms, struct err *err);
+/* Same at a broker URL: redis://[user:pass@]host[:port][/db], [v6] hosts,
+ * unix:/path, unix:///path or /path. */
+int redis_ping_url(const char *url, int timeout_ms, struct err *err);
+
 #endif

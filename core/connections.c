@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "base/util.h"
+#include "connectors/pg.h"
 #include "core/yamltree.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -131,29 +132,6 @@ static int get_str(struct cr *c, const json_t *o, const char *key, char **out)
 		return fail_at(c, ypos_value(c->pos, o, key), "'%s' must be a string", key);
 	int rc = expand_env(c, o, key, json_string_value(v), out);
 	return rc < 0 ? rc : 1;
-}
-
-/* libpq conninfo value: quoted when it has to be. */
-static void conninfo_add(struct strbuf *b, const char *key, const char *val)
-{
-	if (b->len)
-		sb_addc(b, ' ');
-	sb_addf(b, "%s=", key);
-	bool quote = !*val;
-	for (const char *s = val; *s; s++)
-		if (isspace((unsigned char)*s) || *s == '\'' || *s == '\\')
-			quote = true;
-	if (!quote) {
-		sb_adds(b, val);
-		return;
-	}
-	sb_addc(b, '\'');
-	for (const char *s = val; *s; s++) {
-		if (*s == '\'' || *s == '\\')
-			sb_addc(b, '\\');
-		sb_addc(b, *s);
-	}
-	sb_addc(b, '\'');
 }
 
 static void pct_encode(struct strbuf *b, const char *s)
@@ -365,7 +343,7 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 				pct_encode(&b, f->password);
 			} else {
 				sb_adds(&b, f->dsn);
-				conninfo_add(&b, "password", f->password);
+				pg_conninfo_add(&b, "password", f->password);
 			}
 			cn->dsn = sb_steal(&b);
 		} else if (f->password) {
@@ -384,12 +362,12 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 		const char *vals[] = {f->host, f->port, f->dbname, f->user, f->sslmode};
 		for (size_t i = 0; i < N_OF(keys); i++)
 			if (vals[i]) {
-				conninfo_add(&b, keys[i], vals[i]);
-				conninfo_add(&m, keys[i], vals[i]);
+				pg_conninfo_add(&b, keys[i], vals[i]);
+				pg_conninfo_add(&m, keys[i], vals[i]);
 			}
 		if (f->password) {
-			conninfo_add(&b, "password", f->password);
-			conninfo_add(&m, "password", "***");
+			pg_conninfo_add(&b, "password", f->password);
+			pg_conninfo_add(&m, "password", "***");
 		}
 		if (!b.len) {
 			sb_free(&b);

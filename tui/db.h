@@ -1,17 +1,19 @@
-/* The console's connection to the state store, never blocking: an
- * asynchronous connect (PQconnectStart/PQconnectPoll), LISTEN on the sluice
- * channel, and a first-in first-out queue of queries (built by core/query.h)
- * whose results go to callbacks. One query is in flight at a time. */
+/* The console's connection to the state store, never blocking: the
+ * connection itself (asynchronous connect, LISTEN on the sluice channel) is
+ * connectors/pgasync.h; this is the first-in first-out queue of queries
+ * (built by core/query.h) whose results go to callbacks, and forgetting the
+ * callbacks of a view that closes. One query is in flight at a time. */
 #ifndef SLUICE_TUI_DB_H
 #define SLUICE_TUI_DB_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 
 #include "base/loop.h"
-#include "core/query.h"
 
 struct db;
+struct query;
+/* libpq's PGresult, which the parsers of core/query.h read. */
+struct pg_result;
 
 enum db_state {
 	DB_DOWN,       /* not connected (msg says why, or "" before the first try) */
@@ -28,8 +30,8 @@ struct db_hooks {
 };
 
 /* The result of one query: r lives only for the call (the db clears it). On
- * failure r is NULL and error says why. */
-typedef void (*db_result_fn)(void *owner, PGresult *r, const char *error, long arg);
+ * failure r is NULL and error says why, on one line. */
+typedef void (*db_result_fn)(void *owner, struct pg_result *r, const char *error, long arg);
 
 struct db *db_new(struct loop *l, const struct db_hooks *hooks);
 void db_free(struct db *d);
