@@ -176,9 +176,8 @@ static int run_initdb(const struct svc_layout *l, const struct svc_user *u, cons
 
 	svc_progress_begin(&pr, quiet, "initializing PostgreSQL%s%s cluster in %s", b->version[0] ? " " : "",
 		       b->version, l->pgdir);
-	int e = svc_user_run(u, svc_rm_tree, tmp);
-	if (e) {
-		rc = err_set(err, "removing %s: %s", tmp, strerror(e));
+	if (svc_user_run(u, svc_rm_tree, tmp) < 0) {
+		rc = err_set(err, "removing %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if ((rc = svc_dir_make(tmp, u, err)) < 0)

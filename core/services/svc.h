@@ -37,7 +37,8 @@ int svc_user_from_pw(const struct passwd *pw, struct svc_user *u, struct err *er
 int svc_user_become(const struct svc_user *u);
 /* Runs fn(arg) as the service user in a child. Files inside the service
  * user's directories are written by that user, so a planted symlink there
- * cannot make root write somewhere else. Returns 0, or an errno value. */
+ * cannot make root write somewhere else. Returns 0, or -1 with errno set
+ * (fn's errno, carried back from the child). */
 int svc_user_run(const struct svc_user *u, int (*fn)(void *), void *arg);
 /* Can the service user reach path? Asked of the kernel as that user, so ACLs
  * and group memberships count. */

@@ -73,26 +73,32 @@ int svc_user_run(const struct svc_user *u, int (*fn)(void *), void *arg)
 {
 	if (!u->drop) {
 		errno = 0;
-		return fn(arg) == 0 ? 0 : (errno ? errno : EIO);
+		if (fn(arg) == 0)
+			return 0;
+		if (!errno)
+			errno = EIO;
+		return -1;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
-		return errno;
+		return -1;
 	if (pid == 0) {
 		if (svc_user_become(u) < 0)
 			_exit(EPERM);
 		errno = 0;
 		if (fn(arg) == 0)
 			_exit(0);
+		/* the child's errno comes back as its exit status */
 		_exit(errno > 0 && errno < 256 ? errno : EIO);
 	}
 	int st;
 	if (svc_wait_child(pid, &st) < 0)
-		return errno;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return EINTR;
+		return -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	errno = WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+	return -1;
 }
 
 static int access_x(void *path)
@@ -133,9 +139,8 @@ int svc_user_write_file(const struct svc_user *u, const char *path, const char *
 			   struct err *err)
 {
 	struct file_job j = {path, data, 0644, append};
-	int e = svc_user_run(u, file_job_run, &j);
-	if (e)
-		return err_set(err, "writing %s as %s: %s", path, u->name, strerror(e));
+	if (svc_user_run(u, file_job_run, &j) < 0)
+		return err_set(err, "writing %s as %s: %s", path, u->name, strerror(errno));
 	return 0;
 }
 
