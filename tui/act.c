@@ -2,16 +2,28 @@
  * Each shows what it will touch and asks first (clear and retry from a dry
  * run), runs the same core action as `sluice --batch` in a child process,
  * and reports with the batch command that does the same. */
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/date.h"
+#include "base/err.h"
 #include "base/util.h"
 #include "core/actions.h"
+#include "core/ctx.h"
+#include "core/project.h"
 #include "core/states.h"
+#include "tui/act.h"
+#include "tui/actions.h"
 #include "tui/app.h"
+#include "tui/draw.h"
+#include "tui/form.h"
+#include "tui/jobs.h"
+#include "tui/status.h"
+#include "tui/view.h"
 
 struct act_req {
 	enum action a;

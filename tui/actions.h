@@ -7,18 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Which views an action applies to (a view's kind is one of these bits). */
+/* What a view has under its cursor, which decides the actions that apply
+ * there (the VIEW() column of the table below). */
 enum {
-	VK_PIPELINES = 1 << 0,
-	VK_GRID = 1 << 1,
-	VK_DAG = 1 << 2,
-	VK_TASK = 1 << 3,
-	VK_HELP = 1 << 4,
-	VK_HISTORY = 1 << 5,
-	VK_ALL = 0x3f,
-	VK_LISTS = VK_PIPELINES | VK_GRID | VK_HELP | VK_HISTORY,
-	VK_RUNNABLE = VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK, /* something selected to act on */
-	VK_TASKS = VK_GRID | VK_DAG | VK_TASK                   /* a task instance selected */
+	VT_PIPELINE = 1 << 0, /* a pipeline: a run can be triggered */
+	VT_TASK = 1 << 1,     /* a task instance: retry, clear, mark */
+	VT_OPENS = 1 << 2     /* Enter opens the row under the cursor */
 };
 
 /* Action flags. */
@@ -42,59 +36,125 @@ enum {
 #define TK_PPAGE 0523
 #define TK_END 0550
 
-/* X(id, key, key2, views, command, batch, flags, help)
- * command: the `:` name (NULL: key only); batch: the `sluice --batch` command
- * that does the same (NULL: the console alone has it). */
-#define TUI_ACTIONS(X)                                                                                    \
-	X(ACT_HELP, '?', TK_F1, VK_ALL, "help", NULL, AF_HINT, "this help, generated from the action table")   \
-	X(ACT_QUIT, 'q', 0, VK_ALL, "q", NULL, AF_HINT, "close the view; quit from the first one")             \
-	X(ACT_QUIT_ALL, 'Q', 0, VK_ALL, "quit", NULL, 0, "quit the console")                                    \
-	X(ACT_BACK, TK_ESC, TK_BACKSPACE, VK_ALL, "back", NULL, 0, "go back (clears a filter first)")         \
-	X(ACT_COMMAND, ':', 0, VK_ALL, NULL, NULL, AF_HINT, "command mode; Tab completes")                    \
-	X(ACT_FIND, '/', 0, VK_ALL, "filter", NULL, AF_HINT,                                                 \
-	  "filter rows by a POSIX extended regex (a leading ! inverts); in a log: search")                     \
-	X(ACT_REDRAW, TK_CTRL('L'), 0, VK_ALL, "redraw", NULL, 0, "redraw the screen")                        \
-	X(ACT_UP, 'k', TK_UP, VK_ALL, NULL, NULL, 0, "move up")                                                  \
-	X(ACT_DOWN, 'j', TK_DOWN, VK_ALL, NULL, NULL, 0, "move down")                                            \
-	X(ACT_LEFT, 'h', TK_LEFT, VK_ALL, NULL, NULL, 0, "move left (older run; scroll left)")                  \
-	X(ACT_RIGHT, 'l', TK_RIGHT, VK_ALL, NULL, NULL, 0, "move right (newer run; scroll right)")              \
-	X(ACT_PGUP, TK_PPAGE, TK_CTRL('B'), VK_ALL, NULL, NULL, 0, "page up")                                   \
-	X(ACT_PGDN, TK_NPAGE, TK_CTRL('F'), VK_ALL, NULL, NULL, 0, "page down")                                 \
-	X(ACT_TOP, 'g', TK_HOME, VK_ALL, NULL, NULL, 0, "first line")                                           \
-	X(ACT_BOTTOM, 'G', TK_END, VK_ALL, NULL, NULL, 0, "last line")                                          \
-	X(ACT_OPEN, TK_ENTER, 0, VK_PIPELINES | VK_GRID | VK_DAG | VK_HISTORY, NULL, NULL, AF_HINT,            \
-	  "open: a pipeline's runs, a task instance and its log")                                               \
-	X(ACT_PIPELINES, '1', 0, VK_ALL, "pipelines", "status", 0, "the pipelines view")                       \
-	X(ACT_RUNS, '2', 0, VK_ALL, "runs", "status", 0, "runs grid of a pipeline: :runs NAME")                \
-	X(ACT_DAG, '3', 0, VK_ALL, "dag", "status", AF_HINT, "DAG graph of a run: :dag NAME [RUN]")            \
-	X(ACT_LOG, '4', 0, VK_ALL, "log", "logs", 0, "the selected task instance and its log: :log [RUN TASK]") \
-	X(ACT_HISTORY, 'H', 0, VK_ALL, "history", NULL, 0, "the actions taken in this console, as commands")   \
-	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, "trigger", "run", AF_WRITE | AF_HINT,                              \
-	  "trigger a run: a form for the logical date and params")                                             \
-	X(ACT_RETRY, 'r', 0, VK_TASKS, "retry", "retry", AF_WRITE | AF_HINT,                                   \
-	  "retry a failed task with the downstream it held back")                                              \
-	X(ACT_CLEAR, 'c', 0, VK_TASKS, "clear", "clear", AF_WRITE | AF_HINT,                                   \
-	  "clear a task (d: with downstream, o: only failed) after showing what it touches")                  \
-	X(ACT_MARK_SUCCESS, 'S', 0, VK_TASKS, "mark-success", "mark", AF_WRITE, "mark the task success")       \
-	X(ACT_MARK_FAILED, 'F', 0, VK_TASKS, "mark-failed", "mark", AF_WRITE, "mark the task failed")          \
-	X(ACT_FOLLOW, 'f', 0, VK_TASK, "follow", "logs", AF_HINT, "follow the log as it grows")                \
-	X(ACT_NEXT_MATCH, 'n', 0, VK_TASK, NULL, NULL, 0, "next search match")                                   \
-	X(ACT_PREV_MATCH, 'N', 0, VK_TASK, NULL, NULL, 0, "previous search match")                               \
-	X(ACT_WRAP, 'w', 0, VK_TASK, "wrap", NULL, AF_HINT, "wrap long log lines (toggle)")                     \
-	X(ACT_PREV_TRY, '[', 0, VK_TASK, NULL, "logs", 0, "the log of the previous try")                         \
-	X(ACT_NEXT_TRY, ']', 0, VK_TASK, "try", "logs", 0, "the log of the next try; :try N picks one")
+/* X(id, key, key2, views, opens, command, batch, flags, help)
+ * views: the views the action applies to (VK_* bits; VK_ALL: everywhere);
+ * opens: VIEW(NAME, NAME_ops, VT_* traits) when the action opens a view,
+ * NO_VIEW otherwise; command: the `:` name (NULL: key only); batch: the
+ * `sluice --batch` command that does the same (NULL: the console alone has it).
+ *
+ * The views are the VIEW() entries of this table: each gets VI_NAME (its
+ * index, in table order), VK_NAME = 1 << VI_NAME, and its traits put it in
+ * VK_RUNNABLE, VK_TASKS and VK_OPENS; VK_ALL and the ops registry
+ * (tui_views[], tui/view.h) follow. Adding a console view:
+ *   1. write tui/view_NAME.c ending in `const struct view_ops NAME_ops = {...}`
+ *      (tui/view.h) and list it in Makefile.am;
+ *   2. add one row here for the action that opens it, e.g.
+ *      X(ACT_CHECKS, '5', 0, VK_ALL, VIEW(CHECKS, checks_ops, VT_TASK | VT_OPENS),
+ *        "checks", NULL, AF_HINT, "the checks of a task instance")
+ * Its key, `:checks`, its help line, its kind bit and the actions its traits
+ * allow come from that row; nothing else lists the views. Without an
+ * argument the view's open() gets NULL and reads what it needs from the
+ * selection of the view it opens from (tui_selection()). */
+#define TUI_ACTIONS(X)                                                                                          \
+	X(ACT_HELP, '?', TK_F1, VK_ALL, VIEW(HELP, help_ops, 0),                                                \
+	  "help", NULL, AF_HINT, "this help, generated from the action table")                                  \
+	X(ACT_QUIT, 'q', 0, VK_ALL, NO_VIEW, "q", NULL, AF_HINT, "close the view; quit from the first one")     \
+	X(ACT_QUIT_ALL, 'Q', 0, VK_ALL, NO_VIEW, "quit", NULL, 0, "quit the console")                           \
+	X(ACT_BACK, TK_ESC, TK_BACKSPACE, VK_ALL, NO_VIEW, "back", NULL, 0, "go back (clears a filter first)")  \
+	X(ACT_COMMAND, ':', 0, VK_ALL, NO_VIEW, NULL, NULL, AF_HINT, "command mode; Tab completes")             \
+	X(ACT_FIND, '/', 0, VK_ALL, NO_VIEW,                                                                    \
+	  "filter", NULL, AF_HINT,                                                                              \
+	  "filter rows by a POSIX extended regex (a leading ! inverts); in a log: search")                      \
+	X(ACT_REDRAW, TK_CTRL('L'), 0, VK_ALL, NO_VIEW, "redraw", NULL, 0, "redraw the screen")                 \
+	X(ACT_UP, 'k', TK_UP, VK_ALL, NO_VIEW, NULL, NULL, 0, "move up")                                        \
+	X(ACT_DOWN, 'j', TK_DOWN, VK_ALL, NO_VIEW, NULL, NULL, 0, "move down")                                  \
+	X(ACT_LEFT, 'h', TK_LEFT, VK_ALL, NO_VIEW, NULL, NULL, 0, "move left (older run; scroll left)")         \
+	X(ACT_RIGHT, 'l', TK_RIGHT, VK_ALL, NO_VIEW, NULL, NULL, 0, "move right (newer run; scroll right)")     \
+	X(ACT_PGUP, TK_PPAGE, TK_CTRL('B'), VK_ALL, NO_VIEW, NULL, NULL, 0, "page up")                          \
+	X(ACT_PGDN, TK_NPAGE, TK_CTRL('F'), VK_ALL, NO_VIEW, NULL, NULL, 0, "page down")                        \
+	X(ACT_TOP, 'g', TK_HOME, VK_ALL, NO_VIEW, NULL, NULL, 0, "first line")                                  \
+	X(ACT_BOTTOM, 'G', TK_END, VK_ALL, NO_VIEW, NULL, NULL, 0, "last line")                                 \
+	X(ACT_OPEN, TK_ENTER, 0, VK_OPENS, NO_VIEW,                                                             \
+	  NULL, NULL, AF_HINT, "open: a pipeline's runs, a task instance and its log")                          \
+	X(ACT_PIPELINES, '1', 0, VK_ALL, VIEW(PIPELINES, pipelines_ops, VT_PIPELINE | VT_OPENS),                \
+	  "pipelines", "status", 0, "the pipelines view")                                                       \
+	X(ACT_RUNS, '2', 0, VK_ALL, VIEW(GRID, grid_ops, VT_PIPELINE | VT_TASK | VT_OPENS),                     \
+	  "runs", "status", 0, "runs grid of a pipeline: :runs NAME")                                           \
+	X(ACT_DAG, '3', 0, VK_ALL, VIEW(DAG, dag_ops, VT_PIPELINE | VT_TASK | VT_OPENS),                        \
+	  "dag", "status", AF_HINT, "DAG graph of a run: :dag NAME [RUN]")                                      \
+	X(ACT_LOG, '4', 0, VK_ALL, VIEW(TASK, task_ops, VT_PIPELINE | VT_TASK),                                 \
+	  "log", "logs", 0, "the selected task instance and its log: :log [RUN TASK]")                          \
+	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
+	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
+	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \
+	  "trigger", "run", AF_WRITE | AF_HINT, "trigger a run: a form for the logical date and params")        \
+	X(ACT_RETRY, 'r', 0, VK_TASKS, NO_VIEW,                                                                 \
+	  "retry", "retry", AF_WRITE | AF_HINT, "retry a failed task with the downstream it held back")         \
+	X(ACT_CLEAR, 'c', 0, VK_TASKS, NO_VIEW,                                                                 \
+	  "clear", "clear", AF_WRITE | AF_HINT,                                                                 \
+	  "clear a task (d: with downstream, o: only failed) after showing what it touches")                    \
+	X(ACT_MARK_SUCCESS, 'S', 0, VK_TASKS, NO_VIEW,                                                          \
+	  "mark-success", "mark", AF_WRITE, "mark the task success")                                            \
+	X(ACT_MARK_FAILED, 'F', 0, VK_TASKS, NO_VIEW, "mark-failed", "mark", AF_WRITE, "mark the task failed")  \
+	X(ACT_FOLLOW, 'f', 0, VK_TASK, NO_VIEW, "follow", "logs", AF_HINT, "follow the log as it grows")        \
+	X(ACT_NEXT_MATCH, 'n', 0, VK_TASK, NO_VIEW, NULL, NULL, 0, "next search match")                         \
+	X(ACT_PREV_MATCH, 'N', 0, VK_TASK, NO_VIEW, NULL, NULL, 0, "previous search match")                     \
+	X(ACT_WRAP, 'w', 0, VK_TASK, NO_VIEW, "wrap", NULL, AF_HINT, "wrap long log lines (toggle)")            \
+	X(ACT_PREV_TRY, '[', 0, VK_TASK, NO_VIEW, NULL, "logs", 0, "the log of the previous try")               \
+	X(ACT_NEXT_TRY, ']', 0, VK_TASK, NO_VIEW,                                                               \
+	  "try", "logs", 0, "the log of the next try; :try N picks one")
 
 enum action {
-#define X(id, k, k2, v, c, b, f, h) id,
+#define X(id, k, k2, v, o, c, b, f, h) id,
 	TUI_ACTIONS(X)
 #undef X
 	ACT_COUNT
 };
 
+/* ---- the views: the VIEW() entries of the table ----------------------------- */
+
+/* TUI_ACTIONS(TUI_VIEW_ROW) expands TUI_VIEW(NAME, ops, traits) once for
+ * each view, in table order: #define TUI_VIEW before it, #undef after. */
+#define TUI_VIEW_ROW(id, k, k2, v, opens, c, b, f, h) TUI_VIEW_ROW_##opens
+#define TUI_VIEW_ROW_NO_VIEW
+#define TUI_VIEW_ROW_VIEW(name, ops, traits) TUI_VIEW(name, ops, traits)
+/* The VI_* index of the view an opens column names, -1 for NO_VIEW. */
+#define TUI_VIEW_INDEX(opens) TUI_VIEW_INDEX_##opens
+#define TUI_VIEW_INDEX_NO_VIEW (-1)
+#define TUI_VIEW_INDEX_VIEW(name, ops, traits) VI_##name
+
+enum view_index {
+#define TUI_VIEW(name, ops, traits) VI_##name,
+	TUI_ACTIONS(TUI_VIEW_ROW)
+#undef TUI_VIEW
+	VIEW_COUNT
+};
+_Static_assert(VIEW_COUNT < 31, "a view kind is a bit of an int");
+
+/* A view's kind is its bit; VK_ALL has them all. */
+enum {
+#define TUI_VIEW(name, ops, traits) VK_##name = 1 << VI_##name,
+	TUI_ACTIONS(TUI_VIEW_ROW)
+#undef TUI_VIEW
+	VK_ALL = (1 << VIEW_COUNT) - 1
+};
+
+/* The views with a trait. */
+#define TUI_VIEW(name, ops, traits) | ((traits) & VT_PIPELINE ? VK_##name : 0)
+enum { VK_RUNNABLE = 0 TUI_ACTIONS(TUI_VIEW_ROW) }; /* something selected to act on */
+#undef TUI_VIEW
+#define TUI_VIEW(name, ops, traits) | ((traits) & VT_TASK ? VK_##name : 0)
+enum { VK_TASKS = 0 TUI_ACTIONS(TUI_VIEW_ROW) };    /* a task instance selected */
+#undef TUI_VIEW
+#define TUI_VIEW(name, ops, traits) | ((traits) & VT_OPENS ? VK_##name : 0)
+enum { VK_OPENS = 0 TUI_ACTIONS(TUI_VIEW_ROW) };    /* Enter opens a row */
+#undef TUI_VIEW
+
 struct action_info {
 	enum action id;
 	int key, key2;
 	unsigned views;
+	int view;              /* the VI_* view it opens, -1 for none */
 	const char *command;
 	const char *batch;
 	unsigned flags;
@@ -102,7 +162,7 @@ struct action_info {
 };
 
 const struct action_info *action_info(enum action a);
-/* The action key stands for in a view of kind view_kind, or -1. */
+/* The action key stands for in a view of kind view_kind (a VK_* bit), or -1. */
 int keymap_lookup(int key, unsigned view_kind);
 /* The action whose `:` name is name (an unambiguous prefix works), or -1;
  * *ambiguous is set when several match. */

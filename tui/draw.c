@@ -1,5 +1,7 @@
 /* Drawing helpers: theme styles as curses attributes, state glyphs, text
  * clipped by display width, line drawing in UTF-8 or ASCII. */
+#include "tui/draw.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "core/states.h"
 #include "tui/app.h"
+#include "tui/theme.h"
 
 static attr_t ta_to_curses(unsigned a)
 {
@@ -59,6 +62,21 @@ void draw_setup_colors(struct tui *t)
 attr_t style_attr(struct tui *t, enum style s)
 {
 	return (unsigned)s < S_COUNT ? t->attr[s] : A_NORMAL;
+}
+
+bool draw_utf8(struct tui *t)
+{
+	return t->utf8;
+}
+
+const char *draw_theme_name(struct tui *t)
+{
+	return t->theme.name;
+}
+
+bool draw_color(struct tui *t)
+{
+	return t->color;
 }
 
 enum style state_style(const char *state)

@@ -1,12 +1,19 @@
 /* Dialogs over the body: the confirmation of a destructive action (what it
  * touches, y/n, option toggles) and the trigger form (text fields). */
+#include "tui/form.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "tui/actions.h"
 #include "tui/app.h"
+#include "tui/status.h"
+#include "tui/draw.h"
+#include "tui/theme.h"
+#include "tui/view.h"
 
 struct modal *modal_new(const char *title)
 {

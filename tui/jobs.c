@@ -2,6 +2,8 @@
  * services and running actions (core/actions.h is synchronous). A child gets
  * a copy of the loaded project, opens its own connections, does the work and
  * answers on a pipe the loop watches; the screen never waits for it. */
+#include "tui/jobs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,8 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/err.h"
+#include "base/loop.h"
 #include "base/util.h"
+#include "core/ctx.h"
+#include "core/queue.h"
+#include "core/store.h"
 #include "tui/app.h"
+#include "tui/status.h"
 
 struct job {
 	pid_t pid;

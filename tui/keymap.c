@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const struct action_info actions[ACT_COUNT] = {
-#define X(i, k, k2, v, c, b, f, h) [i] = {i, k, k2, v, c, b, f, h},
+#define X(i, k, k2, v, o, c, b, f, h) [i] = {i, k, k2, v, TUI_VIEW_INDEX(o), c, b, f, h},
 	TUI_ACTIONS(X)
 #undef X
 };

@@ -3,14 +3,24 @@
  * colour and with the glyph of its task's state in one run, live. The
  * canvas scrolls under a viewport: drawing costs what the screen shows, so
  * a thousand-task DAG moves as quickly as a small one. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/util.h"
 #include "core/dag.h"
-#include "tui/app.h"
+#include "core/project.h"
+#include "core/query.h"
+#include "tui/act.h"
+#include "tui/actions.h"
 #include "tui/daglayout.h"
+#include "tui/draw.h"
 #include "tui/filter.h"
+#include "tui/refresh.h"
+#include "tui/status.h"
+#include "tui/theme.h"
+#include "tui/view.h"
 
 #define LABEL_WIDTH 24
 
@@ -44,11 +54,10 @@ static void set_title(struct view *v)
 {
 	struct dagv *d = D(v);
 	if (d->run.id)
-		snprintf(v->title, sizeof v->title, "%s graph #%ld%s%s", d->pipeline, d->run.id, d->filter.active ? " /" : "",
+		view_set_title(v, "%s graph #%ld%s%s", d->pipeline, d->run.id, d->filter.active ? " /" : "",
 			 d->filter.active ? d->filter.text : "");
 	else
 		snprintf(v->title, sizeof v->title, "%s graph", d->pipeline);
-	v->t->dirty_header = true;
 }
 
 /* ---- queries ---------------------------------------------------------------- */
@@ -133,7 +142,7 @@ static void send(struct view *v)
 	if (d->fixed_run)
 		query_run(&q, d->run_id);
 	else
-		query_runs(&q, v->t->ctx.proj->name, d->pipeline, 1);
+		query_runs(&q, tui_project(v->t)->name, d->pipeline, 1);
 	refresh_send(v, &d->rf, &q, on_run, 0);
 }
 
@@ -142,11 +151,24 @@ static void send(struct view *v)
 static int dag_open(struct view *v, const char *arg)
 {
 	struct dagv *d = D(v);
-	char name[256] = "";
+	char name[256] = "", from[512];
 	long run = 0;
-	if (arg)
-		sscanf(arg, "%255s %ld", name, &run);
-	const struct pipeline *pl = project_pipeline(v->t->ctx.proj, name);
+	if (!arg) {
+		/* `3` or `:dag`: the pipeline and run selected where it opens from */
+		struct tui_sel sel;
+		tui_selection(v->t, &sel);
+		if (!sel.pipeline) {
+			tui_error(v->t, "dag: select a pipeline (or :dag NAME [RUN])");
+			return -1;
+		}
+		if (sel.run_id)
+			snprintf(from, sizeof from, "%s %ld", sel.pipeline, sel.run_id);
+		else
+			snprintf(from, sizeof from, "%s", sel.pipeline);
+		arg = from;
+	}
+	sscanf(arg, "%255s %ld", name, &run);
+	const struct pipeline *pl = project_pipeline(tui_project(v->t), name);
 	if (!pl) {
 		tui_error(v->t, "dag: no pipeline '%s'", name);
 		return -1;
@@ -287,7 +309,7 @@ static void draw_node(struct view *v, struct rect r, int node)
 	int ly = b->port_y;
 	put(r, d->vx, d->vy, x0 + 1, ly, st ? state_glyph_str(t, st) : " ",
 	    sel ? label : st ? style_attr(t, state_style(st)) : style_attr(t, S_DIM));
-	const char *text = daglayout_label(d->l, node, t->utf8);
+	const char *text = daglayout_label(d->l, node, draw_utf8(t));
 	int cols = daglayout_label_cols(d->l, node);
 	int sx = x0 + 2 - d->vx, sy = ly - d->vy;
 	if (sy >= 0 && sy < r.h) {
@@ -309,7 +331,7 @@ static void draw_cells(struct view *v, struct rect r, size_t n, attr_t a)
 	struct dagv *d = D(v);
 	for (size_t i = 0; i < n; i++) {
 		const struct dl_cell *c = &d->cells[i];
-		put(r, d->vx, d->vy, c->x, c->y, daglayout_glyph(c->mask, v->t->utf8), a);
+		put(r, d->vx, d->vy, c->x, c->y, daglayout_glyph(c->mask, draw_utf8(v->t)), a);
 	}
 }
 
@@ -350,7 +372,7 @@ static void highlight_edge(struct view *v, struct rect r, size_t edge, size_t n_
 				hi = mid;
 		}
 		unsigned mask = lo < n_all && d->cells[lo].x == c->x && d->cells[lo].y == c->y ? d->cells[lo].mask : c->mask;
-		put(r, d->vx, d->vy, c->x, c->y, daglayout_glyph(mask, v->t->utf8), a);
+		put(r, d->vx, d->vy, c->x, c->y, daglayout_glyph(mask, draw_utf8(v->t)), a);
 	}
 }
 
@@ -541,7 +563,6 @@ static bool dag_selected(struct view *v, struct tui_sel *s)
 
 const struct view_ops dag_ops = {
 	.name = "graph",
-	.kind = VK_DAG,
 	.priv_size = sizeof(struct dagv),
 	.open = dag_open,
 	.draw = dag_draw,

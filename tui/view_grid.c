@@ -1,12 +1,22 @@
 /* The runs grid of one pipeline (Airflow's grid): its tasks as rows, its
  * recent runs as columns, oldest on the left; a cell is the task instance's
  * state, by glyph and colour. Enter opens the task instance. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/util.h"
-#include "tui/app.h"
+#include "core/project.h"
+#include "core/query.h"
+#include "tui/act.h"
+#include "tui/actions.h"
+#include "tui/draw.h"
 #include "tui/filter.h"
+#include "tui/refresh.h"
+#include "tui/status.h"
+#include "tui/theme.h"
+#include "tui/view.h"
 
 #define GRID_RUNS 60
 #define CELL_W 3
@@ -72,9 +82,8 @@ static void rebuild(struct view *v)
 			g->vis[g->n_vis++] = i;
 	if (g->sel_row >= (int)g->n_vis)
 		g->sel_row = g->n_vis ? (int)g->n_vis - 1 : 0;
-	snprintf(v->title, sizeof v->title, "%s runs%s%s", g->pipeline, g->filter.active ? " /" : "",
-		 g->filter.active ? g->filter.text : "");
-	v->t->dirty_header = true;
+	view_set_title(v, "%s runs%s%s", g->pipeline, g->filter.active ? " /" : "",
+		       g->filter.active ? g->filter.text : "");
 }
 
 static void index_cells(struct view *v)
@@ -153,18 +162,28 @@ static void send(struct view *v)
 {
 	struct grid *g = G(v);
 	struct query q;
-	query_runs(&q, v->t->ctx.proj->name, g->pipeline, GRID_RUNS);
+	query_runs(&q, tui_project(v->t)->name, g->pipeline, GRID_RUNS);
 	refresh_send(v, &g->rf, &q, on_runs, 0);
-	query_grid(&q, v->t->ctx.proj->name, g->pipeline, GRID_RUNS);
+	query_grid(&q, tui_project(v->t)->name, g->pipeline, GRID_RUNS);
 	refresh_send(v, &g->rf, &q, on_cells, 0);
 }
 
 static int grid_open(struct view *v, const char *arg)
 {
 	struct grid *g = G(v);
-	const struct pipeline *pl = arg ? project_pipeline(v->t->ctx.proj, arg) : NULL;
+	struct tui_sel sel;
+	if (!arg) {
+		/* `2` or `:runs`: the pipeline selected where it opens from */
+		tui_selection(v->t, &sel);
+		if (!sel.pipeline) {
+			tui_error(v->t, "runs: select a pipeline (or :runs NAME)");
+			return -1;
+		}
+		arg = sel.pipeline;
+	}
+	const struct pipeline *pl = project_pipeline(tui_project(v->t), arg);
 	if (!pl) {
-		tui_error(v->t, "runs: no pipeline '%s'", arg ? arg : "");
+		tui_error(v->t, "runs: no pipeline '%s'", arg);
 		return -1;
 	}
 	g->pipeline = xstrdup(pl->name);
@@ -389,7 +408,6 @@ static bool grid_selected(struct view *v, struct tui_sel *s)
 
 const struct view_ops grid_ops = {
 	.name = "runs",
-	.kind = VK_GRID,
 	.priv_size = sizeof(struct grid),
 	.open = grid_open,
 	.draw = grid_draw,

@@ -1,13 +1,21 @@
 /* The help view and the history view: scrolling lists of lines. Help is
  * generated from the action table (tui/actions.h), so it always says what
  * the keys, `:` commands and `--batch` names really are. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/err.h"
 #include "base/util.h"
-#include "tui/app.h"
+#include "core/states.h"
+#include "tui/act.h"
+#include "tui/actions.h"
+#include "tui/draw.h"
 #include "tui/filter.h"
+#include "tui/status.h"
+#include "tui/theme.h"
+#include "tui/view.h"
 
 struct textlist {
 	char **lines;
@@ -111,22 +119,19 @@ static int tl_input(struct view *v, struct textlist *l, int action, const char *
 
 /* ---- help -------------------------------------------------------------------- */
 
+/* Where an action applies, by the names of the views (the registry of the
+ * action table's views). */
 static const char *view_names(unsigned views, char *buf, size_t size)
 {
 	if ((views & VK_ALL) == VK_ALL) {
 		snprintf(buf, size, "everywhere");
 		return buf;
 	}
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {{VK_PIPELINES, "pipelines"}, {VK_GRID, "runs"}, {VK_DAG, "dag"},
-		     {VK_TASK, "task"},           {VK_HELP, "help"}, {VK_HISTORY, "history"}};
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (views & names[i].bit) {
+	for (int i = 0; i < VIEW_COUNT; i++) {
+		if (views & (1u << i)) {
 			size_t len = strlen(buf);
-			snprintf(buf + len, size - len, "%s%s", len ? "," : "", names[i].name);
+			snprintf(buf + len, size - len, "%s%s", len ? "," : "", tui_views[i]->name);
 		}
 	}
 	return buf;
@@ -175,7 +180,7 @@ static void help_build(struct view *v)
 		tl_add(l, S_TITLE, "KEYS          COMMAND         BATCH     WHAT");
 	for (int i = 0; i < ACT_COUNT; i++) {
 		const struct action_info *ai = action_info((enum action)i);
-		if (t->readonly && (ai->flags & AF_WRITE))
+		if (tui_readonly(t) && (ai->flags & AF_WRITE))
 			continue;
 		char k1[16], k2[16], keys[40], cmd[40], where[96], what[400];
 		snprintf(keys, sizeof keys, "%s%s%s", key_label(ai->key, k1, sizeof k1), ai->key2 ? " " : "",
@@ -210,8 +215,8 @@ static void help_build(struct view *v)
 		tl_add(l, state_style(name), line);
 	}
 	tl_add(l, S_NORMAL, "");
-	snprintf(line, sizeof line, "theme %s (%s)%s", t->theme.name,
-		 t->color ? "colour" : "no colour", t->readonly ? "; read-only: state-changing actions are hidden" : "");
+	snprintf(line, sizeof line, "theme %s (%s)%s", draw_theme_name(t), draw_color(t) ? "colour" : "no colour",
+		 tui_readonly(t) ? "; read-only: state-changing actions are hidden" : "");
 	tl_add(l, S_DIM, line);
 	tl_filter(l);
 }
@@ -235,6 +240,14 @@ static void help_draw(struct view *v, struct rect r)
 
 static int help_key(struct view *v, int key, int a)
 {
+	/* ? again closes the help */
+	if (a == ACT_HELP)
+		return H_HANDLED | H_CLOSE;
+	return tl_key(v, v->priv, a);
+}
+
+static int history_key(struct view *v, int key, int a)
+{
 	return tl_key(v, v->priv, a);
 }
 
@@ -252,7 +265,6 @@ static void help_done(struct view *v)
 
 const struct view_ops help_ops = {
 	.name = "help",
-	.kind = VK_HELP,
 	.priv_size = sizeof(struct textlist),
 	.open = help_open,
 	.draw = help_draw,
@@ -273,16 +285,18 @@ static void history_build(struct view *v)
 	memset(&l->filter, 0, sizeof l->filter);
 	tl_clear(l);
 	l->filter = f;
-	if (!t->n_hist)
+	size_t n;
+	const struct hist_entry *h = tui_history(t, &n);
+	if (!n)
 		tl_add(l, S_DIM, "no actions taken in this console yet");
-	for (size_t i = 0; i < t->n_hist; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char when[16], line[1200];
 		struct tm tm;
-		localtime_r(&t->hist[i].at, &tm);
+		localtime_r(&h[i].at, &tm);
 		strftime(when, sizeof when, "%H:%M:%S", &tm);
-		snprintf(line, sizeof line, "%s %s %s", when, t->hist[i].ok ? "ok  " : "FAIL", t->hist[i].what);
-		tl_add(l, t->hist[i].ok ? S_NORMAL : S_ERROR, line);
-		snprintf(line, sizeof line, "           %s", t->hist[i].cmd);
+		snprintf(line, sizeof line, "%s %s %s", when, h[i].ok ? "ok  " : "FAIL", h[i].what);
+		tl_add(l, h[i].ok ? S_NORMAL : S_ERROR, line);
+		snprintf(line, sizeof line, "           %s", h[i].cmd);
 		tl_add(l, S_DIM, line);
 	}
 	tl_filter(l);
@@ -305,11 +319,10 @@ static void history_draw(struct view *v, struct rect r)
 
 const struct view_ops history_ops = {
 	.name = "history",
-	.kind = VK_HISTORY,
 	.priv_size = sizeof(struct textlist),
 	.open = history_open,
 	.draw = history_draw,
-	.handle_key = help_key,
+	.handle_key = history_key,
 	.on_input = help_input,
 	.done = help_done,
 };

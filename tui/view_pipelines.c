@@ -2,14 +2,23 @@
  * state of its last run, a strip of its recent runs, when it runs next and
  * how many of its runs failed. The list comes from the project files, so it
  * shows before the state store answers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/err.h"
 #include "base/util.h"
 #include "core/cron.h"
-#include "tui/app.h"
+#include "core/project.h"
+#include "core/query.h"
+#include "tui/actions.h"
+#include "tui/draw.h"
 #include "tui/filter.h"
+#include "tui/refresh.h"
+#include "tui/status.h"
+#include "tui/theme.h"
+#include "tui/view.h"
 
 #define STRIP_RUNS 10
 
@@ -32,7 +41,7 @@ static struct pipelines *P(struct view *v)
 static void pl_rebuild(struct view *v)
 {
 	struct pipelines *p = P(v);
-	const struct project *proj = v->t->ctx.proj;
+	const struct project *proj = tui_project(v->t);
 	free(p->vis);
 	p->vis = xcalloc(proj->n_pipelines, sizeof *p->vis);
 	p->n_vis = 0;
@@ -41,9 +50,8 @@ static void pl_rebuild(struct view *v)
 			p->vis[p->n_vis++] = i;
 	if (p->sel >= (int)p->n_vis)
 		p->sel = p->n_vis ? (int)p->n_vis - 1 : 0;
-	snprintf(v->title, sizeof v->title, "pipelines%s%s", p->filter.active ? " /" : "",
-		 p->filter.active ? p->filter.text : "");
-	v->t->dirty_header = true;
+	view_set_title(v, "pipelines%s%s", p->filter.active ? " /" : "",
+		       p->filter.active ? p->filter.text : "");
 }
 
 static void on_rows(void *owner, PGresult *r, const char *error, long arg)
@@ -65,7 +73,7 @@ static void on_rows(void *owner, PGresult *r, const char *error, long arg)
 static void pl_send(struct view *v)
 {
 	struct query q;
-	query_pipeline_runs(&q, v->t->ctx.proj->name, STRIP_RUNS);
+	query_pipeline_runs(&q, tui_project(v->t)->name, STRIP_RUNS);
 	refresh_send(v, &P(v)->rf, &q, on_rows, 0);
 }
 
@@ -117,7 +125,7 @@ static void pl_draw(struct view *v, struct rect r)
 {
 	struct pipelines *p = P(v);
 	struct tui *t = v->t;
-	const struct project *proj = t->ctx.proj;
+	const struct project *proj = tui_project(t);
 	int namew = 8;
 	for (size_t i = 0; i < p->n_vis; i++) {
 		int w = text_width(proj->pipelines[p->vis[i]].name);
@@ -250,7 +258,7 @@ static int pl_handle_key(struct view *v, int key, int a)
 	case ACT_BOTTOM: p->sel = last; break;
 	case ACT_OPEN:
 		if (p->n_vis)
-			tui_push(v->t, &grid_ops, v->t->ctx.proj->pipelines[p->vis[p->sel]].name);
+			tui_push(v->t, &grid_ops, tui_project(v->t)->pipelines[p->vis[p->sel]].name);
 		return H_HANDLED;
 	case ACT_BACK:
 		if (p->filter.active) {
@@ -302,7 +310,7 @@ static bool pl_selected(struct view *v, struct tui_sel *s)
 	struct pipelines *p = P(v);
 	if (!p->n_vis)
 		return false;
-	const struct pipeline *pl = &v->t->ctx.proj->pipelines[p->vis[p->sel]];
+	const struct pipeline *pl = &tui_project(v->t)->pipelines[p->vis[p->sel]];
 	/* no run: what opens from here follows the pipeline's latest run */
 	s->pipeline = pl->name;
 	return true;
@@ -310,7 +318,6 @@ static bool pl_selected(struct view *v, struct tui_sel *s)
 
 const struct view_ops pipelines_ops = {
 	.name = "pipelines",
-	.kind = VK_PIPELINES,
 	.priv_size = sizeof(struct pipelines),
 	.open = pl_open,
 	.draw = pl_draw,

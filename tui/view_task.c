@@ -4,13 +4,23 @@
  * (keyset paging) as the view scrolls, so a huge log costs what one screen
  * of it does. `f` follows, `/` `n` `N` search (in the window, then in the
  * database), `w` wraps, `[` `]` choose the try. */
+#include <jansson.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/util.h"
-#include "tui/app.h"
+#include "core/query.h"
+#include "tui/act.h"
+#include "tui/actions.h"
+#include "tui/draw.h"
 #include "tui/filter.h"
+#include "tui/refresh.h"
+#include "tui/status.h"
+#include "tui/theme.h"
+#include "tui/view.h"
 
 #define PAGE 400       /* lines fetched at a time */
 #define WINDOW 2400    /* lines kept at most */
@@ -313,8 +323,7 @@ static void show_try(struct view *v, int n)
 	k->want_bottom = true;
 	request_log(v, LR_TAIL, 0);
 	request_log(v, LR_SPAN, 0);
-	snprintf(v->title, sizeof v->title, "%s #%ld try %d", k->task, k->run_id, n);
-	v->t->dirty_header = true;
+	view_set_title(v, "%s #%ld try %d", k->task, k->run_id, n);
 	v->dirty = true;
 }
 
@@ -360,7 +369,7 @@ static void on_detail(void *owner, PGresult *r, const char *error, long arg)
 		if (d.try_number > 0)
 			show_try(v, d.try_number);
 		else
-			snprintf(v->title, sizeof v->title, "%s #%ld", k->task, k->run_id);
+			view_set_title(v, "%s #%ld", k->task, k->run_id);
 	} else if (d.try_number != old_try && !k->pinned && d.try_number > 0) {
 		/* a new try started (a retry): its log is the interesting one */
 		show_try(v, d.try_number);
@@ -387,8 +396,20 @@ static void send(struct view *v)
 static int task_open(struct view *v, const char *arg)
 {
 	struct taskv *k = T(v);
+	char from[512];
+	if (!arg) {
+		/* `4` or `:log`: the task instance selected where it opens from */
+		struct tui_sel sel;
+		tui_selection(v->t, &sel);
+		if (!sel.run_id || !sel.task) {
+			tui_error(v->t, "log: select a task instance (or :log RUN TASK)");
+			return -1;
+		}
+		snprintf(from, sizeof from, "%ld %s", sel.run_id, sel.task);
+		arg = from;
+	}
 	char *end = NULL;
-	long run = arg ? strtol(arg, &end, 10) : 0;
+	long run = strtol(arg, &end, 10);
 	while (end && *end == ' ')
 		end++;
 	if (run <= 0 || !end || !*end) {
@@ -885,7 +906,6 @@ static bool task_selected(struct view *v, struct tui_sel *s)
 
 const struct view_ops task_ops = {
 	.name = "task",
-	.kind = VK_TASK,
 	.priv_size = sizeof(struct taskv),
 	.open = task_open,
 	.draw = task_draw,

@@ -109,6 +109,31 @@ static void test_batch_names_are_commands(void **state)
 	}
 }
 
+/* The views come from the action table's VIEW() entries: one action opens
+ * each, their bits make VK_ALL, their traits the sets actions name. */
+static void test_views_from_the_table(void **state)
+{
+	assert_int_equal(VK_ALL, (1 << VIEW_COUNT) - 1);
+	int opened[VIEW_COUNT] = {0};
+	for (int i = 0; i < ACT_COUNT; i++) {
+		const struct action_info *a = action_info((enum action)i);
+		assert_true(a->view >= -1 && a->view < VIEW_COUNT);
+		if (a->view >= 0) {
+			opened[a->view]++;
+			/* a view opens from anywhere, by key and by name */
+			assert_int_equal(a->views, VK_ALL);
+			assert_non_null(a->command);
+		}
+	}
+	for (int v = 0; v < VIEW_COUNT; v++)
+		assert_int_equal(opened[v], 1);
+	assert_int_equal(action_info(ACT_RUNS)->view, VI_GRID);
+	assert_int_equal(action_info(ACT_QUIT)->view, -1);
+	assert_int_equal(VK_TASKS, VK_GRID | VK_DAG | VK_TASK);
+	assert_int_equal(VK_RUNNABLE, VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK);
+	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_HISTORY);
+}
+
 static void test_key_labels(void **state)
 {
 	char buf[16];
@@ -128,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_by_view),
 		cmocka_unit_test(test_commands_unique_and_found),
 		cmocka_unit_test(test_batch_names_are_commands),
+		cmocka_unit_test(test_views_from_the_table),
 		cmocka_unit_test(test_key_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

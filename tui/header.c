@@ -1,0 +1,120 @@
+/* The header row (project, target, runner and workers, the state database,
+ * the clock) and the breadcrumbs of the open views under it. The runner's
+ * pid and the live workers are looked up here, paced. */
+#include "tui/header.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/loop.h"
+#include "base/util.h"
+#include "core/project.h"
+#include "core/query.h"
+#include "core/scheduler.h"
+#include "core/services.h"
+#include "tui/app.h"
+#include "tui/db.h"
+#include "tui/draw.h"
+#include "tui/refresh.h"
+#include "tui/view.h"
+
+void header_dirty(struct tui *t)
+{
+	t->dirty_header = true;
+	t->dirty_hints = true;
+}
+
+static void on_workers(void *owner, PGresult *r, const char *error, long arg)
+{
+	struct tui *t = owner;
+	t->header_query_out = false;
+	t->workers = r ? query_live_workers_parse(r) : -1;
+	t->dirty_header = true;
+}
+
+void header_refresh_now(struct tui *t)
+{
+	t->runner_pid = runner_pid(&t->ctx);
+	t->header_last = now_ms();
+	t->dirty_header = true;
+	if (!tui_connected(t) || t->header_query_out)
+		return;
+	struct query q;
+	double within = t->ctx.proj->heartbeat_timeout > 0 ? t->ctx.proj->heartbeat_timeout : 15;
+	query_live_workers(&q, within);
+	if (db_send(t->db, &q, t, on_workers, 0) == 0)
+		t->header_query_out = true;
+}
+
+static void header_timer_fire(struct loop *l, long id, void *data)
+{
+	struct tui *t = data;
+	t->header_timer = 0;
+	header_refresh_now(t);
+}
+
+void header_refresh(struct tui *t)
+{
+	int64_t since = now_ms() - t->header_last;
+	if (since >= 1000) {
+		header_refresh_now(t);
+	} else if (!t->header_timer) {
+		t->header_timer = loop_timer_add(t->loop, 1000 - since, header_timer_fire, t);
+	}
+}
+
+void header_draw(struct tui *t)
+{
+	attr_t h = style_attr(t, S_HEADER);
+	draw_fill(0, 0, COLS, h);
+	char buf[1024];
+	const struct box_chars *b = box_chars(t);
+	char runner[96];
+	if (t->runner_pid > 0 && t->workers >= 0)
+		snprintf(runner, sizeof runner, "runner %d, %d worker%s", t->runner_pid, t->workers, t->workers == 1 ? "" : "s");
+	else if (t->runner_pid > 0)
+		snprintf(runner, sizeof runner, "runner %d", t->runner_pid);
+	else if (t->workers > 0)
+		snprintf(runner, sizeof runner, "no runner, %d worker%s", t->workers, t->workers == 1 ? "" : "s");
+	else
+		snprintf(runner, sizeof runner, "no runner");
+	if (!t->state_addr)
+		t->state_addr = t->ctx.svc.embedded_pg ? xstrdup("embedded") : services_mask_address(t->ctx.svc.state_conninfo);
+	char state[300];
+	switch (db_state(t->db)) {
+	case DB_READY:
+		snprintf(state, sizeof state, "state %s", t->state_addr);
+		break;
+	case DB_CONNECTING:
+		snprintf(state, sizeof state, "state: connecting");
+		break;
+	default:
+		snprintf(state, sizeof state, "state: %s", t->db_msg[0] ? t->db_msg : "waiting");
+		break;
+	}
+	const char *target = t->ctx.proj->target ? t->ctx.proj->target : "default";
+	snprintf(buf, sizeof buf, " sluice %s %s %s target %s %s %s %s %s%s", b->v, t->ctx.proj->name, b->v, target,
+		 b->v, runner, b->v, state, t->readonly ? "  [read-only]" : "");
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	char clock[16];
+	strftime(clock, sizeof clock, "%H:%M", &tm);
+	int cw = (int)strlen(clock) + 2;
+	draw_text(0, 0, COLS - cw, buf, h);
+	draw_text(0, COLS - cw + 1, cw - 1, clock, h);
+
+	/* breadcrumbs, and the top view's filter */
+	attr_t c = style_attr(t, S_CRUMBS);
+	draw_fill(1, 0, COLS, c);
+	struct strbuf s = {0};
+	sb_addc(&s, ' ');
+	for (int i = 0; i < t->depth; i++) {
+		if (i)
+			sb_addf(&s, " %s ", b->sep);
+		sb_adds(&s, t->stack[i]->title);
+	}
+	draw_text(1, 0, COLS, s.s, c);
+	sb_free(&s);
+}

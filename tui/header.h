@@ -1,0 +1,17 @@
+/* The header: project, target, runner and workers, the state database and
+ * the clock, with the breadcrumbs of the open views under it. */
+#ifndef SLUICE_TUI_HEADER_H
+#define SLUICE_TUI_HEADER_H
+
+struct tui;
+
+/* The header (and the hints that follow the top view) need drawing. */
+void header_dirty(struct tui *t);
+/* Looks at the runner and the live workers again now. */
+void header_refresh_now(struct tui *t);
+/* The same, at most once a second: they change without notifications of
+ * their own, so the header looks when runs move. */
+void header_refresh(struct tui *t);
+void header_draw(struct tui *t);
+
+#endif
