@@ -1,8 +1,9 @@
 /* What the record readers share: the reader's state, the parser steps'
  * answers, and the helpers that build a record and its error. records.c is
  * the common core (opening, rec_next, the record), records_input.c reads and
- * decompresses, records_csv.c and records_json.c parse; a new format is one
- * file plus a row in records.c's format table. */
+ * decompresses, records_csv.c and records_json.c parse. A new format is one
+ * file ending in its struct rec_format_ops, its enum rec_format value, and a
+ * row in records.c's format table. */
 #ifndef SLUICE_RECORDS_INT_H
 #define SLUICE_RECORDS_INT_H
 

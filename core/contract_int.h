@@ -67,8 +67,8 @@ struct col_spelling {
 	bool hidden;             /* accepted, never suggested ("did you mean") */
 };
 
-/* One column type: a row of col_types[], indexed by enum col_type. Adding a
- * type is one row here (and its check function) plus its enum value. */
+/* One column type: a row of col_types[] (contract_types.c), indexed by enum
+ * col_type. Adding a type is its enum value, its check function and its row. */
 struct col_type_def {
 	const char *shown;       /* in "expected one of": "numeric(p,s)" */
 	const struct col_spelling *spellings; /* ended by a NULL word */

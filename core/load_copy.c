@@ -14,6 +14,11 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 
+/* A COPY statement's worth of rows; PQputCopyData is called with pieces of
+ * at most PUT_BYTES. */
+#define BATCH_BYTES (1024 * 1024)
+#define PUT_BYTES (256 * 1024)
+
 /* ---- batches ---------------------------------------------------------------- */
 
 void load_batch_free(struct batch *b)

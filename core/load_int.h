@@ -19,16 +19,7 @@
 #include "core/load.h"
 #include "core/rejects.h"
 
-/* A COPY statement's worth of rows; PQputCopyData is called with pieces of
- * at most PUT_BYTES. */
-#define BATCH_BYTES (1024 * 1024)
-#define PUT_BYTES (256 * 1024)
-/* Rows moved per statement when a staged move has to isolate bad rows. */
-#define MOVE_CHUNK 20000
-/* Key space of the advisory locks that guard staging tables (<< 32 | oid). */
-#define STAGE_LOCK_SPACE "(1364349763::bigint << 32)"
-#define STAGE_PREFIX "sluice_stage_"
-
+/* A COPY statement's worth of rows, with what rejects need of each. */
 struct batch {
 	char *data;             /* COPY text lines */
 	size_t len, cap;

@@ -12,6 +12,9 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 
+/* Rows moved per statement when a staged move has to isolate bad rows. */
+#define MOVE_CHUNK 20000
+
 /* ---- raws of staged rows ------------------------------------------------------ */
 
 struct want {

@@ -13,6 +13,10 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 
+/* Key space of the advisory locks that guard staging tables (<< 32 | oid). */
+#define STAGE_LOCK_SPACE "(1364349763::bigint << 32)"
+#define STAGE_PREFIX "sluice_stage_"
+
 char *load_quote_name(PGconn *c, const char *schema, const char *name)
 {
 	char *t = pg_ident(c, name);
