@@ -35,9 +35,12 @@
 
 #include "base/err.h"
 
+/* In the order error messages list them; each has a row in
+ * core/contract_types.c. */
 enum col_type {
-	COL_TEXT, COL_INT, COL_BIGINT, COL_NUMERIC, COL_BOOL,
-	COL_DATE, COL_TIMESTAMP, COL_TIMESTAMPTZ, COL_UUID
+	COL_INT, COL_BIGINT, COL_NUMERIC, COL_TEXT, COL_BOOL,
+	COL_DATE, COL_TIMESTAMP, COL_TIMESTAMPTZ, COL_UUID,
+	COL_N_TYPES /* how many there are, not a type */
 };
 
 struct contract_col {

@@ -10,6 +10,7 @@
 
 #include "base/util.h"
 #include "core/contract.h"
+#include "core/contract_int.h"
 
 /* tests/fixtures/contracts, from the source tree */
 static char *fixture(const char *name)
@@ -233,6 +234,24 @@ static void test_load_errors_more(void **state)
 }
 
 /* ---- types ---------------------------------------------------------------- */
+
+/* Every column type has its row: a name, an SQL type, a check, and its
+ * first spelling reads back as that type. */
+static void test_type_table(void **state)
+{
+	(void)state;
+	for (int t = 0; t < COL_N_TYPES; t++) {
+		const struct col_type_def *d = &col_types[t];
+		assert_non_null(d->shown);
+		assert_non_null(d->word);
+		assert_non_null(d->sql);
+		assert_non_null(d->check);
+		assert_non_null(d->spellings[0].word);
+		struct contract_col c = {0};
+		assert_int_equal(col_type_parse(d->spellings[0].word, &c), 0);
+		assert_int_equal(c.type, t);
+	}
+}
 
 static void test_type_int(void **state)
 {
@@ -620,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_load_fixture),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_errors_more),
+		cmocka_unit_test(test_type_table),
 		cmocka_unit_test(test_type_int),
 		cmocka_unit_test(test_type_numeric),
 		cmocka_unit_test(test_type_text),
