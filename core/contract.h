@@ -36,7 +36,7 @@
 #include "base/err.h"
 
 /* In the order error messages list them; each has a row in
- * core/contract_types.c. */
+ * core/contract/types.c. */
 enum col_type {
 	COL_INT, COL_BIGINT, COL_NUMERIC, COL_TEXT, COL_BOOL,
 	COL_DATE, COL_TIMESTAMP, COL_TIMESTAMPTZ, COL_UUID,

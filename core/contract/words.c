@@ -1,6 +1,6 @@
 /* Number words: "fifteen" -> 15, "Two Hundred" -> 200, the cleaning a
  * number column applies with number_words: true. */
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 
 #include <limits.h>
 #include <strings.h>

@@ -2,7 +2,7 @@
  * objects (or objects one after another). Each value is cut out of the
  * buffer by a light scanner and parsed by jansson; its fields are the
  * declared columns or the first object's keys, as text. */
-#include "connectors/records_int.h"
+#include "connectors/records/internal.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* What the record readers share: the reader's state, the parser steps'
  * answers, and the helpers that build a record and its error. records.c is
- * the common core (opening, rec_next, the record), records_input.c reads and
- * decompresses, records_csv.c and records_json.c parse. A new format is one
+ * the common core (opening, rec_next, the record), input.c reads and
+ * decompresses, csv.c and json.c parse. A new format is one
  * file ending in its struct rec_format_ops, its enum rec_format value, and a
  * row in records.c's format table. */
 #ifndef SLUICE_RECORDS_INT_H
@@ -103,7 +103,7 @@ static inline bool ends_with(const char *s, size_t n, const char *suf)
 	return n >= k && !strncasecmp(s + n - k, suf, k);
 }
 
-/* ---- input (records_input.c) ------------------------------------------- */
+/* ---- input (input.c) ------------------------------------------- */
 
 /* Opens path ("-" = stdin) into r: the file, its size, gzip by magic bytes
  * or name. */

@@ -1,6 +1,6 @@
 /* The unique key of a contract within one input: an open-addressing hash
  * set of encoded keys, remembering the line each was first seen on. */
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* The column types of a contract: one row each (how it is spelled, its SQL
  * type, how a value is checked and written in PostgreSQL's input form). */
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 
 #include <stdint.h>
 #include <stdio.h>

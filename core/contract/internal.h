@@ -1,8 +1,8 @@
 /* What the pieces of a contract share and its callers never see: the table
  * of column types, a column's compiled parts, the value parsers and the
- * scratch a check writes cleaned values into. contract.c loads, contract_check.c
- * checks, contract_types.c holds the table, contract_dates.c and
- * contract_words.c parse dates and number words, contract_keys.c keys. */
+ * scratch a check writes cleaned values into. contract.c loads, check.c
+ * checks, types.c holds the table, dates.c and
+ * words.c parse dates and number words, keys.c keys. */
 #ifndef SLUICE_CONTRACT_INT_H
 #define SLUICE_CONTRACT_INT_H
 
@@ -67,7 +67,7 @@ struct col_spelling {
 	bool hidden;             /* accepted, never suggested ("did you mean") */
 };
 
-/* One column type: a row of col_types[] (contract_types.c), indexed by enum
+/* One column type: a row of col_types[] (types.c), indexed by enum
  * col_type. Adding a type is its enum value, its check function and its row. */
 struct col_type_def {
 	const char *shown;       /* in "expected one of": "numeric(p,s)" */
@@ -106,7 +106,7 @@ void col_type_expected(char *buf, size_t size);
 int col_fail(char *reason, size_t size, const struct contract_col *c, const char *v, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* ---- dates (contract_dates.c) --------------------------------------------- */
+/* ---- dates (dates.c) --------------------------------------------- */
 
 struct when {
 	int y, mo, d, h, mi, s;
@@ -127,7 +127,7 @@ void when_to_utc(struct when *w);
 /* PostgreSQL's input form into out (48 bytes); returns out. */
 char *when_text(const struct when *w, enum col_type t, char *out);
 
-/* ---- number words (contract_words.c) -------------------------------------- */
+/* ---- number words (words.c) -------------------------------------- */
 
 int words_parse(const char *s, size_t len, long long *out);
 

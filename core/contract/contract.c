@@ -1,6 +1,6 @@
 /* Data contracts: contracts/NAME.yml into a struct contract, every problem
- * with its file:line:col. The check of a record is in contract_check.c, the
- * column types in contract_types.c, keys in contract_keys.c. */
+ * with its file:line:col. The check of a record is in check.c, the
+ * column types in types.c, keys in keys.c. */
 #include "core/contract.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
 

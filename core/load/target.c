@@ -2,7 +2,7 @@
  * types, the target table looked up or created, and the UNLOGGED staging
  * table a staged load copies into, guarded by an advisory lock its loader
  * holds while it lives (a killed load's table is dropped by the next one). */
-#include "core/load_int.h"
+#include "core/load/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

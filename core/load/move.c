@@ -3,7 +3,7 @@
  * DO UPDATE), all at once first; when the server refuses a row, in chunks
  * under savepoints, halved until the refused rows are found and rejected
  * with their raw text read again from the source. */
-#include "core/load_int.h"
+#include "core/load/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

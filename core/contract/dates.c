@@ -1,6 +1,6 @@
 /* Dates and times in a contract: ISO 8601 or the column's strptime formats
  * into a struct when, and back out in PostgreSQL's input form. */
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 
 #include <time.h>
 

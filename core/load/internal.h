@@ -1,8 +1,8 @@
 /* What the phases of a load share: the load itself, its COPY streams and
  * batches, and the calls between them. load.c runs a load from start to end
- * (options, rejects, server errors, progress); load_copy.c reads, checks and
- * formats records and sends them over the COPY streams; load_target.c plans
- * the columns and creates the target and the staging table; load_move.c
+ * (options, rejects, server errors, progress); copy.c reads, checks and
+ * formats records and sends them over the COPY streams; target.c plans
+ * the columns and creates the target and the staging table; move.c
  * moves staged rows into the target, isolating the ones it refuses. */
 #ifndef SLUICE_LOAD_INT_H
 #define SLUICE_LOAD_INT_H
@@ -105,7 +105,7 @@ bool load_row_error(const PGresult *r);
 void load_server_reason(const PGresult *r, char *buf, size_t size);
 void load_progress(struct load *L, int64_t start_ms, bool final);
 
-/* ---- load_copy.c: records to COPY streams -------------------------------- */
+/* ---- copy.c: records to COPY streams -------------------------------- */
 
 struct batch *load_batch_new(void);
 void load_batch_free(struct batch *b);
@@ -113,7 +113,7 @@ void load_batch_free(struct batch *b);
  * streams; the first failure of any of them is the result. */
 int load_run_streams(struct load *L, struct record *first, struct err *err);
 
-/* ---- load_target.c: the target and the staging table --------------------- */
+/* ---- target.c: the target and the staging table --------------------- */
 
 PGconn *load_connect_target(const struct load_opts *o, struct err *err);
 /* schema.name quoted (schema may be NULL). */
@@ -130,7 +130,7 @@ void load_drop_stale_stages(struct load *L);
 int load_create_stage(struct load *L, long load_id, struct err *err);
 void load_drop_stage(struct load *L);
 
-/* ---- load_move.c: staged rows into the target ----------------------------- */
+/* ---- move.c: staged rows into the target ----------------------------- */
 
 /* Merge: superseded rows given way; then one transaction creates or empties
  * the target as the mode says and moves the rows, isolating refused ones. */

@@ -20,8 +20,8 @@
  *    lock its loader holds while it lives.
  *
  * This file runs a load from start to end; its phases have files of their
- * own: load_copy.c (records to COPY streams), load_target.c (the target and
- * the staging table), load_move.c (staged rows into the target). */
+ * own: copy.c (records to COPY streams), target.c (the target and
+ * the staging table), move.c (staged rows into the target). */
 #include "core/load.h"
 
 #include <errno.h>
@@ -31,7 +31,7 @@
 
 #include "base/util.h"
 #include "connectors/pg.h"
-#include "core/load_int.h"
+#include "core/load/internal.h"
 
 static const char *const mode_names[] = {"append", "replace", "merge"};
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "connectors/records_int.h"
+#include "connectors/records/internal.h"
 
 /* The formats, indexed by enum rec_format. */
 static const struct rec_format_ops *const formats[] = {

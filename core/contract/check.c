@@ -1,8 +1,8 @@
 /* Checking one record against a contract: the cleaning every column gets
- * (trim, null tokens), required, then its type's check (contract_types.c),
+ * (trim, null tokens), required, then its type's check (types.c),
  * then regex and accepted values; reasons name the column and the value.
  * Nothing is allocated per record. */
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * batches; stream threads, each with a connection of its own, send batches
  * as COPY statements, isolating the rows the server refuses (the CONTEXT
  * line names the row; without one the batch is halved until it is found). */
-#include "core/load_int.h"
+#include "core/load/internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * doubled quotes and newlines, a header or declared columns, \r\n or \n,
  * oversized fields and records dropped without being kept. The hot loops
  * scan byte classes from two tables; nothing is called per byte. */
-#include "connectors/records_int.h"
+#include "connectors/records/internal.h"
 
 #include <string.h>
 

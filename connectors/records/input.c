@@ -1,6 +1,6 @@
 /* The input of the record readers: a file or stdin, plain or gzip (one or
  * more members), latin1 turned into UTF-8, into the reader's buffer. */
-#include "connectors/records_int.h"
+#include "connectors/records/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
