@@ -10,7 +10,7 @@
 
 #include "base/util.h"
 #include "core/contract.h"
-#include "core/contract_int.h"
+#include "core/contract/internal.h"
 
 /* tests/fixtures/contracts, from the source tree */
 static char *fixture(const char *name)
