@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "base/err.h"
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -33,10 +32,6 @@ void sb_free(struct strbuf *b);
 int64_t now_ms(void);
 double now_wall(void);
 
-/* Reads a whole file; the result is NUL-terminated. */
-int file_read(const char *path, char **out, size_t *len, struct err *err);
-int file_write_atomic(const char *path, const char *data, size_t len, int mode, struct err *err);
-int mkdir_p(const char *path, int mode, struct err *err);
 char *path_join(const char *a, const char *b);
 bool path_exists(const char *path);
 

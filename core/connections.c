@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/yamltree.h"

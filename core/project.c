@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/date.h"
+#include "base/fs.h"
 #include "base/util.h"
 #include "core/contract.h"
 #include "core/dag.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 
 /* Where a node starts and, for scalars, how to find its text again. */

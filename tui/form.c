@@ -10,8 +10,8 @@
 #include "base/util.h"
 #include "tui/actions.h"
 #include "tui/app.h"
-#include "tui/status.h"
 #include "tui/draw.h"
+#include "tui/status.h"
 #include "tui/theme.h"
 #include "tui/view.h"
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 #include "core/contract/internal.h"
 #include "core/yamlread.h"

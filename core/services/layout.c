@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 
 #define PG_SOCK_NAME ".s.PGSQL.5432"

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 
 int svc_user_from_pw(const struct passwd *pw, struct svc_user *u, struct err *err)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 #include "core/connections.h"
 #include "core/project.h"

@@ -12,6 +12,7 @@
 
 #include "base/date.h"
 #include "base/err.h"
+#include "base/fs.h"
 #include "base/util.h"
 
 /* ---- strbuf and formatting ---------------------------------------------- */
