@@ -12,16 +12,19 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "cli/json_out.h"
+#include "core/kinds/kind.h"
 #include "core/project.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sluice [-C DIR] validate [--json]\n"
+	fprintf(out, "usage: sluice [-C DIR] validate [--json] [--kinds]\n"
 		     "\n"
 		     "Checks sluice.yml and pipelines/*.yml: keys, types, task graph, schedules\n"
 		     "and templates. Prints every error as FILE:LINE:COL: error: MESSAGE.\n"
 		     "\n"
 		     "  --json   one JSON document on stdout: {\"ok\":..., \"errors\":[...]}\n"
+		     "  --kinds  list the task kinds this sluice knows, one per line (with\n"
+		     "           --json: each with its keys), and check no project\n"
 		     "  --help   this text\n"
 		     "\n"
 		     "Exit status: 0 valid, 2 usage, 3 the project has errors.\n");
@@ -67,12 +70,45 @@ static size_t count_tasks(const struct project *p)
 	return n;
 }
 
+/* The registered kinds: names, or with --json their keys too. */
+static int print_kinds(bool json)
+{
+	if (!json) {
+		for (size_t i = 0; i < kind_count; i++)
+			printf("%s\n", kind_registry[i]->name);
+		return EXIT_OK;
+	}
+	json_t *a = json_array();
+	for (size_t i = 0; i < kind_count; i++) {
+		const struct kind_ops *k = kind_registry[i];
+		json_t *keys = json_array();
+		for (size_t j = 0; j < k->n_keys; j++) {
+			const struct kind_key *key = &k->keys[j];
+			json_t *o = json_pack("{s:s, s:s, s:b}", "name", key->name, "type", kind_key_type_name(key),
+					      "required", key->required);
+			if (key->type == KEY_ENUM) {
+				json_t *vals = json_array();
+				for (const char *const *v = key->values; *v; v++)
+					json_array_append_new(vals, json_string(*v));
+				json_object_set_new(o, "values", vals);
+			}
+			json_array_append_new(keys, o);
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "name", k->name, "summary", k->summary ? k->summary : "",
+						   "keys", keys));
+	}
+	json_out(json_pack("{s:o}", "kinds", a));
+	return EXIT_OK;
+}
+
 int cmd_validate(struct cli *g, int argc, char **argv)
 {
-	bool json = g->json;
+	bool json = g->json, kinds = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--kinds")) {
+			kinds = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return EXIT_OK;
@@ -82,6 +118,9 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+
+	if (kinds)
+		return print_kinds(json);
 
 	const char *dir = g->project_dir ? g->project_dir : ".";
 	struct diags d = {0};

@@ -195,3 +195,32 @@ bool pg_broken(PGconn *c)
 {
 	return !c || PQstatus(c) != CONNECTION_OK;
 }
+
+int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_step *s, void *arg), void *arg,
+		    struct err *err)
+{
+	if (!PQsendQuery(c, sql)) {
+		char buf[512];
+		return err_setc(err, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, "%s", pg_errmsg(c, buf, sizeof buf));
+	}
+	int rc = 0;
+	PGresult *r;
+	while ((r = PQgetResult(c))) {
+		ExecStatusType st = PQresultStatus(r);
+		struct pg_step s = {0};
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			s.tag = PQcmdStatus(r);
+			s.rows = st == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+		} else {
+			const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+			s.error = m ? m : PQresultErrorMessage(r);
+			s.position = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+			s.sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			if (!rc)
+				rc = err_setc(err, ERR_FAIL, "%s", s.error);
+		}
+		each(&s, arg);
+		PQclear(r);
+	}
+	return rc;
+}

@@ -48,4 +48,21 @@ int pg_db_ensure(PGconn *c, const char *name, struct err *err);
 /* true if the connection is broken (so the caller should reconnect). */
 bool pg_broken(PGconn *c);
 
+
+/* One statement's outcome in a script run by pg_script_steps. Valid only
+ * during the callback. */
+struct pg_step {
+	const char *tag;        /* command tag ("INSERT 0 3"), NULL when it failed */
+	int rows;               /* rows it returned, -1 if it returns none */
+	const char *error;      /* the server's primary message when it failed */
+	const char *position;   /* character of the statement it points at, or NULL */
+	const char *sqlstate;   /* or NULL */
+};
+/* Runs a script of several statements (simple query protocol) and calls
+ * each with every statement's outcome, as it comes. Returns 0 when all
+ * succeeded, else an error with err set: ERR_FAIL with the first failed
+ * statement's message (each saw them all), or why it could not be sent. */
+int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_step *s, void *arg), void *arg,
+		    struct err *err);
+
 #endif

@@ -12,10 +12,10 @@
 
 #include "base/date.h"
 #include "base/util.h"
+#include "core/kinds/kind.h"
 #include "core/query.h"
 #include "core/scheduler.h"
 #include "core/states.h"
-#include "core/template.h"
 
 /* Advance the run and queue what is ready. The queue is best effort: if Redis
  * is down the scheduler requeues stale queued tasks later. */
@@ -33,104 +33,27 @@ static int advance(struct sctx *c, long run_id, struct err *err)
 	return rc;
 }
 
-static char *render(const char *text, json_t *ctx, const char *task, const char *what, struct err *err)
-{
-	char *out = NULL;
-	struct tmpl_error te;
-	if (tmpl_render(text, ctx, &out, &te) < 0) {
-		err_setc(err, ERR_PROJECT, "task '%s': %s at offset %zu: %s", task, what, te.offset, te.msg);
-		return NULL;
-	}
-	return out;
-}
-
 /* The task as it will run: templates rendered, defaults resolved. */
 static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct task_def *t, const char *ds,
 			 const json_t *params, long run_id, struct err *err)
 {
+	if (!t->kind || !t->kind->build) {
+		err_setc(err, ERR_PROJECT, "task '%s': kind %s cannot run yet", t->name, t->kind ? t->kind->name : "?");
+		return NULL;
+	}
 	json_t *ctx = project_template_ctx(c->proj, pl, ds, params, t->name, run_id);
 	json_t *spec = json_object();
-	json_object_set_new(spec, "kind", json_string(task_kind_name(t->kind)));
+	json_object_set_new(spec, "kind", json_string(t->kind->name));
 	if (t->timeout > 0)
 		json_object_set_new(spec, "timeout", json_real(t->timeout));
-	char *s;
-	switch (t->kind) {
-	case TASK_SQL:
-		json_object_set_new(spec, "conn", json_string(t->conn ? t->conn : c->proj->target ? c->proj->target : "default"));
-		if (!(s = render(t->sql ? t->sql : "", ctx, t->name, "sql", err)))
-			goto fail;
-		json_object_set_new(spec, "sql", json_string(s));
-		free(s);
-		break;
-	case TASK_SHELL: {
-		if (!(s = render(t->command ? t->command : "", ctx, t->name, "command", err)))
-			goto fail;
-		json_object_set_new(spec, "command", json_string(s));
-		free(s);
-		json_t *env = json_object();
-		for (size_t i = 0; i < t->n_env; i++) {
-			const char *eq = strchr(t->env[i], '=');
-			if (!eq)
-				continue;
-			char *k = xstrndup(t->env[i], (size_t)(eq - t->env[i]));
-			if (!(s = render(eq + 1, ctx, t->name, "env", err))) {
-				free(k);
-				json_decref(env);
-				goto fail;
-			}
-			json_object_set_new(env, k, json_string(s));
-			free(k);
-			free(s);
-		}
-		json_object_set_new(spec, "env", env);
-		if (t->cwd)
-			json_object_set_new(spec, "cwd", json_string(t->cwd));
-		break;
-	}
-	case TASK_LOAD: {
-		json_object_set_new(spec, "conn", json_string(t->conn ? t->conn : c->proj->target ? c->proj->target : "default"));
-		if (!(s = render(t->source ? t->source : "", ctx, t->name, "source", err)))
-			goto fail;
-		/* relative to the project root, where the task runs */
-		json_object_set_new(spec, "source", json_string(s));
-		free(s);
-		json_object_set_new(spec, "into", json_string(t->into ? t->into : ""));
-		if (t->contract)
-			json_object_set_new(spec, "contract", json_string(t->contract));
-		json_object_set_new(spec, "mode", json_string(t->mode ? t->mode : "append"));
-		json_t *key = json_array(), *cols = json_array();
-		for (size_t i = 0; i < t->n_key; i++)
-			json_array_append_new(key, json_string(t->key[i]));
-		for (size_t i = 0; i < t->n_columns; i++)
-			json_array_append_new(cols, json_string(t->columns[i]));
-		json_object_set_new(spec, "key", key);
-		json_object_set_new(spec, "columns", cols);
-		if (t->format)
-			json_object_set_new(spec, "format", json_string(t->format));
-		if (t->delimiter)
-			json_object_set_new(spec, "delimiter", json_string(!strcmp(t->delimiter, "\\t") ? "\t" : t->delimiter));
-		if (t->header >= 0)
-			json_object_set_new(spec, "header", json_boolean(t->header));
-		if (t->encoding)
-			json_object_set_new(spec, "encoding", json_string(t->encoding));
-		if (t->max_rejects)
-			json_object_set_new(spec, "max_rejects", json_string(t->max_rejects));
-		if (t->parallel > 0)
-			json_object_set_new(spec, "parallel", json_integer(t->parallel));
-		if (t->create)
-			json_object_set_new(spec, "create", json_true());
-		break;
-	}
-	default:
-		err_setc(err, ERR_PROJECT, "task '%s': kind %s cannot run yet", t->name, task_kind_name(t->kind));
-		goto fail;
-	}
+	struct kind_build b = {t->name, ctx};
+	int rc = t->kind->build(t->spec, &b, spec, err);
 	json_decref(ctx);
+	if (rc < 0) {
+		json_decref(spec);
+		return NULL;
+	}
 	return spec;
-fail:
-	json_decref(ctx);
-	json_decref(spec);
-	return NULL;
 }
 
 int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,

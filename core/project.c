@@ -16,9 +16,8 @@
 #include "base/date.h"
 #include "base/fs.h"
 #include "base/util.h"
-#include "core/contract.h"
 #include "core/dag.h"
-#include "core/load.h"
+#include "core/kinds/kind.h"
 #include "core/template.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
@@ -27,17 +26,6 @@
 #define SAMPLE_DS "2026-01-01"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *const kind_names[TASK_KIND_COUNT] = {
-	[TASK_SQL] = "sql",
-	[TASK_SHELL] = "shell",
-	[TASK_LOAD] = "load",
-};
-
-const char *task_kind_name(enum task_kind k)
-{
-	return (unsigned)k < TASK_KIND_COUNT ? kind_names[k] : "?";
-}
 
 static const char *const project_keys[] = {
 	"name", "description", "state", "broker", "target", "connections", "vars", "runner", "theme",
@@ -49,34 +37,21 @@ static const char *const pipeline_keys[] = {
 static const char *const defaults_keys[] = {
 	"retries", "retry_delay", "retry_backoff", "retry_max_delay", "timeout", "pool", "conn",
 };
-/* Every key a task may have; the kind decides which of the last ones apply. */
+/* The keys every task may have; the rest belong to its kind. */
 static const char *const task_keys[] = {
 	"kind", "description", "depends_on", "retries", "retry_delay", "retry_backoff",
 	"retry_max_delay", "timeout", "pool",
-	"conn", "sql",            /* sql */
-	"command", "env", "cwd",  /* shell */
-	"source", "into", "contract", "mode", "key", "format", "delimiter", "header", "columns",
-	"encoding", "max_rejects", "parallel", "create", /* load */
-};
-#define TASK_COMMON_KEYS 9
-
-/* Which kind-specific keys belong to which kind. */
-static const struct {
-	const char *key;
-	enum task_kind kind;
-} kind_keys[] = {
-	{"conn", TASK_SQL}, {"sql", TASK_SQL},
-	{"command", TASK_SHELL}, {"env", TASK_SHELL}, {"cwd", TASK_SHELL},
-	{"conn", TASK_LOAD}, {"source", TASK_LOAD}, {"into", TASK_LOAD}, {"contract", TASK_LOAD},
-	{"mode", TASK_LOAD}, {"key", TASK_LOAD}, {"format", TASK_LOAD}, {"delimiter", TASK_LOAD},
-	{"header", TASK_LOAD}, {"columns", TASK_LOAD}, {"encoding", TASK_LOAD}, {"max_rejects", TASK_LOAD},
-	{"parallel", TASK_LOAD}, {"create", TASK_LOAD},
 };
 
-/* One file being read: where its positions come from and where errors go. */
-/* Names of pipelines, tasks and connections: they end up in file names, log
- * paths and the state database, so keep them to a safe alphabet. */
-static bool name_valid(const char *s)
+const char *const *project_task_keys(size_t *n)
+{
+	*n = N_OF(task_keys);
+	return task_keys;
+}
+
+/* Names of pipelines, tasks and connections end up in file names, log paths
+ * and the state database, so they keep to a safe alphabet. */
+bool project_name_valid(const char *s)
 {
 	if (!*s)
 		return false;
@@ -228,13 +203,6 @@ static int load_yaml(const char *file, struct diags *d, json_t **root, struct yp
 
 /* ---- tasks ---------------------------------------------------------------- */
 
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void task_free(struct task_def *t)
 {
 	free(t->name);
@@ -243,30 +211,15 @@ static void task_free(struct task_def *t)
 		free(t->depends_on[i]);
 	free(t->depends_on);
 	free(t->pool);
-	free(t->conn);
-	free(t->sql);
-	free(t->command);
-	for (size_t i = 0; i < t->n_env; i++)
-		free(t->env[i]);
-	free(t->env);
-	free(t->cwd);
-	free(t->source);
-	free(t->into);
-	free(t->contract);
-	free(t->mode);
-	strv_free(t->key, t->n_key);
-	free(t->format);
-	free(t->delimiter);
-	strv_free(t->columns, t->n_columns);
-	free(t->encoding);
-	free(t->max_rejects);
+	kind_spec_free(t->kind, t->spec);
 }
 
 /* Settings shared by the tasks of a pipeline (its `defaults:`). */
 struct task_defaults {
 	int retries;
 	double retry_delay, retry_backoff, retry_max_delay, timeout;
-	char *pool, *conn;
+	char *pool;
+	char *conn; /* the connection of the kinds that run on one */
 };
 
 /* The retry/timeout fields, read the same way from `defaults:` and a task. */
@@ -278,53 +231,6 @@ static void read_run_settings(const struct yread *r, const json_t *obj, struct t
 	get_duration(r, obj, "retry_max_delay", &s->retry_max_delay);
 	get_duration(r, obj, "timeout", &s->timeout);
 	yr_string(r, obj, "pool", &s->pool);
-	if (yr_string(r, obj, "conn", &s->conn) > 0 && !name_valid(s->conn)) {
-		diags_add(r->d, yr_at_value(r, obj, "conn"), "invalid connection name '%s'", s->conn);
-	}
-}
-
-static bool env_name_valid(const char *s)
-{
-	if (!*s || isdigit((unsigned char)*s))
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
-static void read_env(const struct yread *r, const json_t *task, struct task_def *t)
-{
-	json_t *env = get_mapping(r, task, "env");
-	if (!env)
-		return;
-	t->env = xcalloc(json_object_size(env), sizeof *t->env);
-	const char *k;
-	json_t *v;
-	json_object_foreach(env, k, v) {
-		if (!env_name_valid(k)) {
-			diags_add(r->d, yr_at_key(r, env, k), "invalid environment variable name '%s'", k);
-			continue;
-		}
-		char *val;
-		if (json_is_string(v))
-			val = xstrdup(json_string_value(v));
-		else if (json_is_integer(v))
-			val = xasprintf("%lld", (long long)json_integer_value(v));
-		else if (json_is_real(v))
-			val = xasprintf("%g", json_real_value(v));
-		else if (json_is_boolean(v))
-			val = xstrdup(json_is_true(v) ? "true" : "false");
-		else if (json_is_null(v))
-			val = xstrdup("");
-		else {
-			diags_add(r->d, yr_at_value(r, env, k), "environment variable '%s' must be a string, got %s", k,
-				  yr_type_name(v));
-			continue;
-		}
-		t->env[t->n_env++] = xasprintf("%s=%s", k, val);
-		free(val);
-	}
 }
 
 static void read_depends(const struct yread *r, const json_t *task, struct task_def *t)
@@ -358,128 +264,75 @@ static void read_depends(const struct yread *r, const json_t *task, struct task_
 	}
 }
 
-/* A list of names: a YAML list of strings, or one comma-separated string. */
-static int get_names(const struct yread *r, const json_t *obj, const char *key, char ***out, size_t *n)
+/* Every key a task may have: the common ones, then each kind's, once. */
+static const char **task_all_keys(size_t *n)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return 0;
+	size_t n_common, cap = 0;
+	const char *const *common = project_task_keys(&n_common);
+	for (size_t i = 0; i < kind_count; i++)
+		cap += kind_registry[i]->n_keys;
+	const char **v = xcalloc(n_common + cap, sizeof *v);
+	memcpy(v, common, n_common * sizeof *v);
+	*n = n_common;
+	for (size_t i = 0; i < kind_count; i++)
+		for (size_t j = 0; j < kind_registry[i]->n_keys; j++)
+			if (!yr_in_list(kind_registry[i]->keys[j].name, v, *n))
+				v[(*n)++] = kind_registry[i]->keys[j].name;
+	return v;
+}
+
+static void read_kind(const struct yread *r, const json_t *task, struct loc here, struct task_def *t)
+{
+	json_t *kind = json_object_get(task, "kind");
+	if (!kind) {
+		diags_add(r->d, here, "task '%s': missing required key 'kind'", t->name);
+		return;
+	}
+	if (!json_is_string(kind)) {
+		yr_wrong_type(r, task, "kind", "a string");
+		return;
+	}
+	const char *k = json_string_value(kind);
+	t->kind = kind_find(k);
+	if (t->kind)
+		return;
+	const char **names = xcalloc(kind_count, sizeof *names);
 	struct strbuf all = {0};
-	if (json_is_string(v)) {
-		sb_adds(&all, json_string_value(v));
-	} else if (json_is_array(v)) {
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			const char *s = json_string_value(json_array_get(v, i));
-			if (!s) {
-				diags_add(r->d, ypos_item(r->pos, v, i), "'%s' must be a list of column names", key);
-				sb_free(&all);
-				return -1;
-			}
-			sb_addf(&all, "%s%s", i ? "," : "", s);
-		}
-	} else {
-		yr_wrong_type(r, obj, key, "a list of column names");
-		return -1;
+	for (size_t i = 0; i < kind_count; i++) {
+		names[i] = kind_registry[i]->name;
+		sb_addf(&all, "%s%s", i ? ", " : "", names[i]);
 	}
-	strv_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	size_t cap = 0;
-	for (char *p = all.s, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
-		while (*tok == ' ')
-			tok++;
-		size_t len = strlen(tok);
-		while (len && tok[len - 1] == ' ')
-			tok[--len] = '\0';
-		if (!len)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		(*out)[(*n)++] = xstrdup(tok);
-	}
+	const char *near = nearest_word(k, names, kind_count);
+	if (near)
+		diags_add(r->d, yr_at_value(r, task, "kind"), "unknown task kind '%s'; expected one of: %s; did you mean '%s'?",
+			  k, all.s, near);
+	else
+		diags_add(r->d, yr_at_value(r, task, "kind"), "unknown task kind '%s'; expected one of: %s", k, all.s);
 	sb_free(&all);
-	if (!*n) {
-		diags_add(r->d, yr_at_value(r, obj, key), "'%s' names no column", key);
-		return -1;
-	}
-	return 1;
+	free(names);
 }
 
-static void read_load(const struct yread *r, const json_t *task, struct task_def *t, struct loc here)
+/* Keys no task has, and keys of another kind than the task's. */
+static void check_task_keys(const struct yread *r, const json_t *task, const struct task_def *t)
 {
-	static const char *const modes[] = {"append", "replace", "merge"};
-	static const char *const formats[] = {"csv", "jsonl", "json"};
-	static const char *const encodings[] = {"utf8", "latin1"};
-	yr_string(r, task, "source", &t->source);
-	if (!json_object_get(task, "source"))
-		diags_add(r->d, here, "task '%s': missing required key 'source'", t->name);
-	if (yr_string(r, task, "into", &t->into) > 0) {
-		const char *dot = strchr(t->into, '.');
-		if (!t->into[0] || (dot && (dot == t->into || !dot[1] || strchr(dot + 1, '.'))))
-			diags_add(r->d, yr_at_value(r, task, "into"), "'into' must be a table or schema.table, got '%s'",
-				  t->into);
-	} else if (!json_object_get(task, "into")) {
-		diags_add(r->d, here, "task '%s': missing required key 'into'", t->name);
+	char where[512];
+	snprintf(where, sizeof where, "task '%s'", t->name);
+	size_t n_common, n_all;
+	const char *const *common = project_task_keys(&n_common);
+	const char **all = task_all_keys(&n_all);
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)task, k, v) {
+		if (yr_in_list(k, common, n_common))
+			continue;
+		const struct kind_ops *owner = kind_key_owner(k);
+		if (!owner)
+			yr_unknown_key(r, task, k, where, all, n_all);
+		else if (t->kind && !kind_key(t->kind, k))
+			diags_add(r->d, yr_at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
+				  t->kind->name, owner->name);
 	}
-	yr_string(r, task, "contract", &t->contract);
-	if (yr_string(r, task, "mode", &t->mode) > 0 && !yr_in_list(t->mode, modes, N_OF(modes)))
-		diags_add(r->d, yr_at_value(r, task, "mode"), "'mode' must be append, replace or merge, got '%s'", t->mode);
-	get_names(r, task, "key", &t->key, &t->n_key);
-	if (t->n_key && (!t->mode || strcmp(t->mode, "merge")))
-		diags_add(r->d, yr_at_key(r, task, "key"), "'key' applies to mode merge only");
-	if (t->mode && !strcmp(t->mode, "merge") && !t->n_key && !t->contract)
-		diags_add(r->d, yr_at_value(r, task, "mode"), "mode merge needs a 'key' (or a contract with a key)");
-	if (yr_string(r, task, "format", &t->format) > 0 && !yr_in_list(t->format, formats, N_OF(formats)))
-		diags_add(r->d, yr_at_value(r, task, "format"), "'format' must be csv, jsonl or json, got '%s'", t->format);
-	if (yr_string(r, task, "delimiter", &t->delimiter) > 0 && strlen(t->delimiter) != 1 &&
-	    strcmp(t->delimiter, "\\t"))
-		diags_add(r->d, yr_at_value(r, task, "delimiter"), "'delimiter' must be one character, got '%s'",
-			  t->delimiter);
-	t->header = -1;
-	bool header;
-	if (yr_bool(r, task, "header", &header) > 0)
-		t->header = header;
-	get_names(r, task, "columns", &t->columns, &t->n_columns);
-	if (yr_string(r, task, "encoding", &t->encoding) > 0 && !yr_in_list(t->encoding, encodings, N_OF(encodings)))
-		diags_add(r->d, yr_at_value(r, task, "encoding"), "'encoding' must be utf8 or latin1, got '%s'", t->encoding);
-	json_t *mr = json_object_get(task, "max_rejects");
-	if (json_is_integer(mr) && json_integer_value(mr) >= 0) {
-		t->max_rejects = xasprintf("%lld", (long long)json_integer_value(mr));
-	} else if (mr && !json_is_null(mr)) {
-		long long n;
-		double pct;
-		if (!json_is_string(mr) || load_max_rejects_parse(json_string_value(mr), &n, &pct) < 0)
-			diags_add(r->d, yr_at_value(r, task, "max_rejects"),
-				  "'max_rejects' must be a count or a percentage like \"0.5%%\"");
-		else
-			t->max_rejects = xstrdup(json_string_value(mr));
-	}
-	yr_int(r, task, "parallel", 1, &t->parallel);
-	yr_bool(r, task, "create", &t->create);
-}
-
-/* A load task's contract: contracts/NAME.yml (or a path from the root),
- * which must exist and be a valid contract. */
-static void check_contract(const struct yread *r, const struct project *p, const json_t *tasks, struct task_def *t)
-{
-	if (t->kind != TASK_LOAD || !t->contract)
-		return;
-	json_t *task = json_object_get(tasks, t->name);
-	const char *c = t->contract;
-	char *path = strchr(c, '/') || strstr(c, ".yml") || strstr(c, ".yaml") ? path_join(p->root, c)
-									   : xasprintf("%s/contracts/%s.yml", p->root, c);
-	if (!path_exists(path)) {
-		diags_add(r->d, yr_at_value(r, task, "contract"), "no contract '%s' (%s not found)", c, path);
-		free(path);
-		return;
-	}
-	struct contract *ct = NULL;
-	contract_load(path, &ct, r->d);
-	contract_free(ct);
-	free(t->contract);
-	t->contract = path;
+	free(all);
 }
 
 static void read_task(const struct yread *r, const char *file, const json_t *tasks, const char *name,
@@ -491,16 +344,14 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 	/* the stored place outlives this file's positions: name the owned path */
 	t->loc = key_at;
 	t->loc.file = file;
-	t->kind = TASK_KIND_COUNT;
 	t->retries = defs->retries;
 	t->retry_delay = defs->retry_delay;
 	t->retry_backoff = defs->retry_backoff;
 	t->retry_max_delay = defs->retry_max_delay;
 	t->timeout = defs->timeout;
 	t->pool = xstrdup(defs->pool);
-	t->conn = xstrdup(defs->conn);
 
-	if (!name_valid(name))
+	if (!project_name_valid(name))
 		diags_add(r->d, key_at, "invalid task name '%s' (use letters, digits, '_', '.' and '-')", name);
 	if (!json_is_object(task)) {
 		diags_add(r->d, yr_at_value(r, tasks, name), "task '%s' must be a mapping, got %s", name,
@@ -511,60 +362,12 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 	if (!json_object_size(task))
 		here = key_at; /* `name: {}` has no first key to point at */
 
-	json_t *kind = json_object_get(task, "kind");
-	if (!kind) {
-		diags_add(r->d, here, "task '%s': missing required key 'kind'", name);
-	} else if (!json_is_string(kind)) {
-		yr_wrong_type(r, task, "kind", "a string");
-	} else {
-		const char *k = json_string_value(kind);
-		for (int i = 0; i < TASK_KIND_COUNT; i++)
-			if (!strcmp(k, kind_names[i]))
-				t->kind = (enum task_kind)i;
-		if (t->kind == TASK_KIND_COUNT) {
-			const char *near = nearest_word(k, kind_names, TASK_KIND_COUNT);
-			struct strbuf all = {0};
-			for (int i = 0; i < TASK_KIND_COUNT; i++)
-				sb_addf(&all, "%s%s", i ? ", " : "", kind_names[i]);
-			if (near)
-				diags_add(r->d, yr_at_value(r, task, "kind"),
-					  "unknown task kind '%s'; expected one of: %s; did you mean '%s'?", k, all.s, near);
-			else
-				diags_add(r->d, yr_at_value(r, task, "kind"), "unknown task kind '%s'; expected one of: %s",
-					  k, all.s);
-			sb_free(&all);
-		}
-	}
-
-	char where[512];
-	snprintf(where, sizeof where, "task '%s'", name);
-	const char *k;
-	json_t *v;
-	json_object_foreach(task, k, v) {
-		if (!yr_in_list(k, task_keys, N_OF(task_keys))) {
-			yr_unknown_key(r, task, k, where, task_keys, N_OF(task_keys));
-			continue;
-		}
-		if (t->kind == TASK_KIND_COUNT)
-			continue;
-		/* a key may belong to several kinds (conn) */
-		const char *other = NULL;
-		bool fits = false;
-		for (size_t i = 0; i < N_OF(kind_keys); i++)
-			if (!strcmp(k, kind_keys[i].key)) {
-				fits = fits || kind_keys[i].kind == t->kind;
-				other = other ? other : kind_names[kind_keys[i].kind];
-			}
-		if (other && !fits)
-			diags_add(r->d, yr_at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
-				  kind_names[t->kind], other);
-	}
-
+	read_kind(r, task, here, t);
+	check_task_keys(r, task, t);
 	yr_string(r, task, "description", &t->description);
 	read_depends(r, task, t);
 	struct task_defaults s = *defs;
 	s.pool = NULL;
-	s.conn = NULL;
 	read_run_settings(r, task, &s);
 	t->retries = s.retries;
 	t->retry_delay = s.retry_delay;
@@ -575,24 +378,9 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 		free(t->pool);
 		t->pool = s.pool;
 	}
-	if (s.conn) {
-		free(t->conn);
-		t->conn = s.conn;
-	}
-
-	if (t->kind == TASK_SQL) {
-		yr_string(r, task, "sql", &t->sql);
-		if (!json_object_get(task, "sql"))
-			diags_add(r->d, here, "task '%s': missing required key 'sql'", name);
-	} else if (t->kind == TASK_SHELL) {
-		yr_string(r, task, "command", &t->command);
-		if (!json_object_get(task, "command"))
-			diags_add(r->d, here, "task '%s': missing required key 'command'", name);
-		read_env(r, task, t);
-		if (yr_string(r, task, "cwd", &t->cwd) > 0 && t->cwd[0] == '/')
-			diags_add(r->d, yr_at_value(r, task, "cwd"), "'cwd' must be relative to the project root");
-	} else if (t->kind == TASK_LOAD) {
-		read_load(r, task, t, here);
+	if (t->kind) {
+		struct kind_parse kp = {r, task, name, here, defs->conn};
+		t->spec = kind_spec_parse(t->kind, &kp);
 	}
 }
 
@@ -696,7 +484,9 @@ static void check_template_text(const struct yread *r, const json_t *ctx, const 
 }
 
 /* Renders every template of a task against a sample context, so an unknown
- * variable is reported now, at its place, rather than at 03:00. */
+ * variable is reported now, at its place, rather than at 03:00. The template
+ * keys of every kind are checked: a task whose kind is unknown still gets
+ * its templates looked at. */
 static void check_templates(const struct yread *r, const struct project *p, const struct pipeline *pl,
 			    const json_t *tasks, const struct task_def *t)
 {
@@ -705,24 +495,31 @@ static void check_templates(const struct yread *r, const struct project *p, cons
 		return;
 	const char *ds = pl->start_date && date_valid(pl->start_date) ? pl->start_date : SAMPLE_DS;
 	json_t *ctx = project_template_ctx(p, pl, ds, NULL, t->name, 1);
-	static const char *const fields[] = {"command", "sql", "source"};
-	for (size_t i = 0; i < N_OF(fields); i++) {
-		json_t *v = json_object_get(task, fields[i]);
-		if (!json_is_string(v))
-			continue;
-		check_template_text(r, ctx, json_string_value(v), task, fields[i]);
-	}
-	json_t *env = json_object_get(task, "env");
 	const char *k;
 	json_t *v;
-	if (!json_is_object(env))
-		env = NULL;
-	json_object_foreach(env, k, v) {
-		if (!json_is_string(v))
-			continue;
-		check_template_text(r, ctx, json_string_value(v), env, k);
+	json_object_foreach(task, k, v) {
+		const struct kind_ops *owner = kind_key_owner(k);
+		enum kind_key_type type = owner ? kind_key(owner, k)->type : KEY_STRING;
+		if (type == KEY_TEMPLATE && json_is_string(v)) {
+			check_template_text(r, ctx, json_string_value(v), task, k);
+		} else if (type == KEY_ENV && json_is_object(v)) {
+			const char *ek;
+			json_t *ev;
+			json_object_foreach(v, ek, ev)
+				if (json_is_string(ev))
+					check_template_text(r, ctx, json_string_value(ev), v, ek);
+		}
 	}
 	json_decref(ctx);
+}
+
+/* What a task names outside its pipeline (its kind's check). */
+static void check_refs(const struct yread *r, const struct project *p, const json_t *tasks, struct task_def *t)
+{
+	if (!t->kind || !t->kind->check || !t->spec)
+		return;
+	struct kind_check c = {r, p, json_object_get(tasks, t->name), t->name};
+	t->kind->check(&c, t->spec);
 }
 
 static void read_schedule(const struct yread *r, const json_t *root, struct pipeline *pl)
@@ -767,10 +564,10 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", yr_type_name(root));
 		goto out;
 	}
-	if (yr_string(&r, root, "name", &pl->name) > 0 && !name_valid(pl->name))
+	if (yr_string(&r, root, "name", &pl->name) > 0 && !project_name_valid(pl->name))
 		diags_add(d, yr_at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
 			  pl->name);
-	else if (!name_valid(pl->name))
+	else if (!project_name_valid(pl->name))
 		diags_add(d, ypos_root(r.pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
 	char where[512];
 	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
@@ -797,6 +594,8 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	if (dj) {
 		yr_check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
 		read_run_settings(&r, dj, &defs);
+		if (yr_string(&r, dj, "conn", &defs.conn) > 0 && !project_name_valid(defs.conn))
+			diags_add(d, yr_at_value(&r, dj, "conn"), "invalid connection name '%s'", defs.conn);
 	}
 
 	json_t *tj = json_object_get(root, "tasks");
@@ -815,7 +614,7 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 		check_graph(&r, tj, pl);
 		for (size_t i = 0; i < pl->n_tasks; i++) {
 			check_templates(&r, p, pl, tj, &pl->tasks[i]);
-			check_contract(&r, p, tj, &pl->tasks[i]);
+			check_refs(&r, p, tj, &pl->tasks[i]);
 		}
 	}
 	free(defs.pool);
@@ -866,7 +665,7 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_check_keys(&r, root, "sluice.yml", project_keys, N_OF(project_keys));
 	char *name = NULL;
 	if (yr_string(&r, root, "name", &name) > 0) {
-		if (name_valid(name)) {
+		if (project_name_valid(name)) {
 			free(p->name);
 			p->name = name;
 			name = NULL;
@@ -882,7 +681,7 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_string(&r, root, "state", &p->state);
 	yr_string(&r, root, "broker", &p->broker);
 	yr_string(&r, root, "theme", &p->theme);
-	if (yr_string(&r, root, "target", &p->target) > 0 && !name_valid(p->target))
+	if (yr_string(&r, root, "target", &p->target) > 0 && !project_name_valid(p->target))
 		diags_add(d, yr_at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
 	char *conns = NULL;
 	if (yr_string(&r, root, "connections", &conns) > 0) {

@@ -10,18 +10,11 @@
 #include "base/err.h"
 #include "core/cron.h"
 
-enum task_kind {
-	TASK_SQL,
-	TASK_SHELL,
-	TASK_LOAD,
-	TASK_KIND_COUNT
-};
+struct kind_ops;
 
-const char *task_kind_name(enum task_kind k);
-
+/* What every task has; the rest is its kind's (core/kinds/kind.h). */
 struct task_def {
 	char *name;
-	enum task_kind kind;
 	char *description;    /* NULL if none */
 	char **depends_on;    /* names of upstream tasks in the same pipeline */
 	size_t n_depends;
@@ -31,32 +24,8 @@ struct task_def {
 	double retry_max_delay; /* cap on the delay (default 3600) */
 	double timeout;       /* seconds; 0 = none (default 0) */
 	char *pool;           /* NULL = default pool */
-
-	/* kind sql */
-	char *conn;           /* connection name (default "default", the warehouse) */
-	char *sql;            /* template text */
-	/* kind shell */
-	char *command;        /* template text, run with /bin/sh -c */
-	char **env;           /* "KEY=VALUE" templates */
-	size_t n_env;
-	char *cwd;            /* relative to the project root; NULL = root */
-	/* kind load (and conn, as for sql) */
-	char *source;         /* template text: the file to load (relative to the root) */
-	char *into;           /* table or schema.table */
-	char *contract;       /* path of the contract file (contracts/NAME.yml); NULL = none */
-	char *mode;           /* append (default), replace or merge */
-	char **key;           /* merge key columns */
-	size_t n_key;
-	char *format;         /* csv, jsonl or json; NULL = from the file name */
-	char *delimiter;      /* CSV delimiter, one character; NULL = ',' */
-	int header;           /* CSV header line: 1, 0, or -1 = default (yes) */
-	char **columns;       /* the file's column names (a headerless CSV) */
-	size_t n_columns;
-	char *encoding;       /* utf8 or latin1; NULL = utf8 */
-	char *max_rejects;    /* "N" or "N%"; NULL = no limit */
-	int parallel;         /* COPY streams; 0 = the default */
-	bool create;          /* create the table when it is missing */
-
+	const struct kind_ops *kind; /* NULL when the kind is missing or unknown */
+	void *spec;           /* the kind's own struct, as read from the YAML (owned) */
 	struct loc loc;       /* where the task's mapping starts; loc.file is the pipeline file */
 };
 
@@ -102,6 +71,11 @@ char *project_find_root(const char *dir);
  * project file itself could be read (even with errors, for best effort). */
 int project_load(const char *root, struct project **out, struct diags *d);
 void project_free(struct project *p);
+
+/* Names of pipelines, tasks and connections: letters, digits, '_', '.', '-'. */
+bool project_name_valid(const char *s);
+/* The keys every task may have, whatever its kind. */
+const char *const *project_task_keys(size_t *n);
 
 const struct pipeline *project_pipeline(const struct project *p, const char *name);
 const struct task_def *pipeline_task(const struct pipeline *pl, const char *name);

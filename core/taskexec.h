@@ -17,15 +17,16 @@ struct task_proc {
 /* What the child needs besides the spec. */
 struct task_env {
 	const char *root;      /* project root: cwd default */
-	const char *conninfo;  /* kind sql: where to run (never printed) */
+	const char *conninfo;  /* the connection the kind needs (its conn op), resolved; never printed */
 	const char *ds, *task, *pipeline;
 	long run_id;
 	int try_number;
-	const char *state_conninfo; /* kind load: where the load and its rejects are recorded */
+	const char *state_conninfo; /* the state database (a load records itself and its rejects there) */
 	const char *project;
 };
 
-/* Starts spec ({"kind":"shell"|"sql"|"load", ...} as rendered at trigger time). */
+/* Starts spec ({"kind": NAME, ...} as built at trigger time): the kind's run
+ * in a child process. */
 int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err);
 /* Signals the whole process group. */
 void taskexec_kill(const struct task_proc *p, int sig);

@@ -14,6 +14,7 @@
 
 #include "base/util.h"
 #include "connectors/pg.h"
+#include "core/kinds/kind.h"
 #include "core/taskexec.h"
 
 /* ---- signals -------------------------------------------------------------- */
@@ -217,7 +218,6 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	json_t *spec = json_loads(cl->spec, 0, &jerr);
 	const char *conninfo = NULL;
 	double timeout = json_number_value(json_object_get(spec, "timeout"));
-	const char *kind = json_string_value(json_object_get(spec, "kind"));
 
 	/* the log continues after what earlier attempts at this try wrote */
 	if (cl->takeover) {
@@ -230,9 +230,9 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 		    errno == ESRCH)
 			kill(-cl->old_pid, SIGKILL);
 	}
-	if (kind && (!strcmp(kind, "sql") || !strcmp(kind, "load"))) {
-		const char *conn = json_string_value(json_object_get(spec, "conn"));
-		if (ctx_conninfo(w->c, conn ? conn : "default", &conninfo, &e) < 0) {
+	const char *conn = kind_spec_conn(spec);
+	if (conn) {
+		if (ctx_conninfo(w->c, conn, &conninfo, &e) < 0) {
 			log_line(&lb, 'e', "[sluice] %s", e.msg);
 			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
 			store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, e.msg, NULL, &queued, &e);

@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "base/util.h"
+#include "core/kinds/kind.h"
 #include "core/query.h"
 #include "tui/act.h"
 #include "tui/actions.h"
@@ -448,40 +449,9 @@ static void task_done(struct view *v)
 /* The command a retry runs, on one line. */
 static void spec_line(struct taskv *k, char *buf, size_t size)
 {
-	json_t *spec = k->d.spec ? json_loads(k->d.spec, 0, NULL) : NULL;
-	const char *kind = json_string_value(json_object_get(spec, "kind"));
-	struct strbuf b = {0};
-	if (kind && !strcmp(kind, "shell")) {
-		sb_adds(&b, "$ ");
-		sb_adds(&b, json_string_value(json_object_get(spec, "command")) ? json_string_value(json_object_get(spec, "command")) : "");
-		const char *cwd = json_string_value(json_object_get(spec, "cwd"));
-		if (cwd)
-			sb_addf(&b, "   (in %s)", cwd);
-	} else if (kind && !strcmp(kind, "sql")) {
-		const char *conn = json_string_value(json_object_get(spec, "conn"));
-		sb_addf(&b, "sql on %s: %s", conn ? conn : "default",
-			json_string_value(json_object_get(spec, "sql")) ? json_string_value(json_object_get(spec, "sql")) : "");
-	} else if (k->d.spec) {
-		sb_adds(&b, k->d.spec);
-	}
-	/* one line: newlines become a visible mark */
-	struct strbuf o = {0};
-	for (const char *p = b.s ? b.s : ""; *p; p++) {
-		if (*p == '\n') {
-			while (o.len && o.s[o.len - 1] == ' ')
-				o.s[--o.len] = '\0';
-			if (p[1])
-				sb_adds(&o, " ; ");
-		} else if (*p == '\t') {
-			sb_addc(&o, ' ');
-		} else {
-			sb_addc(&o, *p);
-		}
-	}
-	snprintf(buf, size, "%s", o.s ? o.s : "");
-	sb_free(&b);
-	sb_free(&o);
-	json_decref(spec);
+	char *line = kind_spec_line(k->d.spec);
+	snprintf(buf, size, "%s", line);
+	free(line);
 }
 
 static void draw_info(struct view *v, struct rect r, int rows)

@@ -21,6 +21,9 @@ run() {
 # has FILE LINE: FILE contains LINE exactly
 has() { grep -qxF -- "$2" "$1"; }
 
+# the task kinds this binary knows, listed as its messages list them
+KINDS=$("$SLUICE_BIN" validate --kinds | paste -sd, - | sed 's/,/, /g')
+
 # ---- a valid project
 run good -C good validate
 [ "$rc" -eq 0 ]; ok $? "good: exit 0"
@@ -39,7 +42,7 @@ P=broken1/pipelines/daily.yml
 has "$E" "$P:1:14: error: invalid schedule '0 25 * * *': hour field: 25 is out of range 0-23"; ok $? "bad cron points inside the string"
 has "$E" "$P:2:13: error: 'start_date' must be a date like 2026-01-01, got '2026-02-30'"; ok $? "invalid start_date"
 has "$E" "$P:7:32: error: unknown template variable 'params.regoin'; did you mean 'params.region'?"; ok $? "unknown template variable in command"
-has "$E" "$P:9:11: error: unknown task kind 'sqll'; expected one of: sql, shell, load; did you mean 'sql'?"; ok $? "unknown task kind"
+has "$E" "$P:9:11: error: unknown task kind 'sqll'; expected one of: $KINDS; did you mean 'sql'?"; ok $? "unknown task kind"
 has "$E" "$P:12:19: error: unknown template variable 'dss'; did you mean 'ds'?"; ok $? "unknown template variable in a literal block"
 has "$E" "$P:13:5: error: unknown key 'depend_on' in task 'load'; did you mean 'depends_on'?"; ok $? "unknown key with suggestion"
 has "$E" "$P:14:14: error: 'retries' must be an integer, got string"; ok $? "wrong type"

@@ -13,6 +13,7 @@
 #include "base/fs.h"
 #include "base/util.h"
 #include "core/connections.h"
+#include "core/kinds/kind.h"
 #include "core/project.h"
 
 /* ---- scratch projects ----------------------------------------------------- */
@@ -94,6 +95,19 @@ static struct project *load_expect(const char *dir, const char *want)
 
 static const char *const MIN_PROJECT = "name: demo\n";
 
+/* A field of a task's kind spec, as read from the YAML. */
+static const void *field(const struct task_def *t, const char *key)
+{
+	const void *f = kind_field(t->kind, t->spec, key);
+	assert_non_null(f);
+	return f;
+}
+
+static const char *str_field(const struct task_def *t, const char *key)
+{
+	return *(char *const *)field(t, key);
+}
+
 /* ---- a valid project ------------------------------------------------------ */
 
 static void test_load_valid(void **state)
@@ -159,12 +173,13 @@ static void test_load_valid(void **state)
 	assert_int_equal(pl->n_tasks, 3);
 
 	const struct task_def *t = pipeline_task(pl, "extract");
-	assert_int_equal(t->kind, TASK_SHELL);
-	assert_string_equal(t->command, "echo {{ ds }} {{ params.region }} {{ vars.region }}");
-	assert_int_equal(t->n_env, 2);
-	assert_string_equal(t->env[0], "A={{ ds_nodash }}");
-	assert_string_equal(t->env[1], "N=5");
-	assert_string_equal(t->cwd, "scripts");
+	assert_ptr_equal(t->kind, kind_find("shell"));
+	assert_string_equal(str_field(t, "command"), "echo {{ ds }} {{ params.region }} {{ vars.region }}");
+	const struct strv *env = field(t, "env");
+	assert_int_equal(env->n, 2);
+	assert_string_equal(env->v[0], "A={{ ds_nodash }}");
+	assert_string_equal(env->v[1], "N=5");
+	assert_string_equal(str_field(t, "cwd"), "scripts");
 	assert_true(t->timeout == 30);
 	assert_int_equal(t->retries, 1);       /* from defaults */
 	assert_true(t->retry_backoff == 3);
@@ -178,9 +193,9 @@ static void test_load_valid(void **state)
 	free(pf);
 
 	t = pipeline_task(pl, "load");
-	assert_int_equal(t->kind, TASK_SQL);
-	assert_string_equal(t->sql, "insert into t values ('{{ ds }}')\n");
-	assert_string_equal(t->conn, "wh"); /* the project's target */
+	assert_ptr_equal(t->kind, kind_find("sql"));
+	assert_string_equal(str_field(t, "sql"), "insert into t values ('{{ ds }}')\n");
+	assert_string_equal(str_field(t, "conn"), "wh"); /* the project's target */
 	assert_int_equal(t->retries, 2);
 	assert_true(t->retry_delay == 5400);
 	assert_true(t->timeout == 600);
@@ -189,7 +204,7 @@ static void test_load_valid(void **state)
 	assert_string_equal(t->depends_on[0], "extract");
 
 	t = pipeline_task(pl, "check");
-	assert_string_equal(t->conn, "other");
+	assert_string_equal(str_field(t, "conn"), "other");
 	assert_int_equal(t->n_depends, 1);
 	assert_string_equal(t->depends_on[0], "load");
 	assert_null(pipeline_task(pl, "nope"));
@@ -337,7 +352,7 @@ static void test_duplicate_task(void **state)
 		"pipelines/p.yml:8:5: duplicate key 'retries' (first defined at 7:5)\n");
 	/* the first definition is the one kept */
 	assert_int_equal(p->pipelines[0].n_tasks, 2);
-	assert_int_equal(p->pipelines[0].tasks[0].kind, TASK_SHELL);
+	assert_ptr_equal(p->pipelines[0].tasks[0].kind, kind_find("shell"));
 	project_free(p);
 	rm_rf(dir);
 }

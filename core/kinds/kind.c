@@ -1,0 +1,339 @@
+/* What every kind shares: finding a kind, reading its keys from YAML by its
+ * key table, freeing its spec, and the console's one-line description. */
+#include "core/kinds/kind.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/project.h"
+#include "core/template.h"
+
+const struct kind_ops *kind_find(const char *name)
+{
+	for (size_t i = 0; name && i < kind_count; i++)
+		if (!strcmp(kind_registry[i]->name, name))
+			return kind_registry[i];
+	return NULL;
+}
+
+const struct kind_key *kind_key(const struct kind_ops *k, const char *name)
+{
+	for (size_t i = 0; k && i < k->n_keys; i++)
+		if (!strcmp(k->keys[i].name, name))
+			return &k->keys[i];
+	return NULL;
+}
+
+const struct kind_ops *kind_key_owner(const char *key)
+{
+	for (size_t i = 0; i < kind_count; i++)
+		if (kind_key(kind_registry[i], key))
+			return kind_registry[i];
+	return NULL;
+}
+
+const char *kind_key_type_name(const struct kind_key *key)
+{
+	switch (key->type) {
+	case KEY_STRING: return "string";
+	case KEY_TEMPLATE: return "template";
+	case KEY_CONN: return "connection";
+	case KEY_ENUM: return "enum";
+	case KEY_NAMES: return "names";
+	case KEY_ENV: return "environment";
+	case KEY_BOOL:
+	case KEY_TRIBOOL: return "boolean";
+	case KEY_INT: return "integer";
+	case KEY_CUSTOM: return key->what ? key->what : "custom";
+	}
+	return "?";
+}
+
+/* ---- reading keys ------------------------------------------------------------ */
+
+static void strv_clear(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* A list of names: a YAML list of strings, or one comma-separated string. */
+static int read_names(const struct yread *r, const json_t *obj, const char *key, struct strv *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	struct strbuf all = {0};
+	if (json_is_string(v)) {
+		sb_adds(&all, json_string_value(v));
+	} else if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			const char *s = json_string_value(json_array_get(v, i));
+			if (!s) {
+				diags_add(r->d, ypos_item(r->pos, v, i), "'%s' must be a list of column names", key);
+				sb_free(&all);
+				return -1;
+			}
+			sb_addf(&all, "%s%s", i ? "," : "", s);
+		}
+	} else {
+		yr_wrong_type(r, obj, key, "a list of column names");
+		return -1;
+	}
+	strv_clear(out);
+	size_t cap = 0;
+	for (char *p = all.s, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
+		while (*tok == ' ')
+			tok++;
+		size_t len = strlen(tok);
+		while (len && tok[len - 1] == ' ')
+			tok[--len] = '\0';
+		if (!len)
+			continue;
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 4;
+			out->v = xrealloc(out->v, cap * sizeof *out->v);
+		}
+		out->v[out->n++] = xstrdup(tok);
+	}
+	sb_free(&all);
+	if (!out->n) {
+		diags_add(r->d, yr_at_value(r, obj, key), "'%s' names no column", key);
+		return -1;
+	}
+	return 1;
+}
+
+static bool env_name_valid(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* NAME: value pairs into "NAME=value"; scalars are written as strings. */
+static void read_env(const struct yread *r, const json_t *obj, const char *key, struct strv *out)
+{
+	json_t *env = json_object_get(obj, key);
+	if (!env || json_is_null(env))
+		return;
+	if (!json_is_object(env)) {
+		yr_wrong_type(r, obj, key, "a mapping");
+		return;
+	}
+	out->v = xcalloc(json_object_size(env), sizeof *out->v);
+	const char *k;
+	json_t *v;
+	json_object_foreach(env, k, v) {
+		if (!env_name_valid(k)) {
+			diags_add(r->d, yr_at_key(r, env, k), "invalid environment variable name '%s'", k);
+			continue;
+		}
+		char *val;
+		if (json_is_string(v))
+			val = xstrdup(json_string_value(v));
+		else if (json_is_integer(v))
+			val = xasprintf("%lld", (long long)json_integer_value(v));
+		else if (json_is_real(v))
+			val = xasprintf("%g", json_real_value(v));
+		else if (json_is_boolean(v))
+			val = xstrdup(json_is_true(v) ? "true" : "false");
+		else if (json_is_null(v))
+			val = xstrdup("");
+		else {
+			diags_add(r->d, yr_at_value(r, env, k), "environment variable '%s' must be a string, got %s", k,
+				  yr_type_name(v));
+			continue;
+		}
+		out->v[out->n++] = xasprintf("%s=%s", k, val);
+		free(val);
+	}
+}
+
+/* "a, b or c" */
+static void values_text(const char *const *values, struct strbuf *b)
+{
+	size_t n = 0;
+	while (values[n])
+		n++;
+	for (size_t i = 0; i < n; i++)
+		sb_addf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", values[i]);
+}
+
+static bool in_values(const char *s, const char *const *values)
+{
+	for (; *values; values++)
+		if (!strcmp(s, *values))
+			return true;
+	return false;
+}
+
+static void read_key(const struct kind_parse *p, const struct kind_key *key, void *field)
+{
+	const struct yread *r = p->r;
+	const json_t *task = p->task;
+	switch (key->type) {
+	case KEY_STRING:
+	case KEY_TEMPLATE:
+		yr_string(r, task, key->name, field);
+		break;
+	case KEY_CONN: {
+		char **s = field;
+		if (yr_string(r, task, key->name, s) > 0 && !project_name_valid(*s))
+			diags_add(r->d, yr_at_value(r, task, key->name), "invalid connection name '%s'", *s);
+		break;
+	}
+	case KEY_ENUM: {
+		char **s = field;
+		if (yr_string(r, task, key->name, s) > 0 && !in_values(*s, key->values)) {
+			struct strbuf b = {0};
+			values_text(key->values, &b);
+			diags_add(r->d, yr_at_value(r, task, key->name), "'%s' must be %s, got '%s'", key->name, b.s, *s);
+			sb_free(&b);
+		}
+		break;
+	}
+	case KEY_NAMES:
+		read_names(r, task, key->name, field);
+		break;
+	case KEY_ENV:
+		read_env(r, task, key->name, field);
+		break;
+	case KEY_BOOL:
+		yr_bool(r, task, key->name, field);
+		break;
+	case KEY_TRIBOOL: {
+		bool b;
+		if (yr_bool(r, task, key->name, &b) > 0)
+			*(int *)field = b;
+		break;
+	}
+	case KEY_INT:
+		yr_int(r, task, key->name, key->min, field);
+		break;
+	case KEY_CUSTOM:
+		break;
+	}
+}
+
+static void *field_at(const void *spec, const struct kind_key *key)
+{
+	return (char *)spec + key->field;
+}
+
+void *kind_spec_parse(const struct kind_ops *k, const struct kind_parse *p)
+{
+	void *spec = xcalloc(1, k->spec_size ? k->spec_size : 1);
+	for (size_t i = 0; i < k->n_keys; i++) {
+		const struct kind_key *key = &k->keys[i];
+		if (key->type == KEY_CONN)
+			*(char **)field_at(spec, key) = xstrdup(p->conn);
+		else if (key->type == KEY_TRIBOOL)
+			*(int *)field_at(spec, key) = -1;
+	}
+	for (size_t i = 0; i < k->n_keys; i++) {
+		const struct kind_key *key = &k->keys[i];
+		read_key(p, key, field_at(spec, key));
+		if (key->required && !json_object_get(p->task, key->name))
+			diags_add(p->r->d, p->here, "task '%s': missing required key '%s'", p->name, key->name);
+	}
+	if (k->parse)
+		k->parse(p, spec);
+	return spec;
+}
+
+void kind_spec_free(const struct kind_ops *k, void *spec)
+{
+	if (!k || !spec)
+		return;
+	for (size_t i = 0; i < k->n_keys; i++) {
+		const struct kind_key *key = &k->keys[i];
+		switch (key->type) {
+		case KEY_STRING:
+		case KEY_TEMPLATE:
+		case KEY_CONN:
+		case KEY_ENUM:
+		case KEY_CUSTOM:
+			free(*(char **)field_at(spec, key));
+			break;
+		case KEY_NAMES:
+		case KEY_ENV:
+			strv_clear(field_at(spec, key));
+			break;
+		case KEY_BOOL:
+		case KEY_TRIBOOL:
+		case KEY_INT:
+			break;
+		}
+	}
+	free(spec);
+}
+
+const void *kind_field(const struct kind_ops *k, const void *spec, const char *key)
+{
+	const struct kind_key *kk = kind_key(k, key);
+	return kk && spec ? field_at(spec, kk) : NULL;
+}
+
+/* ---- built specs ------------------------------------------------------------- */
+
+const struct kind_ops *kind_of_spec(const json_t *spec)
+{
+	return kind_find(json_string_value(json_object_get(spec, "kind")));
+}
+
+const char *kind_spec_conn(const json_t *spec)
+{
+	const struct kind_ops *k = kind_of_spec(spec);
+	return k && k->conn ? k->conn(spec) : NULL;
+}
+
+const char *kind_spec_conn_key(const json_t *spec)
+{
+	const char *conn = json_string_value(json_object_get(spec, "conn"));
+	return conn ? conn : "default";
+}
+
+char *kind_spec_line(const char *spec_json)
+{
+	json_t *spec = spec_json ? json_loads(spec_json, 0, NULL) : NULL;
+	const struct kind_ops *k = kind_of_spec(spec);
+	struct strbuf b = {0};
+	if (k && k->describe)
+		k->describe(spec, &b);
+	else if (spec_json)
+		sb_adds(&b, spec_json);
+	json_decref(spec);
+	/* one line: newlines become a visible mark */
+	struct strbuf o = {0};
+	for (const char *p = b.s ? b.s : ""; *p; p++) {
+		if (*p == '\n') {
+			while (o.len && o.s[o.len - 1] == ' ')
+				o.s[--o.len] = '\0';
+			if (p[1])
+				sb_adds(&o, " ; ");
+		} else if (*p == '\t') {
+			sb_addc(&o, ' ');
+		} else {
+			sb_addc(&o, *p);
+		}
+	}
+	sb_free(&b);
+	return sb_steal(&o);
+}
+
+int kind_render(const struct kind_build *b, const char *text, const char *what, char **out, struct err *err)
+{
+	struct tmpl_error te;
+	*out = NULL;
+	if (tmpl_render(text ? text : "", b->ctx, out, &te) < 0)
+		return err_setc(err, ERR_PROJECT, "task '%s': %s at offset %zu: %s", b->task, what, te.offset, te.msg);
+	return 0;
+}

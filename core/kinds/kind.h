@@ -1,0 +1,131 @@
+/* A task kind is a module: one file under core/kinds/ ending in a struct
+ * kind_ops table, and one line in the registry (core/kinds/registry.c).
+ * Everything the rest of sluice knows about a kind goes through this header:
+ * nothing outside core/kinds/ looks at a kind's name. See core/kinds/README. */
+#ifndef SLUICE_KINDS_KIND_H
+#define SLUICE_KINDS_KIND_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "base/util.h"
+#include "core/taskexec.h"
+#include "core/yamlread.h"
+
+struct project;
+
+/* A list of strings a spec owns. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+/* What a YAML key of a kind accepts, and so how the loader reads it into
+ * the kind's spec struct (the field's C type is given after the dash). */
+enum kind_key_type {
+	KEY_STRING,   /* a string - char * */
+	KEY_TEMPLATE, /* a string rendered at trigger time, checked at load - char * */
+	KEY_CONN,     /* a connection name, default the pipeline's - char * */
+	KEY_ENUM,     /* one of .values - char * */
+	KEY_NAMES,    /* a list of names, or one comma-separated string - struct strv */
+	KEY_ENV,      /* a mapping NAME: template, kept as "NAME=template" - struct strv */
+	KEY_BOOL,     /* true or false - bool */
+	KEY_TRIBOOL,  /* true or false, -1 when not given - int */
+	KEY_INT,      /* an integer of at least .min - int */
+	KEY_CUSTOM,   /* the kind's parse reads it (.what says what it takes) - char * */
+};
+
+struct kind_key {
+	const char *name;
+	enum kind_key_type type;
+	size_t field;                /* offsetof(the kind's spec, the field) */
+	bool required;               /* "missing required key" when absent */
+	int min;                     /* KEY_INT */
+	const char *const *values;   /* KEY_ENUM: NULL-terminated */
+	const char *what;            /* KEY_CUSTOM: "a count or a percentage" */
+};
+
+/* What parse gets: the task's mapping, where to report what is missing, and
+ * the pipeline's defaults. */
+struct kind_parse {
+	const struct yread *r;
+	const json_t *task;
+	const char *name;            /* the task's name */
+	struct loc here;             /* the task's place, for a missing key */
+	const char *conn;            /* the pipeline's default connection */
+};
+
+/* What check gets to resolve cross references (contracts, connections). */
+struct kind_check {
+	const struct yread *r;
+	const struct project *p;
+	const json_t *task;
+	const char *name;
+};
+
+/* What build gets: the template context of this run. */
+struct kind_build {
+	const char *task;
+	const json_t *ctx;
+};
+
+struct kind_ops {
+	const char *name;            /* as written after `kind:` */
+	const char *summary;         /* one line for `sluice validate --kinds` */
+	size_t spec_size;            /* sizeof the kind's spec struct */
+	const struct kind_key *keys; /* the keys a task of this kind may have, beyond the common ones */
+	size_t n_keys;
+	/* Checks across keys once the table's keys are read into spec; reads the
+	 * KEY_CUSTOM ones. Reports to p->r->d at file:line:col. May be NULL. */
+	void (*parse)(const struct kind_parse *p, void *spec);
+	/* Resolves what the spec names outside the pipeline. May be NULL. */
+	void (*check)(const struct kind_check *c, void *spec);
+	/* Adds to out the keys of the spec a run executes (templates rendered).
+	 * NULL: the kind cannot run yet. */
+	int (*build)(const void *spec, const struct kind_build *b, json_t *out, struct err *err);
+	/* What a run of the built spec does, for the console ("$ cmd"). May be
+	 * NULL: the spec itself is shown. */
+	void (*describe)(const json_t *spec, struct strbuf *out);
+	/* The connection (a name from connections.yml) a run of the built spec
+	 * needs; the worker resolves it into env->conninfo. NULL: none. */
+	const char *(*conn)(const json_t *spec);
+	/* Runs the built spec in the task's child process (cwd the project root,
+	 * SLUICE_* set, stdout and stderr the task log). Returns the exit status;
+	 * may exec instead. */
+	int (*run)(const json_t *spec, const struct task_env *env);
+};
+
+/* The registry: every kind, in the order messages list them. */
+extern const struct kind_ops *const kind_registry[];
+extern const size_t kind_count;
+
+const struct kind_ops *kind_find(const char *name);
+const struct kind_key *kind_key(const struct kind_ops *k, const char *name);
+/* The first kind that has key, or NULL. */
+const struct kind_ops *kind_key_owner(const char *key);
+/* "string", "template", "connection", ... (or the key's .what). */
+const char *kind_key_type_name(const struct kind_key *key);
+
+/* Reads a task's kind keys into a new spec (every problem to p->r->d, the
+ * spec is returned all the same), then runs k->parse. */
+void *kind_spec_parse(const struct kind_ops *k, const struct kind_parse *p);
+void kind_spec_free(const struct kind_ops *k, void *spec);
+/* The field of spec that holds key, or NULL if k has no such key. */
+const void *kind_field(const struct kind_ops *k, const void *spec, const char *key);
+
+/* From a built spec ({"kind": NAME, ...}, as stored at trigger time). */
+const struct kind_ops *kind_of_spec(const json_t *spec);
+/* The connection a run of spec needs, or NULL. */
+const char *kind_spec_conn(const json_t *spec);
+/* What a retry of spec_json runs, on one line (newlines become " ; ");
+ * malloc'ed, "" for NULL. */
+char *kind_spec_line(const char *spec_json);
+
+/* Helpers for the kinds. */
+int kind_render(const struct kind_build *b, const char *text, const char *what, char **out, struct err *err);
+/* The spec's "conn", or "default": the conn op of kinds that run on one. */
+const char *kind_spec_conn_key(const json_t *spec);
+
+#endif

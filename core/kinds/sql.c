@@ -1,0 +1,107 @@
+/* Kind sql: a script of SQL statements run in one transaction on a
+ * connection (default: the project's target), each statement's outcome in
+ * the task log. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "connectors/pg.h"
+#include "core/kinds/kind.h"
+
+struct sql_spec {
+	char *conn;
+	char *sql;    /* template text */
+};
+
+static const struct kind_key sql_keys[] = {
+	{.name = "conn", .type = KEY_CONN, .field = offsetof(struct sql_spec, conn)},
+	{.name = "sql", .type = KEY_TEMPLATE, .field = offsetof(struct sql_spec, sql), .required = true},
+};
+
+static int sql_build(const void *spec, const struct kind_build *b, json_t *out, struct err *err)
+{
+	const struct sql_spec *s = spec;
+	char *sql;
+	json_object_set_new(out, "conn", json_string(s->conn ? s->conn : "default"));
+	if (kind_render(b, s->sql, "sql", &sql, err) < 0)
+		return err_code(err);
+	json_object_set_new(out, "sql", json_string(sql));
+	free(sql);
+	return 0;
+}
+
+static void sql_describe(const json_t *spec, struct strbuf *out)
+{
+	const char *sql = json_string_value(json_object_get(spec, "sql"));
+	sb_addf(out, "sql on %s: %s", kind_spec_conn_key(spec), sql ? sql : "");
+}
+
+/* Each statement's command tag on stdout, an error on stderr. */
+static void print_step(const struct pg_step *s, void *arg)
+{
+	bool *printed_error = arg;
+	if (s->tag && s->rows >= 0)
+		printf("%s (%d row%s)\n", s->tag, s->rows, s->rows == 1 ? "" : "s");
+	else if (s->tag)
+		printf("%s\n", s->tag);
+	else {
+		fprintf(stderr, "ERROR: %s%s%s (SQLSTATE %s)\n", s->error, s->position ? " at character " : "",
+			s->position ? s->position : "", s->sqlstate ? s->sqlstate : "?");
+		*printed_error = true;
+	}
+}
+
+/* Runs the script in one transaction. Exit 2 when the database cannot be
+ * reached, 1 when a statement or the commit failed. */
+static int sql_run(const json_t *spec, const struct task_env *env)
+{
+	const char *sql = json_string_value(json_object_get(spec, "sql"));
+	struct err e = {0};
+	char what[300];
+	snprintf(what, sizeof what, "connection '%s'", kind_spec_conn_key(spec));
+	PGconn *c = pg_connect(env->conninfo ? env->conninfo : "", what, &e);
+	if (!c) {
+		/* one line, so it is the error summary too */
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	/* the notices of the user's SQL belong in the task log (stderr) */
+	pg_cmd(c, "RESET client_min_messages", 0, NULL, &e);
+	if (pg_cmd(c, "BEGIN", 0, NULL, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		pg_close(c);
+		return 1;
+	}
+	/* one simple-protocol script, so several statements may be given; each
+	 * result reports its own command tag */
+	bool printed_error = false;
+	int rc = 0;
+	if (pg_script_steps(c, sql ? sql : "", print_step, &printed_error, &e) < 0) {
+		if (!printed_error) /* it could not be sent */
+			fprintf(stderr, "%s\n", e.msg);
+		rc = 1;
+	}
+	fflush(stdout);
+	if (pg_cmd(c, rc ? "ROLLBACK" : "COMMIT", 0, NULL, &e) < 0) {
+		fprintf(stderr, "commit failed: %s\n", e.msg);
+		rc = 1;
+	} else if (rc) {
+		/* stdout: the error above stays the last stderr line, the summary */
+		printf("rolled back: nothing was changed\n");
+	}
+	pg_close(c);
+	return rc;
+}
+
+const struct kind_ops kind_sql = {
+	.name = "sql",
+	.summary = "SQL statements run in one transaction on a connection",
+	.spec_size = sizeof(struct sql_spec),
+	.keys = sql_keys,
+	.n_keys = sizeof sql_keys / sizeof sql_keys[0],
+	.build = sql_build,
+	.describe = sql_describe,
+	.conn = kind_spec_conn_key,
+	.run = sql_run,
+};

@@ -1,0 +1,227 @@
+/* Unit tests: the registry of task kinds and their ops tables (every kind
+ * complete, key tables well formed), did-you-mean from the key tables, the
+ * spec a run executes, and the console's one-line description. */
+#include "tests/unit/unit.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/fs.h"
+#include "base/util.h"
+#include "core/kinds/kind.h"
+#include "core/project.h"
+
+static size_t field_size(enum kind_key_type t)
+{
+	switch (t) {
+	case KEY_NAMES:
+	case KEY_ENV: return sizeof(struct strv);
+	case KEY_BOOL: return sizeof(bool);
+	case KEY_TRIBOOL:
+	case KEY_INT: return sizeof(int);
+	default: return sizeof(char *);
+	}
+}
+
+static void test_registry(void **state)
+{
+	(void)state;
+	size_t n_common;
+	const char *const *common = project_task_keys(&n_common);
+	assert_true(kind_count >= 3);
+	for (size_t i = 0; i < kind_count; i++) {
+		const struct kind_ops *k = kind_registry[i];
+		assert_non_null(k->name);
+		assert_true(project_name_valid(k->name));
+		assert_non_null(k->summary);
+		assert_non_null(k->build);
+		assert_non_null(k->run);
+		assert_true(k->spec_size > 0);
+		assert_true(k->n_keys == 0 || k->keys);
+		assert_ptr_equal(kind_find(k->name), k);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(kind_registry[j]->name, k->name);
+		for (size_t j = 0; j < k->n_keys; j++) {
+			const struct kind_key *key = &k->keys[j];
+			/* a kind's key never shadows one every task has */
+			for (size_t c = 0; c < n_common; c++)
+				assert_string_not_equal(key->name, common[c]);
+			for (size_t m = 0; m < j; m++)
+				assert_string_not_equal(k->keys[m].name, key->name);
+			assert_ptr_equal(kind_key(k, key->name), key);
+			assert_true(key->field + field_size(key->type) <= k->spec_size);
+			if (key->type == KEY_ENUM)
+				assert_true(key->values && key->values[0]);
+			if (key->type == KEY_CUSTOM)
+				assert_non_null(key->what);
+			assert_non_null(kind_key_type_name(key));
+		}
+	}
+	assert_null(kind_find("nope"));
+	assert_null(kind_find(NULL));
+	assert_null(kind_key_owner("nope"));
+	assert_ptr_equal(kind_key_owner("conn"), kind_registry[0]);
+}
+
+/* ---- through the project loader ----------------------------------------------- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char *path = path_join(dir, rel);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	assert_int_equal(mkdir_p(path, 0755, NULL), 0);
+	*slash = '/';
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+/* Loads a project whose only pipeline is text; the diagnostics, sorted, one
+ * "line:col: message" a line. */
+static struct project *load(const char *text, char **dir, char **diags)
+{
+	char tmpl[] = "/tmp/sluice-kinds-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	*dir = xstrdup(tmpl);
+	put(*dir, "sluice.yml", "name: demo\n");
+	put(*dir, "pipelines/p.yml", text);
+	struct project *p = NULL;
+	struct diags d = {0};
+	project_load(*dir, &p, &d);
+	diags_sort(&d);
+	struct strbuf b = {0};
+	sb_adds(&b, "");
+	for (size_t i = 0; i < d.n; i++)
+		sb_addf(&b, "%d:%d: %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
+	*diags = sb_steal(&b);
+	diags_free(&d);
+	return p;
+}
+
+static void unload(struct project *p, char *dir, char *diags)
+{
+	project_free(p);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+	free(diags);
+}
+
+static void test_keys_from_tables(void **state)
+{
+	(void)state;
+	char *dir, *diags;
+	struct project *p = load("tasks:\n"
+				 "  a:\n"
+				 "    kind: load\n"
+				 "    source: x.csv\n"
+				 "    into: t\n"
+				 "    contrat: people\n"
+				 "    sqll: x\n"
+				 "    encoding: latin2\n"
+				 "    parallel: 0\n"
+				 "  b: {kind: sql, sql: 'select 1', cwd: x}\n"
+				 "  c: {kind: shell}\n",
+				 &dir, &diags);
+	assert_string_equal(diags, "6:5: unknown key 'contrat' in task 'a'; did you mean 'contract'?\n"
+				   "7:5: unknown key 'sqll' in task 'a'; did you mean 'sql'?\n"
+				   "8:15: 'encoding' must be utf8 or latin1, got 'latin2'\n"
+				   "9:15: 'parallel' must be between 1 and 2147483647, got 0\n"
+				   "10:35: 'cwd' does not apply to a sql task (it is for shell tasks)\n"
+				   "11:6: task 'c': missing required key 'command'\n");
+	unload(p, dir, diags);
+}
+
+static json_t *build(const struct project *p, const char *task)
+{
+	const struct pipeline *pl = project_pipeline(p, "p");
+	const struct task_def *t = pipeline_task(pl, task);
+	assert_non_null(t);
+	json_t *ctx = project_template_ctx(p, pl, "2026-03-04", NULL, task, 7);
+	struct kind_build b = {task, ctx};
+	json_t *spec = json_pack("{s:s}", "kind", t->kind->name);
+	struct err e = {0};
+	assert_int_equal(t->kind->build(t->spec, &b, spec, &e), 0);
+	json_decref(ctx);
+	return spec;
+}
+
+static void test_build_and_describe(void **state)
+{
+	(void)state;
+	char *dir, *diags;
+	struct project *p = load("defaults: {conn: wh}\n"
+				 "tasks:\n"
+				 "  l: {kind: load, source: 'in/{{ ds_nodash }}.csv', into: s.t, delimiter: '\\t', header: false}\n"
+				 "  q: {kind: sql, sql: \"select '{{ ds }}';\\nselect 2\"}\n"
+				 "  s: {kind: shell, command: 'echo {{ run_id }}', env: {A: '{{ task }}'}, cwd: sub}\n",
+				 &dir, &diags);
+	assert_string_equal(diags, "");
+
+	json_t *l = build(p, "l");
+	json_t *want = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:[], s:s, s:b}", "kind", "load", "conn", "wh",
+				 "source", "in/20260304.csv", "into", "s.t", "mode", "append", "key", "columns",
+				 "delimiter", "\t", "header", 0);
+	assert_true(json_equal(l, want));
+	assert_string_equal(kind_spec_conn(l), "wh");
+	json_decref(want);
+
+	json_t *q = build(p, "q");
+	assert_string_equal(json_string_value(json_object_get(q, "sql")), "select '2026-03-04';\nselect 2");
+	char *qs = json_dumps(q, JSON_COMPACT);
+	char *line = kind_spec_line(qs);
+	assert_string_equal(line, "sql on wh: select '2026-03-04'; ; select 2");
+	free(line);
+	free(qs);
+
+	json_t *s = build(p, "s");
+	assert_null(kind_spec_conn(s));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(s, "env"), "A")), "s");
+	char *ss = json_dumps(s, JSON_COMPACT);
+	line = kind_spec_line(ss);
+	assert_string_equal(line, "$ echo 7   (in sub)");
+	free(line);
+	free(ss);
+
+	/* a kind without its own description shows the spec itself */
+	char *ls = json_dumps(l, JSON_COMPACT);
+	line = kind_spec_line(ls);
+	assert_null(kind_find("load")->describe);
+	assert_string_equal(line, ls);
+	free(line);
+	free(ls);
+	line = kind_spec_line(NULL);
+	assert_string_equal(line, "");
+	free(line);
+	line = kind_spec_line("{\"kind\":\"nope\",\"x\":1}");
+	assert_string_equal(line, "{\"kind\":\"nope\",\"x\":1}");
+	free(line);
+
+	json_decref(l);
+	json_decref(q);
+	json_decref(s);
+	unload(p, dir, diags);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_keys_from_tables),
+		cmocka_unit_test(test_build_and_describe),
+	};
+	return cmocka_run_group_tests_name("kinds", tests, NULL, NULL);
+}
