@@ -78,27 +78,41 @@ int queue_ensure(struct queue *q, bool *lost, struct err *err)
 
 int queue_push(struct queue *q, const struct ti_refs *refs, struct err *err)
 {
-	if (refs->n == 0)
+	return queue_push_ack(q, refs, NULL, err);
+}
+
+int queue_push_ack(struct queue *q, const struct ti_refs *refs, const char *ack_id, struct err *err)
+{
+	size_t n = refs ? refs->n : 0;
+	if (n == 0 && !ack_id)
 		return 0;
 	if (queue_reconnect(q, err) < 0)
 		return err->code;
-	/* Pipelined: one round trip for the batch. */
-	for (size_t i = 0; i < refs->n; i++) {
+	/* Pipelined: one round trip for the batch and the acknowledgement. */
+	for (size_t i = 0; i < n; i++) {
 		char ti[32], tr[16];
 		snprintf(ti, sizeof ti, "%ld", refs->v[i].ti);
 		snprintf(tr, sizeof tr, "%d", refs->v[i].try_number);
 		const char *argv[] = {"XADD", q->stream, "*", "ti", ti, "try", tr};
 		redisAppendCommandArgv(q->rc, 7, argv, NULL);
 	}
+	size_t replies = n;
+	if (ack_id) {
+		/* acknowledge, and delete the entry so the stream stays short */
+		const char *ack[] = {"XACK", q->stream, GROUP, ack_id};
+		const char *del[] = {"XDEL", q->stream, ack_id};
+		redisAppendCommandArgv(q->rc, 4, ack, NULL);
+		redisAppendCommandArgv(q->rc, 3, del, NULL);
+		replies += 2;
+	}
 	int rc = 0;
-	for (size_t i = 0; i < refs->n; i++) {
+	for (size_t i = 0; i < replies; i++) {
 		void *reply = NULL;
-		if (redisGetReply(q->rc, &reply) != REDIS_OK) {
+		if (redisGetReply(q->rc, &reply) != REDIS_OK)
 			return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
-		}
 		redisReply *r = reply;
 		if (r->type == REDIS_REPLY_ERROR && rc == 0)
-			rc = err_set(err, "redis XADD: %s", r->str);
+			rc = err_set(err, "redis %s: %s", i < n ? "XADD" : "XACK", r->str);
 		freeReplyObject(r);
 	}
 	return rc;
@@ -151,20 +165,9 @@ int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentr
 
 int queue_ack(struct queue *q, const char *id, struct err *err)
 {
-	if (queue_reconnect(q, err) < 0)
-		return err ? err->code : ERR_FAIL;
-	/* Acknowledge, and delete the entry so the stream stays short: one round trip. */
-	const char *ack[] = {"XACK", q->stream, GROUP, id};
-	const char *del[] = {"XDEL", q->stream, id};
-	redisAppendCommandArgv(q->rc, 4, ack, NULL);
-	redisAppendCommandArgv(q->rc, 3, del, NULL);
-	for (int i = 0; i < 2; i++) {
-		void *reply = NULL;
-		if (redisGetReply(q->rc, &reply) != REDIS_OK)
-			return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
-		freeReplyObject(reply);
-	}
-	return 0;
+	struct err e = {0};
+	int rc = queue_push_ack(q, NULL, id, err ? err : &e);
+	return rc;
 }
 
 int queue_touch(struct queue *q, const char *consumer, const char *id, struct err *err)

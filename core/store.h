@@ -102,6 +102,13 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
  * (may be NULL). *new_state gets the state name (static). */
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
 		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err);
+/* The same, and when the try succeeded and made tasks ready, the first of
+ * them is claimed for worker (running on host) in the same transaction and
+ * returned in *next (next->ti 0 when none was: nothing ready, or next NULL);
+ * the others are appended to queued. One round trip, one commit. */
+int store_ti_finish_next(struct store *s, long ti, int try_number, const char *worker, const char *host, bool ok,
+			 int exit_status, const char *error, const char **new_state, struct ti_refs *queued,
+			 struct claimed *next, struct err *err);
 
 /* Rows a try read and wrote (a load task's counts), fenced by its try. */
 int store_ti_rows(struct store *s, long run_id, const char *task, int try_number, long long rows_in,

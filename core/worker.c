@@ -182,7 +182,16 @@ struct worker {
 	char host[256];
 	double hb_interval, hb_timeout;
 	int sigfd;
+	int max_tasks, done; /* tasks to run before exiting (0: no limit), tasks run */
+	bool group_ok;       /* the consumer group is known to exist */
 };
+
+/* May the end of this task claim the next one? Not when stopping or when
+ * this is the last task the worker may run. */
+static bool may_take_next(const struct worker *w)
+{
+	return !worker_stopping() && !(w->max_tasks && w->done + 1 >= w->max_tasks);
+}
 
 /* The last line of stderr (or stdout) makes the error summary. */
 static char *error_summary(const struct logbuf *l, int status, bool timed_out, double timeout)
@@ -207,13 +216,18 @@ static void advance_and_push(struct worker *w, long run_id)
 	ti_refs_free(&refs);
 }
 
-static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_id)
+/* Runs a claimed try and records its end. entry_id: its queue entry (NULL
+ * when the end of the previous task handed it over). When the try succeeded
+ * and made tasks ready, the end may claim the first of them: *next (ti 0 if
+ * not). */
+static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_id, struct claimed *next)
 {
 	struct err e = {0};
 	struct logbuf lb = {0};
 	struct ti_refs queued = {0};
 	bool fenced = false;
 	json_error_t jerr;
+	memset(next, 0, sizeof *next);
 	json_t *spec = json_loads(cl->spec, 0, &jerr);
 	const char *conninfo = NULL;
 	double timeout = json_number_value(json_object_get(spec, "timeout"));
@@ -312,7 +326,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 				fenced = true;
 				taskexec_kill(&p, SIGKILL);
 			}
-			queue_touch(&w->queue, w->name, entry_id, NULL);
+			if (entry_id)
+				queue_touch(&w->queue, w->name, entry_id, NULL);
 			store_worker_beat(&w->store, w->name, w->host, (int)getpid(), "busy", NULL);
 		}
 		if (deadline && !timed_out && now >= deadline) {
@@ -341,7 +356,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	} else {
 		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
 		const char *st = NULL;
-		if (store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, ok, code, summary, &st, &queued, &e) < 0 &&
+		if (store_ti_finish_next(&w->store, cl->ti, cl->try_number, w->name, w->host, ok, code, summary, &st,
+					 &queued, may_take_next(w) ? next : NULL, &e) < 0 &&
 		    e.code != ERR_CONFLICT)
 			fprintf(stderr, "worker %s: recording the end of task %ld: %s\n", w->name, cl->ti, e.msg);
 	}
@@ -349,12 +365,27 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 done:
 	json_decref(spec);
 	log_free(&lb);
-	queue_ack(&w->queue, entry_id, NULL);
-	if (fenced)
+	w->done++;
+	if (fenced) {
+		if (entry_id)
+			queue_ack(&w->queue, entry_id, NULL);
 		advance_and_push(w, cl->run_id);
-	else if (queue_push(&w->queue, &queued, &e) < 0)
+	} else if (queue_push_ack(&w->queue, &queued, entry_id, &e) < 0) {
 		fprintf(stderr, "worker %s: queueing: %s (the scheduler will requeue)\n", w->name, e.msg);
+	}
 	ti_refs_free(&queued);
+}
+
+/* An edited project (a new connection, say) applies from the next task. */
+static void reload_project(struct worker *w)
+{
+	struct err e = {0};
+	struct diags d = {0};
+	if (ctx_reload(w->c, &d, &e) < 0) {
+		diags_print(&d, stderr);
+		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+	}
+	diags_free(&d);
 }
 
 /* A queue entry: claim it, run it, or leave it. */
@@ -362,13 +393,7 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 {
 	struct claimed cl;
 	struct err e = {0};
-	/* an edited project (a new connection, say) applies from the next task */
-	struct diags d = {0};
-	if (ctx_reload(w->c, &d, &e) < 0) {
-		diags_print(&d, stderr);
-		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
-	}
-	diags_free(&d);
+	reload_project(w);
 	int rc = store_ti_claim(&w->store, &q->ref, w->name, w->host, w->hb_timeout, &cl, &e);
 	if (rc == ERR_CONFLICT) {
 		queue_ack(&w->queue, q->id, NULL); /* stale hint */
@@ -380,8 +405,16 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 		fprintf(stderr, "worker %s: claiming task %ld: %s\n", w->name, q->ref.ti, e.msg);
 		return;
 	}
-	run_claimed(w, &cl, q->id);
+	/* then the chain of tasks each end hands over, without the queue */
+	struct claimed next;
+	run_claimed(w, &cl, q->id, &next);
 	claimed_free(&cl);
+	while (next.ti) {
+		cl = next;
+		reload_project(w);
+		run_claimed(w, &cl, NULL, &next);
+		claimed_free(&cl);
+	}
 }
 
 static int connect_all(struct worker *w, struct err *err)
@@ -392,11 +425,17 @@ static int connect_all(struct worker *w, struct err *err)
 			return err->code ? err->code : ERR_UNREACHABLE;
 	}
 	if (!w->queue.rc) {
+		w->group_ok = false;
 		if (queue_open(&w->queue, w->c->svc.broker_url, w->c->proj->name, err) < 0)
 			return err->code ? err->code : ERR_UNREACHABLE;
 	}
+	/* once per connection, and again when a read says the group is gone */
+	if (w->group_ok)
+		return 0;
 	bool lost;
-	return queue_ensure(&w->queue, &lost, err);
+	int rc = queue_ensure(&w->queue, &lost, err);
+	w->group_ok = rc == 0;
+	return rc;
 }
 
 int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
@@ -410,7 +449,8 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 	w.hb_timeout = c->proj->heartbeat_timeout > 0 ? c->proj->heartbeat_timeout : 15;
 	w.sigfd = worker_signals_init();
 
-	int done = 0, backoff_ms = 200;
+	w.max_tasks = o->max_tasks;
+	int backoff_ms = 200;
 	int64_t next_claim = 0, next_beat = 0;
 	while (!worker_stopping()) {
 		if (connect_all(&w, err) < 0) {
@@ -441,6 +481,7 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 		struct err e = {0};
 		int got = queue_read(&w.queue, w.name, 1000, &q, &e);
 		if (got < 0) {
+			w.group_ok = false;
 			if (strstr(e.msg, "NOGROUP")) {
 				continue; /* Redis lost its data: recreate the group */
 			}
@@ -451,7 +492,7 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 		if (got == 0)
 			continue;
 		handle_entry(&w, &q);
-		if (o->max_tasks && ++done >= o->max_tasks)
+		if (w.max_tasks && w.done >= w.max_tasks)
 			break;
 	}
 	store_worker_gone(&w.store, w.name, NULL);
