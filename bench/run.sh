@@ -87,7 +87,7 @@ state=$("$bin" -C "$p" --json status bench | python3 -c 'import json,sys; j=json
 
 printf '%-34s %8.3f s\n' "make -j2 (recipe true)" "$make_s"
 printf '%-34s %8.3f s   (%s; median of %d: %s)\n' "sluice run --wait, 2 workers" "$sl_s" "$state" "$runs" \
-	"$(sort -n "$work/sluice.times" | awk '{printf "%s%.2f", NR > 1 ? " " : "", $1}')"
+	"$(sort -n "$work/sluice.times" | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')"
 printf '%-34s %8.3f ms  (budget 2 ms)\n' "sluice per-task overhead" "$(echo "$sl_s * 1000 / 1000" | bc -l)"
 printf '%-34s %8.1f x\n' "sluice / make" "$(echo "$sl_s / $make_s" | bc -l)"
 if [ "$counts" = yes ]; then

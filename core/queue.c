@@ -138,15 +138,10 @@ static bool parse_entry(const redisReply *e, struct qentry *out)
 	return out->ref.ti > 0 && out->ref.try_number >= 0;
 }
 
-int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err)
+/* An XREADGROUP reply: 1 with *out filled, 0 on timeout (or a malformed or
+ * deleted entry, which is dropped). */
+static int read_reply(struct queue *q, redisReply *r, struct qentry *out)
 {
-	char block[16];
-	snprintf(block, sizeof block, "%d", block_ms);
-	const char *argv[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", "1", "BLOCK", block,
-			      "STREAMS", q->stream, ">"};
-	redisReply *r = cmd(q, 11, argv, err);
-	if (!r)
-		return err->code;
 	int got = 0;
 	/* [[stream, [[id, fields]]]] or nil on timeout */
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
@@ -161,6 +156,65 @@ int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentr
 	}
 	freeReplyObject(r);
 	return got;
+}
+
+static void read_argv(struct queue *q, const char *consumer, char *block, size_t size, int block_ms,
+		      const char **argv)
+{
+	snprintf(block, size, "%d", block_ms);
+	const char *v[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", "1", "BLOCK", block, "STREAMS", q->stream, ">"};
+	memcpy(argv, v, sizeof v);
+}
+
+int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err)
+{
+	char block[16];
+	const char *argv[11];
+	read_argv(q, consumer, block, sizeof block, block_ms, argv);
+	redisReply *r = cmd(q, 11, argv, err);
+	if (!r)
+		return err->code;
+	return read_reply(q, r, out);
+}
+
+int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err)
+{
+	if (queue_reconnect(q, err) < 0)
+		return err->code;
+	char block[16];
+	const char *argv[11];
+	read_argv(q, consumer, block, sizeof block, block_ms, argv);
+	redisAppendCommandArgv(q->rc, 11, argv, NULL);
+	int done = 0;
+	while (!done)
+		if (redisBufferWrite(q->rc, &done) != REDIS_OK)
+			return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
+	return 0;
+}
+
+int queue_socket(struct queue *q)
+{
+	return q->rc ? q->rc->fd : -1;
+}
+
+int queue_read_recv(struct queue *q, struct qentry *out, bool *complete, struct err *err)
+{
+	*complete = false;
+	if (redisBufferRead(q->rc) != REDIS_OK)
+		return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
+	void *reply = NULL;
+	if (redisReaderGetReply(q->rc->reader, &reply) != REDIS_OK)
+		return err_setc(err, ERR_UNREACHABLE, "redis: protocol error");
+	if (!reply)
+		return 0;
+	*complete = true;
+	redisReply *r = reply;
+	if (r->type == REDIS_REPLY_ERROR) {
+		int rc = err_set(err, "redis: %s", r->str);
+		freeReplyObject(r);
+		return rc;
+	}
+	return read_reply(q, r, out);
 }
 
 int queue_ack(struct queue *q, const char *id, struct err *err)

@@ -43,6 +43,13 @@ int queue_push_ack(struct queue *q, const struct ti_refs *refs, const char *ack_
 /* Reads one new entry for consumer, blocking up to block_ms. Returns 1 with
  * *out filled, 0 on timeout. */
 int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err);
+/* The same in two halves, for an event loop: send the read, then, each time
+ * queue_socket() is readable, take what came. *complete is set once the reply
+ * is in (return as queue_read); until then the connection must not be used
+ * for anything else. */
+int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err);
+int queue_socket(struct queue *q);
+int queue_read_recv(struct queue *q, struct qentry *out, bool *complete, struct err *err);
 int queue_ack(struct queue *q, const char *id, struct err *err);
 /* Resets the idle time of an entry we are working on (a live worker's entry is
  * never auto-claimed). */

@@ -893,3 +893,22 @@ int store_listen(struct store *s, struct err *err)
 {
 	return pg_script(s->pg, "LISTEN " STORE_CHANNEL, err);
 }
+
+int store_socket(struct store *s)
+{
+	return PQsocket(s->pg);
+}
+
+int store_notified(struct store *s, const char *prefix, bool read_socket)
+{
+	if (read_socket)
+		PQconsumeInput(s->pg);
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(s->pg))) {
+		if (!prefix || !strncmp(nt->extra, prefix, strlen(prefix)))
+			n++;
+		PQfreemem(nt);
+	}
+	return n;
+}

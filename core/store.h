@@ -134,5 +134,11 @@ int store_listen(struct store *s, struct err *err);
 /* Sleeps until a notification arrives (or timeout_ms passes); drains them
  * and returns how many there were. */
 int store_wait(struct store *s, int timeout_ms);
+/* For an event loop: the socket to watch for notifications, and the
+ * notifications that came (read_socket: read what the socket has first; off,
+ * only those libpq already read with the replies to queries). Returns how
+ * many had a payload starting with prefix (NULL: any); all are consumed. */
+int store_socket(struct store *s);
+int store_notified(struct store *s, const char *prefix, bool read_socket);
 
 #endif
