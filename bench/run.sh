@@ -8,6 +8,7 @@ work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
 for p in "$work/proj" "$work/loadproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
+only=${SLUICE_BENCH_ONLY:-all} # runner | loads | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -19,24 +20,86 @@ python3 "$here/gen_dag.py" "$work/proj" "$work/Makefile"
 now() { date +%s.%N; }
 
 echo "== runner: 1000-task no-op DAG (10 layers x 100, 3 upstreams each), 2 workers"
-t0=$(now); make -s -j2 -f "$work/Makefile" >/dev/null; t1=$(now)
-make_s=$(echo "$t1 - $t0" | bc -l)
+# The machine may be busy: the times are the median of $runs runs of each;
+# the statement and round-trip counts are what to compare between versions.
+runs=${SLUICE_BENCH_RUNS:-5}
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+: >"$work/make.times"
+for i in $(seq "$runs"); do
+	t0=$(now); make -s -j2 -f "$work/Makefile" >/dev/null; t1=$(now)
+	echo "$t1 - $t0" | bc -l >>"$work/make.times"
+done
+make_s=$(median <"$work/make.times")
 
-"$bin" -q -C "$work/proj" up >/dev/null
-"$bin" -q -C "$work/proj" runner --workers 2 --no-schedule >/dev/null
-# warm-up run of a tiny pipeline so connections and caches are hot
-t0=$(now)
-"$bin" -q -C "$work/proj" run bench --wait >/dev/null
-t1=$(now)
-sl_s=$(echo "$t1 - $t0" | bc -l)
-state=$("$bin" -C "$work/proj" --json status bench | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], sum(t["state"]=="success" for t in j["tasks"]))')
-"$bin" -q -C "$work/proj" runner --stop >/dev/null 2>&1 || true
-"$bin" -q -C "$work/proj" down >/dev/null 2>&1 || true
+p="$work/proj"
+"$bin" -q -C "$p" up >/dev/null
+state_db=$("$bin" -q -C "$p" --json up | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["address"])')
+broker=$("$bin" -q -C "$p" --json up | python3 -c 'import json,sys; print(json.load(sys.stdin)["broker"]["address"])')
+rsock=${broker#unix:}
+# Statement counts come from pg_stat_statements (a server restart to load it).
+counts=no
+if [ -n "$(ls /usr/lib/postgresql/*/lib/pg_stat_statements.so 2>/dev/null)" ]; then
+	psql "$state_db" -XqAt -c "alter system set shared_preload_libraries = 'pg_stat_statements'"
+	"$bin" -q -C "$p" down >/dev/null
+	"$bin" -q -C "$p" up >/dev/null
+	psql "$state_db" -XqAt -c "create extension if not exists pg_stat_statements" \
+		-c "alter system set pg_stat_statements.track = 'all'" -c "select pg_reload_conf()" >/dev/null && counts=yes
+fi
+# pg_counts: "client_statements nested_statements" so far (this query excluded)
+pg_counts() {
+	psql "$state_db" -XAt -F' ' -c "select coalesce(sum(calls) filter (where toplevel), 0),
+		coalesce(sum(calls) filter (where not toplevel), 0) from pg_stat_statements
+		where query not like '%pg_stat_statements%'"
+}
+# redis_counts: "commands reads" so far; a read is one round trip (pipelined
+# commands arrive together)
+redis_counts() {
+	redis-cli -s "$rsock" info stats | tr -d '\r' | awk -F: '/^total_commands_processed/ {c = $2}
+		/^total_reads_processed/ {r = $2} END {print c, r}'
+}
+"$bin" -q -C "$p" runner --workers 2 --no-schedule >/dev/null
+# a warm-up run of a tiny pipeline: connections and caches are hot
+printf 'tasks:\n  a: { kind: shell, command: "true" }\n  b: { kind: shell, command: "true", depends_on: [a] }\n' \
+	>"$p/pipelines/warmup.yml"
+"$bin" -q -C "$p" run warmup --wait >/dev/null
+: >"$work/sluice.times"
+[ "$counts" = yes ] && { pg0=$(pg_counts); r0=$(redis_counts); }
+for i in $(seq "$runs"); do
+	t0=$(now)
+	"$bin" -q -C "$p" run bench --wait >/dev/null
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l >>"$work/sluice.times"
+done
+if [ "$counts" = yes ]; then
+	pg1=$(pg_counts); r1=$(redis_counts)
+	tasks=$((runs * 1000))
+	# the second INFO is one command and one read of its own
+	per_task() { echo "$1" | awk -v n=$tasks '{printf "%.2f", $1 / n}'; }
+	pg_top=$(per_task "$(( ${pg1% *} - ${pg0% *} ))")
+	pg_nested=$(per_task "$(( ${pg1#* } - ${pg0#* } ))")
+	r_cmds=$(per_task "$(( ${r1% *} - ${r0% *} - 1 ))")
+	r_reads=$(per_task "$(( ${r1#* } - ${r0#* } - 1 ))")
+fi
+sl_s=$(median <"$work/sluice.times")
+state=$("$bin" -C "$p" --json status bench | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], sum(t["state"]=="success" for t in j["tasks"]))')
+"$bin" -q -C "$p" runner --stop >/dev/null 2>&1 || true
+"$bin" -q -C "$p" down >/dev/null 2>&1 || true
 
 printf '%-34s %8.3f s\n' "make -j2 (recipe true)" "$make_s"
-printf '%-34s %8.3f s   (%s)\n' "sluice run --wait, 2 workers" "$sl_s" "$state"
-printf '%-34s %8.3f ms  (budget 3 ms)\n' "sluice per-task overhead" "$(echo "$sl_s * 1000 / 1000" | bc -l)"
+printf '%-34s %8.3f s   (%s; median of %d: %s)\n' "sluice run --wait, 2 workers" "$sl_s" "$state" "$runs" \
+	"$(sort -n "$work/sluice.times" | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}')"
+printf '%-34s %8.3f ms  (budget 2 ms)\n' "sluice per-task overhead" "$(echo "$sl_s * 1000 / 1000" | bc -l)"
 printf '%-34s %8.1f x\n' "sluice / make" "$(echo "$sl_s / $make_s" | bc -l)"
+if [ "$counts" = yes ]; then
+	# per task: everything the runner, its workers and `run --wait` sent
+	printf '%-34s %8s   (+ %s run inside its functions)\n' "state store statements / task" "$pg_top" "$pg_nested"
+	printf '%-34s %8s   (one statement per round trip)\n' "state store round trips / task" "$pg_top"
+	printf '%-34s %8s\n' "broker commands / task" "$r_cmds"
+	printf '%-34s %8s\n' "broker round trips / task" "$r_reads"
+else
+	echo "statement counts                   skipped: pg_stat_statements not installed"
+fi
+[ "$only" = runner ] && exit 0
 
 # ---- loads -------------------------------------------------------------------
 # The same 1,000,000-row CSV (~100 MB) into the same table, emptied before

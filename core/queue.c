@@ -78,27 +78,41 @@ int queue_ensure(struct queue *q, bool *lost, struct err *err)
 
 int queue_push(struct queue *q, const struct ti_refs *refs, struct err *err)
 {
-	if (refs->n == 0)
+	return queue_push_ack(q, refs, NULL, err);
+}
+
+int queue_push_ack(struct queue *q, const struct ti_refs *refs, const char *ack_id, struct err *err)
+{
+	size_t n = refs ? refs->n : 0;
+	if (n == 0 && !ack_id)
 		return 0;
 	if (queue_reconnect(q, err) < 0)
 		return err->code;
-	/* Pipelined: one round trip for the batch. */
-	for (size_t i = 0; i < refs->n; i++) {
+	/* Pipelined: one round trip for the batch and the acknowledgement. */
+	for (size_t i = 0; i < n; i++) {
 		char ti[32], tr[16];
 		snprintf(ti, sizeof ti, "%ld", refs->v[i].ti);
 		snprintf(tr, sizeof tr, "%d", refs->v[i].try_number);
 		const char *argv[] = {"XADD", q->stream, "*", "ti", ti, "try", tr};
 		redisAppendCommandArgv(q->rc, 7, argv, NULL);
 	}
+	size_t replies = n;
+	if (ack_id) {
+		/* acknowledge, and delete the entry so the stream stays short */
+		const char *ack[] = {"XACK", q->stream, GROUP, ack_id};
+		const char *del[] = {"XDEL", q->stream, ack_id};
+		redisAppendCommandArgv(q->rc, 4, ack, NULL);
+		redisAppendCommandArgv(q->rc, 3, del, NULL);
+		replies += 2;
+	}
 	int rc = 0;
-	for (size_t i = 0; i < refs->n; i++) {
+	for (size_t i = 0; i < replies; i++) {
 		void *reply = NULL;
-		if (redisGetReply(q->rc, &reply) != REDIS_OK) {
+		if (redisGetReply(q->rc, &reply) != REDIS_OK)
 			return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
-		}
 		redisReply *r = reply;
 		if (r->type == REDIS_REPLY_ERROR && rc == 0)
-			rc = err_set(err, "redis XADD: %s", r->str);
+			rc = err_set(err, "redis %s: %s", i < n ? "XADD" : "XACK", r->str);
 		freeReplyObject(r);
 	}
 	return rc;
@@ -124,15 +138,10 @@ static bool parse_entry(const redisReply *e, struct qentry *out)
 	return out->ref.ti > 0 && out->ref.try_number >= 0;
 }
 
-int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err)
+/* An XREADGROUP reply: 1 with *out filled, 0 on timeout (or a malformed or
+ * deleted entry, which is dropped). */
+static int read_reply(struct queue *q, redisReply *r, struct qentry *out)
 {
-	char block[16];
-	snprintf(block, sizeof block, "%d", block_ms);
-	const char *argv[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", "1", "BLOCK", block,
-			      "STREAMS", q->stream, ">"};
-	redisReply *r = cmd(q, 11, argv, err);
-	if (!r)
-		return err->code;
 	int got = 0;
 	/* [[stream, [[id, fields]]]] or nil on timeout */
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
@@ -149,22 +158,70 @@ int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentr
 	return got;
 }
 
-int queue_ack(struct queue *q, const char *id, struct err *err)
+static void read_argv(struct queue *q, const char *consumer, char *block, size_t size, int block_ms,
+		      const char **argv)
+{
+	snprintf(block, size, "%d", block_ms);
+	const char *v[] = {"XREADGROUP", "GROUP", GROUP, consumer, "COUNT", "1", "BLOCK", block, "STREAMS", q->stream, ">"};
+	memcpy(argv, v, sizeof v);
+}
+
+int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err)
+{
+	char block[16];
+	const char *argv[11];
+	read_argv(q, consumer, block, sizeof block, block_ms, argv);
+	redisReply *r = cmd(q, 11, argv, err);
+	if (!r)
+		return err->code;
+	return read_reply(q, r, out);
+}
+
+int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err)
 {
 	if (queue_reconnect(q, err) < 0)
-		return err ? err->code : ERR_FAIL;
-	/* Acknowledge, and delete the entry so the stream stays short: one round trip. */
-	const char *ack[] = {"XACK", q->stream, GROUP, id};
-	const char *del[] = {"XDEL", q->stream, id};
-	redisAppendCommandArgv(q->rc, 4, ack, NULL);
-	redisAppendCommandArgv(q->rc, 3, del, NULL);
-	for (int i = 0; i < 2; i++) {
-		void *reply = NULL;
-		if (redisGetReply(q->rc, &reply) != REDIS_OK)
+		return err->code;
+	char block[16];
+	const char *argv[11];
+	read_argv(q, consumer, block, sizeof block, block_ms, argv);
+	redisAppendCommandArgv(q->rc, 11, argv, NULL);
+	int done = 0;
+	while (!done)
+		if (redisBufferWrite(q->rc, &done) != REDIS_OK)
 			return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
-		freeReplyObject(reply);
-	}
 	return 0;
+}
+
+int queue_socket(struct queue *q)
+{
+	return q->rc ? q->rc->fd : -1;
+}
+
+int queue_read_recv(struct queue *q, struct qentry *out, bool *complete, struct err *err)
+{
+	*complete = false;
+	if (redisBufferRead(q->rc) != REDIS_OK)
+		return err_setc(err, ERR_UNREACHABLE, "redis: %s", q->rc->errstr);
+	void *reply = NULL;
+	if (redisReaderGetReply(q->rc->reader, &reply) != REDIS_OK)
+		return err_setc(err, ERR_UNREACHABLE, "redis: protocol error");
+	if (!reply)
+		return 0;
+	*complete = true;
+	redisReply *r = reply;
+	if (r->type == REDIS_REPLY_ERROR) {
+		int rc = err_set(err, "redis: %s", r->str);
+		freeReplyObject(r);
+		return rc;
+	}
+	return read_reply(q, r, out);
+}
+
+int queue_ack(struct queue *q, const char *id, struct err *err)
+{
+	struct err e = {0};
+	int rc = queue_push_ack(q, NULL, id, err ? err : &e);
+	return rc;
 }
 
 int queue_touch(struct queue *q, const char *consumer, const char *id, struct err *err)

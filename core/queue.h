@@ -37,9 +37,19 @@ int queue_reconnect(struct queue *q, struct err *err);
  * was gone: Redis lost its data and the caller must rebuild the queue. */
 int queue_ensure(struct queue *q, bool *lost, struct err *err);
 int queue_push(struct queue *q, const struct ti_refs *refs, struct err *err);
+/* XADDs refs and acknowledges (and deletes) entry ack_id (NULL: none) in one
+ * round trip. */
+int queue_push_ack(struct queue *q, const struct ti_refs *refs, const char *ack_id, struct err *err);
 /* Reads one new entry for consumer, blocking up to block_ms. Returns 1 with
  * *out filled, 0 on timeout. */
 int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err);
+/* The same in two halves, for an event loop: send the read, then, each time
+ * queue_socket() is readable, take what came. *complete is set once the reply
+ * is in (return as queue_read); until then the connection must not be used
+ * for anything else. */
+int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err);
+int queue_socket(struct queue *q);
+int queue_read_recv(struct queue *q, struct qentry *out, bool *complete, struct err *err);
 int queue_ack(struct queue *q, const char *id, struct err *err);
 /* Resets the idle time of an entry we are working on (a live worker's entry is
  * never auto-claimed). */

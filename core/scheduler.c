@@ -1,11 +1,11 @@
-/* The runner: a poll() loop over the state store's LISTEN socket and a
- * self-pipe for signals, with timers for the sweep, cron schedules and retries.
- * Workers are child processes restarted if they die. */
+/* The runner: one event loop (base/loop.h) over the state store's LISTEN
+ * socket and a self-pipe for signals, with timers for the sweep, the broker
+ * check, cron schedules and retries. Workers are child processes restarted if
+ * they die. */
 #include "core/scheduler.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/loop.h"
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
@@ -26,6 +27,7 @@
 #define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one retry check */
 #define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
 #define FULL_ADVANCE_MS 10000    /* the safety-net pass over every active run */
+#define QUEUE_CHECK_MS 1000      /* is the broker there, with our queue? */
 
 struct sched {
 	struct sctx *c;
@@ -37,6 +39,12 @@ struct sched {
 	int sigfd;
 	bool no_schedule;
 	int64_t next_full_advance;
+	struct loop *loop;
+	int pidfd;
+	bool store_ok;     /* connected, and its socket watched */
+	int store_fd;
+	long sweep_timer, queue_timer, cron_timer, retry_timer; /* 0: not armed */
+	int64_t next_sweep;
 };
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -341,6 +349,176 @@ static int daemonize(struct sctx *c, struct err *err)
 	return ready[1];
 }
 
+/* ---- the loop: timers for the sweep, the broker check and cron; the state
+ * store's socket for notifications; the self-pipe for signals ---------------- */
+
+static void on_sweep_timer(struct loop *l, long id, void *data);
+static void on_cron_timer(struct loop *l, long id, void *data);
+
+/* (Re)arms the sweep to run in ms, unless it is already due sooner. */
+static void sweep_in(struct sched *s, int64_t ms)
+{
+	int64_t when = now_ms() + ms;
+	if (s->sweep_timer && s->next_sweep <= when)
+		return;
+	if (s->sweep_timer)
+		loop_timer_del(s->loop, s->sweep_timer);
+	s->next_sweep = when;
+	s->sweep_timer = loop_timer_add(s->loop, ms, on_sweep_timer, s);
+}
+
+/* A retry may now come due sooner than the next sweep. */
+static void sweep_by_next_retry(struct sched *s)
+{
+	double retry_in = store_next_retry_in(&s->store);
+	if (retry_in >= 0)
+		sweep_in(s, (int64_t)(retry_in * 1000) + 5);
+}
+
+static void on_sweep_timer(struct loop *l, long id, void *data)
+{
+	(void)id;
+	struct sched *s = data;
+	s->sweep_timer = 0;
+	if (!pidfile_still_ours(s->c, s->pidfd)) {
+		/* .sluice/ was removed or another runner took over: this one
+		 * is orphaned and must not keep consuming the queue */
+		logf_("the runner pid file was removed or replaced: stopping");
+		loop_stop(l);
+		return;
+	}
+	struct diags d = {0};
+	struct err re = {0};
+	int rl = ctx_reload(s->c, &d, &re);
+	if (rl < 0) {
+		diags_print(&d, stderr);
+		logf_("%s", re.msg);
+	} else if (rl > 0) {
+		logf_("the project changed: reloaded (%zu pipelines)", s->c->proj->n_pipelines);
+		if (s->cron_timer) {
+			loop_timer_del(l, s->cron_timer);
+			s->cron_timer = 0;
+		}
+		if (!s->no_schedule)
+			s->cron_timer = loop_timer_add(l, 0, on_cron_timer, s);
+	}
+	diags_free(&d);
+	/* Workers and actions advance runs themselves; the sweep is the safety
+	 * net (a worker that died between its commit and its XADD, a worker
+	 * that died mid-task), plus retries and stale entries. */
+	if (s->store_ok)
+		sweep(s);
+	sweep_in(s, SWEEP_MS);
+	if (s->store_ok)
+		sweep_by_next_retry(s);
+}
+
+static void on_queue_timer(struct loop *l, long id, void *data)
+{
+	(void)id;
+	struct sched *s = data;
+	check_queue(s);
+	s->queue_timer = loop_timer_add(l, QUEUE_CHECK_MS, on_queue_timer, s);
+}
+
+static void on_cron_timer(struct loop *l, long id, void *data)
+{
+	(void)id;
+	struct sched *s = data;
+	s->cron_timer = 0;
+	if (!s->store_ok) {
+		s->cron_timer = loop_timer_add(l, 1000, on_cron_timer, s);
+		return;
+	}
+	int64_t ms = fire_schedules(s);
+	s->cron_timer = loop_timer_add(l, ms >= 0 && ms < 60000 ? ms : 60000, on_cron_timer, s);
+}
+
+/* The debounce after a burst of changes is over. */
+static void on_retry_timer(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct sched *s = data;
+	s->retry_timer = 0;
+	if (s->store_ok)
+		sweep_by_next_retry(s);
+}
+
+/* Notifications: a burst of changes gives one retry check. */
+static void take_notifies(struct sched *s, bool read_socket)
+{
+	if (store_notified(&s->store, "run ", read_socket) > 0 && !s->retry_timer)
+		s->retry_timer = loop_timer_add(s->loop, NOTIFY_DEBOUNCE_MS, on_retry_timer, s);
+}
+
+static void on_store(struct loop *l, int fd, int mask, void *data)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	take_notifies(data, true);
+}
+
+static void on_signal(struct loop *l, int fd, int mask, void *data)
+{
+	(void)fd;
+	(void)mask;
+	struct sched *s = data;
+	worker_signals_drain();
+	reap(s, !worker_stopping());
+	if (worker_stopping())
+		loop_stop(l);
+}
+
+static void watch_store(struct sched *s)
+{
+	s->store_ok = true;
+	s->store_fd = store_socket(&s->store);
+	loop_watch(s->loop, s->store_fd, LOOP_READ, on_store, s);
+}
+
+static void on_reconnect_timer(struct loop *l, long id, void *data);
+
+/* The state database went away: reconnect now, then every second. */
+static void reconnect_store(struct sched *s)
+{
+	struct err e = {0};
+	store_close(&s->store);
+	if (store_open(&s->store, s->c->svc.state_conninfo, s->c->proj->name, &e) < 0 ||
+	    store_listen(&s->store, &e) < 0) {
+		logf_("%s", e.msg);
+		loop_timer_add(s->loop, 1000, on_reconnect_timer, s);
+		return;
+	}
+	watch_store(s);
+}
+
+static void on_reconnect_timer(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	reconnect_store(data);
+}
+
+/* Before poll() sleeps: the notifications libpq read with the replies to
+ * this wake-up's queries (polling the socket would sleep through them), and
+ * a broken connection. */
+static void before_sleep(struct loop *l, void *data)
+{
+	struct sched *s = data;
+	if (!s->store_ok)
+		return;
+	if (pg_broken(s->store.pg)) {
+		logf_("state database connection lost; reconnecting");
+		loop_unwatch(l, s->store_fd, LOOP_READ);
+		s->store_ok = false;
+		reconnect_store(s);
+		return;
+	}
+	take_notifies(s, false);
+}
+
 int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 {
 	int ready_fd = -1;
@@ -398,93 +576,18 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 		close(ready_fd);
 	}
 
-	int64_t next_sweep = 0, next_queue_check = 0, next_cron = 0, retry_check = -1;
-	while (!worker_stopping()) {
-		int64_t now = now_ms();
-		if (now >= next_queue_check) {
-			check_queue(&s);
-			next_queue_check = now + 1000;
-		}
-		if (retry_check >= 0 && now >= retry_check) {
-			/* something changed: a retry may now be due sooner than the sweep */
-			double retry_in = store_next_retry_in(&s.store);
-			if (retry_in >= 0 && now + (int64_t)(retry_in * 1000) < next_sweep)
-				next_sweep = now + (int64_t)(retry_in * 1000) + 5;
-			retry_check = -1;
-		}
-		if (now >= next_sweep && !pidfile_still_ours(c, pidfd)) {
-			/* .sluice/ was removed or another runner took over: this one
-			 * is orphaned and must not keep consuming the queue */
-			logf_("the runner pid file was removed or replaced: stopping");
-			break;
-		}
-		if (now >= next_sweep) {
-			struct diags d = {0};
-			struct err re = {0};
-			int rl = ctx_reload(c, &d, &re);
-			if (rl < 0) {
-				diags_print(&d, stderr);
-				logf_("%s", re.msg);
-			} else if (rl > 0) {
-				logf_("the project changed: reloaded (%zu pipelines)", c->proj->n_pipelines);
-				next_cron = now;
-			}
-			diags_free(&d);
-			/* Workers and actions advance runs themselves; the sweep is the
-			 * safety net (a worker that died between its commit and its
-			 * XADD), plus retries and stale entries. */
-			sweep(&s);
-			double retry_in = store_next_retry_in(&s.store);
-			next_sweep = now + SWEEP_MS;
-			if (retry_in >= 0 && now + (int64_t)(retry_in * 1000) < next_sweep)
-				next_sweep = now + (int64_t)(retry_in * 1000) + 5;
-		}
-		if (!s.no_schedule && now >= next_cron) {
-			int64_t ms = fire_schedules(&s);
-			next_cron = now + (ms >= 0 && ms < 60000 ? ms : 60000);
-		}
-		if (pg_broken(s.store.pg)) {
-			struct err e = {0};
-			logf_("state database connection lost; reconnecting");
-			store_close(&s.store);
-			if (store_open(&s.store, c->svc.state_conninfo, c->proj->name, &e) < 0 || store_listen(&s.store, &e) < 0) {
-				logf_("%s", e.msg);
-				struct pollfd pf = {s.sigfd, POLLIN, 0};
-				poll(&pf, 1, 1000);
-				worker_signals_drain();
-				continue;
-			}
-		}
-		now = now_ms();
-		int64_t wake = next_sweep < next_queue_check ? next_sweep : next_queue_check;
-		if (!s.no_schedule && next_cron < wake)
-			wake = next_cron;
-		if (retry_check >= 0 && retry_check < wake)
-			wake = retry_check;
-		int ms = wake > now ? (int)(wake - now) : 0;
-		struct pollfd pf[2] = {{PQsocket(s.store.pg), POLLIN, 0}, {s.sigfd, POLLIN, 0}};
-		int r = poll(pf, 2, ms);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (pf[1].revents & POLLIN) {
-			worker_signals_drain();
-			reap(&s, !worker_stopping());
-		}
-		/* also notifications that arrived with the replies to the sweep's
-		 * queries: libpq has already read those off the socket */
-		if (pf[0].revents & POLLIN)
-			PQconsumeInput(s.store.pg);
-		PGnotify *nt;
-		bool changed = false;
-		while ((nt = PQnotifies(s.store.pg))) {
-			if (!strncmp(nt->extra, "run ", 4))
-				changed = true;
-			PQfreemem(nt);
-		}
-		/* a burst of changes gives one check */
-		if (changed && retry_check < 0)
-			retry_check = now_ms() + NOTIFY_DEBOUNCE_MS;
-	}
+	s.loop = loop_new();
+	s.pidfd = pidfd;
+	loop_watch(s.loop, s.sigfd, LOOP_READ, on_signal, &s);
+	watch_store(&s);
+	loop_set_before_sleep(s.loop, before_sleep, &s);
+	s.queue_timer = loop_timer_add(s.loop, 0, on_queue_timer, &s);
+	s.sweep_timer = loop_timer_add(s.loop, 0, on_sweep_timer, &s);
+	if (!s.no_schedule)
+		s.cron_timer = loop_timer_add(s.loop, 0, on_cron_timer, &s);
+	if (!worker_stopping())
+		loop_run(s.loop);
+	loop_free(s.loop);
 	logf_("stopping: waiting for %d worker(s) to finish their tasks", s.n_workers);
 	for (int i = 0; i < s.n_workers; i++)
 		if (s.workers[i] > 0)

@@ -331,6 +331,87 @@ static const char *const migrations[] = {
 	"  END IF;"
 	"  UPDATE sluice.runs SET state = 'running', ended_at = NULL WHERE id = p_run;"
 	"  RETURN NEXT;"
+" END $$;",
+
+	/* 4: finish_next, the end of a try in as few statements as it takes: the
+	 * fenced update, the try's row, the downstream tasks it made ready queued
+	 * in one statement, and (p_host given) the first of them claimed for the
+	 * same worker, so a chain of tasks needs no queue round trip and one
+	 * commit per task. Failures and retries keep the general advance
+	 * (upstream_failed below them). */
+	"CREATE OR REPLACE FUNCTION sluice.finish_next(p_project text, p_ti bigint, p_try int, p_worker text,"
+	"   p_ok bool, p_exit int, p_error text, p_host text)"
+	" RETURNS TABLE (state text, ti bigint, try int, claimed bool, run_id bigint, task text, pipeline text,"
+	"   ds text, spec text) LANGUAGE plpgsql SET enable_seqscan = off AS $$"
+	" DECLARE st text; r bigint; tk text; w_host text; w_start timestamptz; downs bigint[]; ids bigint[]; tries int[];"
+	"   k int := 1;"
+	" BEGIN"
+	"  UPDATE sluice.task_instances t SET"
+	"    state = CASE WHEN p_ok THEN 'success' WHEN t.failures + 1 < t.max_tries THEN 'up_for_retry'"
+	"      ELSE 'failed' END,"
+	"    failures = t.failures + (NOT p_ok)::int, ended_at = now(), exit_status = p_exit, error = p_error,"
+	"    next_try_at = CASE WHEN NOT p_ok AND t.failures + 1 < t.max_tries THEN now() + make_interval(secs =>"
+	"      least(t.retry_max_delay, t.retry_delay * power(t.retry_backoff, t.failures))) END"
+	"   WHERE t.id = p_ti AND t.state = 'running' AND t.try_number = p_try AND t.worker = p_worker"
+	"   RETURNING t.state, t.run_id, t.task, t.host, t.started_at INTO st, r, tk, w_host, w_start;"
+	"  IF NOT FOUND THEN RETURN; END IF;"
+	"  INSERT INTO sluice.task_tries VALUES (p_ti, p_try, CASE WHEN p_ok THEN 'success' ELSE 'failed' END,"
+	"    p_worker, w_host, w_start, now(), p_exit, p_error)"
+	"   ON CONFLICT (ti_id, try_number) DO UPDATE SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,"
+	"    exit_status = EXCLUDED.exit_status, error = EXCLUDED.error;"
+	"  IF st <> 'success' THEN"
+	"   RETURN QUERY SELECT st, a.ti, a.try, false, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text"
+	"    FROM sluice.advance(p_project, r, tk) a;"
+	"   IF NOT FOUND THEN state := st; claimed := false; RETURN NEXT; END IF;"
+	"   RETURN;"
+	"  END IF;"
+	/* No lock on the whole run (it would make every end wait for the
+	 * commit of the one before): the tasks below are locked instead, in id
+	 * order, and checked by the next statement, whose snapshot is newer than
+	 * the lock. Of two ends that share a downstream task the second to take
+	 * its lock sees the first committed, so one of them queues it. The rows
+	 * are found by their keys only: a plain condition on state would let a
+	 * generic plan walk the run-wide partial index of active tasks, which a
+	 * big new run fills (hence the CASE, which no index predicate matches). */
+	"  downs := ARRAY(SELECT d.id FROM sluice.task_edges e JOIN sluice.task_instances d"
+	"    ON d.run_id = e.run_id AND d.task = e.downstream WHERE e.run_id = r AND e.upstream = tk);"
+	"  PERFORM 1 FROM sluice.task_instances d WHERE d.id = ANY (downs) ORDER BY d.id FOR UPDATE;"
+	"  WITH q AS (UPDATE sluice.task_instances d SET state = 'queued', queued_at = now()"
+	"    WHERE d.id = ANY (downs) AND CASE d.state WHEN 'scheduled' THEN true END AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = d.run_id AND e.downstream = d.task AND u.state NOT IN ('success','skipped'))"
+	"    RETURNING d.id, d.try_number)"
+	"  SELECT array_agg(q.id ORDER BY q.id), array_agg(q.try_number ORDER BY q.id) INTO ids, tries FROM q;"
+	/* Nothing became ready: this may have been the run's last task. While
+	 * tasks wait to start it was not; otherwise the run's row is locked and
+	 * the next statement, with a newer snapshot, settles it (of two last
+	 * ends, the second sees the first). */
+	"  IF ids IS NULL AND NOT EXISTS (SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r"
+	"      AND t.state IN ('scheduled','queued','up_for_retry')) THEN"
+	"   PERFORM 1 FROM sluice.runs x WHERE x.id = r FOR UPDATE;"
+	"   UPDATE sluice.runs x SET ended_at = now(), state = CASE WHEN EXISTS ("
+	"      SELECT 1 FROM sluice.task_instances t WHERE t.run_id = x.id"
+	"        AND t.state NOT IN ('success','skipped','removed')) THEN 'failed' ELSE 'success' END"
+	"    WHERE x.id = r AND x.state = 'running' AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_instances t WHERE t.run_id = x.id"
+	"        AND t.state IN ('scheduled','queued','running','up_for_retry'));"
+	"  END IF;"
+	"  IF ids IS NULL THEN state := st; claimed := false; RETURN NEXT; RETURN; END IF;"
+	"  IF p_host IS NOT NULL THEN"
+	/* the claim, as sluice.claim does it for a queued try */
+	"   UPDATE sluice.task_instances t SET state = 'running', try_number = t.try_number + 1, worker = p_worker,"
+	"     host = p_host, pid = NULL, heartbeat = now(), started_at = now(), ended_at = NULL, exit_status = NULL,"
+	"     error = NULL, next_try_at = NULL"
+	"    FROM sluice.runs x WHERE t.id = ids[1] AND t.state = 'queued' AND x.id = t.run_id"
+	"    RETURNING t.id, t.try_number, t.run_id, t.task, x.pipeline, x.logical_date::text, t.spec::text"
+	"    INTO ti, try, run_id, task, pipeline, ds, spec;"
+	"   IF FOUND THEN state := st; claimed := true; RETURN NEXT; k := 2; END IF;"
+	"  END IF;"
+	"  run_id := NULL; task := NULL; pipeline := NULL; ds := NULL; spec := NULL; claimed := false;"
+	"  FOR i IN k .. array_length(ids, 1) LOOP"
+	"   state := st; ti := ids[i]; try := tries[i]; RETURN NEXT;"
+	"  END LOOP;"
 	" END $$;",
 };
 
@@ -698,12 +779,22 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
 		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err)
 {
+	return store_ti_finish_next(s, ti, try_number, worker, NULL, ok, exit_status, error, new_state, queued, NULL,
+				    err);
+}
+
+int store_ti_finish_next(struct store *s, long ti, int try_number, const char *worker, const char *host, bool ok,
+			 int exit_status, const char *error, const char **new_state, struct ti_refs *queued,
+			 struct claimed *next, struct err *err)
+{
 	char a[32], b[16], e[16];
 	snprintf(a, sizeof a, "%ld", ti);
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(e, sizeof e, "%d", exit_status);
-	const char *p[7] = {s->project, a, b, worker, ok ? "t" : "f", e, error};
-	PGresult *r = pg_exec(s->pg, "SELECT * FROM sluice.finish_advance($1, $2, $3, $4, $5, $6, $7)", 7, p, err);
+	if (next)
+		memset(next, 0, sizeof *next);
+	const char *p[8] = {s->project, a, b, worker, ok ? "t" : "f", e, error, next ? host : NULL};
+	PGresult *r = pg_exec(s->pg, "SELECT * FROM sluice.finish_next($1, $2, $3, $4, $5, $6, $7, $8)", 8, p, err);
 	if (!r)
 		return err_code(err);
 	int rc = 0;
@@ -713,9 +804,23 @@ int store_ti_finish(struct store *s, long ti, int try_number, const char *worker
 		const char *st = PQgetvalue(r, 0, 0);
 		if (new_state)
 			*new_state = !strcmp(st, "success") ? "success" : !strcmp(st, "failed") ? "failed" : "up_for_retry";
-		for (int i = 0; queued && i < PQntuples(r); i++)
-			if (!PQgetisnull(r, i, 1))
-				refs_add(queued, atol(PQgetvalue(r, i, 1)), atoi(PQgetvalue(r, i, 2)));
+		for (int i = 0; i < PQntuples(r); i++) {
+			if (PQgetisnull(r, i, 1))
+				continue;
+			long t = atol(PQgetvalue(r, i, 1));
+			int tr = atoi(PQgetvalue(r, i, 2));
+			if (next && !strcmp(PQgetvalue(r, i, 3), "t")) {
+				next->ti = t;
+				next->try_number = tr;
+				next->run_id = atol(PQgetvalue(r, i, 4));
+				next->task = xstrdup(PQgetvalue(r, i, 5));
+				next->pipeline = xstrdup(PQgetvalue(r, i, 6));
+				next->ds = xstrdup(PQgetvalue(r, i, 7));
+				next->spec = xstrdup(PQgetvalue(r, i, 8));
+			} else if (queued) {
+				refs_add(queued, t, tr);
+			}
+		}
 	}
 	PQclear(r);
 	return rc;
@@ -917,4 +1022,23 @@ int store_wait(struct store *s, int timeout_ms)
 int store_listen(struct store *s, struct err *err)
 {
 	return pg_script(s->pg, "LISTEN " STORE_CHANNEL, err);
+}
+
+int store_socket(struct store *s)
+{
+	return PQsocket(s->pg);
+}
+
+int store_notified(struct store *s, const char *prefix, bool read_socket)
+{
+	if (read_socket)
+		PQconsumeInput(s->pg);
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(s->pg))) {
+		if (!prefix || !strncmp(nt->extra, prefix, strlen(prefix)))
+			n++;
+		PQfreemem(nt);
+	}
+	return n;
 }

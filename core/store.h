@@ -102,6 +102,13 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
  * (may be NULL). *new_state gets the state name (static). */
 int store_ti_finish(struct store *s, long ti, int try_number, const char *worker, bool ok, int exit_status,
 		    const char *error, const char **new_state, struct ti_refs *queued, struct err *err);
+/* The same, and when the try succeeded and made tasks ready, the first of
+ * them is claimed for worker (running on host) in the same transaction and
+ * returned in *next (next->ti 0 when none was: nothing ready, or next NULL);
+ * the others are appended to queued. One round trip, one commit. */
+int store_ti_finish_next(struct store *s, long ti, int try_number, const char *worker, const char *host, bool ok,
+			 int exit_status, const char *error, const char **new_state, struct ti_refs *queued,
+			 struct claimed *next, struct err *err);
 
 /* The tasks an operator's action touched, with the state each was in. */
 struct touched {
@@ -149,5 +156,11 @@ int store_listen(struct store *s, struct err *err);
 /* Sleeps until a notification arrives (or timeout_ms passes); drains them
  * and returns how many there were. */
 int store_wait(struct store *s, int timeout_ms);
+/* For an event loop: the socket to watch for notifications, and the
+ * notifications that came (read_socket: read what the socket has first; off,
+ * only those libpq already read with the replies to queries). Returns how
+ * many had a payload starting with prefix (NULL: any); all are consumed. */
+int store_socket(struct store *s);
+int store_notified(struct store *s, const char *prefix, bool read_socket);
 
 #endif

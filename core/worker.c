@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/loop.h"
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
@@ -183,7 +183,22 @@ struct worker {
 	char host[256];
 	double hb_interval, hb_timeout;
 	int sigfd;
+	int max_tasks, done; /* tasks to run before exiting (0: no limit), tasks run */
+	bool group_ok;       /* the consumer group is known to exist */
+	struct loop *loop;   /* signals, the queue read, a running try's pipes and timers */
+	bool reading;        /* an XREADGROUP is out: the queue connection is busy */
+	bool have_entry;     /* ... and its entry came: handle it after the callbacks */
+	struct qentry entry;
+	int64_t next_claim;  /* when to look for entries of dead workers */
+	bool busy;           /* a try is running */
 };
+
+/* May the end of this task claim the next one? Not when stopping or when
+ * this is the last task the worker may run. */
+static bool may_take_next(const struct worker *w)
+{
+	return !worker_stopping() && !(w->max_tasks && w->done + 1 >= w->max_tasks);
+}
 
 /* The last line of stderr (or stdout) makes the error summary. */
 static char *error_summary(const struct logbuf *l, int status, bool timed_out, double timeout)
@@ -208,13 +223,161 @@ static void advance_and_push(struct worker *w, long run_id)
 	ti_refs_free(&refs);
 }
 
-static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_id)
+/* ---- following a running try on the worker's loop --------------------------- */
+
+struct try_watch {
+	struct worker *w;
+	const struct claimed *cl;
+	const char *entry_id;
+	const struct task_proc *p;
+	struct logbuf *lb;
+	double timeout;
+	int fds[2];          /* the child's stdout and stderr, -1 once closed */
+	bool exited, timed_out, fenced;
+	int status;
+	long beat_t, flush_t, deadline_t, kill_t, grace_t; /* armed timers, 0 if not */
+};
+
+static void close_child_fd(struct try_watch *t, int i)
+{
+	loop_unwatch(t->w->loop, t->fds[i], LOOP_READ);
+	close(t->fds[i]);
+	t->fds[i] = -1;
+}
+
+static void on_grace(struct loop *l, long id, void *data);
+
+static void on_child_output(struct loop *l, int fd, int mask, void *data)
+{
+	(void)mask;
+	struct try_watch *t = data;
+	int i = fd == t->fds[0] ? 0 : 1;
+	char buf[65536];
+	ssize_t r = read(fd, buf, sizeof buf);
+	if (r > 0)
+		log_feed(t->lb, i, buf, (size_t)r);
+	else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+		close_child_fd(t, i);
+	if (t->grace_t) {
+		/* still talking: the grace counts from its last output */
+		loop_timer_del(l, t->grace_t);
+		t->grace_t = loop_timer_add(l, 100, on_grace, t);
+	}
+}
+
+/* The child is gone but something kept its pipes open: stop reading. */
+static void on_grace(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct try_watch *t = data;
+	t->grace_t = 0;
+	taskexec_kill(t->p, SIGKILL);
+	for (int i = 0; i < 2; i++)
+		if (t->fds[i] >= 0)
+			close_child_fd(t, i);
+}
+
+/* The flush itself happens in follow_try, after the callbacks. */
+static void on_flush(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	((struct try_watch *)data)->flush_t = 0;
+}
+
+static void on_try_beat(struct loop *l, long id, void *data)
+{
+	(void)id;
+	struct try_watch *t = data;
+	struct worker *w = t->w;
+	struct err e = {0};
+	t->beat_t = loop_timer_add(l, (int64_t)(w->hb_interval * 1000), on_try_beat, t);
+	int rc = store_ti_heartbeat(&w->store, t->cl->ti, t->cl->try_number, w->name, t->p->pid, &e);
+	if (rc == ERR_CONFLICT && !t->fenced) {
+		/* cleared, marked or taken over: this try must stop now */
+		t->fenced = true;
+		taskexec_kill(t->p, SIGKILL);
+	}
+	if (t->entry_id)
+		queue_touch(&w->queue, w->name, t->entry_id, NULL);
+	store_worker_beat(&w->store, w->name, w->host, (int)getpid(), "busy", NULL);
+}
+
+static void on_kill(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct try_watch *t = data;
+	t->kill_t = 0;
+	if (!t->exited)
+		taskexec_kill(t->p, SIGKILL);
+}
+
+static void on_deadline(struct loop *l, long id, void *data)
+{
+	(void)id;
+	struct try_watch *t = data;
+	t->deadline_t = 0;
+	t->timed_out = true;
+	log_line(t->lb, 'e', "[sluice] timed out after %gs: stopping the task's process group", t->timeout);
+	taskexec_kill(t->p, SIGTERM);
+	t->kill_t = loop_timer_add(l, 5000, on_kill, t);
+}
+
+/* Follows a started try until it exited and its pipes are closed: output
+ * into the log (flushed by count or age), heartbeats (fenced), the timeout.
+ * The worker's signal watcher wakes the loop on SIGCHLD. */
+static void follow_try(struct worker *w, const struct claimed *cl, const char *entry_id, const struct task_proc *p,
+		       struct logbuf *lb, double timeout, int *status, bool *timed_out, bool *fenced)
+{
+	struct loop *l = w->loop;
+	struct try_watch t = {w, cl, entry_id, p, lb, timeout, {p->out_fd, p->err_fd}, false, false, false, 0,
+			      0, 0, 0, 0, 0};
+	w->busy = true;
+	for (int i = 0; i < 2; i++)
+		loop_watch(l, t.fds[i], LOOP_READ, on_child_output, &t);
+	/* the first beat comes soon: it records the pid for the console */
+	t.beat_t = loop_timer_add(l, 100, on_try_beat, &t);
+	if (timeout > 0)
+		t.deadline_t = loop_timer_add(l, (int64_t)(timeout * 1000), on_deadline, &t);
+	while (t.fds[0] >= 0 || t.fds[1] >= 0 || !t.exited) {
+		loop_once(l, -1);
+		if (!t.exited && waitpid(p->pid, &t.status, WNOHANG) == p->pid) {
+			t.exited = true;
+			if (t.fds[0] >= 0 || t.fds[1] >= 0) /* a grandchild holding the pipes gets a short grace */
+				t.grace_t = loop_timer_add(l, 100, on_grace, &t);
+		}
+		int64_t now = now_ms();
+		if (lb->n >= LOG_FLUSH_LINES || (lb->n && now - lb->first_ms >= LOG_FLUSH_MS)) {
+			struct err e = {0};
+			log_flush(&w->store, lb, cl->ti, cl->try_number, &e);
+		}
+		if (lb->n && !t.flush_t)
+			t.flush_t = loop_timer_add(l, lb->first_ms + LOG_FLUSH_MS - now, on_flush, &t);
+	}
+	long *timers[] = {&t.beat_t, &t.flush_t, &t.deadline_t, &t.kill_t, &t.grace_t};
+	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
+		if (*timers[i])
+			loop_timer_del(l, *timers[i]);
+	w->busy = false;
+	*status = t.status;
+	*timed_out = t.timed_out;
+	*fenced = t.fenced;
+}
+
+/* Runs a claimed try and records its end. entry_id: its queue entry (NULL
+ * when the end of the previous task handed it over). When the try succeeded
+ * and made tasks ready, the end may claim the first of them: *next (ti 0 if
+ * not). */
+static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_id, struct claimed *next)
 {
 	struct err e = {0};
 	struct logbuf lb = {0};
 	struct ti_refs queued = {0};
 	bool fenced = false;
 	json_error_t jerr;
+	memset(next, 0, sizeof *next);
 	json_t *spec = json_loads(cl->spec, 0, &jerr);
 	const char *conninfo = NULL;
 	double timeout = json_number_value(json_object_get(spec, "timeout"));
@@ -249,85 +412,9 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 		store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, msg, NULL, &queued, &e);
 		goto done;
 	}
-	int64_t start = now_ms();
-	/* the first beat comes soon: it records the pid for the console */
-	int64_t next_beat = start + 100;
-	int64_t deadline = timeout > 0 ? start + (int64_t)(timeout * 1000) : 0;
-	int64_t kill_at = 0;
-	bool timed_out = false, exited = false;
 	int status = 0;
-	int fds[2] = {p.out_fd, p.err_fd};
-
-	while (fds[0] >= 0 || fds[1] >= 0 || !exited) {
-		int64_t now = now_ms();
-		int64_t wake = next_beat;
-		if (lb.n)
-			wake = wake < lb.first_ms + LOG_FLUSH_MS ? wake : lb.first_ms + LOG_FLUSH_MS;
-		if (deadline && !timed_out && deadline < wake)
-			wake = deadline;
-		if (kill_at && kill_at < wake)
-			wake = kill_at;
-		struct pollfd pf[3] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {w->sigfd, POLLIN, 0}};
-		int ms = wake > now ? (int)(wake - now) : 0;
-		if (exited && ms > 100)
-			ms = 100; /* a grandchild holding the pipes gets a short grace */
-		int n = poll(pf, 3, ms);
-		if (n < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++) {
-			if (fds[i] < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			char buf[65536];
-			ssize_t r = read(fds[i], buf, sizeof buf);
-			if (r > 0) {
-				log_feed(&lb, i, buf, (size_t)r);
-			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-				close(fds[i]);
-				fds[i] = -1;
-			}
-		}
-		if (pf[2].revents & POLLIN)
-			worker_signals_drain();
-		if (!exited) {
-			pid_t got = waitpid(p.pid, &status, WNOHANG);
-			if (got == p.pid)
-				exited = true;
-		} else if (n == 0) {
-			/* the child is gone but something kept its pipes open: stop reading */
-			taskexec_kill(&p, SIGKILL);
-			for (int i = 0; i < 2; i++)
-				if (fds[i] >= 0) {
-					close(fds[i]);
-					fds[i] = -1;
-				}
-		}
-		now = now_ms();
-		if (lb.n >= LOG_FLUSH_LINES || (lb.n && now - lb.first_ms >= LOG_FLUSH_MS))
-			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
-		if (now >= next_beat) {
-			next_beat = now + (int64_t)(w->hb_interval * 1000);
-			int rc = store_ti_heartbeat(&w->store, cl->ti, cl->try_number, w->name, p.pid, &e);
-			if (rc == ERR_CONFLICT && !fenced) {
-				/* cleared, marked or taken over: this try must stop now */
-				fenced = true;
-				taskexec_kill(&p, SIGKILL);
-			}
-			queue_touch(&w->queue, w->name, entry_id, NULL);
-			store_worker_beat(&w->store, w->name, w->host, (int)getpid(), "busy", NULL);
-		}
-		if (deadline && !timed_out && now >= deadline) {
-			timed_out = true;
-			log_line(&lb, 'e', "[sluice] timed out after %gs: stopping the task's process group", timeout);
-			taskexec_kill(&p, SIGTERM);
-			kill_at = now + 5000;
-		}
-		if (kill_at && now >= kill_at && !exited) {
-			taskexec_kill(&p, SIGKILL);
-			kill_at = 0;
-		}
-	}
-	if (!exited)
-		waitpid(p.pid, &status, 0);
+	bool timed_out = false;
+	follow_try(w, cl, entry_id, &p, &lb, timeout, &status, &timed_out, &fenced);
 	/* Anything the task left behind in its group goes too. */
 	taskexec_kill(&p, SIGKILL);
 	log_finish_partials(&lb);
@@ -341,7 +428,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	} else {
 		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
 		const char *st = NULL;
-		if (store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, ok, code, summary, &st, &queued, &e) < 0 &&
+		if (store_ti_finish_next(&w->store, cl->ti, cl->try_number, w->name, w->host, ok, code, summary, &st,
+					 &queued, may_take_next(w) ? next : NULL, &e) < 0 &&
 		    e.code != ERR_CONFLICT)
 			fprintf(stderr, "worker %s: recording the end of task %ld: %s\n", w->name, cl->ti, e.msg);
 	}
@@ -349,12 +437,27 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 done:
 	json_decref(spec);
 	log_free(&lb);
-	queue_ack(&w->queue, entry_id, NULL);
-	if (fenced)
+	w->done++;
+	if (fenced) {
+		if (entry_id)
+			queue_ack(&w->queue, entry_id, NULL);
 		advance_and_push(w, cl->run_id);
-	else if (queue_push(&w->queue, &queued, &e) < 0)
+	} else if (queue_push_ack(&w->queue, &queued, entry_id, &e) < 0) {
 		fprintf(stderr, "worker %s: queueing: %s (the scheduler will requeue)\n", w->name, e.msg);
+	}
 	ti_refs_free(&queued);
+}
+
+/* An edited project (a new connection, say) applies from the next task. */
+static void reload_project(struct worker *w)
+{
+	struct err e = {0};
+	struct diags d = {0};
+	if (ctx_reload(w->c, &d, &e) < 0) {
+		diags_print(&d, stderr);
+		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+	}
+	diags_free(&d);
 }
 
 /* A queue entry: claim it, run it, or leave it. */
@@ -362,13 +465,7 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 {
 	struct claimed cl;
 	struct err e = {0};
-	/* an edited project (a new connection, say) applies from the next task */
-	struct diags d = {0};
-	if (ctx_reload(w->c, &d, &e) < 0) {
-		diags_print(&d, stderr);
-		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
-	}
-	diags_free(&d);
+	reload_project(w);
 	int rc = store_ti_claim(&w->store, &q->ref, w->name, w->host, w->hb_timeout, &cl, &e);
 	if (rc == ERR_CONFLICT) {
 		queue_ack(&w->queue, q->id, NULL); /* stale hint */
@@ -380,8 +477,16 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 		fprintf(stderr, "worker %s: claiming task %ld: %s\n", w->name, q->ref.ti, e.msg);
 		return;
 	}
-	run_claimed(w, &cl, q->id);
+	/* then the chain of tasks each end hands over, without the queue */
+	struct claimed next;
+	run_claimed(w, &cl, q->id, &next);
 	claimed_free(&cl);
+	while (next.ti) {
+		cl = next;
+		reload_project(w);
+		run_claimed(w, &cl, NULL, &next);
+		claimed_free(&cl);
+	}
 }
 
 static int connect_all(struct worker *w, struct err *err)
@@ -392,11 +497,95 @@ static int connect_all(struct worker *w, struct err *err)
 			return err->code ? err->code : ERR_UNREACHABLE;
 	}
 	if (!w->queue.rc) {
+		w->group_ok = false;
 		if (queue_open(&w->queue, w->c->svc.broker_url, w->c->proj->name, err) < 0)
 			return err->code ? err->code : ERR_UNREACHABLE;
 	}
+	/* once per connection, and again when a read says the group is gone */
+	if (w->group_ok)
+		return 0;
 	bool lost;
-	return queue_ensure(&w->queue, &lost, err);
+	int rc = queue_ensure(&w->queue, &lost, err);
+	w->group_ok = rc == 0;
+	return rc;
+}
+
+/* ---- the idle loop ----------------------------------------------------------- */
+
+static void on_sigpipe(struct loop *l, int fd, int mask, void *data)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	(void)data;
+	/* SIGCHLD of a running try, or SIGTERM: whoever waits looks again */
+	worker_signals_drain();
+}
+
+/* The idle heartbeat, for the console's list of workers. */
+static void on_idle_beat(struct loop *l, long id, void *data)
+{
+	(void)id;
+	struct worker *w = data;
+	if (w->store.pg && !w->busy) /* a running try beats "busy" itself */
+		store_worker_beat(&w->store, w->name, w->host, (int)getpid(), "idle", NULL);
+	loop_timer_add(l, (int64_t)(w->hb_interval * 1000), on_idle_beat, w);
+}
+
+static void stop_reading(struct worker *w)
+{
+	if (w->reading)
+		loop_unwatch(w->loop, queue_socket(&w->queue), LOOP_READ);
+	w->reading = false;
+}
+
+static void on_queue(struct loop *l, int fd, int mask, void *data)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	struct worker *w = data;
+	struct err e = {0};
+	bool complete;
+	int got = queue_read_recv(&w->queue, &w->entry, &complete, &e);
+	if (got >= 0 && !complete)
+		return;
+	stop_reading(w);
+	if (got < 0) {
+		w->group_ok = false;
+		if (strstr(e.msg, "NOGROUP"))
+			return; /* Redis lost its data: recreate the group */
+		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+		queue_close(&w->queue);
+		return;
+	}
+	w->have_entry = got == 1;
+}
+
+/* Entries of workers that died (idle longer than a heartbeat timeout), now
+ * and then; otherwise one read, blocking on the server until the next such
+ * look is due: an idle worker wakes only for its heartbeats. */
+static void idle_step(struct worker *w)
+{
+	int64_t now = now_ms();
+	if (now >= w->next_claim) {
+		w->next_claim = now + (int64_t)(w->hb_timeout * 500);
+		struct qentries mine = {0};
+		queue_autoclaim(&w->queue, w->name, (long)(w->hb_timeout * 1000), &mine, NULL);
+		for (size_t i = 0; i < mine.n && !worker_stopping(); i++)
+			handle_entry(w, &mine.v[i]);
+		qentries_free(&mine);
+		return;
+	}
+	struct err e = {0};
+	int64_t block = w->next_claim - now;
+	if (queue_read_send(&w->queue, w->name, block > 0 ? (int)block : 1, &e) < 0) {
+		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+		queue_close(&w->queue);
+		return;
+	}
+	w->reading = true;
+	loop_watch(w->loop, queue_socket(&w->queue), LOOP_READ, on_queue, w);
 }
 
 int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
@@ -409,54 +598,41 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 	w.hb_interval = c->proj->heartbeat_interval > 0 ? c->proj->heartbeat_interval : 2;
 	w.hb_timeout = c->proj->heartbeat_timeout > 0 ? c->proj->heartbeat_timeout : 15;
 	w.sigfd = worker_signals_init();
+	w.max_tasks = o->max_tasks;
+	w.loop = loop_new();
+	loop_watch(w.loop, w.sigfd, LOOP_READ, on_sigpipe, &w);
 
-	int done = 0, backoff_ms = 200;
-	int64_t next_claim = 0, next_beat = 0;
-	while (!worker_stopping()) {
-		if (connect_all(&w, err) < 0) {
-			fprintf(stderr, "worker %s: %s; retrying\n", w.name, err->msg);
-			queue_close(&w.queue);
-			struct pollfd pf = {w.sigfd, POLLIN, 0};
-			poll(&pf, 1, backoff_ms);
-			worker_signals_drain();
-			backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
-			continue;
-		}
-		backoff_ms = 200;
-		int64_t now = now_ms();
-		if (now >= next_beat) {
-			store_worker_beat(&w.store, w.name, w.host, (int)getpid(), "idle", NULL);
-			next_beat = now + (int64_t)(w.hb_interval * 1000);
-		}
-		if (now >= next_claim) {
-			/* entries of workers that died: idle longer than a heartbeat timeout */
-			struct qentries mine = {0};
-			queue_autoclaim(&w.queue, w.name, (long)(w.hb_timeout * 1000), &mine, NULL);
-			for (size_t i = 0; i < mine.n && !worker_stopping(); i++)
-				handle_entry(&w, &mine.v[i]);
-			qentries_free(&mine);
-			next_claim = now + (int64_t)(w.hb_timeout * 500);
-		}
-		struct qentry q;
-		struct err e = {0};
-		int got = queue_read(&w.queue, w.name, 1000, &q, &e);
-		if (got < 0) {
-			if (strstr(e.msg, "NOGROUP")) {
-				continue; /* Redis lost its data: recreate the group */
+	int backoff_ms = 200;
+	bool beating = false;
+	while (!worker_stopping() && !(w.max_tasks && w.done >= w.max_tasks)) {
+		if (!w.reading) {
+			if (connect_all(&w, err) < 0) {
+				fprintf(stderr, "worker %s: %s; retrying\n", w.name, err->msg);
+				queue_close(&w.queue);
+				loop_once(w.loop, backoff_ms);
+				backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+				continue;
 			}
-			fprintf(stderr, "worker %s: %s\n", w.name, e.msg);
-			queue_close(&w.queue);
-			continue;
+			backoff_ms = 200;
+			if (!beating) {
+				beating = true;
+				loop_timer_add(w.loop, 0, on_idle_beat, &w);
+			}
+			idle_step(&w);
+			if (!w.reading)
+				continue;
 		}
-		if (got == 0)
-			continue;
-		handle_entry(&w, &q);
-		if (o->max_tasks && ++done >= o->max_tasks)
-			break;
+		loop_once(w.loop, -1);
+		if (w.have_entry) {
+			w.have_entry = false;
+			handle_entry(&w, &w.entry);
+		}
 	}
+	stop_reading(&w);
 	store_worker_gone(&w.store, w.name, NULL);
 	store_close(&w.store);
 	queue_close(&w.queue);
+	loop_free(w.loop);
 	free(w.name);
 	return 0;
 }
