@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -103,4 +105,18 @@ void taskexec_kill(const struct task_proc *p, int sig)
 {
 	if (p->pid > 0)
 		kill(-p->pid, sig);
+}
+
+void taskexec_settle(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	/* FIONREAD on a pipe's write end counts what is still unread */
+	for (int i = 0; i < 200; i++) {
+		int n = 0;
+		if (ioctl(fd, FIONREAD, &n) < 0 || n == 0)
+			return;
+		usleep(1000);
+	}
 }

@@ -28,6 +28,12 @@ struct task_env {
 /* Starts spec ({"kind": NAME, ...} as built at trigger time): the kind's run
  * in a child process. */
 int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err);
+/* In the child: before a kind's own code writes to the other stream, waits
+ * (at most 200 ms) until the worker has read what it wrote on fd (1 or 2), so
+ * the log keeps the order the lines were written in. Two pipes carry no order
+ * between them: a worker woken with both readable cannot tell which came
+ * first. Does nothing when fd is not a pipe. */
+void taskexec_settle(int fd);
 /* Signals the whole process group. */
 void taskexec_kill(const struct task_proc *p, int sig);
 

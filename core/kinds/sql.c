@@ -46,6 +46,8 @@ static void print_step(const struct pg_step *s, void *arg)
 	else if (s->tag)
 		printf("%s\n", s->tag);
 	else {
+		fflush(stdout);
+		taskexec_settle(1);
 		fprintf(stderr, "ERROR: %s%s%s (SQLSTATE %s)\n", s->error, s->position ? " at character " : "",
 			s->position ? s->position : "", s->sqlstate ? s->sqlstate : "?");
 		*printed_error = true;
@@ -84,10 +86,13 @@ static int sql_run(const json_t *spec, const struct task_env *env)
 	}
 	fflush(stdout);
 	if (pg_cmd(c, rc ? "ROLLBACK" : "COMMIT", 0, NULL, &e) < 0) {
+		fflush(stdout);
+		taskexec_settle(1);
 		fprintf(stderr, "commit failed: %s\n", e.msg);
 		rc = 1;
 	} else if (rc) {
 		/* stdout: the error above stays the last stderr line, the summary */
+		taskexec_settle(2);
 		printf("rolled back: nothing was changed\n");
 	}
 	pg_close(c);
