@@ -413,6 +413,70 @@ static const char *const migrations[] = {
 	"   state := st; ti := ids[i]; try := tries[i]; RETURN NEXT;"
 	"  END LOOP;"
 	" END $$;",
+
+	/* 5: advance marks what hangs below a failed task through
+	 * sluice.downstream (3), so "a task and everything below it" has one
+	 * definition; otherwise it is migration 1's advance. */
+	"CREATE OR REPLACE FUNCTION sluice.advance(p_project text, p_run bigint, p_task text DEFAULT NULL)"
+	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql"
+	/* Every statement here is keyed by run and task and has an index; right
+	 * after a big run is created the statistics do not know its rows yet, and
+	 * a sequential-scan nested loop would make each call O(run size). */
+	" SET enable_seqscan = off AS $$"
+	" DECLARE runs bigint[]; n int; d record;"
+	" BEGIN"
+	"  IF p_run IS NOT NULL AND p_run <> 0 THEN runs := ARRAY[p_run];"
+	"  ELSE SELECT array_agg(id ORDER BY id) INTO runs FROM sluice.runs"
+	"       WHERE project = p_project AND state = 'running'; END IF;"
+	"  IF runs IS NULL THEN RETURN; END IF;"
+	"  PERFORM pg_advisory_xact_lock(r) FROM unnest(runs) AS r ORDER BY r;"
+	"  IF p_task IS NOT NULL THEN"
+	/* Point lookups only, one candidate at a time: a set-based statement
+	 * here gets a generic plan that walks every scheduled task of the run. */
+	"   IF EXISTS (SELECT 1 FROM sluice.task_instances u WHERE u.run_id = p_run AND u.task = p_task"
+	"       AND u.state IN ('failed','upstream_failed')) THEN"
+	"    FOR d IN SELECT w.task FROM sluice.downstream(p_run, p_task) AS w(task) WHERE w.task <> p_task LOOP"
+	"     UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"      WHERE t.run_id = p_run AND t.task = d.task AND t.state = 'scheduled';"
+	"    END LOOP;"
+	"   ELSE"
+	"    FOR d IN SELECT e.downstream AS task FROM sluice.task_edges e"
+	"      WHERE e.run_id = p_run AND e.upstream = p_task ORDER BY 1 LOOP"
+	"     UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"      WHERE t.run_id = p_run AND t.task = d.task AND t.state = 'scheduled' AND NOT EXISTS ("
+	"       SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"         ON u.run_id = e.run_id AND u.task = e.upstream"
+	"       WHERE e.run_id = p_run AND e.downstream = d.task AND u.state NOT IN ('success','skipped'))"
+	"      RETURNING t.id, t.try_number INTO ti, try;"
+	"     IF FOUND THEN RETURN NEXT; END IF;"
+	"    END LOOP;"
+	"   END IF;"
+	"  ELSE"
+	"   LOOP"
+	"    UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"     WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state IN ('failed','upstream_failed'));"
+	"    GET DIAGNOSTICS n = ROW_COUNT;"
+	"    EXIT WHEN n = 0;"
+	"   END LOOP;"
+	"   RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"    WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state NOT IN ('success','skipped'))"
+	"    RETURNING t.id, t.try_number;"
+	"  END IF;"
+	"  UPDATE sluice.runs r SET ended_at = now(), state = CASE WHEN EXISTS ("
+	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r.id"
+	"       AND t.state NOT IN ('success','skipped','removed')) THEN 'failed' ELSE 'success' END"
+	"   WHERE r.id = ANY(runs) AND r.state = 'running' AND NOT EXISTS ("
+	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r.id"
+	"       AND t.state IN ('scheduled','queued','running','up_for_retry'));"
+	" END $$;",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -4,7 +4,7 @@
 # check drives transitions through them and compares the rows they leave:
 # which moves happen, which are refused, and fencing by try and worker.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..33"
+echo "1..34"
 PROJ=$(mkproj states_it)
 trap cleanup EXIT
 
@@ -22,6 +22,13 @@ YML
 cat >"$PROJ/pipelines/one.yml" <<'YML'
 tasks:
   only: { kind: shell, command: "true" }
+YML
+cat >"$PROJ/pipelines/deep.yml" <<'YML'
+tasks:
+  x: { kind: shell, command: "true" }
+  y: { kind: shell, command: "true", depends_on: [x] }
+  z: { kind: shell, command: "true", depends_on: [y] }
+  s: { kind: shell, command: "true" }
 YML
 
 out=$(sl -q up 2>&1)
@@ -155,5 +162,11 @@ out=$(sl -q retry "$R" only 2>&1)
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "only failed tasks are retried"
 ok $? "retry of a task that succeeded is refused" || echo "exit $rc: $out" | diag
+
+# ---- a failure reaches everything below it, not only its children
+R=$(sl -q run deep --no-runner 2>&1)
+claim x 0 w1 >/dev/null
+is "a failure marks its whole downstream upstream_failed, and nothing beside it" \
+	"$(finish x 1 w1 false); $(states "$R")" "failed; s=queued x=failed y=upstream_failed z=upstream_failed"
 
 done_testing
