@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/util.h"
 
 /* Longest piece of template text quoted back in a message. */
@@ -185,21 +186,6 @@ static int fail_unknown(const struct expr *x, size_t seg_end, const char *seg, s
 	return -1;
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
-}
-
 static int eval_path(const struct expr *x, const json_t *ctx, struct strbuf *out, struct tmpl_error *e)
 {
 	const json_t *cur = ctx;
@@ -213,7 +199,7 @@ static int eval_path(const struct expr *x, const json_t *ctx, struct strbuf *out
 			cur = NULL; /* a context that is not an object has no names */
 		} else if (cur && !json_is_object(cur)) {
 			quote_into(q, sizeof q, x->path, i - 1);
-			return fail_at(e, x->off, "'%s' is %s; it has no field '%.*s'", q, type_name(cur),
+			return fail_at(e, x->off, "'%s' is %s; it has no field '%.*s'", q, json_kind_phrase(cur),
 				       (int)(j - i), x->path + i);
 		}
 		char *key = xstrndup(x->path + i, j - i);

@@ -91,6 +91,22 @@ static int csv_multibyte(struct rec_reader *r, const unsigned char **pp, const u
 	return 0;
 }
 
+/* Copies the bytes from p up to the first one cls stops at (or e) into the
+ * field buffer at *fl; returns where it stopped. The hot loop of the reader:
+ * inlined, so both field kinds scan the same way at the same speed. */
+static inline const unsigned char *take_run(struct rec_reader *r, const unsigned char *p, const unsigned char *e,
+					    const unsigned char *cls, size_t *fl)
+{
+	const unsigned char *s = p;
+	while (p < e && !cls[*p])
+		p++;
+	size_t k = (size_t)(p - s);
+	fb_reserve(r, *fl + k + 8);
+	memcpy(r->fb + *fl, s, k);
+	*fl += k;
+	return p;
+}
+
 /* One CSV record from buf[pos]: P_RECORD, P_AGAIN (a header or blank line
  * was consumed), P_NEED, P_EOF or -1. */
 static int csv_parse(struct rec_reader *r, struct record *rec, struct err *err)
@@ -125,13 +141,7 @@ static int csv_parse(struct rec_reader *r, struct record *rec, struct err *err)
 			r->fq[nf] = true;
 			p++;
 			for (;;) {
-				const unsigned char *s = p;
-				while (p < e && !cls_q[*p])
-					p++;
-				size_t k = (size_t)(p - s);
-				fb_reserve(r, fl + k + 8);
-				memcpy(r->fb + fl, s, k);
-				fl += k;
+				p = take_run(r, p, e, cls_q, &fl);
 				if (fl - fstart > max_field || (size_t)(p - start) > r->max_record) {
 					r->skip_inq = true;
 					r->skip_qpend = false;
@@ -167,13 +177,7 @@ static int csv_parse(struct rec_reader *r, struct record *rec, struct err *err)
 				rec_set_error(r, &error, &ecol, (int)nf + 1, "text after the closing quote of field %zu", nf + 1);
 		}
 		for (;;) { /* unquoted text, or whatever follows a closing quote */
-			const unsigned char *s = p;
-			while (p < e && !cls_u[*p])
-				p++;
-			size_t k = (size_t)(p - s);
-			fb_reserve(r, fl + k + 8);
-			memcpy(r->fb + fl, s, k);
-			fl += k;
+			p = take_run(r, p, e, cls_u, &fl);
 			if (fl - fstart > max_field || (size_t)(p - start) > r->max_record) {
 				r->skip_inq = false;
 				r->skip_fstart = false;

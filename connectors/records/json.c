@@ -9,26 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/util.h"
 
 static bool is_ws(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static const char *json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
 }
 
 /* The shortest text that reads back as the same double. */
@@ -97,7 +83,7 @@ static void json_record(struct rec_reader *r, struct record *rec, json_t *v, con
 	int ecol = 0;
 	size_t nf = 0, fl = 0;
 	if (v && !json_is_object(v))
-		rec_set_error(r, &error, &ecol, 0, "expected a JSON object, got %s", json_kind(v));
+		rec_set_error(r, &error, &ecol, 0, "expected a JSON object, got %s", json_kind_phrase(v));
 	else if (v) {
 		if (!r->cols_known) {
 			size_t n = json_object_size(v), i = 0;

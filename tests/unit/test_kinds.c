@@ -2,6 +2,7 @@
  * complete, key tables well formed), did-you-mean from the key tables, the
  * spec a run executes, and the console's one-line description. */
 #include "tests/unit/unit.h"
+#include "tests/unit/scratch.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -68,37 +69,13 @@ static void test_registry(void **state)
 
 /* ---- through the project loader ----------------------------------------------- */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-	char *path = path_join(dir, rel);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	assert_int_equal(mkdir_p(path, 0755, NULL), 0);
-	*slash = '/';
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
-}
-
 /* Loads a project whose only pipeline is text; the diagnostics, sorted, one
  * "line:col: message" a line. */
 static struct project *load(const char *text, char **dir, char **diags)
 {
-	char tmpl[] = "/tmp/sluice-kinds-XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
-	*dir = xstrdup(tmpl);
-	put(*dir, "sluice.yml", "name: demo\n");
-	put(*dir, "pipelines/p.yml", text);
+	*dir = unit_scratch("kinds");
+	unit_put(*dir, "sluice.yml", "name: demo\n");
+	unit_put(*dir, "pipelines/p.yml", text);
 	struct project *p = NULL;
 	struct diags d = {0};
 	project_load(*dir, &p, &d);
@@ -115,8 +92,7 @@ static struct project *load(const char *text, char **dir, char **diags)
 static void unload(struct project *p, char *dir, char *diags)
 {
 	project_free(p);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
+	unit_rm_tree(dir);
 	free(diags);
 }
 

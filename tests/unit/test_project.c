@@ -1,6 +1,7 @@
 /* Unit tests: the project loader (every error class with its exact place and
  * wording), the template context, and connections. */
 #include "tests/unit/unit.h"
+#include "tests/unit/scratch.h"
 
 #include <ftw.h>
 #include <stdarg.h>
@@ -20,46 +21,16 @@
 
 static char *scratch(void)
 {
-	char tmpl[] = "/tmp/sluice-prj-XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
-	return xstrdup(tmpl);
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-	char *path = path_join(dir, rel);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	assert_int_equal(mkdir_p(path, 0755, NULL), 0);
-	*slash = '/';
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
+	return unit_scratch("prj");
 }
 
 /* A project with the given sluice.yml and pipelines/p.yml (NULL: none). */
 static char *project(const char *sluice_yml, const char *pipeline)
 {
 	char *dir = scratch();
-	put(dir, "sluice.yml", sluice_yml);
+	unit_put(dir, "sluice.yml", sluice_yml);
 	if (pipeline)
-		put(dir, "pipelines/p.yml", pipeline);
+		unit_put(dir, "pipelines/p.yml", pipeline);
 	return dir;
 }
 
@@ -145,9 +116,9 @@ static void test_load_valid(void **state)
 			    "    conn: other\n"
 			    "    sql: select 1\n"
 			    "    depends_on: load\n");
-	put(dir, "pipelines/second.yaml", "name: weekly\nschedule: '@weekly'\ntasks:\n  a: {kind: shell, command: 'true'}\n");
-	put(dir, "pipelines/.hidden.yml", "not: [valid\n");
-	put(dir, "pipelines/notes.txt", "ignored\n");
+	unit_put(dir, "pipelines/second.yaml", "name: weekly\nschedule: '@weekly'\ntasks:\n  a: {kind: shell, command: 'true'}\n");
+	unit_put(dir, "pipelines/.hidden.yml", "not: [valid\n");
+	unit_put(dir, "pipelines/notes.txt", "ignored\n");
 	struct project *p = load_expect(dir, "");
 	assert_non_null(p);
 	assert_string_equal(p->name, "demo");
@@ -220,7 +191,7 @@ static void test_load_valid(void **state)
 	assert_null(w->tasks[0].pool);
 	assert_null(project_pipeline(p, "second"));
 	project_free(p);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_defaults_and_find_root(void **state)
@@ -245,7 +216,7 @@ static void test_defaults_and_find_root(void **state)
 	free(root);
 	free(real);
 	free(sub);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 
 	char *empty = scratch();
 	struct diags d = {0};
@@ -255,7 +226,7 @@ static void test_defaults_and_find_root(void **state)
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.v[0].msg, "no sluice.yml in "));
 	diags_free(&d);
-	rm_rf(empty);
+	unit_rm_tree(empty);
 }
 
 /* ---- one test per error class ---------------------------------------------- */
@@ -282,7 +253,7 @@ static void test_unknown_key(void **state)
 		"pipelines/p.yml:10:1: unknown key 'shedule' in pipeline 'p'; did you mean 'schedule'?\n"
 		"sluice.yml:2:1: unknown key 'runnr' in sluice.yml; did you mean 'runner'?\n"
 		"sluice.yml:3:10: unknown key 'wrokers' in 'runner'; did you mean 'workers'?\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_wrong_type(void **state)
@@ -312,7 +283,7 @@ static void test_wrong_type(void **state)
 		"pipelines/p.yml:11:6: task 'b' must be a mapping, got string\n"
 		"sluice.yml:2:7: 'vars' must be a mapping, got list\n"
 		"sluice.yml:3:19: 'workers' must be between 0 and 2147483647, got -1\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_missing_required_key(void **state)
@@ -325,14 +296,14 @@ static void test_missing_required_key(void **state)
 			    "  y:\n"
 			    "    kind: sql\n"
 			    "  z: {}\n");
-	put(dir, "pipelines/q.yml", "description: nothing\n");
+	unit_put(dir, "pipelines/q.yml", "description: nothing\n");
 	project_free(load_expect(dir,
 		"pipelines/p.yml:3:5: task 'x': missing required key 'kind'\n"
 		"pipelines/p.yml:5:5: task 'y': missing required key 'sql'\n"
 		"pipelines/p.yml:6:3: task 'z': missing required key 'kind'\n"
 		"pipelines/q.yml:1:1: pipeline 'q': missing required key 'tasks'\n"
 		"sluice.yml:1:1: missing required key 'name'\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_duplicate_task(void **state)
@@ -354,7 +325,7 @@ static void test_duplicate_task(void **state)
 	assert_int_equal(p->pipelines[0].n_tasks, 2);
 	assert_ptr_equal(p->pipelines[0].tasks[0].kind, kind_find("shell"));
 	project_free(p);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_unknown_dependency(void **state)
@@ -375,7 +346,7 @@ static void test_unknown_dependency(void **state)
 		"pipelines/p.yml:8:9: task 'load' depends on unknown task 'extrakt'; did you mean 'extract'?\n"
 		"pipelines/p.yml:9:9: task 'load' depends on unknown task 'nothing_like_it'\n"
 		"pipelines/p.yml:10:52: task 'self' depends on itself\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_cycle(void **state)
@@ -391,7 +362,7 @@ static void test_cycle(void **state)
 			    "  b: {kind: shell, command: 'true', depends_on: [a]}\n"
 			    "  c: {kind: shell, command: 'true', depends_on: [b]}\n");
 	project_free(load_expect(dir, "pipelines/p.yml:3:3: cycle: a -> b -> c -> a\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_unknown_kind(void **state)
@@ -408,15 +379,15 @@ static void test_unknown_kind(void **state)
 		"pipelines/p.yml:3:11: unknown task kind 'sqll'; expected one of: sql, shell, load; did you mean 'sql'?\n"
 		"pipelines/p.yml:5:13: unknown task kind 'python'; expected one of: sql, shell, load\n"
 		"pipelines/p.yml:6:13: 'kind' must be a string, got integer\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_bad_cron(void **state)
 {
 	(void)state;
 	char *dir = project(MIN_PROJECT, "schedule: \"0 3 * * mon-fry\"\ntasks:\n  a: {kind: shell, command: 'true'}\n");
-	put(dir, "pipelines/q.yml", "schedule: 0 25 * * *\ntasks:\n  a: {kind: shell, command: 'true'}\n");
-	put(dir, "pipelines/r.yml", "schedule: '@dayly'\ntasks:\n  a: {kind: shell, command: 'true'}\n");
+	unit_put(dir, "pipelines/q.yml", "schedule: 0 25 * * *\ntasks:\n  a: {kind: shell, command: 'true'}\n");
+	unit_put(dir, "pipelines/r.yml", "schedule: '@dayly'\ntasks:\n  a: {kind: shell, command: 'true'}\n");
 	struct project *p = NULL;
 	struct diags d = {0};
 	assert_int_equal(project_load(dir, &p, &d), -1);
@@ -432,7 +403,7 @@ static void test_bad_cron(void **state)
 	assert_null(p->pipelines[0].schedule);
 	diags_free(&d);
 	project_free(p);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_unknown_template_variable(void **state)
@@ -455,7 +426,7 @@ static void test_unknown_template_variable(void **state)
 		"pipelines/p.yml:5:31: unknown template variable 'params.limt'; did you mean 'params.limit'?\n"
 		"pipelines/p.yml:7:14: unknown template variable 'vars.regoin'; did you mean 'vars.region'?\n"
 		"pipelines/p.yml:12:30: unknown template variable 'dss'; did you mean 'ds'?\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_bad_dates_and_durations(void **state)
@@ -467,7 +438,7 @@ static void test_bad_dates_and_durations(void **state)
 			    "tasks:\n"
 			    "  a: {kind: shell, command: 'true', retry_delay: '10 min', timeout: -3}\n"
 			    "  b: {kind: shell, command: 'true', retry_max_delay: [1]}\n");
-	put(dir, "pipelines/c.yml", "catchup: true\ntasks:\n  a: {kind: shell, command: 'true'}\n");
+	unit_put(dir, "pipelines/c.yml", "catchup: true\ntasks:\n  a: {kind: shell, command: 'true'}\n");
 	project_free(load_expect(dir,
 		"pipelines/c.yml:1:10: 'catchup: true' needs a 'start_date' to catch up from\n"
 		"pipelines/p.yml:1:13: 'start_date' must be a date like 2026-01-01, got '2026-02-30'\n"
@@ -476,7 +447,7 @@ static void test_bad_dates_and_durations(void **state)
 		"pipelines/p.yml:4:69: 'timeout' must not be negative, got -3\n"
 		"pipelines/p.yml:5:54: 'retry_max_delay' must be a duration like 30, \"30s\", \"5m\" or \"2h\", got list\n"
 		"sluice.yml:2:54: 'heartbeat_timeout' (10s) must be longer than 'heartbeat_interval' (20s)\n"));
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_names(void **state)
@@ -486,7 +457,7 @@ static void test_names(void **state)
 			    "name: daily\n"
 			    "tasks:\n"
 			    "  'bad name': {kind: shell, command: 'true'}\n");
-	put(dir, "pipelines/daily.yml", "tasks:\n  a: {kind: shell, command: 'true'}\n");
+	unit_put(dir, "pipelines/daily.yml", "tasks:\n  a: {kind: shell, command: 'true'}\n");
 	struct project *p = NULL;
 	struct diags d = {0};
 	assert_int_equal(project_load(dir, &p, &d), -1);
@@ -501,7 +472,7 @@ static void test_names(void **state)
 	free(want);
 	diags_free(&d);
 	project_free(p);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_syntax_errors_all_files(void **state)
@@ -510,7 +481,7 @@ static void test_syntax_errors_all_files(void **state)
 	/* a broken file does not hide the errors of the others */
 	char *dir = project("name: demo\nvars: {a: 1\n",
 			    "tasks:\n  a: {kind: shel, command: 'true'}\n");
-	put(dir, "pipelines/q.yml", "tasks:\n  a:\n    kind: shell\n   command: x\n");
+	unit_put(dir, "pipelines/q.yml", "tasks:\n  a:\n    kind: shell\n   command: x\n");
 	struct project *p = load_expect(dir,
 		"pipelines/p.yml:2:13: unknown task kind 'shel'; expected one of: sql, shell, load; did you mean 'shell'?\n"
 		"pipelines/q.yml:4:4: did not find expected key (while parsing a block mapping at 2:3)\n"
@@ -520,7 +491,7 @@ static void test_syntax_errors_all_files(void **state)
 	assert_non_null(p->name);
 	assert_int_equal(p->n_pipelines, 2);
 	project_free(p);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 /* ---- template context ------------------------------------------------------- */
@@ -549,7 +520,7 @@ static void test_template_ctx(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(ctx, "params"), "limit")), 10);
 	json_decref(ctx);
 	project_free(p);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -557,7 +528,7 @@ static void test_template_ctx(void **state)
 static char *conn_file(const char *dir, const char *text, int mode)
 {
 	char *path = path_join(dir, "connections.yml");
-	put(dir, "connections.yml", text);
+	unit_put(dir, "connections.yml", text);
 	chmod(path, (mode_t)mode);
 	return path;
 }
@@ -567,7 +538,7 @@ static void test_connections(void **state)
 	(void)state;
 	char *dir = scratch();
 	setenv("SLUICE_TEST_PGPASS", "s3cr3t", 1);
-	put(dir, "wh.pass", "p w'd\n");
+	unit_put(dir, "wh.pass", "p w'd\n");
 	char *wh_pass = path_join(dir, "wh.pass");
 	chmod(wh_pass, 0600);
 	char *path = conn_file(dir,
@@ -629,7 +600,7 @@ static void test_connections(void **state)
 	connections_free(&c); /* twice is fine */
 	free(path);
 	free(wh_pass);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 static void test_connections_errors(void **state)
@@ -678,7 +649,7 @@ static void test_connections_errors(void **state)
 		free(path);
 	}
 	/* a password file must be private too */
-	put(dir, "pw", "x\n");
+	unit_put(dir, "pw", "x\n");
 	char *pw = path_join(dir, "pw");
 	chmod(pw, 0640);
 	path = conn_file(dir, "connections:\n  a: {host: h, password_file: pw}\n", 0600);
@@ -686,7 +657,7 @@ static void test_connections_errors(void **state)
 	assert_non_null(strstr(e.msg, "mode 0640 lets group or others read it; run: chmod 600"));
 	free(pw);
 	free(path);
-	rm_rf(dir);
+	unit_rm_tree(dir);
 }
 
 int main(void)
