@@ -14,7 +14,6 @@
 #include "base/util.h"
 #include "core/kinds/kind.h"
 #include "core/query.h"
-#include "core/scheduler.h"
 #include "core/states.h"
 
 /* Advance the run and queue what is ready. The queue is best effort: if Redis

@@ -2,10 +2,15 @@
 #include "core/ctx.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/util.h"
 
@@ -149,4 +154,36 @@ char *ctx_runtime_path(const struct sctx *c, const char *name)
 	char *p = path_join(dir, name);
 	free(dir);
 	return p;
+}
+
+int runner_pid(struct sctx *c)
+{
+	char *path = ctx_runtime_path(c, "runner.pid");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	int pid = 0;
+	/* the lock is held for the runner's whole life: if we get it, it's dead */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		char buf[32] = {0};
+		if (read(fd, buf, sizeof buf - 1) > 0)
+			pid = atoi(buf);
+		if (pid <= 0)
+			pid = -1;
+	}
+	close(fd);
+	return pid;
+}
+
+int runner_stop(struct sctx *c)
+{
+	int pid = runner_pid(c);
+	if (pid <= 0)
+		return 0;
+	kill(pid, SIGTERM);
+	/* the drain lets running tasks finish: wait for the lock to go */
+	while (runner_pid(c) > 0)
+		usleep(50000);
+	return pid;
 }

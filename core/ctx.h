@@ -44,6 +44,13 @@ int ctx_conninfo(struct sctx *c, const char *name, const char **out, struct err 
  * state and broker addresses are not re-read: changing them needs a restart. */
 int ctx_reload(struct sctx *c, struct diags *d, struct err *err);
 
+/* pid of the project's live runner (from its locked pid file), or 0; -1
+ * when the file is locked but names no pid yet. */
+int runner_pid(struct sctx *c);
+/* Stops the project's runner (SIGTERM, then waits while it drains). Returns
+ * the pid it stopped, or 0 if none was running. */
+int runner_stop(struct sctx *c);
+
 /* <root>/.sluice/NAME (malloc'ed); creates .sluice/ if needed. */
 char *ctx_runtime_path(const struct sctx *c, const char *name);
 

@@ -234,38 +234,6 @@ static void reap(struct sched *s, bool restart)
 	}
 }
 
-int runner_pid(struct sctx *c)
-{
-	char *path = ctx_runtime_path(c, "runner.pid");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return 0;
-	int pid = 0;
-	/* the lock is held for the runner's whole life: if we get it, it's dead */
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-		char buf[32] = {0};
-		if (read(fd, buf, sizeof buf - 1) > 0)
-			pid = atoi(buf);
-		if (pid <= 0)
-			pid = -1;
-	}
-	close(fd);
-	return pid;
-}
-
-int runner_stop(struct sctx *c)
-{
-	int pid = runner_pid(c);
-	if (pid <= 0)
-		return 0;
-	kill(pid, SIGTERM);
-	/* the drain lets running tasks finish: wait for the lock to go */
-	while (runner_pid(c) > 0)
-		usleep(50000);
-	return pid;
-}
-
 /* Is the pid file on disk still the one we hold locked? */
 static bool pidfile_still_ours(struct sctx *c, int fd)
 {

@@ -18,10 +18,5 @@ struct runner_opts {
  * Refuses to start when another runner of the project holds the pid file.
  * With foreground false, returns in the parent once the daemon is up. */
 int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err);
-/* pid of the project's live runner, or 0. */
-int runner_pid(struct sctx *c);
-/* Stops the project's runner (SIGTERM, then waits while it drains). Returns
- * the pid it stopped, or 0 if none was running. */
-int runner_stop(struct sctx *c);
 
 #endif
