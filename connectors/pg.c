@@ -1,7 +1,9 @@
-/* libpq helpers. */
+/* libpq helpers: the one file of sluice's core side that calls libpq (the
+ * console's non-blocking connection is pgasync.c). */
 #include "connectors/pg.h"
 
 #include <ctype.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,15 +152,26 @@ static void result_err(PGconn *c, PGresult *r, struct err *err)
 	}
 }
 
-PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err)
+PGresult *pg_try(PGconn *c, const char *sql, int nparams, const char *const *params, PGresult **refused,
+		 struct err *err)
 {
+	if (refused)
+		*refused = NULL;
 	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return r;
 	result_err(c, r, err);
-	PQclear(r);
+	if (refused && r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY))
+		*refused = r;
+	else
+		PQclear(r);
 	return NULL;
+}
+
+PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err)
+{
+	return pg_try(c, sql, nparams, params, NULL, err);
 }
 
 int pg_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err)
@@ -223,4 +236,162 @@ int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_ste
 		PQclear(r);
 	}
 	return rc;
+}
+
+int pg_socket(PGconn *c)
+{
+	return c ? PQsocket(c) : -1;
+}
+
+void pg_consume(PGconn *c)
+{
+	PQconsumeInput(c);
+}
+
+int pg_notified(PGconn *c, const char *prefix)
+{
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(c))) {
+		if (!prefix || !strncmp(nt->extra, prefix, strlen(prefix)))
+			n++;
+		PQfreemem(nt);
+	}
+	return n;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+void pg_clear(PGresult *r)
+{
+	PQclear(r);
+}
+
+int pg_rows(const PGresult *r)
+{
+	return PQntuples(r);
+}
+
+int pg_cols(const PGresult *r)
+{
+	return PQnfields(r);
+}
+
+const char *pg_val(const PGresult *r, int row, int col)
+{
+	return PQgetvalue(r, row, col);
+}
+
+bool pg_isnull(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col);
+}
+
+const char *pg_colname(const PGresult *r, int col)
+{
+	return PQfname(r, col);
+}
+
+int64_t pg_cmd_rows(const PGresult *r)
+{
+	/* PQcmdTuples wants a non-const result but only reads it */
+	return r ? atoll(PQcmdTuples((PGresult *)r)) : 0;
+}
+
+const char *pg_error_field(const PGresult *r, enum pg_field f)
+{
+	static const int code[] = {
+		[PG_FIELD_SQLSTATE] = PG_DIAG_SQLSTATE,
+		[PG_FIELD_PRIMARY] = PG_DIAG_MESSAGE_PRIMARY,
+		[PG_FIELD_DETAIL] = PG_DIAG_MESSAGE_DETAIL,
+		[PG_FIELD_CONTEXT] = PG_DIAG_CONTEXT,
+		[PG_FIELD_POSITION] = PG_DIAG_STATEMENT_POSITION,
+		[PG_FIELD_COLUMN] = PG_DIAG_COLUMN_NAME,
+	};
+	return PQresultErrorField(r, code[f]);
+}
+
+/* ---- COPY FROM STDIN ---------------------------------------------------- */
+
+/* Sets err from c's own message (a failure that is not a statement's). */
+static int conn_err(PGconn *c, int code, struct err *err)
+{
+	char buf[512];
+	return err_setc(err, code, "%s", pg_errmsg(c, buf, sizeof buf));
+}
+
+/* Reads the results left on c: every success's row count goes to *rows, the
+ * first failure to *refused (or err). 0: all succeeded. A COPY_IN result
+ * stops the reading (*copying is set). */
+static int read_results(PGconn *c, int64_t *rows, PGresult **refused, bool *copying, struct err *err)
+{
+	PGresult *r, *bad = NULL;
+	int rc = 0;
+	while ((r = PQgetResult(c))) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_COPY_IN && copying) {
+			*copying = true;
+			PQclear(r);
+			break;
+		}
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (rows)
+				*rows += pg_cmd_rows(r);
+			PQclear(r);
+		} else if (!bad && rc == 0) {
+			result_err(c, r, err);
+			rc = err_code(err);
+			bad = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	if (refused)
+		*refused = bad;
+	else
+		PQclear(bad);
+	return rc;
+}
+
+int pg_copy_begin(PGconn *c, const char *sql, PGresult **refused, struct err *err)
+{
+	if (refused)
+		*refused = NULL;
+	if (!PQsendQuery(c, sql))
+		return conn_err(c, ERR_UNREACHABLE, err);
+	bool copying = false;
+	PGresult *bad = NULL;
+	int rc = read_results(c, NULL, &bad, &copying, err);
+	if (copying) {
+		/* a statement before the COPY cannot have failed: it would not run */
+		PQclear(bad);
+		return 0;
+	}
+	if (rc == 0)
+		rc = err_set(err, "the server did not start the copy");
+	if (refused)
+		*refused = bad;
+	else
+		PQclear(bad);
+	return rc;
+}
+
+int pg_copy_put(PGconn *c, const char *data, size_t len, struct err *err)
+{
+	if (PQputCopyData(c, data, (int)len) != 1)
+		return conn_err(c, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, err);
+	return 0;
+}
+
+int pg_copy_end(PGconn *c, int64_t *rows, PGresult **refused, struct err *err)
+{
+	if (rows)
+		*rows = 0;
+	/* after a failed put the connection is gone: only the results are left */
+	int rc = 0;
+	if (!pg_broken(c) && PQputCopyEnd(c, NULL) != 1)
+		rc = conn_err(c, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, err);
+	struct err e2 = {0};
+	int r2 = read_results(c, rows, refused, NULL, rc ? &e2 : err);
+	return rc ? rc : r2;
 }

@@ -1,32 +1,44 @@
 /* PostgreSQL through libpq: connect with a clear error, run parameterized
- * statements, and quote identifiers. Knows nothing of pipelines. */
+ * statements, read their results, COPY FROM STDIN, and quote identifiers.
+ * The one door to libpq: its includers never see libpq-fe.h. Knows nothing
+ * of pipelines. */
 #ifndef SLUICE_PG_H
 #define SLUICE_PG_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
 struct strbuf;
+/* libpq's own struct tags (libpq-fe.h: typedef struct pg_conn PGconn,
+ * typedef struct pg_result PGresult), declared so that a connection or a
+ * result can be passed around without including libpq. */
+struct pg_conn;
+struct pg_result;
 
 /* Connects (blocking). On failure err says why, without the password, and the
  * code is ERR_UNREACHABLE when the server could not be reached. */
-PGconn *pg_connect(const char *conninfo, const char *what, struct err *err);
+struct pg_conn *pg_connect(const char *conninfo, const char *what, struct err *err);
 /* Closes a connection from pg_connect; NULL is fine. */
-void pg_close(PGconn *c);
+void pg_close(struct pg_conn *c);
 /* Runs sql with text parameters (NULL entries are SQL NULL). Returns the result
- * (caller PQclear()s) or NULL with err set to the server's message. */
-PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err);
+ * (caller pg_clear()s) or NULL with err set to the server's message. */
+struct pg_result *pg_exec(struct pg_conn *c, const char *sql, int nparams, const char *const *params, struct err *err);
+/* As pg_exec; when the server refuses the statement, *refused (if not NULL)
+ * gets its result for a look at its error fields (caller pg_clear()s), and
+ * NULL is returned with err set. */
+struct pg_result *pg_try(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
+			 struct pg_result **refused, struct err *err);
 /* Same for statements whose rows we don't need: 0 or -1. */
-int pg_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err);
+int pg_cmd(struct pg_conn *c, const char *sql, int nparams, const char *const *params, struct err *err);
 /* Runs a script of several statements (simple query protocol). */
-int pg_script(PGconn *c, const char *sql, struct err *err);
+int pg_script(struct pg_conn *c, const char *sql, struct err *err);
 /* "schema.table" or "col" quoted as an identifier; malloc'ed. */
-char *pg_ident(PGconn *c, const char *name);
+char *pg_ident(struct pg_conn *c, const char *name);
 /* A libpq error message on one line (trailing newline removed). */
-const char *pg_errmsg(PGconn *c, char *buf, size_t size);
+const char *pg_errmsg(struct pg_conn *c, char *buf, size_t size);
 /* Any libpq message (they end in newlines, may have several lines and tab-
  * indented hints) copied into buf on one line; returns buf. */
 const char *pg_oneline(const char *msg, char *buf, size_t size);
@@ -44,9 +56,58 @@ char *pg_conninfo(const char *const *keys, const char *const *vals);
 bool pg_ping(const char *dsn, int timeout_s);
 /* Creates database name unless it exists (made meanwhile by someone else
  * counts as existing). */
-int pg_db_ensure(PGconn *c, const char *name, struct err *err);
+int pg_db_ensure(struct pg_conn *c, const char *name, struct err *err);
 /* true if the connection is broken (so the caller should reconnect). */
-bool pg_broken(PGconn *c);
+bool pg_broken(struct pg_conn *c);
+/* The connection's socket, to poll for notifications; -1 when none. */
+int pg_socket(struct pg_conn *c);
+/* Reads what came in on the socket without waiting (for pg_notified). */
+void pg_consume(struct pg_conn *c);
+/* Takes the notifications already read off the socket; returns how many had
+ * a payload starting with prefix (NULL: all of them). */
+int pg_notified(struct pg_conn *c, const char *prefix);
+
+/* ---- a result: valid until pg_clear ------------------------------------- */
+
+/* Frees a result; NULL is fine. */
+void pg_clear(struct pg_result *r);
+/* Rows and columns (0 for NULL). */
+int pg_rows(const struct pg_result *r);
+int pg_cols(const struct pg_result *r);
+/* The text of a value ("" for SQL NULL), borrowed like the result. */
+const char *pg_val(const struct pg_result *r, int row, int col);
+bool pg_isnull(const struct pg_result *r, int row, int col);
+const char *pg_colname(const struct pg_result *r, int col);
+/* Rows the statement affected (INSERT, UPDATE, DELETE, COPY...); 0 if none. */
+int64_t pg_cmd_rows(const struct pg_result *r);
+
+/* The fields of a server error a caller may act on. */
+enum pg_field {
+	PG_FIELD_SQLSTATE,
+	PG_FIELD_PRIMARY,       /* the primary message */
+	PG_FIELD_DETAIL,
+	PG_FIELD_CONTEXT,       /* e.g. "COPY t, line 5, column a: ..." */
+	PG_FIELD_POSITION,      /* character of the statement it points at */
+	PG_FIELD_COLUMN         /* the column, when the server names one */
+};
+/* A field of a failed result's error, borrowed like the result; NULL when
+ * the server sent none. */
+const char *pg_error_field(const struct pg_result *r, enum pg_field f);
+
+/* ---- COPY ... FROM STDIN ----------------------------------------------- */
+
+/* Sends sql (simple query protocol: statements ending in one COPY ... FROM
+ * STDIN) and reads results up to the copy state. Returns 0 when the server
+ * waits for data. Otherwise <0 with err set, and *refused (if not NULL) the
+ * result of the first statement that failed (caller pg_clear()s), NULL when
+ * none did (it could not be sent, or started no copy). */
+int pg_copy_begin(struct pg_conn *c, const char *sql, struct pg_result **refused, struct err *err);
+/* Sends len bytes of COPY text: 0, or <0 with err set. */
+int pg_copy_put(struct pg_conn *c, const char *data, size_t len, struct err *err);
+/* Ends the data and reads the outcome; *rows (if not NULL) gets the rows the
+ * statements that succeeded copied. Returns 0 when all succeeded, else <0
+ * with err set and *refused as for pg_copy_begin. */
+int pg_copy_end(struct pg_conn *c, int64_t *rows, struct pg_result **refused, struct err *err);
 
 
 /* One statement's outcome in a script run by pg_script_steps. Valid only
@@ -62,7 +123,7 @@ struct pg_step {
  * each with every statement's outcome, as it comes. Returns 0 when all
  * succeeded, else an error with err set: ERR_FAIL with the first failed
  * statement's message (each saw them all), or why it could not be sent. */
-int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_step *s, void *arg), void *arg,
+int pg_script_steps(struct pg_conn *c, const char *sql, void (*each)(const struct pg_step *s, void *arg), void *arg,
 		    struct err *err);
 
 #endif

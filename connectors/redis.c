@@ -1,13 +1,25 @@
-/* hiredis helpers. */
+/* hiredis behind sluice's own types: connections, string and stream
+ * commands, pipelines. The one file that calls hiredis. */
 #include "connectors/redis.h"
 
+#include <hiredis.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
 
-redisContext *redis_connect_url(const char *url, struct err *err)
+struct redis {
+	redisContext *c;
+	/* the commands appended and not yet flushed, by name (for errors) */
+	char **pending;
+	size_t n_pending, cap_pending;
+};
+
+static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err);
+
+static redisContext *connect_url(const char *url, struct err *err)
 {
 	redisContext *c = NULL;
 	int db = 0;
@@ -93,18 +105,9 @@ static redisReply *check(redisContext *c, redisReply *r, struct err *err)
 	return r;
 }
 
-redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err)
+static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err)
 {
 	return check(c, redisCommandArgv(c, argc, argv, NULL), err);
-}
-
-redisReply *redis_cmdf(redisContext *c, struct err *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	redisReply *r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	return check(c, r, err);
 }
 
 /* PINGs c (taking it over); see redis_ping_unix. */
@@ -187,5 +190,329 @@ int redis_ping_url(const char *url, int timeout_ms, struct err *err)
 	int rc = ping(redisConnectWithTimeout(name, port, tv), where, tv, err);
 	free(where);
 	free(host);
+	return rc;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+struct redis *redis_connect_url(const char *url, struct err *err)
+{
+	redisContext *c = connect_url(url, err);
+	if (!c)
+		return NULL;
+	struct redis *r = xcalloc(1, sizeof *r);
+	r->c = c;
+	return r;
+}
+
+static void pending_clear(struct redis *r)
+{
+	for (size_t i = 0; i < r->n_pending; i++)
+		free(r->pending[i]);
+	r->n_pending = 0;
+}
+
+void redis_free(struct redis *r)
+{
+	if (!r)
+		return;
+	redisFree(r->c);
+	pending_clear(r);
+	free(r->pending);
+	free(r);
+}
+
+bool redis_broken(const struct redis *r)
+{
+	return !r || !r->c || r->c->err;
+}
+
+int redis_fd(const struct redis *r)
+{
+	return r && r->c ? r->c->fd : -1;
+}
+
+/* Runs a command whose reply the caller reads (and frees). */
+static redisReply *cmd(struct redis *r, int argc, const char **argv, struct err *err)
+{
+	return redis_cmd(r->c, argc, argv, err);
+}
+
+int redis_set_nx(struct redis *r, const char *key, const char *value, bool *set, struct err *err)
+{
+	const char *argv[] = {"SET", key, value, "NX"};
+	redisReply *rep = cmd(r, 4, argv, err);
+	if (!rep)
+		return err_code(err);
+	*set = rep->type == REDIS_REPLY_STATUS;
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* ---- stream entries ------------------------------------------------------ */
+
+void redis_entries_free(struct redis_entries *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++) {
+		struct redis_entry *x = &e->v[i];
+		for (size_t k = 0; k < x->n_f; k++) {
+			free(x->f[k].name);
+			free(x->f[k].value);
+		}
+		free(x->f);
+		free(x->id);
+	}
+	free(e->v);
+	memset(e, 0, sizeof *e);
+}
+
+const char *redis_entry_get(const struct redis_entry *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_f; i++)
+		if (!strcmp(e->f[i].name, name))
+			return e->f[i].value;
+	return NULL;
+}
+
+static char *dup_str(const redisReply *s)
+{
+	return xstrdup(s->str && (s->type == REDIS_REPLY_STRING || s->type == REDIS_REPLY_STATUS) ? s->str : "");
+}
+
+/* One entry [id, [field, value, ...]] (or [id, nil] once deleted); anything
+ * without an id is skipped. */
+static void add_entry(struct redis_entries *out, const redisReply *e)
+{
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || e->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	if (out->n == out->cap) {
+		out->cap = out->cap ? 2 * out->cap : 8;
+		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+	}
+	struct redis_entry *x = &out->v[out->n++];
+	memset(x, 0, sizeof *x);
+	x->id = xstrdup(e->element[0]->str);
+	const redisReply *f = e->elements == 2 ? e->element[1] : NULL;
+	if (!f || f->type != REDIS_REPLY_ARRAY) {
+		x->deleted = true;
+		return;
+	}
+	x->n_f = f->elements / 2;
+	x->f = xcalloc(x->n_f + 1, sizeof *x->f);
+	for (size_t i = 0; i < x->n_f; i++) {
+		x->f[i].name = dup_str(f->element[2 * i]);
+		x->f[i].value = dup_str(f->element[2 * i + 1]);
+	}
+}
+
+static void add_entries(struct redis_entries *out, const redisReply *list)
+{
+	if (list->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i < list->elements; i++)
+		add_entry(out, list->element[i]);
+}
+
+/* An XREADGROUP reply: [[stream, [entry...]]...], nil on timeout. */
+static void read_entries(struct redis_entries *out, const redisReply *rep)
+{
+	if (rep->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i < rep->elements; i++) {
+		const redisReply *s = rep->element[i];
+		if (s->type == REDIS_REPLY_ARRAY && s->elements == 2)
+			add_entries(out, s->element[1]);
+	}
+}
+
+/* ---- stream commands ----------------------------------------------------- */
+
+int redis_xgroup_create(struct redis *r, const char *stream, const char *group, const char *start, bool mkstream,
+			struct err *err)
+{
+	const char *argv[] = {"XGROUP", "CREATE", stream, group, start, "MKSTREAM"};
+	struct err e = {0};
+	redisReply *rep = cmd(r, mkstream ? 6 : 5, argv, &e);
+	if (rep) {
+		freeReplyObject(rep);
+		return 0;
+	}
+	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : e.code, "%s", e.msg);
+}
+
+long redis_xlen(struct redis *r, const char *stream, struct err *err)
+{
+	const char *argv[] = {"XLEN", stream};
+	redisReply *rep = cmd(r, 2, argv, err);
+	if (!rep)
+		return err_code(err);
+	long n = rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : err_set(err, "redis XLEN: not a number");
+	freeReplyObject(rep);
+	return n;
+}
+
+/* The XREADGROUP command line; block and n are the caller's storage. */
+static int xread_argv(const char *group, const char *consumer, int count, int block_ms, const char *stream,
+		      const char *id, char *n, char *block, const char **argv)
+{
+	snprintf(n, 16, "%d", count);
+	snprintf(block, 16, "%d", block_ms);
+	int argc = 0;
+	argv[argc++] = "XREADGROUP";
+	argv[argc++] = "GROUP";
+	argv[argc++] = group;
+	argv[argc++] = consumer;
+	argv[argc++] = "COUNT";
+	argv[argc++] = n;
+	if (block_ms >= 0) {
+		argv[argc++] = "BLOCK";
+		argv[argc++] = block;
+	}
+	argv[argc++] = "STREAMS";
+	argv[argc++] = stream;
+	argv[argc++] = id;
+	return argc;
+}
+
+int redis_xreadgroup(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
+		     const char *stream, const char *id, struct redis_entries *out, struct err *err)
+{
+	char n[16], block[16];
+	const char *argv[11];
+	int argc = xread_argv(group, consumer, count, block_ms, stream, id, n, block, argv);
+	redisReply *rep = cmd(r, argc, argv, err);
+	if (!rep)
+		return err_code(err);
+	read_entries(out, rep);
+	freeReplyObject(rep);
+	return 0;
+}
+
+int redis_xreadgroup_send(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
+			  const char *stream, const char *id, struct err *err)
+{
+	char n[16], block[16];
+	const char *argv[11];
+	int argc = xread_argv(group, consumer, count, block_ms, stream, id, n, block, argv);
+	redisAppendCommandArgv(r->c, argc, argv, NULL);
+	int done = 0;
+	while (!done)
+		if (redisBufferWrite(r->c, &done) != REDIS_OK)
+			return err_setc(err, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
+	return 0;
+}
+
+int redis_xreadgroup_recv(struct redis *r, struct redis_entries *out, bool *complete, struct err *err)
+{
+	*complete = false;
+	if (redisBufferRead(r->c) != REDIS_OK)
+		return err_setc(err, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
+	void *reply = NULL;
+	if (redisReaderGetReply(r->c->reader, &reply) != REDIS_OK)
+		return err_setc(err, ERR_UNREACHABLE, "redis: protocol error");
+	if (!reply)
+		return 0;
+	*complete = true;
+	redisReply *rep = reply;
+	int rc = 0;
+	if (rep->type == REDIS_REPLY_ERROR)
+		rc = err_set(err, "redis: %s", rep->str);
+	else
+		read_entries(out, rep);
+	freeReplyObject(rep);
+	return rc;
+}
+
+int redis_xclaim_justid(struct redis *r, const char *stream, const char *group, const char *consumer,
+			long min_idle_ms, const char *id, struct err *err)
+{
+	char idle[32];
+	snprintf(idle, sizeof idle, "%ld", min_idle_ms);
+	const char *argv[] = {"XCLAIM", stream, group, consumer, idle, id, "JUSTID"};
+	redisReply *rep = cmd(r, 7, argv, err);
+	if (!rep)
+		return err_code(err);
+	freeReplyObject(rep);
+	return 0;
+}
+
+int redis_xautoclaim(struct redis *r, const char *stream, const char *group, const char *consumer,
+		     long min_idle_ms, const char *start, int count, struct redis_entries *out, char **next,
+		     struct err *err)
+{
+	char idle[32], n[16];
+	snprintf(idle, sizeof idle, "%ld", min_idle_ms);
+	snprintf(n, sizeof n, "%d", count);
+	const char *argv[] = {"XAUTOCLAIM", stream, group, consumer, idle, start, "COUNT", n};
+	redisReply *rep = cmd(r, 8, argv, err);
+	if (!rep)
+		return err_code(err);
+	/* [next-cursor, [entry...], [deleted ids] (Redis 7)] */
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
+		add_entries(out, rep->element[1]);
+		if (next)
+			*next = dup_str(rep->element[0]);
+	} else if (next) {
+		*next = xstrdup("0-0");
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* ---- pipelining ---------------------------------------------------------- */
+
+void redis_pipe_cmd(struct redis *r, int argc, const char *const *argv)
+{
+	redisAppendCommandArgv(r->c, argc, (const char **)argv, NULL);
+	if (r->n_pending == r->cap_pending) {
+		r->cap_pending = r->cap_pending ? 2 * r->cap_pending : 8;
+		r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
+	}
+	r->pending[r->n_pending++] = xstrdup(argv[0]);
+}
+
+void redis_pipe_xadd(struct redis *r, const char *stream, const char *id, const char *const *fv, size_t n_pairs)
+{
+	const char *stack[16];
+	size_t argc = 3 + 2 * n_pairs;
+	const char **argv = argc <= 16 ? stack : xcalloc(argc, sizeof *argv);
+	argv[0] = "XADD";
+	argv[1] = stream;
+	argv[2] = id;
+	memcpy(argv + 3, fv, 2 * n_pairs * sizeof *argv);
+	redis_pipe_cmd(r, (int)argc, argv);
+	if (argv != stack)
+		free(argv);
+}
+
+void redis_pipe_xack(struct redis *r, const char *stream, const char *group, const char *id)
+{
+	const char *argv[] = {"XACK", stream, group, id};
+	redis_pipe_cmd(r, 4, argv);
+}
+
+void redis_pipe_xdel(struct redis *r, const char *stream, const char *id)
+{
+	const char *argv[] = {"XDEL", stream, id};
+	redis_pipe_cmd(r, 3, argv);
+}
+
+int redis_pipe_flush(struct redis *r, struct err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->n_pending; i++) {
+		void *reply = NULL;
+		if (redisGetReply(r->c, &reply) != REDIS_OK) {
+			rc = err_setc(err, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
+			break;
+		}
+		redisReply *rep = reply;
+		if (rep->type == REDIS_REPLY_ERROR && rc == 0)
+			rc = err_set(err, "redis %s: %s", r->pending[i], rep->str);
+		freeReplyObject(rep);
+	}
+	pending_clear(r);
 	return rc;
 }

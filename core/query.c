@@ -49,9 +49,9 @@ static void q_num(struct query *q, int i, long v)
 	q->params[i] = q->buf[i];
 }
 
-static char *str_or_null(PGresult *r, int row, int col)
+static char *str_or_null(struct pg_result *r, int row, int col)
 {
-	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+	return pg_isnull(r, row, col) ? NULL : xstrdup(pg_val(r, row, col));
 }
 
 void run_rows_free(struct run_row *v, size_t n)
@@ -99,23 +99,23 @@ void query_runs(struct query *q, const char *project, const char *pipeline, int 
 	q_num(q, 2, limit > 0 ? limit : 20);
 }
 
-int query_runs_parse(PGresult *r, struct run_row **rows, size_t *n)
+int query_runs_parse(struct pg_result *r, struct run_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct run_row *v = xcalloc((size_t)nt, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].id = atol(PQgetvalue(r, i, 0));
-		v[i].pipeline = xstrdup(PQgetvalue(r, i, 1));
-		v[i].logical_date = xstrdup(PQgetvalue(r, i, 2));
-		v[i].state = xstrdup(PQgetvalue(r, i, 3));
-		v[i].trigger = xstrdup(PQgetvalue(r, i, 4));
-		v[i].created_at = xstrdup(PQgetvalue(r, i, 5));
-		v[i].params = xstrdup(PQgetvalue(r, i, 6));
-		v[i].duration_s = atof(PQgetvalue(r, i, 7));
-		v[i].n_total = atoi(PQgetvalue(r, i, 8));
-		v[i].n_success = atoi(PQgetvalue(r, i, 9));
-		v[i].n_failed = atoi(PQgetvalue(r, i, 10));
-		v[i].n_active = atoi(PQgetvalue(r, i, 11));
+		v[i].id = atol(pg_val(r, i, 0));
+		v[i].pipeline = xstrdup(pg_val(r, i, 1));
+		v[i].logical_date = xstrdup(pg_val(r, i, 2));
+		v[i].state = xstrdup(pg_val(r, i, 3));
+		v[i].trigger = xstrdup(pg_val(r, i, 4));
+		v[i].created_at = xstrdup(pg_val(r, i, 5));
+		v[i].params = xstrdup(pg_val(r, i, 6));
+		v[i].duration_s = atof(pg_val(r, i, 7));
+		v[i].n_total = atoi(pg_val(r, i, 8));
+		v[i].n_success = atoi(pg_val(r, i, 9));
+		v[i].n_failed = atoi(pg_val(r, i, 10));
+		v[i].n_active = atoi(pg_val(r, i, 11));
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -138,20 +138,20 @@ void query_tasks(struct query *q, long run_id)
 	q_num(q, 0, run_id);
 }
 
-int query_tasks_parse(PGresult *r, struct ti_row **rows, size_t *n)
+int query_tasks_parse(struct pg_result *r, struct ti_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct ti_row *v = xcalloc((size_t)nt, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].id = atol(PQgetvalue(r, i, 0));
-		v[i].task = xstrdup(PQgetvalue(r, i, 1));
-		v[i].state = xstrdup(PQgetvalue(r, i, 2));
-		v[i].try_number = atoi(PQgetvalue(r, i, 3));
-		v[i].duration_s = PQgetisnull(r, i, 4) ? -1 : atof(PQgetvalue(r, i, 4));
+		v[i].id = atol(pg_val(r, i, 0));
+		v[i].task = xstrdup(pg_val(r, i, 1));
+		v[i].state = xstrdup(pg_val(r, i, 2));
+		v[i].try_number = atoi(pg_val(r, i, 3));
+		v[i].duration_s = pg_isnull(r, i, 4) ? -1 : atof(pg_val(r, i, 4));
 		v[i].started_at = str_or_null(r, i, 5);
 		v[i].ended_at = str_or_null(r, i, 6);
-		v[i].has_exit = !PQgetisnull(r, i, 7);
-		v[i].exit_status = v[i].has_exit ? atoi(PQgetvalue(r, i, 7)) : 0;
+		v[i].has_exit = !pg_isnull(r, i, 7);
+		v[i].exit_status = v[i].has_exit ? atoi(pg_val(r, i, 7)) : 0;
 		v[i].error = str_or_null(r, i, 8);
 		v[i].worker = str_or_null(r, i, 9);
 	}
@@ -171,22 +171,22 @@ void query_log(struct query *q, long ti, int try_number, int from_seq, int limit
 	q_num(q, 3, limit > 0 ? limit : 1000);
 }
 
-int query_log_parse(PGresult *r, struct log_row **rows, size_t *n)
+int query_log_parse(struct pg_result *r, struct log_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct log_row *v = xcalloc((size_t)nt, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].seq = atoi(PQgetvalue(r, i, 0));
-		v[i].ts = xstrdup(PQgetvalue(r, i, 1));
-		v[i].stream = *PQgetvalue(r, i, 2) == 'e' ? 'e' : 'o';
-		v[i].line = xstrdup(PQgetvalue(r, i, 3));
+		v[i].seq = atoi(pg_val(r, i, 0));
+		v[i].ts = xstrdup(pg_val(r, i, 1));
+		v[i].stream = *pg_val(r, i, 2) == 'e' ? 'e' : 'o';
+		v[i].line = xstrdup(pg_val(r, i, 3));
 	}
 	*rows = v;
 	*n = (size_t)nt;
 	return 0;
 }
 
-static PGresult *run_q(struct store *s, const struct query *q, struct err *err)
+static struct pg_result *run_q(struct store *s, const struct query *q, struct err *err)
 {
 	return pg_exec(s->pg, q->sql, q->n, q->params, err);
 }
@@ -195,11 +195,11 @@ int store_runs(struct store *s, const char *pipeline, int limit, struct run_row 
 {
 	struct query q;
 	query_runs(&q, s->project, pipeline, limit);
-	PGresult *r = run_q(s, &q, err);
+	struct pg_result *r = run_q(s, &q, err);
 	if (!r)
 		return err_code(err);
 	query_runs_parse(r, rows, n);
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
@@ -207,13 +207,13 @@ int store_run(struct store *s, long run_id, struct run_row *run, struct err *err
 {
 	struct query q;
 	query_run(&q, run_id);
-	PGresult *r = run_q(s, &q, err);
+	struct pg_result *r = run_q(s, &q, err);
 	if (!r)
 		return err_code(err);
 	struct run_row *rows;
 	size_t n;
 	query_runs_parse(r, &rows, &n);
-	PQclear(r);
+	pg_clear(r);
 	if (n == 0) {
 		free(rows);
 		return err_setc(err, ERR_NOTFOUND, "no run %ld", run_id);
@@ -227,11 +227,11 @@ int store_tasks(struct store *s, long run_id, struct ti_row **rows, size_t *n, s
 {
 	struct query q;
 	query_tasks(&q, run_id);
-	PGresult *r = run_q(s, &q, err);
+	struct pg_result *r = run_q(s, &q, err);
 	if (!r)
 		return err_code(err);
 	query_tasks_parse(r, rows, n);
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
@@ -240,11 +240,11 @@ int store_log(struct store *s, long ti, int try_number, int from_seq, int limit,
 {
 	struct query q;
 	query_log(&q, ti, try_number, from_seq, limit);
-	PGresult *r = run_q(s, &q, err);
+	struct pg_result *r = run_q(s, &q, err);
 	if (!r)
 		return err_code(err);
 	query_log_parse(r, rows, n);
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
@@ -253,11 +253,11 @@ int store_run_state(struct store *s, long run_id, char *buf, size_t size, struct
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[1] = {rid};
-	PGresult *r = pg_exec(s->pg, "SELECT state FROM sluice.runs WHERE id = $1", 1, p, err);
+	struct pg_result *r = pg_exec(s->pg, "SELECT state FROM sluice.runs WHERE id = $1", 1, p, err);
 	if (!r)
 		return err_code(err);
-	snprintf(buf, size, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
+	snprintf(buf, size, "%s", pg_rows(r) ? pg_val(r, 0, 0) : "");
+	pg_clear(r);
 	return 0;
 }
 
@@ -267,20 +267,21 @@ int store_ti_find(struct store *s, long run_id, const char *task, long *ti, int 
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[2] = {rid, task};
-	PGresult *r = pg_exec(s->pg,
-			      "SELECT id, try_number, state FROM sluice.task_instances WHERE run_id = $1 AND task = $2", 2, p, err);
+	struct pg_result *r =
+		pg_exec(s->pg,
+			"SELECT id, try_number, state FROM sluice.task_instances WHERE run_id = $1 AND task = $2", 2, p, err);
 	if (!r)
 		return err_code(err);
 	int rc = 0;
-	if (!PQntuples(r)) {
+	if (!pg_rows(r)) {
 		rc = err_setc(err, ERR_NOTFOUND, "run %ld has no task '%s'", run_id, task);
 	} else {
-		*ti = atol(PQgetvalue(r, 0, 0));
-		*try_number = atoi(PQgetvalue(r, 0, 1));
+		*ti = atol(pg_val(r, 0, 0));
+		*try_number = atoi(pg_val(r, 0, 1));
 		if (state)
-			snprintf(state, state_size, "%s", PQgetvalue(r, 0, 2));
+			snprintf(state, state_size, "%s", pg_val(r, 0, 2));
 	}
-	PQclear(r);
+	pg_clear(r);
 	return rc;
 }
 
@@ -294,27 +295,29 @@ int store_resolve_run(struct store *s, const char *spec, const char *pipeline, l
 		char ids[32];
 		snprintf(ids, sizeof ids, "%ld", id);
 		const char *p[2] = {ids, s->project};
-		PGresult *r = pg_exec(s->pg, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p, err);
+		struct pg_result *r =
+			pg_exec(s->pg, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p, err);
 		if (!r)
 			return err->code;
-		int n = PQntuples(r);
-		PQclear(r);
+		int n = pg_rows(r);
+		pg_clear(r);
 		if (!n)
 			return err_setc(err, ERR_NOTFOUND, "no run %ld in project %s", id, s->project);
 		*run_id = id;
 		return 0;
 	}
 	const char *p[2] = {s->project, pipeline};
-	PGresult *r = pg_exec(s->pg,
-			      "SELECT id FROM sluice.runs WHERE project = $1 AND ($2::text IS NULL OR pipeline = $2)"
-			      " ORDER BY id DESC LIMIT 1",
-			      2, p, err);
+	struct pg_result *r =
+		pg_exec(s->pg,
+			"SELECT id FROM sluice.runs WHERE project = $1 AND ($2::text IS NULL OR pipeline = $2)"
+			" ORDER BY id DESC LIMIT 1",
+			2, p, err);
 	if (!r)
 		return err->code;
-	int rc = PQntuples(r) ? 0 : err_setc(err, ERR_NOTFOUND, "no runs yet");
+	int rc = pg_rows(r) ? 0 : err_setc(err, ERR_NOTFOUND, "no runs yet");
 	if (rc == 0)
-		*run_id = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
+		*run_id = atol(pg_val(r, 0, 0));
+	pg_clear(r);
 	return rc;
 }
 
@@ -391,17 +394,17 @@ void query_pipeline_runs(struct query *q, const char *project, int per_pipeline)
 	q_num(q, 1, per_pipeline > 0 ? per_pipeline : 10);
 }
 
-int query_pipeline_runs_parse(PGresult *r, struct pipeline_run_row **rows, size_t *n)
+int query_pipeline_runs_parse(struct pg_result *r, struct pipeline_run_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct pipeline_run_row *v = xcalloc((size_t)nt, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].pipeline = xstrdup(PQgetvalue(r, i, 0));
-		v[i].id = atol(PQgetvalue(r, i, 1));
-		v[i].state = xstrdup(PQgetvalue(r, i, 2));
-		v[i].logical_date = xstrdup(PQgetvalue(r, i, 3));
-		v[i].created_at = xstrdup(PQgetvalue(r, i, 4));
-		v[i].n_failed = atoi(PQgetvalue(r, i, 5));
+		v[i].pipeline = xstrdup(pg_val(r, i, 0));
+		v[i].id = atol(pg_val(r, i, 1));
+		v[i].state = xstrdup(pg_val(r, i, 2));
+		v[i].logical_date = xstrdup(pg_val(r, i, 3));
+		v[i].created_at = xstrdup(pg_val(r, i, 4));
+		v[i].n_failed = atoi(pg_val(r, i, 5));
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -427,16 +430,16 @@ void query_grid(struct query *q, const char *project, const char *pipeline, int 
 	q_num(q, 2, n_runs > 0 ? n_runs : 20);
 }
 
-int query_grid_parse(PGresult *r, struct grid_row **rows, size_t *n)
+int query_grid_parse(struct pg_result *r, struct grid_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct grid_row *v = xcalloc((size_t)nt, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].run_id = atol(PQgetvalue(r, i, 0));
-		v[i].ti = atol(PQgetvalue(r, i, 1));
-		v[i].task = xstrdup(PQgetvalue(r, i, 2));
-		v[i].state = xstrdup(PQgetvalue(r, i, 3));
-		v[i].try_number = atoi(PQgetvalue(r, i, 4));
+		v[i].run_id = atol(pg_val(r, i, 0));
+		v[i].ti = atol(pg_val(r, i, 1));
+		v[i].task = xstrdup(pg_val(r, i, 2));
+		v[i].state = xstrdup(pg_val(r, i, 3));
+		v[i].try_number = atoi(pg_val(r, i, 4));
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -477,25 +480,25 @@ void query_ti_detail(struct query *q, long ti, long run_id, const char *task)
 	}
 }
 
-int query_ti_detail_parse(PGresult *r, struct ti_detail *d)
+int query_ti_detail_parse(struct pg_result *r, struct ti_detail *d)
 {
 	memset(d, 0, sizeof *d);
-	if (PQntuples(r) < 1)
+	if (pg_rows(r) < 1)
 		return ERR_NOTFOUND;
-	d->id = atol(PQgetvalue(r, 0, 0));
-	d->run_id = atol(PQgetvalue(r, 0, 1));
-	d->task = xstrdup(PQgetvalue(r, 0, 2));
-	d->state = xstrdup(PQgetvalue(r, 0, 3));
-	d->pipeline = xstrdup(PQgetvalue(r, 0, 4));
-	d->logical_date = xstrdup(PQgetvalue(r, 0, 5));
-	d->run_state = xstrdup(PQgetvalue(r, 0, 6));
-	d->try_number = atoi(PQgetvalue(r, 0, 7));
-	d->max_tries = atoi(PQgetvalue(r, 0, 8));
+	d->id = atol(pg_val(r, 0, 0));
+	d->run_id = atol(pg_val(r, 0, 1));
+	d->task = xstrdup(pg_val(r, 0, 2));
+	d->state = xstrdup(pg_val(r, 0, 3));
+	d->pipeline = xstrdup(pg_val(r, 0, 4));
+	d->logical_date = xstrdup(pg_val(r, 0, 5));
+	d->run_state = xstrdup(pg_val(r, 0, 6));
+	d->try_number = atoi(pg_val(r, 0, 7));
+	d->max_tries = atoi(pg_val(r, 0, 8));
 	d->started_at = str_or_null(r, 0, 9);
 	d->ended_at = str_or_null(r, 0, 10);
-	d->duration_s = PQgetisnull(r, 0, 11) ? -1 : atof(PQgetvalue(r, 0, 11));
-	d->has_exit = !PQgetisnull(r, 0, 12);
-	d->exit_status = d->has_exit ? atoi(PQgetvalue(r, 0, 12)) : 0;
+	d->duration_s = pg_isnull(r, 0, 11) ? -1 : atof(pg_val(r, 0, 11));
+	d->has_exit = !pg_isnull(r, 0, 12);
+	d->exit_status = d->has_exit ? atoi(pg_val(r, 0, 12)) : 0;
 	d->error = str_or_null(r, 0, 13);
 	d->worker = str_or_null(r, 0, 14);
 	d->host = str_or_null(r, 0, 15);
@@ -524,18 +527,18 @@ void query_tries(struct query *q, long ti)
 	q_num(q, 0, ti);
 }
 
-int query_tries_parse(PGresult *r, struct try_row **rows, size_t *n)
+int query_tries_parse(struct pg_result *r, struct try_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct try_row *v = xcalloc((size_t)nt, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].try_number = atoi(PQgetvalue(r, i, 0));
-		v[i].state = xstrdup(PQgetvalue(r, i, 1));
+		v[i].try_number = atoi(pg_val(r, i, 0));
+		v[i].state = xstrdup(pg_val(r, i, 1));
 		v[i].worker = str_or_null(r, i, 2);
 		v[i].started_at = str_or_null(r, i, 3);
 		v[i].ended_at = str_or_null(r, i, 4);
-		v[i].has_exit = !PQgetisnull(r, i, 5);
-		v[i].exit_status = v[i].has_exit ? atoi(PQgetvalue(r, i, 5)) : 0;
+		v[i].has_exit = !pg_isnull(r, i, 5);
+		v[i].exit_status = v[i].has_exit ? atoi(pg_val(r, i, 5)) : 0;
 		v[i].error = str_or_null(r, i, 6);
 	}
 	*rows = v;
@@ -567,9 +570,9 @@ void query_log_find(struct query *q, long ti, int try_number, int from_seq, bool
 	q->params[4] = icase ? "t" : "f";
 }
 
-int query_log_find_parse(PGresult *r)
+int query_log_find_parse(struct pg_result *r)
 {
-	return PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
+	return pg_rows(r) ? atoi(pg_val(r, 0, 0)) : -1;
 }
 
 void query_log_span(struct query *q, long ti, int try_number)
@@ -581,10 +584,10 @@ void query_log_span(struct query *q, long ti, int try_number)
 	q_num(q, 1, try_number);
 }
 
-void query_log_span_parse(PGresult *r, int *count, int *last_seq)
+void query_log_span_parse(struct pg_result *r, int *count, int *last_seq)
 {
-	*count = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
-	*last_seq = PQntuples(r) ? atoi(PQgetvalue(r, 0, 1)) : -1;
+	*count = pg_rows(r) ? atoi(pg_val(r, 0, 0)) : 0;
+	*last_seq = pg_rows(r) ? atoi(pg_val(r, 0, 1)) : -1;
 }
 
 void query_live_workers(struct query *q, double within)
@@ -596,9 +599,9 @@ void query_live_workers(struct query *q, double within)
 	q->params[0] = q->buf[0];
 }
 
-int query_live_workers_parse(PGresult *r)
+int query_live_workers_parse(struct pg_result *r)
 {
-	return PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	return pg_rows(r) ? atoi(pg_val(r, 0, 0)) : 0;
 }
 
 int store_try_state(struct store *s, long ti, int try_number, char *buf, size_t size, struct err *err)
@@ -608,13 +611,14 @@ int store_try_state(struct store *s, long ti, int try_number, char *buf, size_t 
 	snprintf(b, sizeof b, "%d", try_number);
 	const char *p[2] = {a, b};
 	/* the current try's state is on the instance; ended ones are in task_tries */
-	PGresult *r = pg_exec(s->pg,
-			      "SELECT coalesce((SELECT t.state FROM sluice.task_instances t WHERE t.id = $1 AND t.try_number = $2),"
-			      " (SELECT r.state FROM sluice.task_tries r WHERE r.ti_id = $1 AND r.try_number = $2), '')",
-			      2, p, err);
+	struct pg_result *r =
+		pg_exec(s->pg,
+			"SELECT coalesce((SELECT t.state FROM sluice.task_instances t WHERE t.id = $1 AND t.try_number = $2),"
+			" (SELECT r.state FROM sluice.task_tries r WHERE r.ti_id = $1 AND r.try_number = $2), '')",
+			2, p, err);
 	if (!r)
 		return err_code(err);
-	snprintf(buf, size, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
+	snprintf(buf, size, "%s", pg_val(r, 0, 0));
+	pg_clear(r);
 	return 0;
 }

@@ -5,16 +5,19 @@
 #ifndef SLUICE_QUERY_H
 #define SLUICE_QUERY_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "base/err.h"
 #include "core/store.h"
 
+/* libpq's result (connectors/pg.h) */
+struct pg_result;
+
 #define QUERY_MAX_PARAMS 6
 
-/* A statement ready to send: PQsendQueryParams(c, q.sql, q.n, NULL, q.params, ...). */
+/* A statement ready to send: pg_exec(c, q.sql, q.n, q.params, err) or
+ * pga_send(a, q.sql, q.n, q.params, ...). */
 struct query {
 	const char *sql;
 	int n;
@@ -55,15 +58,15 @@ void log_rows_free(struct log_row *v, size_t n);
 
 /* Recent runs of the project (of one pipeline if not NULL), newest first. */
 void query_runs(struct query *q, const char *project, const char *pipeline, int limit);
-int query_runs_parse(PGresult *r, struct run_row **rows, size_t *n);
+int query_runs_parse(struct pg_result *r, struct run_row **rows, size_t *n);
 /* One run (id, pipeline, date, state, trigger, params). */
 void query_run(struct query *q, long run_id);
 /* The task instances of a run, in the order the run created them. */
 void query_tasks(struct query *q, long run_id);
-int query_tasks_parse(PGresult *r, struct ti_row **rows, size_t *n);
+int query_tasks_parse(struct pg_result *r, struct ti_row **rows, size_t *n);
 /* Log lines of one try from seq on (at most limit). */
 void query_log(struct query *q, long ti, int try_number, int from_seq, int limit);
-int query_log_parse(PGresult *r, struct log_row **rows, size_t *n);
+int query_log_parse(struct pg_result *r, struct log_row **rows, size_t *n);
 
 /* Synchronous forms for the batch face. */
 int store_runs(struct store *s, const char *pipeline, int limit, struct run_row **rows, size_t *n, struct err *err);
@@ -95,7 +98,7 @@ struct pipeline_run_row {
 };
 void pipeline_run_rows_free(struct pipeline_run_row *v, size_t n);
 void query_pipeline_runs(struct query *q, const char *project, int per_pipeline);
-int query_pipeline_runs_parse(PGresult *r, struct pipeline_run_row **rows, size_t *n);
+int query_pipeline_runs_parse(struct pg_result *r, struct pipeline_run_row **rows, size_t *n);
 
 /* The task instances of the last n_runs runs of a pipeline (the runs grid). */
 struct grid_row {
@@ -105,7 +108,7 @@ struct grid_row {
 };
 void grid_rows_free(struct grid_row *v, size_t n);
 void query_grid(struct query *q, const char *project, const char *pipeline, int n_runs);
-int query_grid_parse(PGresult *r, struct grid_row **rows, size_t *n);
+int query_grid_parse(struct pg_result *r, struct grid_row **rows, size_t *n);
 
 /* One task instance in full: what the task view shows. */
 struct ti_detail {
@@ -124,7 +127,7 @@ void ti_detail_free(struct ti_detail *d);
 /* By task instance id, or (ti 0) by run and task name. */
 void query_ti_detail(struct query *q, long ti, long run_id, const char *task);
 /* ERR_NOTFOUND when there is no row. */
-int query_ti_detail_parse(PGresult *r, struct ti_detail *out);
+int query_ti_detail_parse(struct pg_result *r, struct ti_detail *out);
 
 /* The finished tries of a task instance, oldest first. */
 struct try_row {
@@ -135,7 +138,7 @@ struct try_row {
 };
 void try_rows_free(struct try_row *v, size_t n);
 void query_tries(struct query *q, long ti);
-int query_tries_parse(PGresult *r, struct try_row **rows, size_t *n);
+int query_tries_parse(struct pg_result *r, struct try_row **rows, size_t *n);
 
 /* Log lines of one try before seq (exclusive), the last `limit` of them, in
  * seq order: the tail (before_seq < 0 means the end) and paging back. Parsed by
@@ -146,14 +149,14 @@ void query_log_before(struct query *q, long ti, int try_number, int before_seq, 
 void query_log_find(struct query *q, long ti, int try_number, int from_seq, bool forward, const char *pattern,
 		    bool icase);
 /* -1 when the result has no row. */
-int query_log_find_parse(PGresult *r);
+int query_log_find_parse(struct pg_result *r);
 /* The number of log lines of a try and its last seq (seqs run from 0 without
  * gaps, so this reads the primary key's end, not every line). */
 void query_log_span(struct query *q, long ti, int try_number);
-void query_log_span_parse(PGresult *r, int *count, int *last_seq);
+void query_log_span_parse(struct pg_result *r, int *count, int *last_seq);
 
 /* Workers with a heartbeat in the last `within` seconds (store_live_workers). */
 void query_live_workers(struct query *q, double within);
-int query_live_workers_parse(PGresult *r);
+int query_live_workers_parse(struct pg_result *r);
 
 #endif

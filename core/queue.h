@@ -5,14 +5,16 @@
 #ifndef SLUICE_QUEUE_H
 #define SLUICE_QUEUE_H
 
-#include <hiredis.h>
 #include <stdbool.h>
 
 #include "base/err.h"
 #include "core/store.h"
 
+/* A broker connection (connectors/redis.h). */
+struct redis;
+
 struct queue {
-	redisContext *rc;
+	struct redis *rc;
 	char *url;
 	char *stream;    /* sluice:{project}:tasks */
 	char *epoch_key; /* sluice:{project}:epoch, gone when Redis lost its data */

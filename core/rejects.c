@@ -34,22 +34,22 @@ static const char LOAD_REJECTS_SQL[] =
 	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
 	" WHERE j.load_id = $1 ORDER BY j.line, j.id LIMIT $2";
 
-int loads_begin(PGconn *state, const struct load_info *li, long *load_id, struct err *err)
+int loads_begin(struct pg_conn *state, const struct load_info *li, long *load_id, struct err *err)
 {
 	char run[32], try[16];
 	snprintf(run, sizeof run, "%ld", li->run_id);
 	snprintf(try, sizeof try, "%d", li->try_number);
 	const char *p[7] = {li->project, li->run_id ? run : NULL, li->task, li->run_id ? try : NULL,
 			    li->source, li->target, li->mode};
-	PGresult *r = pg_exec(state, LOAD_BEGIN_SQL, 7, p, err);
+	struct pg_result *r = pg_exec(state, LOAD_BEGIN_SQL, 7, p, err);
 	if (!r)
 		return err_prefix(err, "state database: recording the load");
-	*load_id = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	*load_id = atol(pg_val(r, 0, 0));
+	pg_clear(r);
 	return 0;
 }
 
-int loads_end(PGconn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
+int loads_end(struct pg_conn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
 	      const char *error, struct err *err)
 {
 	char id[32], in[32], out[32], rej[32];
@@ -81,7 +81,7 @@ static void copy_field(struct strbuf *b, const char *s, size_t n)
 	}
 }
 
-void reject_sink_init(struct reject_sink *s, PGconn *state, long load_id, long run_id, const char *task,
+void reject_sink_init(struct reject_sink *s, struct pg_conn *state, long load_id, long run_id, const char *task,
 		      const char *source)
 {
 	memset(s, 0, sizeof *s);
@@ -98,22 +98,15 @@ static int flush_locked(struct reject_sink *s)
 	if (!s->pending || s->failed)
 		return s->failed ? -1 : 0;
 	struct err *err = &s->err;
-	PGresult *r = PQexec(s->pg, REJECT_COPY_SQL);
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		PQclear(r);
+	if (pg_copy_begin(s->pg, REJECT_COPY_SQL, NULL, err) < 0) {
 		s->failed = true;
 		char m[512];
 		err_setc(err, pg_broken(s->pg) ? ERR_UNREACHABLE : ERR_FAIL, "state database: recording rejects: %s",
 			 pg_errmsg(s->pg, m, sizeof m));
 		return -1;
 	}
-	PQclear(r);
-	int ok = PQputCopyData(s->pg, s->buf.s, (int)s->buf.len) == 1 && PQputCopyEnd(s->pg, NULL) == 1;
-	while ((r = PQgetResult(s->pg))) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			ok = 0;
-		PQclear(r);
-	}
+	int ok = pg_copy_put(s->pg, s->buf.s, s->buf.len, err) == 0;
+	ok = pg_copy_end(s->pg, NULL, NULL, err) == 0 && ok;
 	sb_reset(&s->buf);
 	s->pending = 0;
 	if (!ok) {
@@ -183,9 +176,9 @@ void reject_sink_free(struct reject_sink *s)
 
 /* ---- reading -------------------------------------------------------------- */
 
-static char *str_or_null(PGresult *r, int row, int col)
+static char *str_or_null(struct pg_result *r, int row, int col)
 {
-	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+	return pg_isnull(r, row, col) ? NULL : xstrdup(pg_val(r, row, col));
 }
 
 void reject_rows_free(struct reject_row *v, size_t n)
@@ -225,13 +218,13 @@ void query_load_rejects(struct query *q, long load_id, int limit)
 	q_num(q, 1, limit > 0 ? limit : 1000000);
 }
 
-int query_rejects_parse(PGresult *r, struct reject_row **rows, size_t *n)
+int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n)
 {
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct reject_row *v = xcalloc((size_t)nt + 1, sizeof *v);
 	for (int i = 0; i < nt; i++) {
-		v[i].load_id = atol(PQgetvalue(r, i, 0));
-		v[i].line = PQgetisnull(r, i, 1) ? 0 : atoll(PQgetvalue(r, i, 1));
+		v[i].load_id = atol(pg_val(r, i, 0));
+		v[i].line = pg_isnull(r, i, 1) ? 0 : atoll(pg_val(r, i, 1));
 		v[i].task = str_or_null(r, i, 2);
 		v[i].col = str_or_null(r, i, 3);
 		v[i].reason = str_or_null(r, i, 4);
@@ -243,17 +236,17 @@ int query_rejects_parse(PGresult *r, struct reject_row **rows, size_t *n)
 	return 0;
 }
 
-static int run_query(PGconn *state, const struct query *q, struct reject_row **rows, size_t *n, struct err *err)
+static int run_query(struct pg_conn *state, const struct query *q, struct reject_row **rows, size_t *n, struct err *err)
 {
-	PGresult *r = pg_exec(state, q->sql, q->n, q->params, err);
+	struct pg_result *r = pg_exec(state, q->sql, q->n, q->params, err);
 	if (!r)
 		return err_code(err);
 	query_rejects_parse(r, rows, n);
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
-int store_run_rejects(PGconn *state, long run_id, const char *task, int limit, struct reject_row **rows,
+int store_run_rejects(struct pg_conn *state, long run_id, const char *task, int limit, struct reject_row **rows,
 		      size_t *n, struct err *err)
 {
 	struct query q;
@@ -261,7 +254,7 @@ int store_run_rejects(PGconn *state, long run_id, const char *task, int limit, s
 	return run_query(state, &q, rows, n, err);
 }
 
-int store_load_rejects(PGconn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
+int store_load_rejects(struct pg_conn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
 		       struct err *err)
 {
 	struct query q;

@@ -5,7 +5,6 @@
 #ifndef SLUICE_REJECTS_H
 #define SLUICE_REJECTS_H
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +12,10 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "core/query.h"
+
+/* libpq's (connectors/pg.h) */
+struct pg_conn;
+struct pg_result;
 
 /* What a load is, for its row in sluice.loads. */
 struct load_info {
@@ -24,13 +27,13 @@ struct load_info {
 };
 
 /* Starts a load: a row in sluice.loads in state running; its id. */
-int loads_begin(PGconn *state, const struct load_info *li, long *load_id, struct err *err);
+int loads_begin(struct pg_conn *state, const struct load_info *li, long *load_id, struct err *err);
 /* Ends it: success or failed, with its counts and error (NULL if none). */
-int loads_end(PGconn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
+int loads_end(struct pg_conn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
 	      const char *error, struct err *err);
 
 struct reject_sink {
-	PGconn *pg;             /* the state database; borrowed */
+	struct pg_conn *pg;             /* the state database; borrowed */
 	long load_id, run_id;
 	char *task, *source;
 	pthread_mutex_t mu;
@@ -42,7 +45,7 @@ struct reject_sink {
 	struct err err;
 };
 
-void reject_sink_init(struct reject_sink *s, PGconn *state, long load_id, long run_id, const char *task,
+void reject_sink_init(struct reject_sink *s, struct pg_conn *state, long load_id, long run_id, const char *task,
 		      const char *source);
 /* Adds a reject (thread-safe); sends a batch when enough are pending. col
  * and raw may be NULL. counts: whether it counts towards max_rejects.
@@ -67,11 +70,11 @@ void reject_rows_free(struct reject_row *v, size_t n);
 void query_run_rejects(struct query *q, long run_id, const char *task, int limit);
 /* The rejects of one load, by line. */
 void query_load_rejects(struct query *q, long load_id, int limit);
-int query_rejects_parse(PGresult *r, struct reject_row **rows, size_t *n);
+int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n);
 
-int store_run_rejects(PGconn *state, long run_id, const char *task, int limit, struct reject_row **rows,
+int store_run_rejects(struct pg_conn *state, long run_id, const char *task, int limit, struct reject_row **rows,
 		      size_t *n, struct err *err);
-int store_load_rejects(PGconn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
+int store_load_rejects(struct pg_conn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
 		       struct err *err);
 
 #endif

@@ -481,7 +481,7 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-int store_migrate(PGconn *c, struct err *err)
+int store_migrate(struct pg_conn *c, struct err *err)
 {
 	if (pg_script(c, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
 			      "CREATE SCHEMA IF NOT EXISTS sluice;"
@@ -495,13 +495,14 @@ int store_migrate(PGconn *c, struct err *err)
 		const char *params[1] = {vs};
 		if (pg_script(c, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err) < 0)
 			return err_prefix(err, "state database: migration %d", v);
-		PGresult *r = pg_exec(c, "SELECT 1 FROM sluice.schema_version WHERE version = $1", 1, params, err);
+		struct pg_result *r =
+			pg_exec(c, "SELECT 1 FROM sluice.schema_version WHERE version = $1", 1, params, err);
 		if (!r) {
 			pg_script(c, "ROLLBACK", NULL);
 			return err_prefix(err, "state database: migration %d", v);
 		}
-		bool done = PQntuples(r) > 0;
-		PQclear(r);
+		bool done = pg_rows(r) > 0;
+		pg_clear(r);
 		if (!done && (pg_script(c, migrations[v - 1], err) < 0 ||
 			      pg_cmd(c, "INSERT INTO sluice.schema_version (version) VALUES ($1)", 1, params, err) < 0)) {
 			pg_script(c, "ROLLBACK", NULL);
@@ -515,9 +516,10 @@ int store_migrate(PGconn *c, struct err *err)
 
 int store_schema_version(struct store *s)
 {
-	PGresult *r = pg_exec(s->pg, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL, NULL);
-	int v = r ? atoi(PQgetvalue(r, 0, 0)) : -1;
-	PQclear(r);
+	struct pg_result *r =
+		pg_exec(s->pg, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL, NULL);
+	int v = r ? atoi(pg_val(r, 0, 0)) : -1;
+	pg_clear(r);
 	return v;
 }
 
@@ -539,7 +541,7 @@ int store_open(struct store *s, const char *conninfo, const char *project, struc
 void store_close(struct store *s)
 {
 	if (s->pg)
-		PQfinish(s->pg);
+		pg_close(s->pg);
 	free(s->project);
 	memset(s, 0, sizeof *s);
 }
@@ -562,20 +564,20 @@ static void refs_add(struct ti_refs *r, long ti, int try_number)
 }
 
 /* Appends (id, try) rows of r to out. */
-static void refs_from(PGresult *r, struct ti_refs *out)
+static void refs_from(struct pg_result *r, struct ti_refs *out)
 {
-	for (int i = 0; i < PQntuples(r); i++)
-		refs_add(out, atol(PQgetvalue(r, i, 0)), atoi(PQgetvalue(r, i, 1)));
+	for (int i = 0; i < pg_rows(r); i++)
+		refs_add(out, atol(pg_val(r, i, 0)), atoi(pg_val(r, i, 1)));
 }
 
 static int refs_query(struct store *s, struct ti_refs *out, const char *sql, int n,
 		      const char *const *params, struct err *err)
 {
-	PGresult *r = pg_exec(s->pg, sql, n, params, err);
+	struct pg_result *r = pg_exec(s->pg, sql, n, params, err);
 	if (!r)
 		return err_code(err);
 	refs_from(r, out);
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
@@ -610,17 +612,18 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 			     *run_id > 0 ? given : NULL};
 	if (pg_script(s->pg, "BEGIN", err) < 0)
 		return err->code;
-	PGresult *r = pg_exec(s->pg,
-			      "INSERT INTO sluice.runs (id, project, pipeline, logical_date, params, trigger)"
-			      " VALUES (coalesce($6::bigint, nextval(pg_get_serial_sequence('sluice.runs', 'id'))),"
-			      " $1, $2, $3, $4, $5) RETURNING id",
-			      6, p1, err);
+	struct pg_result *r =
+		pg_exec(s->pg,
+			"INSERT INTO sluice.runs (id, project, pipeline, logical_date, params, trigger)"
+			" VALUES (coalesce($6::bigint, nextval(pg_get_serial_sequence('sluice.runs', 'id'))),"
+			" $1, $2, $3, $4, $5) RETURNING id",
+			6, p1, err);
 	if (!r)
 		goto fail;
-	*run_id = atol(PQgetvalue(r, 0, 0));
+	*run_id = atol(pg_val(r, 0, 0));
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", *run_id);
-	PQclear(r);
+	pg_clear(r);
 
 	/* All tasks in one statement: arrays of names, specs and retry settings. */
 	struct strbuf names = {0}, specs = {0}, tries = {0}, delays = {0}, backoffs = {0}, maxd = {0};
@@ -680,11 +683,12 @@ fail:
 
 int store_run_new_id(struct store *s, long *run_id, struct err *err)
 {
-	PGresult *r = pg_exec(s->pg, "SELECT nextval(pg_get_serial_sequence('sluice.runs', 'id'))", 0, NULL, err);
+	struct pg_result *r =
+		pg_exec(s->pg, "SELECT nextval(pg_get_serial_sequence('sluice.runs', 'id'))", 0, NULL, err);
 	if (!r)
 		return err_code(err);
-	*run_id = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	*run_id = atol(pg_val(r, 0, 0));
+	pg_clear(r);
 	return 0;
 }
 
@@ -699,17 +703,18 @@ int store_advance(struct store *s, long run_id, struct ti_refs *out, struct err 
 int store_active_runs(struct store *s, long **ids, size_t *n, struct err *err)
 {
 	const char *p[1] = {s->project};
-	PGresult *r = pg_exec(s->pg, "SELECT id FROM sluice.runs WHERE project = $1 AND state = 'running' ORDER BY id",
-			      1, p, err);
+	struct pg_result *r =
+		pg_exec(s->pg, "SELECT id FROM sluice.runs WHERE project = $1 AND state = 'running' ORDER BY id",
+			1, p, err);
 	*ids = NULL;
 	*n = 0;
 	if (!r)
 		return err_code(err);
-	*n = (size_t)PQntuples(r);
+	*n = (size_t)pg_rows(r);
 	*ids = xcalloc(*n ? *n : 1, sizeof **ids);
 	for (size_t i = 0; i < *n; i++)
-		(*ids)[i] = atol(PQgetvalue(r, (int)i, 0));
-	PQclear(r);
+		(*ids)[i] = atol(pg_val(r, (int)i, 0));
+	pg_clear(r);
 	return 0;
 }
 
@@ -760,18 +765,19 @@ int store_all_queued(struct store *s, struct ti_refs *out, struct err *err)
 double store_next_retry_in(struct store *s)
 {
 	const char *p[1] = {s->project};
-	PGresult *r = pg_exec(s->pg,
-			      "SELECT extract(epoch FROM min(t.next_try_at) - now()) FROM sluice.task_instances t"
-			      " JOIN sluice.runs r ON r.id = t.run_id WHERE r.project = $1 AND r.state = 'running'"
-			      " AND t.state = 'up_for_retry'",
-			      1, p, NULL);
+	struct pg_result *r =
+		pg_exec(s->pg,
+			"SELECT extract(epoch FROM min(t.next_try_at) - now()) FROM sluice.task_instances t"
+			" JOIN sluice.runs r ON r.id = t.run_id WHERE r.project = $1 AND r.state = 'running'"
+			" AND t.state = 'up_for_retry'",
+			1, p, NULL);
 	double d = -1;
-	if (r && !PQgetisnull(r, 0, 0)) {
-		d = atof(PQgetvalue(r, 0, 0));
+	if (r && !pg_isnull(r, 0, 0)) {
+		d = atof(pg_val(r, 0, 0));
 		if (d < 0)
 			d = 0;
 	}
-	PQclear(r);
+	pg_clear(r);
 	return d;
 }
 
@@ -795,10 +801,10 @@ int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker
 	snprintf(tr, sizeof tr, "%d", ref->try_number);
 	snprintf(to, sizeof to, "%.3f", hb_timeout);
 	const char *p[5] = {ti, tr, worker, host, to};
-	PGresult *r = pg_exec(s->pg, "SELECT * FROM sluice.claim($1, $2, $3, $4, $5)", 5, p, err);
+	struct pg_result *r = pg_exec(s->pg, "SELECT * FROM sluice.claim($1, $2, $3, $4, $5)", 5, p, err);
 	if (!r)
 		return err_code(err);
-	const char *status = PQgetvalue(r, 0, 0);
+	const char *status = pg_val(r, 0, 0);
 	int rc = 0;
 	if (!strcmp(status, "alive")) {
 		rc = ERR_EXISTS;
@@ -808,17 +814,17 @@ int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker
 		memset(out, 0, sizeof *out);
 		out->ti = ref->ti;
 		out->takeover = !strcmp(status, "takeover");
-		out->run_id = atol(PQgetvalue(r, 0, 1));
-		out->try_number = atoi(PQgetvalue(r, 0, 2));
-		out->task = xstrdup(PQgetvalue(r, 0, 3));
-		out->pipeline = xstrdup(PQgetvalue(r, 0, 4));
-		out->ds = xstrdup(PQgetvalue(r, 0, 5));
-		out->spec = xstrdup(PQgetvalue(r, 0, 6));
-		if (!PQgetisnull(r, 0, 7))
-			out->old_host = xstrdup(PQgetvalue(r, 0, 7));
-		out->old_pid = PQgetisnull(r, 0, 8) ? 0 : atoi(PQgetvalue(r, 0, 8));
+		out->run_id = atol(pg_val(r, 0, 1));
+		out->try_number = atoi(pg_val(r, 0, 2));
+		out->task = xstrdup(pg_val(r, 0, 3));
+		out->pipeline = xstrdup(pg_val(r, 0, 4));
+		out->ds = xstrdup(pg_val(r, 0, 5));
+		out->spec = xstrdup(pg_val(r, 0, 6));
+		if (!pg_isnull(r, 0, 7))
+			out->old_host = xstrdup(pg_val(r, 0, 7));
+		out->old_pid = pg_isnull(r, 0, 8) ? 0 : atoi(pg_val(r, 0, 8));
 	}
-	PQclear(r);
+	pg_clear(r);
 	return rc;
 }
 
@@ -829,14 +835,14 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(c, sizeof c, "%d", pid);
 	const char *p[4] = {a, b, worker, c};
-	PGresult *r = pg_exec(s->pg,
-			      "UPDATE sluice.task_instances SET heartbeat = now(), pid = $4 WHERE id = $1"
-			      " AND try_number = $2 AND worker = $3 AND state = 'running'",
-			      4, p, err);
+	struct pg_result *r = pg_exec(s->pg,
+				      "UPDATE sluice.task_instances SET heartbeat = now(), pid = $4 WHERE id = $1"
+				      " AND try_number = $2 AND worker = $3 AND state = 'running'",
+				      4, p, err);
 	if (!r)
 		return err_code(err);
-	int n = atoi(PQcmdTuples(r));
-	PQclear(r);
+	int n = (int)pg_cmd_rows(r);
+	pg_clear(r);
 	return n == 1 ? 0 : err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
 }
 
@@ -858,35 +864,36 @@ int store_ti_finish_next(struct store *s, long ti, int try_number, const char *w
 	if (next)
 		memset(next, 0, sizeof *next);
 	const char *p[8] = {s->project, a, b, worker, ok ? "t" : "f", e, error, next ? host : NULL};
-	PGresult *r = pg_exec(s->pg, "SELECT * FROM sluice.finish_next($1, $2, $3, $4, $5, $6, $7, $8)", 8, p, err);
+	struct pg_result *r =
+		pg_exec(s->pg, "SELECT * FROM sluice.finish_next($1, $2, $3, $4, $5, $6, $7, $8)", 8, p, err);
 	if (!r)
 		return err_code(err);
 	int rc = 0;
-	if (PQntuples(r) == 0) {
+	if (pg_rows(r) == 0) {
 		rc = err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", ti, try_number);
 	} else {
-		const char *st = PQgetvalue(r, 0, 0);
+		const char *st = pg_val(r, 0, 0);
 		if (new_state)
 			*new_state = !strcmp(st, "success") ? "success" : !strcmp(st, "failed") ? "failed" : "up_for_retry";
-		for (int i = 0; i < PQntuples(r); i++) {
-			if (PQgetisnull(r, i, 1))
+		for (int i = 0; i < pg_rows(r); i++) {
+			if (pg_isnull(r, i, 1))
 				continue;
-			long t = atol(PQgetvalue(r, i, 1));
-			int tr = atoi(PQgetvalue(r, i, 2));
-			if (next && !strcmp(PQgetvalue(r, i, 3), "t")) {
+			long t = atol(pg_val(r, i, 1));
+			int tr = atoi(pg_val(r, i, 2));
+			if (next && !strcmp(pg_val(r, i, 3), "t")) {
 				next->ti = t;
 				next->try_number = tr;
-				next->run_id = atol(PQgetvalue(r, i, 4));
-				next->task = xstrdup(PQgetvalue(r, i, 5));
-				next->pipeline = xstrdup(PQgetvalue(r, i, 6));
-				next->ds = xstrdup(PQgetvalue(r, i, 7));
-				next->spec = xstrdup(PQgetvalue(r, i, 8));
+				next->run_id = atol(pg_val(r, i, 4));
+				next->task = xstrdup(pg_val(r, i, 5));
+				next->pipeline = xstrdup(pg_val(r, i, 6));
+				next->ds = xstrdup(pg_val(r, i, 7));
+				next->spec = xstrdup(pg_val(r, i, 8));
 			} else if (queued) {
 				refs_add(queued, t, tr);
 			}
 		}
 	}
-	PQclear(r);
+	pg_clear(r);
 	return rc;
 }
 
@@ -905,16 +912,16 @@ void touched_free(struct touched *t)
 }
 
 /* (task, state) rows into out (may be NULL). */
-static void touched_from(PGresult *r, struct touched *out)
+static void touched_from(struct pg_result *r, struct touched *out)
 {
 	if (!out)
 		return;
-	int n = PQntuples(r);
+	int n = pg_rows(r);
 	out->tasks = xcalloc(n ? (size_t)n : 1, sizeof *out->tasks);
 	out->states = xcalloc(n ? (size_t)n : 1, sizeof *out->states);
 	for (int i = 0; i < n; i++) {
-		out->tasks[i] = xstrdup(PQgetvalue(r, i, 0));
-		out->states[i] = xstrdup(PQgetvalue(r, i, 1));
+		out->tasks[i] = xstrdup(pg_val(r, i, 0));
+		out->states[i] = xstrdup(pg_val(r, i, 1));
 	}
 	out->n = (size_t)n;
 }
@@ -925,11 +932,11 @@ int store_clear(struct store *s, long run_id, const char *task, bool downstream,
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[5] = {rid, task, downstream ? "t" : "f", only_failed ? "t" : "f", dry_run ? "t" : "f"};
-	PGresult *r = pg_exec(s->pg, "SELECT task, state FROM sluice.clear($1, $2, $3, $4, $5)", 5, p, err);
+	struct pg_result *r = pg_exec(s->pg, "SELECT task, state FROM sluice.clear($1, $2, $3, $4, $5)", 5, p, err);
 	if (!r)
 		return err_code(err);
 	touched_from(r, out);
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
@@ -939,18 +946,18 @@ int store_mark(struct store *s, long run_id, const char *task, const char *state
 	char rid[32];
 	snprintf(rid, sizeof rid, "%ld", run_id);
 	const char *p[3] = {rid, task, state};
-	PGresult *r = pg_exec(s->pg, "SELECT task, state FROM sluice.mark($1, $2, $3)", 3, p, err);
+	struct pg_result *r = pg_exec(s->pg, "SELECT task, state FROM sluice.mark($1, $2, $3)", 3, p, err);
 	if (!r)
 		return err_code(err);
 	int rc = 0;
-	if (PQntuples(r) == 0)
+	if (pg_rows(r) == 0)
 		rc = err_setc(err, ERR_NOTFOUND, "run %ld has no task '%s'", run_id, task);
-	else if (!strcmp(PQgetvalue(r, 0, 1), state))
+	else if (!strcmp(pg_val(r, 0, 1), state))
 		rc = err_setc(err, ERR_EXISTS, "task '%s' of run %ld is already %s: nothing to mark", task, run_id,
 			      state);
 	else
 		touched_from(r, out);
-	PQclear(r);
+	pg_clear(r);
 	return rc;
 }
 
@@ -1023,27 +1030,28 @@ int store_live_workers(struct store *s, double within)
 	char w[32];
 	snprintf(w, sizeof w, "%.3f", within);
 	const char *p[1] = {w};
-	PGresult *r = pg_exec(s->pg,
-			      "SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)",
-			      1, p, NULL);
-	int n = r ? atoi(PQgetvalue(r, 0, 0)) : 0;
-	PQclear(r);
+	struct pg_result *r =
+		pg_exec(s->pg,
+			"SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)",
+			1, p, NULL);
+	int n = r ? atoi(pg_val(r, 0, 0)) : 0;
+	pg_clear(r);
 	return n;
 }
 
 int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err)
 {
 	const char *p[2] = {s->project, pipeline};
-	PGresult *r = pg_exec(s->pg,
-			      "SELECT extract(epoch FROM last_fire)::bigint FROM sluice.schedules"
-			      " WHERE project = $1 AND pipeline = $2",
-			      2, p, err);
+	struct pg_result *r = pg_exec(s->pg,
+				      "SELECT extract(epoch FROM last_fire)::bigint FROM sluice.schedules"
+				      " WHERE project = $1 AND pipeline = $2",
+				      2, p, err);
 	if (!r)
 		return err_code(err);
-	int rc = PQntuples(r) ? 0 : ERR_NOTFOUND;
+	int rc = pg_rows(r) ? 0 : ERR_NOTFOUND;
 	if (rc == 0)
-		*last_fire = (time_t)atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
+		*last_fire = (time_t)atoll(pg_val(r, 0, 0));
+	pg_clear(r);
 	return rc;
 }
 
@@ -1058,29 +1066,18 @@ int store_schedule_set(struct store *s, const char *pipeline, time_t last_fire, 
 		      3, p, err);
 }
 
-static int drain_notifies(PGconn *c)
-{
-	int n = 0;
-	PGnotify *nt;
-	while ((nt = PQnotifies(c))) {
-		n++;
-		PQfreemem(nt);
-	}
-	return n;
-}
-
 int store_wait(struct store *s, int timeout_ms)
 {
 	/* A notification that came in with the reply to our last query is
 	 * already read off the socket: polling would sleep through it. */
-	int n = drain_notifies(s->pg);
+	int n = pg_notified(s->pg, NULL);
 	if (n)
 		return n;
-	struct pollfd pf = {PQsocket(s->pg), POLLIN, 0};
+	struct pollfd pf = {pg_socket(s->pg), POLLIN, 0};
 	if (poll(&pf, 1, timeout_ms) < 0)
 		return 0;
-	PQconsumeInput(s->pg);
-	return drain_notifies(s->pg);
+	pg_consume(s->pg);
+	return pg_notified(s->pg, NULL);
 }
 
 int store_listen(struct store *s, struct err *err)
@@ -1090,19 +1087,12 @@ int store_listen(struct store *s, struct err *err)
 
 int store_socket(struct store *s)
 {
-	return PQsocket(s->pg);
+	return pg_socket(s->pg);
 }
 
 int store_notified(struct store *s, const char *prefix, bool read_socket)
 {
 	if (read_socket)
-		PQconsumeInput(s->pg);
-	int n = 0;
-	PGnotify *nt;
-	while ((nt = PQnotifies(s->pg))) {
-		if (!prefix || !strncmp(nt->extra, prefix, strlen(prefix)))
-			n++;
-		PQfreemem(nt);
-	}
-	return n;
+		pg_consume(s->pg);
+	return pg_notified(s->pg, prefix);
 }

@@ -4,17 +4,19 @@
 #ifndef SLUICE_STORE_H
 #define SLUICE_STORE_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "base/err.h"
 
+/* libpq's connection (connectors/pg.h) */
+struct pg_conn;
+
 #define STORE_CHANNEL "sluice"
 
 struct store {
-	PGconn *pg;
+	struct pg_conn *pg;
 	char *project;   /* runs are scoped by project name */
 };
 
@@ -22,7 +24,7 @@ struct store {
  * starts are serialized by an advisory lock). */
 int store_open(struct store *s, const char *conninfo, const char *project, struct err *err);
 void store_close(struct store *s);
-int store_migrate(PGconn *c, struct err *err);
+int store_migrate(struct pg_conn *c, struct err *err);
 /* The schema version after migrations (for status output). */
 int store_schema_version(struct store *s);
 

@@ -12,7 +12,7 @@
 
 struct db;
 struct query;
-/* libpq's PGresult, which the parsers of core/query.h read. */
+/* libpq's result (connectors/pg.h), which the parsers of core/query.h read. */
 struct pg_result;
 
 enum db_state {

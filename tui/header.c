@@ -25,7 +25,7 @@ void header_dirty(struct tui *t)
 	t->dirty_hints = true;
 }
 
-static void on_workers(void *owner, PGresult *r, const char *error, long arg)
+static void on_workers(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct tui *t = owner;
 	t->header_query_out = false;

@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/util.h"
+#include "connectors/pg.h"
 #include "core/dag.h"
 #include "core/project.h"
 #include "core/query.h"
@@ -62,7 +63,7 @@ static void set_title(struct view *v)
 
 /* ---- queries ---------------------------------------------------------------- */
 
-static void on_tasks(void *owner, PGresult *r, const char *error, long arg)
+static void on_tasks(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct dagv *d = D(v);
@@ -77,7 +78,7 @@ static void on_tasks(void *owner, PGresult *r, const char *error, long arg)
 		d->state[i] = NULL;
 		d->ti[i] = 0;
 	}
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	struct ti_row *rows;
 	size_t n;
 	query_tasks_parse(r, &rows, &n);
@@ -96,7 +97,7 @@ static void on_tasks(void *owner, PGresult *r, const char *error, long arg)
 	refresh_done(v, &d->rf);
 }
 
-static void on_run(void *owner, PGresult *r, const char *error, long arg)
+static void on_run(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct dagv *d = D(v);

@@ -109,7 +109,7 @@ static void index_cells(struct view *v)
 	}
 }
 
-static void on_runs(void *owner, PGresult *r, const char *error, long arg)
+static void on_runs(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct grid *g = G(v);
@@ -124,7 +124,7 @@ static void on_runs(void *owner, PGresult *r, const char *error, long arg)
 	refresh_done(v, &g->rf);
 }
 
-static void on_cells(void *owner, PGresult *r, const char *error, long arg)
+static void on_cells(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct grid *g = G(v);

@@ -54,7 +54,7 @@ static void pl_rebuild(struct view *v)
 		       p->filter.active ? p->filter.text : "");
 }
 
-static void on_rows(void *owner, PGresult *r, const char *error, long arg)
+static void on_rows(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct pipelines *p = P(v);

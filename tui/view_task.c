@@ -191,7 +191,7 @@ static int bottom_top(struct view *v, int rows)
 
 /* ---- queries -------------------------------------------------------------------- */
 
-static void on_log(void *owner, PGresult *r, const char *error, long arg)
+static void on_log(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct taskv *k = T(v);
@@ -328,7 +328,7 @@ static void show_try(struct view *v, int n)
 	v->dirty = true;
 }
 
-static void on_tries(void *owner, PGresult *r, const char *error, long arg)
+static void on_tries(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct taskv *k = T(v);
@@ -340,7 +340,7 @@ static void on_tries(void *owner, PGresult *r, const char *error, long arg)
 	v->dirty = true;
 }
 
-static void on_detail(void *owner, PGresult *r, const char *error, long arg)
+static void on_detail(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct taskv *k = T(v);
@@ -640,7 +640,7 @@ static void task_draw(struct view *v, struct rect r)
 
 /* ---- search --------------------------------------------------------------------- */
 
-static void on_found(void *owner, PGresult *r, const char *error, long arg)
+static void on_found(void *owner, struct pg_result *r, const char *error, long arg)
 {
 	struct view *v = owner;
 	struct taskv *k = T(v);

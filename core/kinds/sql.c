@@ -62,7 +62,7 @@ static int sql_run(const json_t *spec, const struct task_env *env)
 	struct err e = {0};
 	char what[300];
 	snprintf(what, sizeof what, "connection '%s'", kind_spec_conn_key(spec));
-	PGconn *c = pg_connect(env->conninfo ? env->conninfo : "", what, &e);
+	struct pg_conn *c = pg_connect(env->conninfo ? env->conninfo : "", what, &e);
 	if (!c) {
 		/* one line, so it is the error summary too */
 		fprintf(stderr, "%s\n", e.msg);

@@ -14,7 +14,7 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 
-/* A COPY statement's worth of rows; PQputCopyData is called with pieces of
+/* A COPY statement's worth of rows; pg_copy_put is called with pieces of
  * at most PUT_BYTES. */
 #define BATCH_BYTES (1024 * 1024)
 #define PUT_BYTES (256 * 1024)
@@ -114,13 +114,13 @@ struct batch *load_batch_new(void)
 
 /* The line of the COPY data the error is on (0 if none), and the column when
  * the server names it. */
-static long copy_error_line(const PGresult *r, char *col, size_t col_size)
+static long copy_error_line(const struct pg_result *r, char *col, size_t col_size)
 {
 	col[0] = '\0';
-	const char *c = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	const char *c = pg_error_field(r, PG_FIELD_COLUMN);
 	if (c)
 		snprintf(col, col_size, "%s", c);
-	const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+	const char *ctx = pg_error_field(r, PG_FIELD_CONTEXT);
 	long line = 0;
 	for (const char *p = ctx; p && *p;) {
 		const char *eol = strchr(p, '\n');
@@ -162,43 +162,34 @@ static int copy_begin(struct stream *s, struct err *err)
 		sb_adds(&q, "SAVEPOINT sluice_batch; ");
 	sb_adds(&q, L->copy_sql);
 	s->pending = "";
-	int ok = PQsendQuery(s->pg, q.s);
+	struct pg_result *bad;
+	struct err e = {0};
+	int rc = pg_copy_begin(s->pg, q.s, &bad, &e);
 	sb_free(&q);
-	if (!ok) {
-		char m[512];
-		return err_setc(err, ERR_UNREACHABLE, "COPY: %s", pg_errmsg(s->pg, m, sizeof m));
+	if (rc == 0)
+		return 0;
+	if (bad) {
+		char m[600];
+		load_server_reason(bad, m, sizeof m);
+		pg_clear(bad);
+		return err_setc(err, e.code, "COPY into %s: %s", L->q_target, m);
 	}
-	PGresult *r;
-	int rc = -1;
-	while ((r = PQgetResult(s->pg))) {
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_COPY_IN) {
-			PQclear(r);
-			return 0;
-		}
-		if (st != PGRES_COMMAND_OK && rc < 0) {
-			char m[600];
-			load_server_reason(r, m, sizeof m);
-			err_setc(err, pg_broken(s->pg) ? ERR_UNREACHABLE : ERR_FAIL, "COPY into %s: %s", L->q_target, m);
-			rc = -2;
-		}
-		PQclear(r);
-	}
-	if (rc == -1)
-		err_set(err, "COPY into %s: the server did not start the copy", L->q_target);
-	return -1;
+	if (e.code == ERR_UNREACHABLE)
+		return err_setc(err, e.code, "COPY: %s", e.msg);
+	return err_setc(err, e.code, "COPY into %s: %s", L->q_target, e.msg);
 }
 
 /* Sends rows [a, z) of b that are not skipped as one COPY. 0: loaded; 1: the
  * server refused a row (*res holds the error); <0: the load fails. */
-static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, PGresult **res, struct err *err)
+static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, struct pg_result **res, struct err *err)
 {
 	*res = NULL;
 	if (copy_begin(s, err) < 0)
 		return -1;
 	size_t i = a;
-	int ok = 1;
-	while (i < z && ok == 1) {
+	int ok = 0;
+	struct err e = {0};
+	while (i < z && ok == 0) {
 		while (i < z && b->skip[i])
 			i++;
 		size_t j = i;
@@ -207,30 +198,23 @@ static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, PGre
 		if (j == i && i < z)
 			j = i + 1; /* one row longer than a piece */
 		if (i < z)
-			ok = PQputCopyData(s->pg, b->data + b->off[i], (int)(b->off[j] - b->off[i]));
+			ok = pg_copy_put(s->pg, b->data + b->off[i], b->off[j] - b->off[i], &e);
 		i = j;
 	}
-	if (ok == 1)
-		ok = PQputCopyEnd(s->pg, NULL);
-	PGresult *r, *bad = NULL;
-	while ((r = PQgetResult(s->pg))) {
-		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-			s->loaded += atoll(PQcmdTuples(r));
-			PQclear(r);
-		} else if (!bad) {
-			bad = r;
-		} else {
-			PQclear(r);
-		}
-	}
-	if (ok != 1 || (bad && !load_row_error(bad)) || pg_broken(s->pg)) {
+	struct pg_result *bad;
+	int64_t rows;
+	int end = pg_copy_end(s->pg, &rows, &bad, &e);
+	s->loaded += rows;
+	if (end < 0 && !bad)
+		ok = end;
+	if (ok < 0 || (bad && !load_row_error(bad)) || pg_broken(s->pg)) {
 		char m[600];
 		if (bad)
 			load_server_reason(bad, m, sizeof m);
 		else
 			pg_errmsg(s->pg, m, sizeof m);
 		err_setc(err, pg_broken(s->pg) ? ERR_UNREACHABLE : ERR_FAIL, "COPY into %s: %s", s->L->q_target, m);
-		PQclear(bad);
+		pg_clear(bad);
 		return -1;
 	}
 	if (bad) {
@@ -259,7 +243,7 @@ static int copy_range(struct stream *s, struct batch *b, size_t a, size_t z, str
 		if (!live || s->L->abort)
 			return 0;
 		int64_t before = s->loaded;
-		PGresult *r;
+		struct pg_result *r;
 		int rc = copy_rows(s, b, a, z, &r, err);
 		if (rc < 0)
 			return -1;
@@ -269,7 +253,7 @@ static int copy_range(struct stream *s, struct batch *b, size_t a, size_t z, str
 		char col[256], reason[1024];
 		long line = copy_error_line(r, col, sizeof col);
 		load_server_reason(r, reason, sizeof reason);
-		PQclear(r);
+		pg_clear(r);
 		if (line > 0 && (size_t)line <= live) {
 			/* the line-th row sent */
 			size_t i = a;

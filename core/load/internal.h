@@ -7,7 +7,6 @@
 #ifndef SLUICE_LOAD_INT_H
 #define SLUICE_LOAD_INT_H
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +17,10 @@
 #include "core/contract.h"
 #include "core/load.h"
 #include "core/rejects.h"
+
+/* libpq's (connectors/pg.h) */
+struct pg_conn;
+struct pg_result;
 
 /* A COPY statement's worth of rows, with what rejects need of each. */
 struct batch {
@@ -36,7 +39,7 @@ struct batch {
 struct stream {
 	struct load *L;
 	int idx;
-	PGconn *pg;
+	struct pg_conn *pg;
 	pthread_t th;
 	bool started;
 	const char *pending;    /* statement to send before the next one */
@@ -70,8 +73,8 @@ struct load {
 	char *q_stage;          /* staged: the staging table, quoted */
 	char *copy_sql;
 
-	PGconn *main;           /* direct: the stream's connection; staged: the mover */
-	PGconn *state;
+	struct pg_conn *main;           /* direct: the stream's connection; staged: the mover */
+	struct pg_conn *state;
 	struct reject_sink sink;
 	bool have_sink;
 
@@ -100,9 +103,9 @@ void load_reject(struct load *L, int64_t line, const char *col, const char *reas
 int load_check_rejects(struct load *L, struct err *err);
 /* Errors that belong to a row (bad value, constraint, trigger) rather than
  * to the load: those are isolated and rejected, the others fail the load. */
-bool load_row_error(const PGresult *r);
+bool load_row_error(const struct pg_result *r);
 /* "message (detail)" of a server error. */
-void load_server_reason(const PGresult *r, char *buf, size_t size);
+void load_server_reason(const struct pg_result *r, char *buf, size_t size);
 void load_progress(struct load *L, int64_t start_ms, bool final);
 
 /* ---- copy.c: records to COPY streams -------------------------------- */
@@ -115,9 +118,9 @@ int load_run_streams(struct load *L, struct record *first, struct err *err);
 
 /* ---- target.c: the target and the staging table --------------------- */
 
-PGconn *load_connect_target(const struct load_opts *o, struct err *err);
+struct pg_conn *load_connect_target(const struct load_opts *o, struct err *err);
 /* schema.name quoted (schema may be NULL). */
-char *load_quote_name(PGconn *c, const char *schema, const char *name);
+char *load_quote_name(struct pg_conn *c, const char *schema, const char *name);
 /* The index of name in v (exact, else ignoring case), or -1. */
 int load_find_col(char **v, size_t n, const char *name);
 void load_strv_free(char **v, size_t n);

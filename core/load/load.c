@@ -142,19 +142,19 @@ static int64_t rejects_total(struct load *L)
 
 /* Errors that belong to a row (bad value, constraint, trigger) rather than to
  * the load: those are isolated and rejected, the others fail the load. */
-bool load_row_error(const PGresult *r)
+bool load_row_error(const struct pg_result *r)
 {
-	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *st = pg_error_field(r, PG_FIELD_SQLSTATE);
 	if (!st)
 		return false;
 	return !strncmp(st, "22", 2) || !strncmp(st, "23", 2) || !strncmp(st, "P0", 2) || !strncmp(st, "44", 2);
 }
 
 /* "message (detail)" of a server error. */
-void load_server_reason(const PGresult *r, char *buf, size_t size)
+void load_server_reason(const struct pg_result *r, char *buf, size_t size)
 {
-	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	const char *d = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	const char *m = pg_error_field(r, PG_FIELD_PRIMARY);
+	const char *d = pg_error_field(r, PG_FIELD_DETAIL);
 	snprintf(buf, size, "%s%s%s%s", m ? m : "refused by the server", d ? " (" : "", d ? d : "", d ? ")" : "");
 }
 
@@ -210,15 +210,15 @@ static void load_cleanup(struct load *L)
 {
 	for (int i = 0; i < L->n_streams; i++) {
 		if (L->streams[i].pg && L->streams[i].pg != L->main)
-			PQfinish(L->streams[i].pg);
+			pg_close(L->streams[i].pg);
 	}
 	free(L->streams);
 	if (L->main)
-		PQfinish(L->main);
+		pg_close(L->main);
 	if (L->have_sink)
 		reject_sink_free(&L->sink);
 	if (L->state)
-		PQfinish(L->state);
+		pg_close(L->state);
 	if (L->rd)
 		rec_close(L->rd);
 	contract_scratch_free(L->cs);

@@ -117,7 +117,7 @@ struct mover {
 /* Moves the staged rows matching where inside a savepoint. 0: moved (the
  * savepoint is released); 1: a row the server refuses (*row_err holds its
  * result and the savepoint is still open); <0: any other failure. */
-static int move_try(struct mover *m, const char *where, PGresult **row_err, struct err *err)
+static int move_try(struct mover *m, const char *where, struct pg_result **row_err, struct err *err)
 {
 	struct load *L = m->L;
 	char *sql = move_sql(L, where);
@@ -125,17 +125,22 @@ static int move_try(struct mover *m, const char *where, PGresult **row_err, stru
 		free(sql);
 		return -1;
 	}
-	PGresult *r = PQexec(L->main, sql);
+	struct pg_result *refused;
+	struct err e = {0};
+	struct pg_result *r = pg_try(L->main, sql, 0, NULL, &refused, &e);
 	free(sql);
-	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-		m->loaded += atoll(PQcmdTuples(r));
-		PQclear(r);
+	if (r) {
+		m->loaded += pg_cmd_rows(r);
+		pg_clear(r);
 		return pg_script(L->main, "RELEASE SAVEPOINT sluice_move", err);
 	}
+	if (!refused)
+		return err_setc(err, e.code, "moving rows into %s: %s", L->o->into, e.msg);
+	r = refused;
 	if (!load_row_error(r)) {
 		char msg[600];
 		load_server_reason(r, msg, sizeof msg);
-		PQclear(r);
+		pg_clear(r);
 		return err_setc(err, pg_broken(L->main) ? ERR_UNREACHABLE : ERR_FAIL, "moving rows into %s: %s",
 				L->o->into, msg);
 	}
@@ -153,33 +158,33 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 	char where[96];
 	snprintf(where, sizeof where, " WHERE sluice_ord >= %lld AND sluice_ord < %lld", (long long)lo,
 		 (long long)hi);
-	PGresult *r;
+	struct pg_result *r;
 	int rc = move_try(m, where, &r, err);
 	if (rc <= 0)
 		return rc;
 	if (pg_script(L->main, "ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move", err) < 0) {
-		PQclear(r);
+		pg_clear(r);
 		return -1;
 	}
 	if (hi - lo == 1) {
 		char reason[1024];
 		load_server_reason(r, reason, sizeof reason);
-		const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+		const char *col = pg_error_field(r, PG_FIELD_COLUMN);
 		if (m->n_bad == m->cap_bad) {
 			m->cap_bad = m->cap_bad ? m->cap_bad * 2 : 16;
 			m->bad = xrealloc(m->bad, m->cap_bad * sizeof *m->bad);
 		}
 		m->bad[m->n_bad++] = (struct want){lo, 0, xstrdup(col), xstrdup(reason), NULL};
-		PQclear(r);
+		pg_clear(r);
 		char *q = xasprintf("SELECT sluice_line FROM %s WHERE sluice_ord = %lld", L->q_stage, (long long)lo);
 		r = pg_exec(L->main, q, 0, NULL, NULL);
 		free(q);
-		if (r && PQntuples(r) == 1)
-			m->bad[m->n_bad - 1].line = atoll(PQgetvalue(r, 0, 0));
-		PQclear(r);
+		if (r && pg_rows(r) == 1)
+			m->bad[m->n_bad - 1].line = atoll(pg_val(r, 0, 0));
+		pg_clear(r);
 		return 0;
 	}
-	PQclear(r);
+	pg_clear(r);
 	int64_t mid = lo + (hi - lo) / 2;
 	if (move_range(m, lo, mid, err) < 0)
 		return -1;
@@ -189,11 +194,11 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 static int move_all(struct mover *m, struct err *err)
 {
 	struct load *L = m->L;
-	PGresult *r;
+	struct pg_result *r;
 	int rc = move_try(m, "", &r, err);
 	if (rc <= 0)
 		return rc;
-	PQclear(r);
+	pg_clear(r);
 	char *sql = xasprintf("ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move;"
 			" CREATE INDEX ON %s (sluice_ord)", L->q_stage);
 	rc = pg_script(L->main, sql, err);
@@ -221,18 +226,18 @@ static int drop_superseded(struct load *L, int64_t *n_sup, struct err *err)
 			      " WHERE s.sluice_ord = x.sluice_ord AND x.rn > 1 RETURNING s.sluice_ord, x.winner, s.sluice_line",
 			      L->q_stage, L->q_stage, k.s);
 	sb_free(&k);
-	PGresult *r = pg_exec(L->main, sql, 0, NULL, err);
+	struct pg_result *r = pg_exec(L->main, sql, 0, NULL, err);
 	free(sql);
 	if (!r)
 		return err_prefix(err, "merge: finding repeated keys");
-	size_t n = (size_t)PQntuples(r);
+	size_t n = (size_t)pg_rows(r);
 	struct want *w = xcalloc(n + 1, sizeof *w);
 	for (size_t i = 0; i < n; i++) {
-		w[i].ord = atoll(PQgetvalue(r, (int)i, 0));
-		w[i].line = atoll(PQgetvalue(r, (int)i, 2));
-		w[i].reason = xasprintf("superseded by line %s", PQgetvalue(r, (int)i, 1));
+		w[i].ord = atoll(pg_val(r, (int)i, 0));
+		w[i].line = atoll(pg_val(r, (int)i, 2));
+		w[i].reason = xasprintf("superseded by line %s", pg_val(r, (int)i, 1));
 	}
-	PQclear(r);
+	pg_clear(r);
 	/* their raw text comes from reading the source again */
 	wants_reject(L, w, n, false);
 	free(w);

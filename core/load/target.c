@@ -17,7 +17,7 @@
 #define STAGE_LOCK_SPACE "(1364349763::bigint << 32)"
 #define STAGE_PREFIX "sluice_stage_"
 
-char *load_quote_name(PGconn *c, const char *schema, const char *name)
+char *load_quote_name(struct pg_conn *c, const char *schema, const char *name)
 {
 	char *t = pg_ident(c, name);
 	if (!schema)
@@ -40,13 +40,13 @@ int load_find_col(char **v, size_t n, const char *name)
 	return -1;
 }
 
-PGconn *load_connect_target(const struct load_opts *o, struct err *err)
+struct pg_conn *load_connect_target(const struct load_opts *o, struct err *err)
 {
-	PGconn *c = pg_connect(o->conninfo, "target database", err);
+	struct pg_conn *c = pg_connect(o->conninfo, "target database", err);
 	if (!c)
 		return NULL;
-	PGresult *r = PQexec(c, "SET client_encoding = 'UTF8'");
-	PQclear(r);
+	/* the COPY text is UTF-8 whatever the server's default */
+	pg_script(c, "SET client_encoding = 'UTF8'", NULL);
 	return c;
 }
 
@@ -57,27 +57,28 @@ static int inspect_target(struct load *L, char ***names, char ***types, size_t *
 	*names = *types = NULL;
 	*n = 0;
 	const char *p[1] = {L->q_target};
-	PGresult *r = pg_exec(L->main,
-			      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), n.nspname"
-			      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-			      " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-			      " WHERE c.oid = to_regclass($1) ORDER BY a.attnum",
-			      1, p, err);
+	struct pg_result *r =
+		pg_exec(L->main,
+			"SELECT a.attname, format_type(a.atttypid, a.atttypmod), n.nspname"
+			" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+			" LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+			" WHERE c.oid = to_regclass($1) ORDER BY a.attnum",
+			1, p, err);
 	if (!r)
 		return err_prefix(err, "looking up %s", L->o->into);
-	int nt = PQntuples(r);
+	int nt = pg_rows(r);
 	L->target_exists = nt > 0;
 	if (nt > 0 && !L->schema)
-		L->schema = xstrdup(PQgetvalue(r, 0, 2));
+		L->schema = xstrdup(pg_val(r, 0, 2));
 	*names = xcalloc((size_t)nt + 1, sizeof **names);
 	*types = xcalloc((size_t)nt + 1, sizeof **types);
 	for (int i = 0; i < nt; i++) {
-		if (PQgetisnull(r, i, 0))
+		if (pg_isnull(r, i, 0))
 			continue;
-		(*names)[*n] = xstrdup(PQgetvalue(r, i, 0));
-		(*types)[(*n)++] = xstrdup(PQgetvalue(r, i, 1));
+		(*names)[*n] = xstrdup(pg_val(r, i, 0));
+		(*types)[(*n)++] = xstrdup(pg_val(r, i, 1));
 	}
-	PQclear(r);
+	pg_clear(r);
 	return 0;
 }
 
@@ -225,26 +226,26 @@ int load_create_target(struct load *L, struct err *err)
 /* Drops staging tables whose load is gone (killed): their guard lock is free. */
 void load_drop_stale_stages(struct load *L)
 {
-	PGresult *r = pg_exec(L->main,
-			      "WITH c AS MATERIALIZED (SELECT c.oid, n.nspname, c.relname FROM pg_class c"
-			      "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-			      "  WHERE c.relkind = 'r' AND c.relname LIKE 'sluice\\_stage\\_%'"
-			      "  AND pg_has_role(c.relowner, 'USAGE'))"
-			      " SELECT oid, nspname, relname FROM c"
-			      " WHERE pg_try_advisory_lock(" STAGE_LOCK_SPACE " | oid::bigint)",
-			      0, NULL, NULL);
+	struct pg_result *r = pg_exec(L->main,
+				      "WITH c AS MATERIALIZED (SELECT c.oid, n.nspname, c.relname FROM pg_class c"
+				      "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+				      "  WHERE c.relkind = 'r' AND c.relname LIKE 'sluice\\_stage\\_%'"
+				      "  AND pg_has_role(c.relowner, 'USAGE'))"
+				      " SELECT oid, nspname, relname FROM c"
+				      " WHERE pg_try_advisory_lock(" STAGE_LOCK_SPACE " | oid::bigint)",
+				      0, NULL, NULL);
 	if (!r)
 		return;
-	for (int i = 0; i < PQntuples(r); i++) {
-		char *q = load_quote_name(L->main, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+	for (int i = 0; i < pg_rows(r); i++) {
+		char *q = load_quote_name(L->main, pg_val(r, i, 1), pg_val(r, i, 2));
 		char *sql = xasprintf("DROP TABLE IF EXISTS %s", q);
 		pg_script(L->main, sql, NULL);
 		free(sql);
 		free(q);
-		const char *p[1] = {PQgetvalue(r, i, 0)};
+		const char *p[1] = {pg_val(r, i, 0)};
 		pg_cmd(L->main, "SELECT pg_advisory_unlock(" STAGE_LOCK_SPACE " | $1::bigint)", 1, p, NULL);
 	}
-	PQclear(r);
+	pg_clear(r);
 }
 
 /* The staging table: the loaded columns with the target's types, plus the

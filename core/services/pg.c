@@ -214,7 +214,7 @@ out:
 static int create_dbs(const struct svc_layout *l, struct err *err)
 {
 	char *ci = conninfo(l, "postgres", true);
-	PGconn *c = pg_connect(ci, "PostgreSQL", err);
+	struct pg_conn *c = pg_connect(ci, "PostgreSQL", err);
 	free(ci);
 	if (!c)
 		return err_code(err);

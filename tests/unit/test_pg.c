@@ -1,5 +1,6 @@
 /* Unit tests: the libpq helpers that need no server (the conninfo builder and
- * its quoting rule, messages on one line). */
+ * its quoting rule, messages on one line, what the accessors make of no
+ * result or no connection). */
 #include "tests/unit/unit.h"
 
 #include <stdlib.h>
@@ -56,12 +57,30 @@ static void test_oneline(void **state)
 	assert_string_equal(pg_oneline("long message", buf, 5), "long");
 }
 
+/* A failed pg_exec returns NULL: the accessors read it as empty, as libpq
+ * does, so a caller's loop over rows simply does nothing. */
+static void test_no_result(void **state)
+{
+	(void)state;
+	assert_int_equal(pg_rows(NULL), 0);
+	assert_int_equal(pg_cols(NULL), 0);
+	assert_true(pg_cmd_rows(NULL) == 0);
+	assert_null(pg_error_field(NULL, PG_FIELD_SQLSTATE));
+	assert_null(pg_error_field(NULL, PG_FIELD_COLUMN));
+	pg_clear(NULL);
+	assert_true(pg_broken(NULL));
+	assert_int_equal(pg_socket(NULL), -1);
+	char buf[64];
+	assert_string_equal(pg_errmsg(NULL, buf, sizeof buf), "no connection");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conninfo_quoting),
 		cmocka_unit_test(test_conninfo_pairs),
 		cmocka_unit_test(test_oneline),
+		cmocka_unit_test(test_no_result),
 	};
 	return cmocka_run_group_tests_name("pg", tests, NULL, NULL);
 }
