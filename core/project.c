@@ -49,18 +49,6 @@ const char *const *project_task_keys(size_t *n)
 	return task_keys;
 }
 
-/* Names of pipelines, tasks and connections end up in file names, log paths
- * and the state database, so they keep to a safe alphabet. */
-bool project_name_valid(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return false;
-	return true;
-}
-
 static int get_number(const struct yread *r, const json_t *obj, const char *key, double min, double *out)
 {
 	json_t *v = json_object_get(obj, key);
@@ -351,7 +339,7 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 	t->timeout = defs->timeout;
 	t->pool = xstrdup(defs->pool);
 
-	if (!project_name_valid(name))
+	if (!yr_name_valid(name))
 		diags_add(r->d, key_at, "invalid task name '%s' (use letters, digits, '_', '.' and '-')", name);
 	if (!json_is_object(task)) {
 		diags_add(r->d, yr_at_value(r, tasks, name), "task '%s' must be a mapping, got %s", name,
@@ -564,10 +552,10 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", yr_type_name(root));
 		goto out;
 	}
-	if (yr_string(&r, root, "name", &pl->name) > 0 && !project_name_valid(pl->name))
+	if (yr_string(&r, root, "name", &pl->name) > 0 && !yr_name_valid(pl->name))
 		diags_add(d, yr_at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
 			  pl->name);
-	else if (!project_name_valid(pl->name))
+	else if (!yr_name_valid(pl->name))
 		diags_add(d, ypos_root(r.pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
 	char where[512];
 	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
@@ -594,7 +582,7 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	if (dj) {
 		yr_check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
 		read_run_settings(&r, dj, &defs);
-		if (yr_string(&r, dj, "conn", &defs.conn) > 0 && !project_name_valid(defs.conn))
+		if (yr_string(&r, dj, "conn", &defs.conn) > 0 && !yr_name_valid(defs.conn))
 			diags_add(d, yr_at_value(&r, dj, "conn"), "invalid connection name '%s'", defs.conn);
 	}
 
@@ -665,7 +653,7 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_check_keys(&r, root, "sluice.yml", project_keys, N_OF(project_keys));
 	char *name = NULL;
 	if (yr_string(&r, root, "name", &name) > 0) {
-		if (project_name_valid(name)) {
+		if (yr_name_valid(name)) {
 			free(p->name);
 			p->name = name;
 			name = NULL;
@@ -681,7 +669,7 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_string(&r, root, "state", &p->state);
 	yr_string(&r, root, "broker", &p->broker);
 	yr_string(&r, root, "theme", &p->theme);
-	if (yr_string(&r, root, "target", &p->target) > 0 && !project_name_valid(p->target))
+	if (yr_string(&r, root, "target", &p->target) > 0 && !yr_name_valid(p->target))
 		diags_add(d, yr_at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
 	char *conns = NULL;
 	if (yr_string(&r, root, "connections", &conns) > 0) {

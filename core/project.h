@@ -72,8 +72,6 @@ char *project_find_root(const char *dir);
 int project_load(const char *root, struct project **out, struct diags *d);
 void project_free(struct project *p);
 
-/* Names of pipelines, tasks and connections: letters, digits, '_', '.', '-'. */
-bool project_name_valid(const char *s);
 /* The keys every task may have, whatever its kind. */
 const char *const *project_task_keys(size_t *n);
 

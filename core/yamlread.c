@@ -3,6 +3,7 @@
  * contracts). */
 #include "core/yamlread.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,18 @@ struct loc yr_at_value(const struct yread *r, const json_t *obj, const char *key
 struct loc yr_at_key(const struct yread *r, const json_t *obj, const char *key)
 {
 	return ypos_key(r->pos, obj, key);
+}
+
+/* Names of pipelines, tasks and connections end up in file names, log paths
+ * and the state database, so they keep to a safe alphabet. */
+bool yr_name_valid(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
 }
 
 bool yr_in_list(const char *s, const char *const *list, size_t n)

@@ -22,6 +22,8 @@ const char *yr_type_name(const json_t *v);
 struct loc yr_at_value(const struct yread *r, const json_t *obj, const char *key);
 struct loc yr_at_key(const struct yread *r, const json_t *obj, const char *key);
 bool yr_in_list(const char *s, const char *const *list, size_t n);
+/* Names of pipelines, tasks and connections: letters, digits, '_', '.', '-'. */
+bool yr_name_valid(const char *s);
 /* "unknown key 'k' in WHERE; did you mean 'x'?" at the key. */
 void yr_unknown_key(const struct yread *r, const json_t *obj, const char *key, const char *where,
 		    const char *const *known, size_t n);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/project.h"
 #include "core/template.h"
 
 const struct kind_ops *kind_find(const char *name)
@@ -186,7 +185,7 @@ static void read_key(const struct kind_parse *p, const struct kind_key *key, voi
 		break;
 	case KEY_CONN: {
 		char **s = field;
-		if (yr_string(r, task, key->name, s) > 0 && !project_name_valid(*s))
+		if (yr_string(r, task, key->name, s) > 0 && !yr_name_valid(*s))
 			diags_add(r->d, yr_at_value(r, task, key->name), "invalid connection name '%s'", *s);
 		break;
 	}

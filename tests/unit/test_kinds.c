@@ -36,7 +36,7 @@ static void test_registry(void **state)
 	for (size_t i = 0; i < kind_count; i++) {
 		const struct kind_ops *k = kind_registry[i];
 		assert_non_null(k->name);
-		assert_true(project_name_valid(k->name));
+		assert_true(yr_name_valid(k->name));
 		assert_non_null(k->summary);
 		assert_non_null(k->build);
 		assert_non_null(k->run);
