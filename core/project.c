@@ -300,6 +300,18 @@ static void read_kind(const struct yread *r, const json_t *task, struct loc here
 	free(names);
 }
 
+/* The key k of task t as its own kind defines it: kinds may share a key name
+ * with different types (`source`, `sql`), so another kind's definition is not
+ * the task's. Only a task whose kind is unknown falls back to the first kind
+ * that has the key, so its templates are still looked at. NULL: the key is
+ * not the kind's (or no kind's). */
+static const struct kind_key *task_kind_key(const struct task_def *t, const char *k)
+{
+	if (t->kind)
+		return kind_key(t->kind, k);
+	return kind_key(kind_key_owner(k), k);
+}
+
 /* Keys no task has, and keys of another kind than the task's. */
 static void check_task_keys(const struct yread *r, const json_t *task, const struct task_def *t)
 {
@@ -313,10 +325,12 @@ static void check_task_keys(const struct yread *r, const json_t *task, const str
 	json_object_foreach((json_t *)task, k, v) {
 		if (yr_in_list(k, common, n_common))
 			continue;
+		/* the task's own kind decides; the first kind with the key only
+		 * names where a key that does not apply belongs */
 		const struct kind_ops *owner = kind_key_owner(k);
 		if (!owner)
 			yr_unknown_key(r, task, k, where, all, n_all);
-		else if (t->kind && !kind_key(t->kind, k))
+		else if (t->kind && !task_kind_key(t, k))
 			diags_add(r->d, yr_at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
 				  t->kind->name, owner->name);
 	}
@@ -472,9 +486,9 @@ static void check_template_text(const struct yread *r, const json_t *ctx, const 
 }
 
 /* Renders every template of a task against a sample context, so an unknown
- * variable is reported now, at its place, rather than at 03:00. The template
- * keys of every kind are checked: a task whose kind is unknown still gets
- * its templates looked at. */
+ * variable is reported now, at its place, rather than at 03:00. The keys are
+ * typed by the task's kind; a task whose kind is unknown still gets its
+ * templates looked at (task_kind_key). */
 static void check_templates(const struct yread *r, const struct project *p, const struct pipeline *pl,
 			    const json_t *tasks, const struct task_def *t)
 {
@@ -486,8 +500,10 @@ static void check_templates(const struct yread *r, const struct project *p, cons
 	const char *k;
 	json_t *v;
 	json_object_foreach(task, k, v) {
-		const struct kind_ops *owner = kind_key_owner(k);
-		enum kind_key_type type = owner ? kind_key(owner, k)->type : KEY_STRING;
+		/* a key that does not apply to the task's kind is reported as such
+		 * (check_task_keys), not checked as another kind's template */
+		const struct kind_key *key = task_kind_key(t, k);
+		enum kind_key_type type = key ? key->type : KEY_STRING;
 		if (type == KEY_TEMPLATE && json_is_string(v)) {
 			check_template_text(r, ctx, json_string_value(v), task, k);
 		} else if (type == KEY_ENV && json_is_object(v)) {

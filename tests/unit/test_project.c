@@ -443,6 +443,35 @@ static void test_unknown_template_variable(void **state)
 	unit_rm_tree(dir);
 }
 
+/* A key is typed by the task's own kind, not by the first kind that has a key
+ * of that name (kinds may share names with different types): a shell task's
+ * `sql:` or `source:` does not apply and is not checked as a template. A task
+ * whose kind is unknown still gets its templates checked. */
+static void test_keys_of_the_tasks_kind(void **state)
+{
+	(void)state;
+	char *dir = project(MIN_PROJECT,
+			    "tasks:\n"
+			    "  a:\n"
+			    "    kind: shell\n"
+			    "    command: 'true'\n"
+			    "    sql: select '{{ dss }}'\n"
+			    "    source: f_{{ dss }}.csv\n"
+			    "  b:\n"
+			    "    kind: sqll\n"
+			    "    sql: select '{{ dss }}'\n");
+	char *kinds = kinds_listed();
+	char *want = xasprintf("pipelines/p.yml:5:5: 'sql' does not apply to a shell task (it is for sql tasks)\n"
+			       "pipelines/p.yml:6:5: 'source' does not apply to a shell task (it is for load tasks)\n"
+			       "pipelines/p.yml:8:11: unknown task kind 'sqll'; expected one of: %s; did you mean 'sql'?\n"
+			       "pipelines/p.yml:9:21: unknown template variable 'dss'; did you mean 'ds'?\n",
+			       kinds);
+	project_free(load_expect(dir, want));
+	free(want);
+	free(kinds);
+	unit_rm_tree(dir);
+}
+
 static void test_bad_dates_and_durations(void **state)
 {
 	(void)state;
@@ -692,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_bad_cron),
 		cmocka_unit_test(test_unknown_template_variable),
+		cmocka_unit_test(test_keys_of_the_tasks_kind),
 		cmocka_unit_test(test_bad_dates_and_durations),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_syntax_errors_all_files),
