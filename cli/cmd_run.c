@@ -218,11 +218,11 @@ static int change(struct cli *g, int argc, char **argv, const char *cmd)
 	else if (is_mark)
 		rc = action_mark(&c, run_id, task, argv[optind + 2], &t, &e);
 	else
-		rc = action_retry(&c, run_id, task, &t, &e);
+		rc = action_retry(&c, run_id, task, false, &t, &e);
 	if (rc < 0)
 		goto fail;
 	if (t.note) {
-		/* nothing to do (marked as it already was): said, and no runner needed */
+		/* nothing to do (marked as it already was): said */
 		if (!g->quiet)
 			fprintf(stderr, "sluice %s: %s\n", cmd, t.note);
 		if (g->json)
@@ -233,7 +233,7 @@ static int change(struct cli *g, int argc, char **argv, const char *cmd)
 	}
 	print_touched(g, is_clear ? "clear" : is_mark ? "mark" : "retry", is_clear ? "cleared" : is_mark ? "marked" : "retrying",
 		      run_id, &t, dry);
-	if (!dry)
+	if (t.needs_runner)
 		ensure_runner(g, &c);
 	touched_free(&t);
 	ctx_close(&c);

@@ -140,7 +140,14 @@ static int clear_set(struct sctx *c, long run_id, const char *task, bool downstr
 		return err_code(err);
 	if (store_clear(&c->store, run_id, task, downstream, only_failed, dry_run, out, err) < 0)
 		return err_code(err);
-	return dry_run ? 0 : advance(c, run_id, err);
+	if (dry_run)
+		return 0;
+	if (advance(c, run_id, err) < 0)
+		return err_code(err);
+	/* the cleared tasks are scheduled again: someone has to run them */
+	if (out)
+		out->needs_runner = true;
+	return 0;
 }
 
 int action_clear(struct sctx *c, long run_id, const char *task, bool downstream, bool only_failed,
@@ -149,7 +156,8 @@ int action_clear(struct sctx *c, long run_id, const char *task, bool downstream,
 	return clear_set(c, run_id, task, downstream, only_failed, dry_run, out, err);
 }
 
-int action_retry(struct sctx *c, long run_id, const char *task, struct touched *out, struct err *err)
+int action_retry(struct sctx *c, long run_id, const char *task, bool dry_run, struct touched *out,
+		 struct err *err)
 {
 	long ti;
 	int try_number;
@@ -161,7 +169,7 @@ int action_retry(struct sctx *c, long run_id, const char *task, struct touched *
 		return err_setc(err, ERR_CONFLICT, "task '%s' is %s: only failed tasks are retried (use clear to rerun it)",
 				task, now);
 	/* the task itself plus whatever downstream it held back */
-	return clear_set(c, run_id, task, true, true, false, out, err);
+	return clear_set(c, run_id, task, true, true, dry_run, out, err);
 }
 
 int action_mark(struct sctx *c, long run_id, const char *task, const char *state, struct touched *out,
@@ -180,7 +188,12 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 	}
 	if (rc < 0)
 		return err_code(err);
-	return advance(c, run_id, err);
+	if (advance(c, run_id, err) < 0)
+		return err_code(err);
+	/* the downstream tasks carry on from the new state */
+	if (out)
+		out->needs_runner = true;
+	return 0;
 }
 
 int action_ensure_runner(struct sctx *c, int *pid, bool *started, struct err *err)

@@ -15,7 +15,10 @@
 int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
 		   const char *trigger, long *run_id, struct err *err);
 
-/* The tasks an action touches: struct touched (core/store.h). */
+/* The tasks an action touches: struct touched (core/store.h). On success
+ * out->needs_runner says whether the action set something going, so a runner
+ * must be up (not for a dry run, nor a mark to the state a task already has):
+ * both faces then call action_ensure_runner. */
 
 /* Clears task (and, with downstream, everything downstream of it; with
  * only_failed, only those failed, upstream_failed or up_for_retry) so it runs
@@ -23,8 +26,11 @@ int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const j
  * is fenced off). dry_run lists what would be touched and changes nothing. */
 int action_clear(struct sctx *c, long run_id, const char *task, bool downstream, bool only_failed,
 		 bool dry_run, struct touched *out, struct err *err);
-/* Retry: clear a failed task and the downstream tasks it held back. */
-int action_retry(struct sctx *c, long run_id, const char *task, struct touched *out, struct err *err);
+/* Retry: clear a failed task and the downstream tasks it held back. dry_run
+ * lists what it would touch (after the same check that the task failed) and
+ * changes nothing. */
+int action_retry(struct sctx *c, long run_id, const char *task, bool dry_run, struct touched *out,
+		 struct err *err);
 /* Sets a task's state to success or failed; downstream carries on from it.
  * A task that already is in that state is no failure: 0, nothing touched,
  * and out->note says so. */

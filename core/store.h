@@ -118,6 +118,7 @@ struct touched {
 	char **states;
 	size_t n;
 	char *note;     /* set when there was nothing to do and that is fine: why */
+	bool needs_runner; /* set by core/actions.c: this set tasks going, so a runner must be up */
 };
 void touched_free(struct touched *t);
 

@@ -151,11 +151,12 @@ static void act_body(struct sctx *c, void *arg, int fd)
 		json_t *params = r->params[0] ? json_loads(r->params, 0, NULL) : NULL;
 		rc = action_trigger(c, r->pipeline, r->ds[0] ? r->ds : NULL, params, "manual", &run_id, &e);
 		json_decref(params);
+		/* a new run needs a runner, as for `sluice run` */
+		tt.needs_runner = rc == 0;
 		break;
 	}
 	case ACT_RETRY:
-		rc = r->dry_run ? action_clear(c, run_id, r->task, true, true, true, &tt, &e)
-				: action_retry(c, run_id, r->task, &tt, &e);
+		rc = action_retry(c, run_id, r->task, r->dry_run, &tt, &e);
 		break;
 	case ACT_CLEAR:
 		rc = action_clear(c, run_id, r->task, r->downstream, r->only_failed, r->dry_run, &tt, &e);
@@ -168,13 +169,12 @@ static void act_body(struct sctx *c, void *arg, int fd)
 		err_set(&e, "not an action");
 		break;
 	}
-	/* as the batch face does: whatever was set going needs a runner (a mark
-	 * to the state the task already has set nothing going) */
+	/* as the batch face does: the action says whether it set something going */
 	const char *note = tt.note ? tt.note : "";
 	struct err re = {0};
 	int pid;
 	bool started;
-	if (rc == 0 && !r->dry_run && !tt.note && action_ensure_runner(c, &pid, &started, &re) < 0)
+	if (rc == 0 && tt.needs_runner && action_ensure_runner(c, &pid, &started, &re) < 0)
 		note = re.msg;
 	json_t *tasks = json_array();
 	for (size_t i = 0; i < tt.n; i++)
