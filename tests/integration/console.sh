@@ -45,6 +45,10 @@ console() {
 		"env $envs '$SLUICE_BIN' -C '$PROJ' $* 2>'$SLUICE_TESTDIR/console-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
 }
 screen() { $TM capture-pane -p -t "$1"; }
+# shot NAME: the screen, also kept in $SHOT so a failed check on it can show
+# what it looked at: `shot main | grep -q X; ok $? "..." || diag <"$SHOT"`
+SHOT=$SLUICE_TESTDIR/console-shot.txt
+shot() { screen "$1" >"$SHOT"; cat "$SHOT"; }
 keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
 # wait_screen NAME REGEX: up to 10 s for the screen to show REGEX
 wait_screen() {
@@ -97,10 +101,10 @@ ok $? "/ filters the tasks of the grid"
 keys main Enter
 wait_screen main 'relation "ledger_entries" does not exist'
 ok $? "Enter on the failed cell opens the task instance with its error and log"
-screen main | grep -q "a retry runs: sql on default: SELECT count(\*) FROM ledger_entries"
-ok $? "the task view shows the command a retry will run"
-screen main | grep -Eq "^ +1 +ERROR: relation"
-ok $? "the log opens at its tail, with the failing line"
+shot main | grep -q "a retry runs: sql on default: SELECT count(\*) FROM ledger_entries"
+ok $? "the task view shows the command a retry will run" || diag <"$SHOT"
+shot main | grep -Eq "^ +1 +ERROR: relation"
+ok $? "the log opens at its tail, with the failing line" || diag <"$SHOT"
 
 keys main / ledger Enter
 wait_screen main "/ledger: line 1"
@@ -132,8 +136,8 @@ ok $? "c opens the clear dialog"
 keys main d
 wait_screen main "2 tasks go back to scheduled"
 ok $? "d (with downstream) lists the task and its downstream"
-screen main | grep -Eq "publish +\(success\)"
-ok $? "the clear dialog names the downstream task and its state"
+shot main | grep -Eq "publish +\(success\)"
+ok $? "the clear dialog names the downstream task and its state" || diag <"$SHOT"
 keys main y
 wait_screen main "clear reconcile \(run 1\): 2 tasks .*--downstream"
 ok $? "the clear ran, and says so with its batch form"
@@ -152,8 +156,8 @@ ok $? "a run triggered by sluice run in another shell appears in the grid live"
 keys main "?"
 wait_screen main "KEYS +COMMAND +BATCH"
 r1=$?
-screen main | grep -Eq "^ *r +:retry +retry +"
-ok $(( r1 | $? )) "? shows help generated from the action table, with the batch names"
+shot main | grep -Eq "^ *r +:retry +retry +"
+ok $(( r1 | $? )) "? shows help generated from the action table, with the batch names" || diag <"$SHOT"
 keys main Escape : ru Tab
 wait_screen main "^:runs *$"
 ok $? ": completes command names with Tab"
@@ -162,8 +166,8 @@ wait_screen main "daily_sales runs"
 keys main t
 wait_screen main "Trigger daily_sales"
 r1=$?
-screen main | grep -Eq "min_amount +10"
-ok $(( r1 | $? )) "t opens the trigger form with the logical date and the declared params"
+shot main | grep -Eq "min_amount +10"
+ok $(( r1 | $? )) "t opens the trigger form with the logical date and the declared params" || diag <"$SHOT"
 keys main Enter BSpace BSpace 25 Enter
 wait_screen main "triggered daily_sales for [0-9-]+: run [0-9]+ .*--param min_amount=25"
 ok $? "the form triggers a run and shows its batch form with the changed param"
@@ -192,8 +196,8 @@ ok $? "back at 120x40 the screen is whole again"
 keys main 3
 wait_screen main "daily_sales graph #$trig"
 ok $? "3 opens the DAG of the selected run"
-screen main | grep -q "extract ├"
-ok $? "the DAG is drawn with box-drawing characters"
+shot main | grep -q "extract ├"
+ok $? "the DAG is drawn with box-drawing characters" || diag <"$SHOT"
 wait_screen main "run $trig [^ ]+ (success|failed)"
 keys main F
 wait_screen main "Mark extract \(run $trig\) failed\?"
@@ -206,8 +210,8 @@ ok $? "the marked state shows in the graph"
 keys main : q Enter
 wait_screen main "CONSOLE-EXITED 0"
 ok $? ":q quits with status 0 (and no leak reports)"
-! screen main | grep -q "graph"
-ok $? "the screen is restored after quitting"
+! shot main | grep -q "graph"
+ok $? "the screen is restored after quitting" || diag <"$SHOT"
 
 console term
 wait_screen term "PIPELINE"
@@ -223,8 +227,8 @@ ok $? "SIGINT ends the console cleanly"
 console crash ASAN_OPTIONS=handle_segv=0
 wait_screen crash "PIPELINE"
 kill -SEGV "$(console_pid crash)"
-wait_screen crash "CONSOLE-EXITED 139" && ! screen crash | grep -q "PIPELINE"
-ok $? "on a crash the terminal is restored before the process dies"
+wait_screen crash "CONSOLE-EXITED 139" && ! shot crash | grep -q "PIPELINE"
+ok $? "on a crash the terminal is restored before the process dies" || diag <"$SHOT"
 
 # ---- a huge log pages by seq; a growing log is followed ---------------------------
 big=$(sl -q --json run biglog --wait 2>/dev/null | json_get 'j["run_id"]')
@@ -253,13 +257,17 @@ keys log Q
 # ---- read-only, no colour, ASCII --------------------------------------------------
 console ro -- --readonly
 wait_screen ro "read-only"
+# other pipelines ran since: pick daily_sales by name, as the first console did
+keys ro / daily Enter
+wait_screen ro "pipelines /daily"
 keys ro Enter
 wait_screen ro "daily_sales runs"
+r0=$?
 keys ro r
 wait_screen ro "read-only console \(--readonly\): retry is disabled"
 r1=$?
-! screen ro | tail -n1 | grep -q "r:retry"
-ok $(( r1 | $? )) "--readonly refuses retry and hides it from the hint bar"
+! shot ro | tail -n1 | grep -q "r:retry"
+ok $(( r0 | r1 | $? )) "--readonly refuses retry and hides it from the hint bar" || diag <"$SHOT"
 
 # colour_escapes: how many SGR sequences on stdin set a colour
 colour_escapes() {
@@ -280,8 +288,8 @@ ok $? "NO_COLOR=1 gives no colour escapes (and without it there are some)"
 
 console ascii LANG=C LC_ALL=C
 wait_screen ascii "daily_sales"
-screen ascii | python3 -c 'import sys; sys.exit(0 if all(b < 128 for b in sys.stdin.buffer.read()) else 1)'
-ok $? "in a locale that is not UTF-8 the screen is ASCII"
+shot ascii | python3 -c 'import sys; sys.exit(0 if all(b < 128 for b in sys.stdin.buffer.read()) else 1)'
+ok $? "in a locale that is not UTF-8 the screen is ASCII" || diag <"$SHOT"
 
 console light -- --theme light
 wait_screen light "daily_sales"

@@ -53,6 +53,15 @@ is() {
 
 diag() { sed 's/^/# /'; }
 
+# is_pid VALUE...: every VALUE is a process id (digits, not 0), so a kill of
+# it is a kill of one process: never of "" or of 0 (the test's own group).
+is_pid() {
+	for p in "$@"; do
+		case $p in '' | *[!0-9]* | 0*) return 1 ;; esac
+	done
+	[ $# -gt 0 ]
+}
+
 # done_testing: the exit status for the end of a script (0 when every check passed).
 done_testing() { [ "$tap_failed" -eq 0 ]; }
 

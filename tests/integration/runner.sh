@@ -3,7 +3,7 @@
 # failures propagate, clear resets the right set, and the queue survives a
 # killed worker, a killed runner and a flushed Redis.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..17"
+echo "1..19"
 PROJ=$(mkproj runner_it)
 trap cleanup EXIT
 
@@ -91,7 +91,8 @@ rm -f "$OUT"
 run_id=$(sl -q run slow --param out="$OUT" 2>/dev/null)
 wait_for 15 grep -q "start" "$OUT"
 rpid=$(sl --json runner --status | json_get 'j["pid"]')
-kill -9 "$rpid"
+is_pid "$rpid" && kill -9 "$rpid"
+ok $? "killed the runner mid-run with kill -9 (pid '$rpid')" || sl --json runner --status 2>&1 | diag
 sleep 0.5
 sl -q runner >/dev/null 2>&1
 wait_for 40 sh -c "\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"state\"]!=\"success\")'"
@@ -101,7 +102,8 @@ ok $? "after kill -9 of the runner and a restart the run finishes" || sl --json 
 sl -q runner --stop >/dev/null 2>&1
 run_id=$(sl -q run fan --no-runner 2>/dev/null)
 sock=$(sl --json up -q | json_get 'j["broker"]["address"]' | sed 's/^unix://')
-redis-cli -s "$sock" flushall >/dev/null
+flushed=$([ -n "$sock" ] && redis-cli -s "$sock" flushall 2>&1)
+is "Redis lost every key mid-run (flushall on '$sock')" "$flushed" OK
 sl -q runner >/dev/null 2>&1
 wait_for 40 sh -c "\"$SLUICE_BIN\" -C \"$PROJ\" --json status $run_id | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"state\"]!=\"success\")'"
 ok $? "a run whose queue entries Redis lost still finishes" || sl --json status "$run_id" 2>&1 | diag

@@ -7,6 +7,7 @@ if ! command -v psql >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; 
 	echo "1..0 # SKIP psql or redis-cli not installed"
 	exit 0
 fi
+echo "1..45"
 
 mkdir -p "$SLUICE_TESTDIR"
 T=$(cd "$SLUICE_TESTDIR" && pwd)/services.$$
@@ -98,22 +99,29 @@ check "up again after down" sluice -C "$P" up -q
 check "table rows survive down and up" sh -c "[ \"\$(psql -X -A -t -h '$(sockdir "$P")' -U sluice -d warehouse -c 'select v from kept')\" = 42 ]"
 check "redis keys survive down and up" sh -c "[ \"\$(redis-cli -s '$(sockdir "$P")/redis.sock' get kept)\" = 42 ]"
 
+# kill9_both WHAT: kill -9 of the project's PostgreSQL and redis-server, a
+# counted check that both had a pid and are gone (else what follows would
+# test nothing)
+kill9_both() {
+	pid=$(pg_pid "$P")
+	rpid=$(redis_pid "$P")
+	is_pid "$pid" "$rpid" && kill -9 "$pid" "$rpid"
+	killed=$?
+	i=0
+	while [ $killed = 0 ] && { alive "$pid" || alive "$rpid"; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ $killed = 0 ] && gone "$pid" && gone "$rpid"
+	ok $? "kill -9 of both servers $1 (postgres '$pid', redis '$rpid')" ||
+		ls -l "$(datadir "$P")/pg/postmaster.pid" "$(datadir "$P")/redis/redis.pid" 2>&1 | diag
+}
+
 # ---- crash recovery ----------------------------------------------------------
-pid=$(pg_pid "$P")
-rpid=$(redis_pid "$P")
-kill -9 "$pid" "$rpid"
-i=0
-while { alive "$pid" || alive "$rpid"; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill9_both "(a crash)"
 check "up recovers after kill -9 of both servers" sluice -C "$P" up -q
 check "PostgreSQL answers after the crash" sql "$P" sluice "select 1"
 check "redis answers after the crash" sh -c "[ \"\$(redis-cli -s '$(sockdir "$P")/redis.sock' ping)\" = PONG ]"
 
 # A dead server's pid now taken by an unrelated process.
-pid=$(pg_pid "$P")
-rpid=$(redis_pid "$P")
-kill -9 "$pid" "$rpid"
-i=0
-while { alive "$pid" || alive "$rpid"; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill9_both "(their pids to be reused)"
 sleep 600 &
 stranger=$!
 pgdata=$(datadir "$P")/pg
@@ -161,5 +169,4 @@ sluice -C "$P" up --bogus >"$T/usage.out" 2>&1
 rc=$?
 is "an unknown option exits 2" "$rc" 2 || diag <"$T/usage.out"
 
-echo "1..$tap_n"
 done_testing

@@ -18,8 +18,13 @@ run() {
 	rc=$?
 }
 
-# has FILE LINE: FILE contains LINE exactly
-has() { grep -qxF -- "$2" "$1"; }
+# has FILE LINE: FILE contains LINE exactly; if not, says which line it
+# wanted and shows FILE (diagnostics for the ok that follows)
+has() {
+	grep -qxF -- "$2" "$1" && return 0
+	{ printf 'no line:\n%s\nin %s:\n' "$2" "$1"; cat "$1"; } | diag
+	return 1
+}
 
 # the task kinds this binary knows, listed as its messages list them
 KINDS=$("$SLUICE_BIN" validate --kinds | paste -sd, - | sed 's/,/, /g')
@@ -53,7 +58,8 @@ has "$E" "$P:21:3: error: cycle: a -> b -> c -> a"; ok $? "cycle"
 has "$E" "broken1/sluice.yml:4:3: error: unknown key 'heartbeat_intervall' in 'runner'; did you mean 'heartbeat_interval'?"
 ok $? "errors in sluice.yml too"
 has "$E" "13 errors in project $(cd "$FIX/broken1" && pwd -P)"; ok $? "count and project on the last line"
-[ "$(grep -c ': error: ' "$E")" -eq 13 ] && [ ! -s "$T/b1.out" ]; ok $? "13 error lines on stderr, none on stdout"
+[ "$(grep -c ': error: ' "$E")" -eq 13 ] && [ ! -s "$T/b1.out" ]; ok $? "13 error lines on stderr, none on stdout" ||
+	cat "$E" "$T/b1.out" | diag
 
 # ---- --json (global or after the command) parses and carries every error
 run b1j --json -C broken1 validate
@@ -89,4 +95,4 @@ cp -R "$FIX/good" "$T/proj"
 	grep -q "no sluice.yml" "$T/empty.err"
 ok $? "root found from a subdirectory; --help; bad option exits 2; no project exits 3"
 
-[ "$tap_failed" -eq 0 ]
+done_testing
