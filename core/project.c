@@ -330,9 +330,23 @@ static void check_task_keys(const struct yread *r, const json_t *task, const str
 		const struct kind_ops *owner = kind_key_owner(k);
 		if (!owner)
 			yr_unknown_key(r, task, k, where, all, n_all);
-		else if (t->kind && !task_kind_key(t, k))
+		else if (t->kind && !task_kind_key(t, k)) {
+			/* every kind that takes the key: "sql and load tasks" */
+			struct strbuf who = {0};
+			size_t n = 0, seen = 0;
+			for (size_t i = 0; i < kind_count; i++)
+				n += kind_key(kind_registry[i], k) != NULL;
+			for (size_t i = 0; i < kind_count; i++) {
+				if (!kind_key(kind_registry[i], k))
+					continue;
+				seen++;
+				sb_adds(&who, seen == 1 ? "" : seen == n ? " and " : ", ");
+				sb_adds(&who, kind_registry[i]->name);
+			}
 			diags_add(r->d, yr_at_key(r, task, k), "'%s' does not apply to a %s task (it is for %s tasks)", k,
-				  t->kind->name, owner->name);
+				  t->kind->name, who.s);
+			sb_free(&who);
+		}
 	}
 	free(all);
 }
