@@ -339,7 +339,7 @@ int redis_xgroup_create(struct redis *r, const char *stream, const char *group, 
 		freeReplyObject(rep);
 		return 0;
 	}
-	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : e.code, "%s", e.msg);
+	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : err_code(&e), "%s", e.msg);
 }
 
 long redis_xlen(struct redis *r, const char *stream, struct err *err)

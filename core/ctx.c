@@ -60,7 +60,8 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 	/* a connections file that is missing is fine; one that is wrong is a
 	 * project error like any other */
 	if (connections_load(c->proj->connections_file, &c->conns, err) < 0) {
-		err->code = ERR_PROJECT;
+		if (err)
+			err->code = ERR_PROJECT;
 		return ERR_PROJECT;
 	}
 	c->stamp = project_stamp(c->proj);

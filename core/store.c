@@ -528,11 +528,11 @@ int store_open(struct store *s, const char *conninfo, const char *project, struc
 	memset(s, 0, sizeof *s);
 	s->pg = pg_connect(conninfo, "state database", err);
 	if (!s->pg)
-		return err->code;
+		return err_code(err);
 	if (store_migrate(s->pg, err) < 0) {
-		int code = err->code;
+		int code = err_code(err);
 		store_close(s);
-		return code ? code : ERR_FAIL;
+		return code;
 	}
 	s->project = xstrdup(project);
 	return 0;
@@ -611,7 +611,7 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 	const char *p1[6] = {s->project, pipeline, ds, params_json ? params_json : "{}", trigger,
 			     *run_id > 0 ? given : NULL};
 	if (pg_script(s->pg, "BEGIN", err) < 0)
-		return err->code;
+		return err_code(err);
 	struct pg_result *r =
 		pg_exec(s->pg,
 			"INSERT INTO sluice.runs (id, project, pipeline, logical_date, params, trigger)"
@@ -674,7 +674,7 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 			goto fail;
 	}
 	if (pg_script(s->pg, "COMMIT", err) < 0)
-		return err->code;
+		return err_code(err);
 	return 0;
 fail:
 	pg_script(s->pg, "ROLLBACK", NULL);

@@ -172,11 +172,11 @@ static int copy_begin(struct stream *s, struct err *err)
 		char m[600];
 		load_server_reason(bad, m, sizeof m);
 		pg_clear(bad);
-		return err_setc(err, e.code, "COPY into %s: %s", L->q_target, m);
+		return err_setc(err, err_code(&e), "COPY into %s: %s", L->q_target, m);
 	}
 	if (e.code == ERR_UNREACHABLE)
-		return err_setc(err, e.code, "COPY: %s", e.msg);
-	return err_setc(err, e.code, "COPY into %s: %s", L->q_target, e.msg);
+		return err_setc(err, err_code(&e), "COPY: %s", e.msg);
+	return err_setc(err, err_code(&e), "COPY into %s: %s", L->q_target, e.msg);
 }
 
 /* Sends rows [a, z) of b that are not skipped as one COPY. 0: loaded; 1: the

@@ -135,7 +135,7 @@ static int move_try(struct mover *m, const char *where, struct pg_result **row_e
 		return pg_script(L->main, "RELEASE SAVEPOINT sluice_move", err);
 	}
 	if (!refused)
-		return err_setc(err, e.code, "moving rows into %s: %s", L->o->into, e.msg);
+		return err_setc(err, err_code(&e), "moving rows into %s: %s", L->o->into, e.msg);
 	r = refused;
 	if (!load_row_error(r)) {
 		char msg[600];
