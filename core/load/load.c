@@ -266,7 +266,7 @@ static int finish_direct(struct load *L, struct load_stats *st, struct err *err)
 	struct stream *s = &L->streams[0];
 	if (load_check_rejects(L, err) < 0) {
 		pg_script(L->main, "ROLLBACK", NULL);
-		return ERR_FAIL;
+		return err_code(err);
 	}
 	struct strbuf q = {0};
 	sb_adds(&q, s->pending);
@@ -343,13 +343,13 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 
 	L.ro = ro;
 	if (rec_open(o->source, &ro, &L.rd, err) < 0) {
-		rc = ERR_FAIL;
+		rc = err_code(err);
 		goto out;
 	}
 	struct record first;
 	int got = rec_next(L.rd, &first, err);
 	if (got < 0) {
-		rc = ERR_FAIL;
+		rc = err_code(err);
 		goto out;
 	}
 	size_t nfc = 0;
