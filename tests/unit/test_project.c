@@ -306,6 +306,30 @@ static void test_missing_required_key(void **state)
 	unit_rm_tree(dir);
 }
 
+/* An empty list of names names nothing (a merge without a key is then the
+ * usual missing-key error); an empty string stays an error. */
+static void test_empty_names(void **state)
+{
+	(void)state;
+	char *dir = project(MIN_PROJECT,
+			    "tasks:\n"
+			    "  a: { kind: load, source: a.csv, into: t, columns: [] }\n"
+			    "  b: { kind: load, source: b.csv, into: t, mode: merge, key: [] }\n"
+			    "  c: { kind: load, source: c.csv, into: t, columns: \"\" }\n");
+	struct project *p = load_expect(dir,
+		"pipelines/p.yml:3:50: mode merge needs a 'key' (or a contract with a key)\n"
+		"pipelines/p.yml:4:53: 'columns' names no column\n");
+	assert_non_null(p);
+	const struct pipeline *pl = project_pipeline(p, "p");
+	assert_non_null(pl);
+	for (size_t i = 0; i < pl->n_tasks; i++) {
+		assert_int_equal(((const struct strv *)field(&pl->tasks[i], "columns"))->n, 0);
+		assert_int_equal(((const struct strv *)field(&pl->tasks[i], "key"))->n, 0);
+	}
+	project_free(p);
+	unit_rm_tree(dir);
+}
+
 static void test_duplicate_task(void **state)
 {
 	(void)state;
@@ -668,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_missing_required_key),
+		cmocka_unit_test(test_empty_names),
 		cmocka_unit_test(test_duplicate_task),
 		cmocka_unit_test(test_unknown_dependency),
 		cmocka_unit_test(test_cycle),
