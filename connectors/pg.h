@@ -118,6 +118,7 @@ struct pg_step {
 	const char *error;      /* the server's primary message when it failed */
 	const char *position;   /* character of the statement it points at, or NULL */
 	const char *sqlstate;   /* or NULL */
+	bool copy;              /* a COPY FROM STDIN / TO STDOUT, refused (ended at once) */
 };
 /* Runs a script of several statements (simple query protocol) and calls
  * each with every statement's outcome, as it comes. Returns 0 when all
