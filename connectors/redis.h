@@ -13,6 +13,20 @@
 /* A connection (hiredis's context inside). */
 struct redis;
 
+/* A broker address: redis://[[user]:password@]host[:port][/db] (the last '@'
+ * ends the credentials, so a password may contain one; [v6] hosts), or a
+ * unix socket: unix:/path, unix:///path or /path. A ?query is ignored. */
+struct redis_url {
+	char *path;       /* the socket, or NULL for TCP */
+	char *host;       /* without brackets; 127.0.0.1 when empty */
+	int port;         /* 6379 when not given */
+	char *user, *pass; /* NULL when not given */
+	int db;           /* 0 when not given */
+};
+int redis_url_parse(const char *url, struct redis_url *out, struct err *err);
+void redis_url_clear(struct redis_url *u);
+
+/* Connects and logs in (AUTH, SELECT) as the URL says. */
 struct redis *redis_connect_url(const char *url, struct err *err);
 /* Closes a connection; NULL is fine. */
 void redis_free(struct redis *r);
@@ -25,8 +39,7 @@ int redis_fd(const struct redis *r);
  * timeout_ms. 1: PONG; 0: it answered something else (loading, or an
  * authentication error: still a server); -1: no answer (err says why). */
 int redis_ping_unix(const char *sock, int timeout_ms, struct err *err);
-/* Same at a broker URL: redis://[user:pass@]host[:port][/db], [v6] hosts,
- * unix:/path, unix:///path or /path. */
+/* Same at a broker URL (see struct redis_url). */
 int redis_ping_url(const char *url, int timeout_ms, struct err *err);
 
 /* Errors: ERR_UNREACHABLE when the connection failed ("redis: why"), ERR_FAIL
