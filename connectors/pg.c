@@ -295,11 +295,6 @@ int pg_rows(const PGresult *r)
 	return PQntuples(r);
 }
 
-int pg_cols(const PGresult *r)
-{
-	return PQnfields(r);
-}
-
 const char *pg_val(const PGresult *r, int row, int col)
 {
 	return PQgetvalue(r, row, col);
@@ -308,11 +303,6 @@ const char *pg_val(const PGresult *r, int row, int col)
 bool pg_isnull(const PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col);
-}
-
-const char *pg_colname(const PGresult *r, int col)
-{
-	return PQfname(r, col);
 }
 
 int64_t pg_cmd_rows(const PGresult *r)

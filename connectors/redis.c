@@ -381,17 +381,6 @@ int redis_xgroup_create(struct redis *r, const char *stream, const char *group, 
 	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : err_code(&e), "%s", e.msg);
 }
 
-long redis_xlen(struct redis *r, const char *stream, struct err *err)
-{
-	const char *argv[] = {"XLEN", stream};
-	redisReply *rep = cmd(r, 2, argv, err);
-	if (!rep)
-		return err_code(err);
-	long n = rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : err_set(err, "redis XLEN: not a number");
-	freeReplyObject(rep);
-	return n;
-}
-
 /* The XREADGROUP command line; block and n are the caller's storage. */
 static int xread_argv(const char *group, const char *consumer, int count, int block_ms, const char *stream,
 		      const char *id, char *n, char *block, const char **argv)
@@ -413,20 +402,6 @@ static int xread_argv(const char *group, const char *consumer, int count, int bl
 	argv[argc++] = stream;
 	argv[argc++] = id;
 	return argc;
-}
-
-int redis_xreadgroup(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
-		     const char *stream, const char *id, struct redis_entries *out, struct err *err)
-{
-	char n[16], block[16];
-	const char *argv[11];
-	int argc = xread_argv(group, consumer, count, block_ms, stream, id, n, block, argv);
-	redisReply *rep = cmd(r, argc, argv, err);
-	if (!rep)
-		return err_code(err);
-	read_entries(out, rep);
-	freeReplyObject(rep);
-	return 0;
 }
 
 int redis_xreadgroup_send(struct redis *r, const char *group, const char *consumer, int count, int block_ms,

@@ -77,17 +77,11 @@ const char *redis_entry_get(const struct redis_entry *e, const char *name);
  * there already (BUSYGROUP). */
 int redis_xgroup_create(struct redis *r, const char *stream, const char *group, const char *start, bool mkstream,
 			struct err *err);
-/* XLEN: the entries in stream (0 if none), or <0 with err set. */
-long redis_xlen(struct redis *r, const char *stream, struct err *err);
 /* XREADGROUP GROUP group consumer COUNT count BLOCK block_ms STREAMS stream id
- * (block_ms < 0: no BLOCK), blocking. The entries read are appended to out
- * (none on timeout). */
-int redis_xreadgroup(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
-		     const char *stream, const char *id, struct redis_entries *out, struct err *err);
-/* The same in two halves, for an event loop: send the read, then, each time
- * redis_fd() is readable, take what came. *complete is set once the reply is
- * in (entries appended to out); until then the connection must not be used
- * for anything else. */
+ * (block_ms < 0: no BLOCK) in two halves, for an event loop: send the read,
+ * then, each time redis_fd() is readable, take what came. *complete is set
+ * once the reply is in (the entries appended to out, none on timeout); until
+ * then the connection must not be used for anything else. */
 int redis_xreadgroup_send(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
 			  const char *stream, const char *id, struct err *err);
 int redis_xreadgroup_recv(struct redis *r, struct redis_entries *out, bool *complete, struct err *err);

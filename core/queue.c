@@ -123,16 +123,6 @@ static int read_got(struct queue *q, struct redis_entries *es, struct qentry *ou
 	return got;
 }
 
-int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err)
-{
-	if (queue_reconnect(q, err) < 0)
-		return err_code(err);
-	struct redis_entries es = {0};
-	if (redis_xreadgroup(q->rc, GROUP, consumer, 1, block_ms, q->stream, ">", &es, err) < 0)
-		return err_code(err);
-	return read_got(q, &es, out);
-}
-
 int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err)
 {
 	if (queue_reconnect(q, err) < 0)
@@ -192,12 +182,4 @@ int queue_autoclaim(struct queue *q, const char *consumer, long min_idle_ms, str
 	}
 	redis_entries_free(&es);
 	return 0;
-}
-
-long queue_length(struct queue *q)
-{
-	if (queue_reconnect(q, NULL) < 0)
-		return -1;
-	long n = redis_xlen(q->rc, q->stream, NULL);
-	return n < 0 ? -1 : n;
 }

@@ -514,15 +514,6 @@ int store_migrate(struct pg_conn *c, struct err *err)
 	return 0;
 }
 
-int store_schema_version(struct store *s)
-{
-	struct pg_result *r =
-		pg_exec(s->pg, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL, NULL);
-	int v = r ? atoi(pg_val(r, 0, 0)) : -1;
-	pg_clear(r);
-	return v;
-}
-
 int store_open(struct store *s, const char *conninfo, const char *project, struct err *err)
 {
 	memset(s, 0, sizeof *s);
@@ -1023,20 +1014,6 @@ int store_worker_gone(struct store *s, const char *name, struct err *err)
 {
 	const char *p[1] = {name};
 	return pg_cmd(s->pg, "DELETE FROM sluice.workers WHERE name = $1", 1, p, err);
-}
-
-int store_live_workers(struct store *s, double within)
-{
-	char w[32];
-	snprintf(w, sizeof w, "%.3f", within);
-	const char *p[1] = {w};
-	struct pg_result *r =
-		pg_exec(s->pg,
-			"SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)",
-			1, p, NULL);
-	int n = r ? atoi(pg_val(r, 0, 0)) : 0;
-	pg_clear(r);
-	return n;
 }
 
 int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err)

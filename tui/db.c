@@ -166,11 +166,6 @@ enum db_state db_state(const struct db *d)
 	return d->state;
 }
 
-int db_pending(const struct db *d)
-{
-	return d->n_pending + (d->inflight ? 1 : 0);
-}
-
 static void kick_fire(struct loop *l, long id, void *data)
 {
 	struct db *d = data;

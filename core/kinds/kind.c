@@ -277,12 +277,6 @@ void kind_spec_free(const struct kind_ops *k, void *spec)
 	free(spec);
 }
 
-const void *kind_field(const struct kind_ops *k, const void *spec, const char *key)
-{
-	const struct kind_key *kk = kind_key(k, key);
-	return kk && spec ? field_at(spec, kk) : NULL;
-}
-
 /* ---- built specs ------------------------------------------------------------- */
 
 const struct kind_ops *kind_of_spec(const json_t *spec)

@@ -69,9 +69,9 @@ static const char *const MIN_PROJECT = "name: demo\n";
 /* A field of a task's kind spec, as read from the YAML. */
 static const void *field(const struct task_def *t, const char *key)
 {
-	const void *f = kind_field(t->kind, t->spec, key);
-	assert_non_null(f);
-	return f;
+	const struct kind_key *kk = kind_key(t->kind, key);
+	assert_non_null(kk);
+	return (const char *)t->spec + kk->field;
 }
 
 static const char *str_field(const struct task_def *t, const char *key)
