@@ -217,11 +217,34 @@ int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_ste
 		return err_setc(err, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, "%s", pg_errmsg(c, buf, sizeof buf));
 	}
 	int rc = 0;
+	bool copy_ended = false;
 	PGresult *r;
 	while ((r = PQgetResult(c))) {
 		ExecStatusType st = PQresultStatus(r);
 		struct pg_step s = {0};
-		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (copy_ended) {
+			/* the outcome of the COPY ended below: already reported */
+			copy_ended = false;
+			PQclear(r);
+			continue;
+		}
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+			/* a script has no data to send or place to put it: end the
+			 * COPY (else every PQgetResult returns it again, for ever) */
+			s.copy = true;
+			s.error = "COPY FROM STDIN or TO STDOUT cannot run in a script";
+			s.sqlstate = "0A000"; /* feature_not_supported */
+			if (st == PGRES_COPY_OUT) {
+				char *buf;
+				while (PQgetCopyData(c, &buf, 0) > 0)
+					PQfreemem(buf);
+			} else {
+				PQputCopyEnd(c, s.error);
+			}
+			copy_ended = true;
+			if (!rc)
+				rc = err_setc(err, ERR_FAIL, "%s", s.error);
+		} else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			s.tag = PQcmdStatus(r);
 			s.rows = st == PGRES_TUPLES_OK ? PQntuples(r) : -1;
 		} else {
@@ -272,11 +295,6 @@ int pg_rows(const PGresult *r)
 	return PQntuples(r);
 }
 
-int pg_cols(const PGresult *r)
-{
-	return PQnfields(r);
-}
-
 const char *pg_val(const PGresult *r, int row, int col)
 {
 	return PQgetvalue(r, row, col);
@@ -285,11 +303,6 @@ const char *pg_val(const PGresult *r, int row, int col)
 bool pg_isnull(const PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col);
-}
-
-const char *pg_colname(const PGresult *r, int col)
-{
-	return PQfname(r, col);
 }
 
 int64_t pg_cmd_rows(const PGresult *r)

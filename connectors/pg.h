@@ -71,13 +71,11 @@ int pg_notified(struct pg_conn *c, const char *prefix);
 
 /* Frees a result; NULL is fine. */
 void pg_clear(struct pg_result *r);
-/* Rows and columns (0 for NULL). */
+/* Rows (0 for NULL). */
 int pg_rows(const struct pg_result *r);
-int pg_cols(const struct pg_result *r);
 /* The text of a value ("" for SQL NULL), borrowed like the result. */
 const char *pg_val(const struct pg_result *r, int row, int col);
 bool pg_isnull(const struct pg_result *r, int row, int col);
-const char *pg_colname(const struct pg_result *r, int col);
 /* Rows the statement affected (INSERT, UPDATE, DELETE, COPY...); 0 if none. */
 int64_t pg_cmd_rows(const struct pg_result *r);
 
@@ -118,6 +116,7 @@ struct pg_step {
 	const char *error;      /* the server's primary message when it failed */
 	const char *position;   /* character of the statement it points at, or NULL */
 	const char *sqlstate;   /* or NULL */
+	bool copy;              /* a COPY FROM STDIN / TO STDOUT, refused (ended at once) */
 };
 /* Runs a script of several statements (simple query protocol) and calls
  * each with every statement's outcome, as it comes. Returns 0 when all

@@ -12,11 +12,10 @@
 #include "connectors/pg.h"
 
 struct pga {
-	struct loop *loop;   /* NULL: the caller watches pga_fd() itself */
+	struct loop *loop;
 	struct pga_hooks hooks;
 	PGconn *pg;
 	int fd;              /* the socket being watched, -1 if none */
-	int events;          /* what it is watched for */
 	enum pga_state state;
 	char **channels;     /* to LISTEN on, NULL-terminated (owned) */
 	bool sent_listen;    /* the LISTENs went out; ready when they are acknowledged */
@@ -62,11 +61,10 @@ struct pga *pga_new(struct loop *l, const struct pga_hooks *hooks)
 
 static void watch(struct pga *a, int fd, int events)
 {
-	if (a->loop && a->fd >= 0)
+	if (a->fd >= 0)
 		loop_unwatch(a->loop, a->fd, LOOP_READ | LOOP_WRITE);
 	a->fd = fd;
-	a->events = fd >= 0 ? events : 0;
-	if (a->loop && fd >= 0)
+	if (fd >= 0)
 		loop_watch(a->loop, fd, events, on_io, a);
 }
 
@@ -184,16 +182,6 @@ enum pga_state pga_state(const struct pga *a)
 bool pga_idle(const struct pga *a)
 {
 	return a->state == PGA_READY && !a->busy && a->pg;
-}
-
-int pga_fd(const struct pga *a)
-{
-	return a->pg ? a->fd : -1;
-}
-
-int pga_events(const struct pga *a)
-{
-	return a->pg ? a->events : 0;
 }
 
 /* "LISTEN a; LISTEN b", the names quoted as identifiers. */
@@ -371,8 +359,12 @@ static void pump(struct pga *a)
 	a->in_pump = false;
 }
 
-void pga_on_io(struct pga *a)
+static void on_io(struct loop *l, int fd, int mask, void *data)
 {
+	(void)l;
+	(void)fd;
+	(void)mask;
+	struct pga *a = data;
 	enter(a);
 	if (a->pg && a->state == PGA_CONNECTING && !a->sent_listen)
 		connect_step(a);
@@ -381,39 +373,11 @@ void pga_on_io(struct pga *a)
 	leave(a);
 }
 
-static void on_io(struct loop *l, int fd, int mask, void *data)
-{
-	(void)l;
-	(void)fd;
-	(void)mask;
-	pga_on_io(data);
-}
-
 /* ---- the result view ----------------------------------------------------- */
 
 const char *pga_result_error(const struct pga_result *r)
 {
 	return r->error;
-}
-
-int pga_result_rows(const struct pga_result *r)
-{
-	return r->r ? PQntuples(r->r) : 0;
-}
-
-int pga_result_cols(const struct pga_result *r)
-{
-	return r->r ? PQnfields(r->r) : 0;
-}
-
-const char *pga_result_value(const struct pga_result *r, int row, int col)
-{
-	return r->r ? PQgetvalue(r->r, row, col) : "";
-}
-
-bool pga_result_isnull(const struct pga_result *r, int row, int col)
-{
-	return !r->r || PQgetisnull(r->r, row, col);
 }
 
 struct pg_result *pga_result_pg(const struct pga_result *r)

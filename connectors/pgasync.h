@@ -36,8 +36,7 @@ struct pga_hooks {
  * the next query, reconnect or free the connection. */
 typedef void (*pga_result_fn)(void *arg, const struct pga_result *r);
 
-/* l may be NULL: then the caller watches pga_fd() for pga_events() and calls
- * pga_on_io() when it fires. */
+/* The connection's socket is watched on l. */
 struct pga *pga_new(struct loop *l, const struct pga_hooks *hooks);
 void pga_free(struct pga *a);
 /* Starts connecting, closing any earlier connection (its query in flight is
@@ -52,21 +51,10 @@ bool pga_idle(const struct pga *a);
  * Returns -1 when not idle (fn is not called). */
 int pga_send(struct pga *a, const char *sql, int n, const char *const *params, pga_result_fn fn, void *arg);
 
-/* For a caller without a base/loop: the socket (-1 when none), what to wait
- * for (LOOP_READ, LOOP_WRITE), and the call to make when it is ready. */
-int pga_fd(const struct pga *a);
-int pga_events(const struct pga *a);
-void pga_on_io(struct pga *a);
-
 /* ---- the result view ----------------------------------------------------- */
 
 /* NULL when the query succeeded, else why it failed, on one line. */
 const char *pga_result_error(const struct pga_result *r);
-int pga_result_rows(const struct pga_result *r);
-int pga_result_cols(const struct pga_result *r);
-/* The text of a value ("" for NULL); borrowed like the result. */
-const char *pga_result_value(const struct pga_result *r, int row, int col);
-bool pga_result_isnull(const struct pga_result *r, int row, int col);
 /* The libpq result itself (NULL on failure), borrowed like the view. */
 struct pg_result *pga_result_pg(const struct pga_result *r);
 

@@ -19,74 +19,147 @@ struct redis {
 
 static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err);
 
-static redisContext *connect_url(const char *url, struct err *err)
-{
-	redisContext *c = NULL;
-	int db = 0;
-	char *host = NULL;
-	int port = 6379;
+/* ---- addresses ----------------------------------------------------------- */
 
+void redis_url_clear(struct redis_url *u)
+{
+	free(u->path);
+	free(u->host);
+	free(u->user);
+	free(u->pass);
+	memset(u, 0, sizeof *u);
+}
+
+static int bad_url(const char *url, struct redis_url *u, const char *why, struct err *err)
+{
+	redis_url_clear(u);
+	return err_setc(err, ERR_FAIL, "broker '%s': %s", url, why);
+}
+
+/* digits only, into [lo, hi] */
+static bool number_in(const char *s, size_t n, long lo, long hi, int *out)
+{
+	if (n == 0 || n > 9)
+		return false;
+	long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+int redis_url_parse(const char *url, struct redis_url *u, struct err *err)
+{
+	memset(u, 0, sizeof *u);
+	u->port = 6379;
+	/* a query (?timeout=...) is not ours to read: ignored */
 	if (!strncmp(url, "unix:", 5) || url[0] == '/') {
 		const char *path = url[0] == '/' ? url : url + 5;
-		c = redisConnectUnix(path);
-	} else if (!strncmp(url, "redis://", 8)) {
-		const char *p = url + 8;
-		const char *at = strchr(p, '@');
-		if (at)
-			p = at + 1; /* credentials are sent with AUTH below */
-		size_t hl = strcspn(p, ":/");
-		host = xstrndup(p, hl);
-		p += hl;
-		if (*p == ':') {
-			port = atoi(p + 1);
-			p += 1 + strcspn(p + 1, "/");
-		}
-		if (*p == '/' && p[1])
-			db = atoi(p + 1);
-		c = redisConnect(host[0] ? host : "127.0.0.1", port);
-	} else {
-		return err_setc(err, ERR_FAIL, "broker '%s': expected redis://host:port/db, unix:/path or /path", url),
-		       NULL;
+		if (!strncmp(path, "//", 2))
+			path += 2; /* unix:///path */
+		size_t n = strcspn(path, "?");
+		if (n == 0)
+			return bad_url(url, u, "no socket path", err);
+		u->path = xstrndup(path, n);
+		return 0;
 	}
+	if (strncmp(url, "redis://", 8) != 0)
+		return bad_url(url, u, "expected redis://host:port/db, unix:/path or /path", err);
+	const char *h = url + 8;
+	/* the last '@': a password may contain one */
+	const char *at = strrchr(h, '@');
+	if (at) {
+		const char *colon = memchr(h, ':', (size_t)(at - h));
+		if (colon) {
+			if (colon > h)
+				u->user = xstrndup(h, (size_t)(colon - h));
+			u->pass = xstrndup(colon + 1, (size_t)(at - colon - 1));
+		} else {
+			u->pass = xstrndup(h, (size_t)(at - h)); /* redis://password@host */
+		}
+		h = at + 1;
+	}
+	size_t alen = strcspn(h, "/?");
+	const char *colon;
+	if (h[0] == '[') {
+		const char *close = memchr(h, ']', alen);
+		if (!close)
+			return bad_url(url, u, "unclosed '[' in the host", err);
+		u->host = xstrndup(h + 1, (size_t)(close - h - 1));
+		if (close + 1 < h + alen && close[1] != ':')
+			return bad_url(url, u, "expected ':port' after ']'", err);
+		colon = close + 1 < h + alen ? close + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', alen);
+		u->host = xstrndup(h, colon ? (size_t)(colon - h) : alen);
+	}
+	if (!u->host[0]) {
+		free(u->host);
+		u->host = xstrdup("127.0.0.1");
+	}
+	if (colon && !number_in(colon + 1, (size_t)(h + alen - colon - 1), 1, 65535, &u->port))
+		return bad_url(url, u, "the port must be a number from 1 to 65535", err);
+	const char *p = h + alen;
+	if (*p == '/') {
+		size_t n = strcspn(p + 1, "?");
+		if (n && !number_in(p + 1, n, 0, 100000, &u->db))
+			return bad_url(url, u, "the database must be a number (/0, /1, ...)", err);
+	}
+	return 0;
+}
+
+/* "host:port", "[v6]:port" or the socket path, for messages */
+static char *url_where(const struct redis_url *u)
+{
+	if (u->path)
+		return xstrdup(u->path);
+	return strchr(u->host, ':') ? xasprintf("[%s]:%d", u->host, u->port) : xasprintf("%s:%d", u->host, u->port);
+}
+
+/* ---- connecting ------------------------------------------------------------ */
+
+static redisContext *connect_url(const char *url, struct err *err)
+{
+	struct redis_url u;
+	if (redis_url_parse(url, &u, err) < 0)
+		return NULL;
+	redisContext *c = u.path ? redisConnectUnix(u.path) : redisConnect(u.host, u.port);
 	if (!c || c->err) {
-		err_setc(err, ERR_UNREACHABLE, "redis at %s: cannot connect: %s", host ? host : url + (url[0] == '/' ? 0 : 5),
-			 c ? c->errstr : "out of memory");
+		char *where = url_where(&u);
+		err_setc(err, ERR_UNREACHABLE, "redis at %s: cannot connect: %s", where, c ? c->errstr : "out of memory");
+		free(where);
 		if (c)
 			redisFree(c);
-		free(host);
+		redis_url_clear(&u);
 		return NULL;
 	}
-	free(host);
-	const char *at = strncmp(url, "redis://", 8) ? NULL : strchr(url + 8, '@');
-	if (at) {
-		/* redis://[user]:password@host */
-		const char *cred = url + 8;
-		char *userpass = xstrndup(cred, (size_t)(at - cred));
-		char *colon = strchr(userpass, ':');
-		redisReply *r;
-		if (colon) {
-			*colon = '\0';
-			const char *argv[3] = {"AUTH", userpass, colon + 1};
-			r = userpass[0] ? redis_cmd(c, 3, argv, err) : redis_cmd(c, 2, (const char *[]){"AUTH", colon + 1}, err);
-		} else {
-			r = redis_cmd(c, 2, (const char *[]){"AUTH", userpass}, err);
-		}
-		free(userpass);
-		if (!r) {
-			redisFree(c);
-			return NULL;
-		}
+	redisReply *r = NULL;
+	bool ok = true;
+	if (u.pass) {
+		/* AUTH [user] password */
+		if (u.user)
+			r = redis_cmd(c, 3, (const char *[]){"AUTH", u.user, u.pass}, err);
+		else
+			r = redis_cmd(c, 2, (const char *[]){"AUTH", u.pass}, err);
+		ok = r != NULL;
 		freeReplyObject(r);
 	}
-	if (db) {
+	if (ok && u.db) {
 		char dbs[16];
-		snprintf(dbs, sizeof dbs, "%d", db);
-		redisReply *r = redis_cmd(c, 2, (const char *[]){"SELECT", dbs}, err);
-		if (!r) {
-			redisFree(c);
-			return NULL;
-		}
+		snprintf(dbs, sizeof dbs, "%d", u.db);
+		r = redis_cmd(c, 2, (const char *[]){"SELECT", dbs}, err);
+		ok = r != NULL;
 		freeReplyObject(r);
+	}
+	redis_url_clear(&u);
+	if (!ok) {
+		redisFree(c);
+		return NULL;
 	}
 	return c;
 }
@@ -147,49 +220,15 @@ int redis_ping_unix(const char *sock, int timeout_ms, struct err *err)
 
 int redis_ping_url(const char *url, int timeout_ms, struct err *err)
 {
-	struct timeval tv = ms_tv(timeout_ms);
-	if (!strncmp(url, "unix:", 5) || url[0] == '/') {
-		const char *path = url[0] == '/' ? url : url + 5;
-		if (!strncmp(path, "//", 2))
-			path += 2;
-		char *p = xstrndup(path, strcspn(path, "?"));
-		int rc = ping(redisConnectUnixWithTimeout(p, tv), p, tv, err);
-		free(p);
-		return rc;
-	}
-	if (strncmp(url, "redis://", 8) != 0) {
-		err_setc(err, ERR_FAIL, "broker '%s': expected redis://host:port/db, unix:/path or /path", url);
+	struct redis_url u;
+	if (redis_url_parse(url, &u, err) < 0)
 		return -1;
-	}
-	const char *h = url + 8;
-	size_t alen = strcspn(h, "/?#");
-	const char *at = memrchr(h, '@', alen);
-	if (at) {
-		alen -= (size_t)(at + 1 - h);
-		h = at + 1;
-	}
-	char *host;
-	int port = 6379;
-	const char *colon;
-	if (h[0] == '[') {
-		const char *close = memchr(h, ']', alen);
-		if (!close) {
-			err_setc(err, ERR_FAIL, "broker: unclosed '[' in the host");
-			return -1;
-		}
-		host = xstrndup(h + 1, (size_t)(close - h - 1));
-		colon = close[1] == ':' ? close + 1 : NULL;
-	} else {
-		colon = memchr(h, ':', alen);
-		host = xstrndup(h, colon ? (size_t)(colon - h) : alen);
-	}
-	if (colon)
-		port = atoi(colon + 1);
-	const char *name = *host ? host : "localhost";
-	char *where = xasprintf("%s:%d", name, port);
-	int rc = ping(redisConnectWithTimeout(name, port, tv), where, tv, err);
+	struct timeval tv = ms_tv(timeout_ms);
+	char *where = url_where(&u);
+	int rc = ping(u.path ? redisConnectUnixWithTimeout(u.path, tv) : redisConnectWithTimeout(u.host, u.port, tv),
+		      where, tv, err);
 	free(where);
-	free(host);
+	redis_url_clear(&u);
 	return rc;
 }
 
@@ -339,18 +378,7 @@ int redis_xgroup_create(struct redis *r, const char *stream, const char *group, 
 		freeReplyObject(rep);
 		return 0;
 	}
-	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : e.code, "%s", e.msg);
-}
-
-long redis_xlen(struct redis *r, const char *stream, struct err *err)
-{
-	const char *argv[] = {"XLEN", stream};
-	redisReply *rep = cmd(r, 2, argv, err);
-	if (!rep)
-		return err_code(err);
-	long n = rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : err_set(err, "redis XLEN: not a number");
-	freeReplyObject(rep);
-	return n;
+	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : err_code(&e), "%s", e.msg);
 }
 
 /* The XREADGROUP command line; block and n are the caller's storage. */
@@ -374,20 +402,6 @@ static int xread_argv(const char *group, const char *consumer, int count, int bl
 	argv[argc++] = stream;
 	argv[argc++] = id;
 	return argc;
-}
-
-int redis_xreadgroup(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
-		     const char *stream, const char *id, struct redis_entries *out, struct err *err)
-{
-	char n[16], block[16];
-	const char *argv[11];
-	int argc = xread_argv(group, consumer, count, block_ms, stream, id, n, block, argv);
-	redisReply *rep = cmd(r, argc, argv, err);
-	if (!rep)
-		return err_code(err);
-	read_entries(out, rep);
-	freeReplyObject(rep);
-	return 0;
 }
 
 int redis_xreadgroup_send(struct redis *r, const char *group, const char *consumer, int count, int block_ms,

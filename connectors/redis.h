@@ -13,6 +13,20 @@
 /* A connection (hiredis's context inside). */
 struct redis;
 
+/* A broker address: redis://[[user]:password@]host[:port][/db] (the last '@'
+ * ends the credentials, so a password may contain one; [v6] hosts), or a
+ * unix socket: unix:/path, unix:///path or /path. A ?query is ignored. */
+struct redis_url {
+	char *path;       /* the socket, or NULL for TCP */
+	char *host;       /* without brackets; 127.0.0.1 when empty */
+	int port;         /* 6379 when not given */
+	char *user, *pass; /* NULL when not given */
+	int db;           /* 0 when not given */
+};
+int redis_url_parse(const char *url, struct redis_url *out, struct err *err);
+void redis_url_clear(struct redis_url *u);
+
+/* Connects and logs in (AUTH, SELECT) as the URL says. */
 struct redis *redis_connect_url(const char *url, struct err *err);
 /* Closes a connection; NULL is fine. */
 void redis_free(struct redis *r);
@@ -25,8 +39,7 @@ int redis_fd(const struct redis *r);
  * timeout_ms. 1: PONG; 0: it answered something else (loading, or an
  * authentication error: still a server); -1: no answer (err says why). */
 int redis_ping_unix(const char *sock, int timeout_ms, struct err *err);
-/* Same at a broker URL: redis://[user:pass@]host[:port][/db], [v6] hosts,
- * unix:/path, unix:///path or /path. */
+/* Same at a broker URL (see struct redis_url). */
 int redis_ping_url(const char *url, int timeout_ms, struct err *err);
 
 /* Errors: ERR_UNREACHABLE when the connection failed ("redis: why"), ERR_FAIL
@@ -64,17 +77,11 @@ const char *redis_entry_get(const struct redis_entry *e, const char *name);
  * there already (BUSYGROUP). */
 int redis_xgroup_create(struct redis *r, const char *stream, const char *group, const char *start, bool mkstream,
 			struct err *err);
-/* XLEN: the entries in stream (0 if none), or <0 with err set. */
-long redis_xlen(struct redis *r, const char *stream, struct err *err);
 /* XREADGROUP GROUP group consumer COUNT count BLOCK block_ms STREAMS stream id
- * (block_ms < 0: no BLOCK), blocking. The entries read are appended to out
- * (none on timeout). */
-int redis_xreadgroup(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
-		     const char *stream, const char *id, struct redis_entries *out, struct err *err);
-/* The same in two halves, for an event loop: send the read, then, each time
- * redis_fd() is readable, take what came. *complete is set once the reply is
- * in (entries appended to out); until then the connection must not be used
- * for anything else. */
+ * (block_ms < 0: no BLOCK) in two halves, for an event loop: send the read,
+ * then, each time redis_fd() is readable, take what came. *complete is set
+ * once the reply is in (the entries appended to out, none on timeout); until
+ * then the connection must not be used for anything else. */
 int redis_xreadgroup_send(struct redis *r, const char *group, const char *consumer, int count, int block_ms,
 			  const char *stream, const char *id, struct err *err);
 int redis_xreadgroup_recv(struct redis *r, struct redis_entries *out, bool *complete, struct err *err);

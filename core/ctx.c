@@ -60,7 +60,8 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 	/* a connections file that is missing is fine; one that is wrong is a
 	 * project error like any other */
 	if (connections_load(c->proj->connections_file, &c->conns, err) < 0) {
-		err->code = ERR_PROJECT;
+		if (err)
+			err->code = ERR_PROJECT;
 		return ERR_PROJECT;
 	}
 	c->stamp = project_stamp(c->proj);
@@ -68,17 +69,19 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 		return err_code(err);
 	bool quiet = need & CTX_QUIET;
 	if ((need & (CTX_STORE | CTX_QUEUE)) && (c->svc.embedded_pg || c->svc.embedded_redis)) {
+		/* unreachable when a service would not start or answer; a local
+		 * problem (the service user, the lock) keeps its own code */
 		if (services_up(c->proj, quiet, err) < 0)
-			return ERR_UNREACHABLE;
+			return err_code(err);
 	}
 	if (need & CTX_STORE) {
 		if (store_open(&c->store, c->svc.state_conninfo, c->proj->name, err) < 0)
-			return err->code ? err->code : ERR_UNREACHABLE;
+			return err_code(err);
 		c->have_store = true;
 	}
 	if (need & CTX_QUEUE) {
 		if (queue_open(&c->queue, c->svc.broker_url, c->proj->name, err) < 0)
-			return err->code ? err->code : ERR_UNREACHABLE;
+			return err_code(err);
 		c->have_queue = true;
 	}
 	return 0;

@@ -185,12 +185,6 @@ size_t dag_n_upstream(const struct dag *g, int node)
 	return g->nodes[node].up.n;
 }
 
-const int *dag_upstream(const struct dag *g, int node)
-{
-	assert(node >= 0 && (size_t)node < g->n);
-	return g->nodes[node].up.v;
-}
-
 size_t dag_n_downstream(const struct dag *g, int node)
 {
 	assert(node >= 0 && (size_t)node < g->n);
@@ -339,24 +333,4 @@ int dag_layers(const struct dag *g, int *layer)
 	}
 	free(order);
 	return n_layers;
-}
-
-/* Already-marked nodes below node are not walked again: callers start from a
- * zeroed mark[] or one filled by earlier calls, whose closures are complete. */
-void dag_mark_downstream(const struct dag *g, int node, bool *mark)
-{
-	assert(node >= 0 && (size_t)node < g->n);
-	struct ints stack = { 0 };
-	mark[node] = true;
-	ints_push(&stack, node);
-	while (stack.n) {
-		const struct ints *d = &g->nodes[stack.v[--stack.n]].down;
-		for (size_t k = 0; k < d->n; k++) {
-			if (!mark[d->v[k]]) {
-				mark[d->v[k]] = true;
-				ints_push(&stack, d->v[k]);
-			}
-		}
-	}
-	free(stack.v);
 }

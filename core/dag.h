@@ -19,7 +19,6 @@ const char *dag_name(const struct dag *g, int node);
 /* upstream must finish before downstream. Duplicate edges are ignored. */
 void dag_add_edge(struct dag *g, int upstream, int downstream);
 size_t dag_n_upstream(const struct dag *g, int node);
-const int *dag_upstream(const struct dag *g, int node);
 size_t dag_n_downstream(const struct dag *g, int node);
 const int *dag_downstream(const struct dag *g, int node);
 
@@ -32,7 +31,5 @@ int dag_topo_order(const struct dag *g, int *order, int **cycle, size_t *cycle_l
 /* layer[i] = length of the longest path from a root to i (roots are 0).
  * Returns the number of layers, or -1 on a cycle. */
 int dag_layers(const struct dag *g, int *layer);
-/* Marks in mark[dag_size()] node and everything downstream of it (transitively). */
-void dag_mark_downstream(const struct dag *g, int node, bool *mark);
 
 #endif

@@ -298,7 +298,7 @@ int store_resolve_run(struct store *s, const char *spec, const char *pipeline, l
 		struct pg_result *r =
 			pg_exec(s->pg, "SELECT 1 FROM sluice.runs WHERE id = $1 AND project = $2", 2, p, err);
 		if (!r)
-			return err->code;
+			return err_code(err);
 		int n = pg_rows(r);
 		pg_clear(r);
 		if (!n)
@@ -313,7 +313,7 @@ int store_resolve_run(struct store *s, const char *spec, const char *pipeline, l
 			" ORDER BY id DESC LIMIT 1",
 			2, p, err);
 	if (!r)
-		return err->code;
+		return err_code(err);
 	int rc = pg_rows(r) ? 0 : err_setc(err, ERR_NOTFOUND, "no runs yet");
 	if (rc == 0)
 		*run_id = atol(pg_val(r, 0, 0));

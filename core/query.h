@@ -155,7 +155,7 @@ int query_log_find_parse(struct pg_result *r);
 void query_log_span(struct query *q, long ti, int try_number);
 void query_log_span_parse(struct pg_result *r, int *count, int *last_seq);
 
-/* Workers with a heartbeat in the last `within` seconds (store_live_workers). */
+/* Workers with a heartbeat in the last `within` seconds. */
 void query_live_workers(struct query *q, double within);
 int query_live_workers_parse(struct pg_result *r);
 

@@ -21,7 +21,7 @@ int queue_open(struct queue *q, const char *url, const char *project, struct err
 	memset(q, 0, sizeof *q);
 	q->rc = redis_connect_url(url, err);
 	if (!q->rc)
-		return err->code;
+		return err_code(err);
 	q->url = xstrdup(url);
 	q->stream = xasprintf("sluice:{%s}:tasks", project);
 	q->epoch_key = xasprintf("sluice:{%s}:epoch", project);
@@ -50,13 +50,13 @@ int queue_ensure(struct queue *q, bool *lost, struct err *err)
 {
 	*lost = false;
 	if (queue_reconnect(q, err) < 0)
-		return err->code;
+		return err_code(err);
 	/* SET NX marks this incarnation of Redis's data; if it was missing, any
 	 * entries we thought were there are gone too. */
 	if (redis_set_nx(q->rc, q->epoch_key, "1", lost, err) < 0)
-		return err->code;
+		return err_code(err);
 	if (queue_reconnect(q, err) < 0)
-		return err->code;
+		return err_code(err);
 	struct err e2 = {0};
 	int rc = redis_xgroup_create(q->rc, q->stream, GROUP, "0", true, &e2);
 	if (rc == 0 || rc == ERR_EXISTS)
@@ -75,7 +75,7 @@ int queue_push_ack(struct queue *q, const struct ti_refs *refs, const char *ack_
 	if (n == 0 && !ack_id)
 		return 0;
 	if (queue_reconnect(q, err) < 0)
-		return err->code;
+		return err_code(err);
 	/* Pipelined: one round trip for the batch and the acknowledgement. */
 	for (size_t i = 0; i < n; i++) {
 		char ti[32], tr[16];
@@ -123,20 +123,10 @@ static int read_got(struct queue *q, struct redis_entries *es, struct qentry *ou
 	return got;
 }
 
-int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err)
-{
-	if (queue_reconnect(q, err) < 0)
-		return err->code;
-	struct redis_entries es = {0};
-	if (redis_xreadgroup(q->rc, GROUP, consumer, 1, block_ms, q->stream, ">", &es, err) < 0)
-		return err->code;
-	return read_got(q, &es, out);
-}
-
 int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err)
 {
 	if (queue_reconnect(q, err) < 0)
-		return err->code;
+		return err_code(err);
 	return redis_xreadgroup_send(q->rc, GROUP, consumer, 1, block_ms, q->stream, ">", err);
 }
 
@@ -166,7 +156,7 @@ int queue_ack(struct queue *q, const char *id, struct err *err)
 int queue_touch(struct queue *q, const char *consumer, const char *id, struct err *err)
 {
 	if (queue_reconnect(q, err) < 0)
-		return err->code;
+		return err_code(err);
 	return redis_xclaim_justid(q->rc, q->stream, GROUP, consumer, 0, id, err);
 }
 
@@ -174,10 +164,10 @@ int queue_autoclaim(struct queue *q, const char *consumer, long min_idle_ms, str
 		    struct err *err)
 {
 	if (queue_reconnect(q, err) < 0)
-		return err->code;
+		return err_code(err);
 	struct redis_entries es = {0};
 	if (redis_xautoclaim(q->rc, q->stream, GROUP, consumer, min_idle_ms, "0-0", 16, &es, NULL, err) < 0)
-		return err->code;
+		return err_code(err);
 	for (size_t i = 0; i < es.n; i++) {
 		struct qentry e;
 		if (!parse_entry(&es.v[i], &e)) {
@@ -192,12 +182,4 @@ int queue_autoclaim(struct queue *q, const char *consumer, long min_idle_ms, str
 	}
 	redis_entries_free(&es);
 	return 0;
-}
-
-long queue_length(struct queue *q)
-{
-	if (queue_reconnect(q, NULL) < 0)
-		return -1;
-	long n = redis_xlen(q->rc, q->stream, NULL);
-	return n < 0 ? -1 : n;
 }

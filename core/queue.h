@@ -42,13 +42,11 @@ int queue_push(struct queue *q, const struct ti_refs *refs, struct err *err);
 /* XADDs refs and acknowledges (and deletes) entry ack_id (NULL: none) in one
  * round trip. */
 int queue_push_ack(struct queue *q, const struct ti_refs *refs, const char *ack_id, struct err *err);
-/* Reads one new entry for consumer, blocking up to block_ms. Returns 1 with
- * *out filled, 0 on timeout. */
-int queue_read(struct queue *q, const char *consumer, int block_ms, struct qentry *out, struct err *err);
-/* The same in two halves, for an event loop: send the read, then, each time
+/* Reads one new entry for consumer, blocking on the server up to block_ms,
+ * in two halves for an event loop: send the read, then, each time
  * queue_socket() is readable, take what came. *complete is set once the reply
- * is in (return as queue_read); until then the connection must not be used
- * for anything else. */
+ * is in: 1 with *out filled, 0 on timeout; until then the connection must not
+ * be used for anything else. */
 int queue_read_send(struct queue *q, const char *consumer, int block_ms, struct err *err);
 int queue_socket(struct queue *q);
 int queue_read_recv(struct queue *q, struct qentry *out, bool *complete, struct err *err);
@@ -59,7 +57,5 @@ int queue_touch(struct queue *q, const char *consumer, const char *id, struct er
 /* Takes over entries idle longer than min_idle_ms from other consumers. */
 int queue_autoclaim(struct queue *q, const char *consumer, long min_idle_ms, struct qentries *out,
 		    struct err *err);
-/* Entries in the stream (for status). */
-long queue_length(struct queue *q);
 
 #endif

@@ -514,25 +514,16 @@ int store_migrate(struct pg_conn *c, struct err *err)
 	return 0;
 }
 
-int store_schema_version(struct store *s)
-{
-	struct pg_result *r =
-		pg_exec(s->pg, "SELECT coalesce(max(version), 0) FROM sluice.schema_version", 0, NULL, NULL);
-	int v = r ? atoi(pg_val(r, 0, 0)) : -1;
-	pg_clear(r);
-	return v;
-}
-
 int store_open(struct store *s, const char *conninfo, const char *project, struct err *err)
 {
 	memset(s, 0, sizeof *s);
 	s->pg = pg_connect(conninfo, "state database", err);
 	if (!s->pg)
-		return err->code;
+		return err_code(err);
 	if (store_migrate(s->pg, err) < 0) {
-		int code = err->code;
+		int code = err_code(err);
 		store_close(s);
-		return code ? code : ERR_FAIL;
+		return code;
 	}
 	s->project = xstrdup(project);
 	return 0;
@@ -611,7 +602,7 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 	const char *p1[6] = {s->project, pipeline, ds, params_json ? params_json : "{}", trigger,
 			     *run_id > 0 ? given : NULL};
 	if (pg_script(s->pg, "BEGIN", err) < 0)
-		return err->code;
+		return err_code(err);
 	struct pg_result *r =
 		pg_exec(s->pg,
 			"INSERT INTO sluice.runs (id, project, pipeline, logical_date, params, trigger)"
@@ -674,7 +665,7 @@ int store_run_create(struct store *s, const char *pipeline, const char *ds, cons
 			goto fail;
 	}
 	if (pg_script(s->pg, "COMMIT", err) < 0)
-		return err->code;
+		return err_code(err);
 	return 0;
 fail:
 	pg_script(s->pg, "ROLLBACK", NULL);
@@ -1023,20 +1014,6 @@ int store_worker_gone(struct store *s, const char *name, struct err *err)
 {
 	const char *p[1] = {name};
 	return pg_cmd(s->pg, "DELETE FROM sluice.workers WHERE name = $1", 1, p, err);
-}
-
-int store_live_workers(struct store *s, double within)
-{
-	char w[32];
-	snprintf(w, sizeof w, "%.3f", within);
-	const char *p[1] = {w};
-	struct pg_result *r =
-		pg_exec(s->pg,
-			"SELECT count(*) FROM sluice.workers WHERE heartbeat > now() - make_interval(secs => $1::float8)",
-			1, p, NULL);
-	int n = r ? atoi(pg_val(r, 0, 0)) : 0;
-	pg_clear(r);
-	return n;
 }
 
 int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err)

@@ -25,8 +25,6 @@ struct store {
 int store_open(struct store *s, const char *conninfo, const char *project, struct err *err);
 void store_close(struct store *s);
 int store_migrate(struct pg_conn *c, struct err *err);
-/* The schema version after migrations (for status output). */
-int store_schema_version(struct store *s);
 
 /* A task instance to run, as found in the queue or handed out by advance. */
 struct ti_ref {
@@ -147,8 +145,6 @@ int store_log_append(struct store *s, long ti, int try_number, int *seq, size_t 
 int store_worker_beat(struct store *s, const char *name, const char *host, int pid, const char *state,
 		      struct err *err);
 int store_worker_gone(struct store *s, const char *name, struct err *err);
-/* Workers with a heartbeat in the last `within` seconds. */
-int store_live_workers(struct store *s, double within);
 
 /* The last time a pipeline's schedule fired (ERR_NOTFOUND before the first). */
 int store_schedule_get(struct store *s, const char *pipeline, time_t *last_fire, struct err *err);

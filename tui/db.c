@@ -63,17 +63,30 @@ static void on_result(void *arg, const struct pga_result *r);
 
 static void send_next(struct db *d)
 {
-	if (d->state != DB_READY || d->inflight || !d->head)
-		return;
-	struct pending *p = d->head;
-	d->head = p->next;
-	if (!d->head)
-		d->tail = NULL;
-	d->n_pending--;
-	p->next = NULL;
-	d->inflight = p;
-	/* on failure the connection went down, and that failed p with the rest */
-	pga_send(d->pga, p->sql, p->n, (const char *const *)p->params, on_result, d);
+	while (d->state == DB_READY && !d->inflight && d->head) {
+		struct pending *p = d->head;
+		d->head = p->next;
+		if (!d->head)
+			d->tail = NULL;
+		d->n_pending--;
+		p->next = NULL;
+		d->inflight = p;
+		if (pga_send(d->pga, p->sql, p->n, (const char *const *)p->params, on_result, d) == 0)
+			return;
+		/* a connection that went down failed p with the rest; one that is
+		 * not idle did not take p: fail p alone (its owner may ask again)
+		 * rather than leave it in flight, blocking every later query */
+		if (!d->inflight)
+			return;
+		d->inflight = NULL;
+		if (p->fn && p->owner) {
+			bool was = d->in_cb;
+			d->in_cb = true;
+			p->fn(p->owner, NULL, "the console's connection is busy", p->arg);
+			d->in_cb = was;
+		}
+		pending_free(p);
+	}
 }
 
 static void on_result(void *arg, const struct pga_result *r)
@@ -151,11 +164,6 @@ void db_connect(struct db *d, const char *conninfo)
 enum db_state db_state(const struct db *d)
 {
 	return d->state;
-}
-
-int db_pending(const struct db *d)
-{
-	return d->n_pending + (d->inflight ? 1 : 0);
 }
 
 static void kick_fire(struct loop *l, long id, void *data)

@@ -46,7 +46,5 @@ int db_send(struct db *d, const struct query *q, void *owner, db_result_fn fn, l
 /* Drops the callbacks of every queued or in-flight query of owner (a view
  * that closes); their results are discarded. */
 void db_forget(struct db *d, void *owner);
-/* Queries waiting or in flight. */
-int db_pending(const struct db *d);
 
 #endif

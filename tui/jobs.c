@@ -108,6 +108,7 @@ int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		tui_error(t, "pipe: %s", strerror(errno));
+		free(arg); /* the job owns it, even one that never started */
 		return -1;
 	}
 	pid_t pid = fork();
@@ -115,6 +116,7 @@ int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job
 		close(p[0]);
 		close(p[1]);
 		tui_error(t, "fork: %s", strerror(errno));
+		free(arg);
 		return -1;
 	}
 	if (pid == 0) {

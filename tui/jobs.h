@@ -18,7 +18,8 @@ typedef void (*job_body)(struct sctx *c, void *arg, int fd);
 typedef void (*job_done)(struct tui *t, json_t *out, void *arg);
 typedef void (*job_status)(struct tui *t, const char *line, void *arg);
 
-/* arg is a flat malloc'ed block the job owns (freed after done). */
+/* arg is a flat malloc'ed block the job owns: freed after done, or before
+ * returning -1 when the job cannot start. */
 int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job_done done, void *arg);
 /* From a SIGCHLD: reaps whatever finished. */
 void jobs_reap(struct tui *t);

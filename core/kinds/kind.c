@@ -84,6 +84,8 @@ static int read_names(const struct yread *r, const json_t *obj, const char *key,
 		return -1;
 	}
 	strv_clear(out);
+	if (!all.s)
+		return 0; /* [] or "": names nothing, as if the key were absent */
 	size_t cap = 0;
 	for (char *p = all.s, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
 		while (*tok == ' ')
@@ -273,12 +275,6 @@ void kind_spec_free(const struct kind_ops *k, void *spec)
 		}
 	}
 	free(spec);
-}
-
-const void *kind_field(const struct kind_ops *k, const void *spec, const char *key)
-{
-	const struct kind_key *kk = kind_key(k, key);
-	return kk && spec ? field_at(spec, kk) : NULL;
 }
 
 /* ---- built specs ------------------------------------------------------------- */

@@ -112,8 +112,6 @@ const char *kind_key_type_name(const struct kind_key *key);
  * spec is returned all the same), then runs k->parse. */
 void *kind_spec_parse(const struct kind_ops *k, const struct kind_parse *p);
 void kind_spec_free(const struct kind_ops *k, void *spec);
-/* The field of spec that holds key, or NULL if k has no such key. */
-const void *kind_field(const struct kind_ops *k, const void *spec, const char *key);
 
 /* From a built spec ({"kind": NAME, ...}, as stored at trigger time). */
 const struct kind_ops *kind_of_spec(const json_t *spec);

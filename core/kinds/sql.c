@@ -48,8 +48,11 @@ static void print_step(const struct pg_step *s, void *arg)
 	else {
 		fflush(stdout);
 		taskexec_settle(1);
-		fprintf(stderr, "ERROR: %s%s%s (SQLSTATE %s)\n", s->error, s->position ? " at character " : "",
-			s->position ? s->position : "", s->sqlstate ? s->sqlstate : "?");
+		if (s->copy)
+			fprintf(stderr, "ERROR: COPY FROM STDIN/TO STDOUT is not supported in a sql task; use a load task\n");
+		else
+			fprintf(stderr, "ERROR: %s%s%s (SQLSTATE %s)\n", s->error, s->position ? " at character " : "",
+				s->position ? s->position : "", s->sqlstate ? s->sqlstate : "?");
 		*printed_error = true;
 	}
 }

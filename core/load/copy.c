@@ -172,11 +172,11 @@ static int copy_begin(struct stream *s, struct err *err)
 		char m[600];
 		load_server_reason(bad, m, sizeof m);
 		pg_clear(bad);
-		return err_setc(err, e.code, "COPY into %s: %s", L->q_target, m);
+		return err_setc(err, err_code(&e), "COPY into %s: %s", L->q_target, m);
 	}
 	if (e.code == ERR_UNREACHABLE)
-		return err_setc(err, e.code, "COPY: %s", e.msg);
-	return err_setc(err, e.code, "COPY into %s: %s", L->q_target, e.msg);
+		return err_setc(err, err_code(&e), "COPY: %s", e.msg);
+	return err_setc(err, err_code(&e), "COPY into %s: %s", L->q_target, e.msg);
 }
 
 /* Sends rows [a, z) of b that are not skipped as one COPY. 0: loaded; 1: the
@@ -185,7 +185,7 @@ static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, stru
 {
 	*res = NULL;
 	if (copy_begin(s, err) < 0)
-		return -1;
+		return err_code(err);
 	size_t i = a;
 	int ok = 0;
 	struct err e = {0};
@@ -215,7 +215,7 @@ static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, stru
 			pg_errmsg(s->pg, m, sizeof m);
 		err_setc(err, pg_broken(s->pg) ? ERR_UNREACHABLE : ERR_FAIL, "COPY into %s: %s", s->L->q_target, m);
 		pg_clear(bad);
-		return -1;
+		return err_code(err);
 	}
 	if (bad) {
 		s->pending = s->L->staged ? "" : "ROLLBACK TO SAVEPOINT sluice_batch; RELEASE SAVEPOINT sluice_batch; ";
@@ -246,7 +246,7 @@ static int copy_range(struct stream *s, struct batch *b, size_t a, size_t z, str
 		struct pg_result *r;
 		int rc = copy_rows(s, b, a, z, &r, err);
 		if (rc < 0)
-			return -1;
+			return err_code(err);
 		if (rc == 0)
 			return 0;
 		s->loaded = before;
@@ -264,7 +264,7 @@ static int copy_range(struct stream *s, struct batch *b, size_t a, size_t z, str
 			/* the rows before it passed row by row but may still fail
 			 * a check made at the end of the statement */
 			if (copy_range(s, b, a, i, err) < 0)
-				return -1;
+				return err_code(err);
 			a = i + 1;
 		} else if (live == 1) {
 			for (size_t i = a; i < z; i++)
@@ -276,7 +276,7 @@ static int copy_range(struct stream *s, struct batch *b, size_t a, size_t z, str
 			for (size_t k = 0; k < half; i++)
 				k += !b->skip[i];
 			if (copy_range(s, b, a, i, err) < 0)
-				return -1;
+				return err_code(err);
 			a = i;
 		}
 	}
@@ -507,7 +507,7 @@ int load_run_streams(struct load *L, struct record *first, struct err *err)
 			pthread_join(L->streams[i].th, NULL);
 	if (L->failed) {
 		*err = L->fail;
-		return L->fail.code ? L->fail.code : ERR_FAIL;
+		return err_code(&L->fail);
 	}
 	if (L->have_sink && reject_flush(&L->sink, err) < 0)
 		return err_code(err);

@@ -266,7 +266,7 @@ static int finish_direct(struct load *L, struct load_stats *st, struct err *err)
 	struct stream *s = &L->streams[0];
 	if (load_check_rejects(L, err) < 0) {
 		pg_script(L->main, "ROLLBACK", NULL);
-		return ERR_FAIL;
+		return err_code(err);
 	}
 	struct strbuf q = {0};
 	sb_adds(&q, s->pending);
@@ -322,7 +322,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 	if (o->state_conninfo) {
 		L.state = pg_connect(o->state_conninfo, "state database", err);
 		if (!L.state) {
-			rc = err->code;
+			rc = err_code(err);
 			goto out;
 		}
 		struct load_info li = {o->project ? o->project : "", o->run_id, o->task, o->try_number, o->source,
@@ -336,20 +336,20 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 	}
 
 	if (!(L.main = load_connect_target(o, err))) {
-		rc = err->code;
+		rc = err_code(err);
 		goto out;
 	}
 	L.q_target = load_quote_name(L.main, L.schema, L.table);
 
 	L.ro = ro;
 	if (rec_open(o->source, &ro, &L.rd, err) < 0) {
-		rc = ERR_FAIL;
+		rc = err_code(err);
 		goto out;
 	}
 	struct record first;
 	int got = rec_next(L.rd, &first, err);
 	if (got < 0) {
-		rc = ERR_FAIL;
+		rc = err_code(err);
 		goto out;
 	}
 	size_t nfc = 0;
@@ -386,7 +386,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		L.copy_sql = xasprintf("COPY %s (%s, sluice_ord, sluice_line) FROM STDIN", L.q_stage, L.q_cols);
 		for (int i = 0; i < L.n_streams; i++) {
 			if (!(L.streams[i].pg = load_connect_target(o, err))) {
-				rc = err->code;
+				rc = err_code(err);
 				goto out_stage;
 			}
 			pg_script(L.streams[i].pg, "SET synchronous_commit = off", NULL);
@@ -443,7 +443,7 @@ out:
 	if (L.state && st->load_id) {
 		struct err le = {0};
 		loads_end(L.state, st->load_id, rc == 0, st->rows_in, st->rows_loaded, st->rejected,
-			  rc ? err->msg : NULL, &le);
+			  rc && err ? err->msg : NULL, &le);
 	}
 	free(declared);
 	load_cleanup(&L);

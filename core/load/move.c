@@ -123,7 +123,7 @@ static int move_try(struct mover *m, const char *where, struct pg_result **row_e
 	char *sql = move_sql(L, where);
 	if (pg_script(L->main, "SAVEPOINT sluice_move", err) < 0) {
 		free(sql);
-		return -1;
+		return err_code(err);
 	}
 	struct pg_result *refused;
 	struct err e = {0};
@@ -135,7 +135,7 @@ static int move_try(struct mover *m, const char *where, struct pg_result **row_e
 		return pg_script(L->main, "RELEASE SAVEPOINT sluice_move", err);
 	}
 	if (!refused)
-		return err_setc(err, e.code, "moving rows into %s: %s", L->o->into, e.msg);
+		return err_setc(err, err_code(&e), "moving rows into %s: %s", L->o->into, e.msg);
 	r = refused;
 	if (!load_row_error(r)) {
 		char msg[600];
@@ -164,7 +164,7 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 		return rc;
 	if (pg_script(L->main, "ROLLBACK TO SAVEPOINT sluice_move; RELEASE SAVEPOINT sluice_move", err) < 0) {
 		pg_clear(r);
-		return -1;
+		return err_code(err);
 	}
 	if (hi - lo == 1) {
 		char reason[1024];
@@ -187,7 +187,7 @@ static int move_range(struct mover *m, int64_t lo, int64_t hi, struct err *err)
 	pg_clear(r);
 	int64_t mid = lo + (hi - lo) / 2;
 	if (move_range(m, lo, mid, err) < 0)
-		return -1;
+		return err_code(err);
 	return move_range(m, mid, hi, err);
 }
 
@@ -204,10 +204,10 @@ static int move_all(struct mover *m, struct err *err)
 	rc = pg_script(L->main, sql, err);
 	free(sql);
 	if (rc < 0)
-		return -1;
+		return err_code(err);
 	for (int64_t lo = 1; lo <= L->next_ord; lo += MOVE_CHUNK)
 		if (move_range(m, lo, lo + MOVE_CHUNK, err) < 0)
-			return -1;
+			return err_code(err);
 	return 0;
 }
 
@@ -249,7 +249,7 @@ int load_finish_staged(struct load *L, struct load_stats *st, struct err *err)
 {
 	const struct load_opts *o = L->o;
 	if (load_check_rejects(L, err) < 0)
-		return ERR_FAIL;
+		return err_code(err);
 	if (o->mode == LOAD_MERGE && drop_superseded(L, &st->superseded, err) < 0)
 		return err_code(err);
 	if (o->log) {
@@ -257,7 +257,7 @@ int load_finish_staged(struct load *L, struct load_stats *st, struct err *err)
 		fflush(o->log);
 	}
 	if (pg_script(L->main, "BEGIN", err) < 0)
-		return -1;
+		return err_code(err);
 	if (!L->target_exists && load_create_target(L, err) < 0)
 		goto fail;
 	if (o->mode == LOAD_MERGE && !L->has_load_ts) {

@@ -96,7 +96,7 @@ int load_plan_columns(struct load *L, struct err *err)
 	char **tnames, **ttypes;
 	size_t tn;
 	if (inspect_target(L, &tnames, &ttypes, &tn, err) < 0)
-		return -1;
+		return err_code(err);
 	int rc = 0;
 	if (!L->target_exists && !o->create) {
 		rc = err_set(err, "table %s does not exist (create it first, or load with --create)", o->into);

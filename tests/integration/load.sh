@@ -5,7 +5,7 @@
 # parallel streams loading exactly the good rows; a load killed with -9
 # leaving its target as it was; the load task kind in a pipeline.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..40"
+echo "1..41"
 PROJ=$(mkproj load_it)
 trap cleanup EXIT
 GEN="$SLUICE_SRCDIR/bench/gen_transactions.py"
@@ -147,6 +147,17 @@ ok $? "a 300000-row load over 3 streams exits 0"
 ok $? "297000 rows loaded, 3000 rejected, 3 streams"
 [ "$(psql "$WH" -XAtqc 'copy tx to stdout' | LC_ALL=C sort | md5sum)" = "$(LC_ALL=C sort "$D/tx.good" | md5sum)" ]
 ok $? "md5 of the table's sorted rows equals md5 of the file's good rows"
+
+# A connection dropped mid-load is "unreachable" (exit 4), not a plain failure:
+# the server ends sessions idle for 300 ms, so the load's main connection,
+# idle while the streams copy, is gone when the rows are to be moved.
+before=$(sum_of tx)
+wh "alter database warehouse set idle_session_timeout = '300ms'"
+out=$(sl load "$D/tx.csv" --into tx --contract "$SLUICE_SRCDIR/bench/transactions.yml" --mode replace --parallel 2 2>&1)
+rc=$?
+wh "alter database warehouse reset idle_session_timeout"
+[ $rc -eq 4 ] && [ "$(sum_of tx)" = "$before" ]
+ok $? "a load whose connection drops exits 4 (got $rc) and leaves the table as it was" || echo "$out" | diag
 
 # kill -9 in the middle of a load: the target stays exactly as it was.
 python3 "$GEN" 1500000 0 "$D/big.csv"

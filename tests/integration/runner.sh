@@ -3,7 +3,7 @@
 # failures propagate, clear resets the right set, and the queue survives a
 # killed worker, a killed runner and a flushed Redis.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..19"
+echo "1..20"
 PROJ=$(mkproj runner_it)
 trap cleanup EXIT
 
@@ -28,6 +28,11 @@ tasks:
   y: { kind: shell, command: "echo y", depends_on: [x] }
   z: { kind: shell, command: "echo z", depends_on: [y] }
   w: { kind: shell, command: "echo w" }
+YML
+cat >"$PROJ/pipelines/copy.yml" <<'YML'
+tasks:
+  cin: { kind: sql, timeout: 30, sql: "CREATE TEMP TABLE t (i int); COPY t FROM STDIN; SELECT 1" }
+  cout: { kind: sql, timeout: 30, sql: "COPY (SELECT 1) TO STDOUT; SELECT 1" }
 YML
 cat >"$PROJ/pipelines/slow.yml" <<'YML'
 tasks:
@@ -70,6 +75,17 @@ is "clear --downstream clears x, y, z, each with the state it was in" "$got" "x 
 st=$(sl --json status bad | json_get '" ".join(t["task"]+"="+t["state"] for t in j["tasks"])')
 echo "$st" | grep -qE "^x=(scheduled|queued|running|failed) y=(scheduled|upstream_failed) z=(scheduled|upstream_failed) w=success$"
 ok $? "clear --downstream reset x, y, z and left w alone ($st)"
+
+# A COPY that wants data from the client (or to send it) fails at once with a
+# hint, instead of waiting on a stream no sql task has until the timeout.
+t0=$(date +%s)
+out=$(sl -q run copy --wait --json 2>&1)
+rc=$?
+took=$(($(date +%s) - t0))
+got=$(echo "$out" | json_get '" ".join(t["task"] + "=" + t["state"] for t in j["tasks"])' 2>&1)
+[ $rc -eq 1 ] && [ $took -lt 15 ] && [ "$got" = "cin=failed cout=failed" ] &&
+	[ "$(echo "$out" | grep -c 'COPY FROM STDIN/TO STDOUT is not supported in a sql task; use a load task')" -eq 2 ]
+ok $? "sql tasks with COPY FROM STDIN / TO STDOUT fail promptly with a hint (exit $rc, ${took}s, $got)" || echo "$out" | diag
 
 # kill -9 the worker in the middle of a task: the task is taken over and
 # succeeds exactly once.

@@ -63,7 +63,6 @@ static void test_no_result(void **state)
 {
 	(void)state;
 	assert_int_equal(pg_rows(NULL), 0);
-	assert_int_equal(pg_cols(NULL), 0);
 	assert_true(pg_cmd_rows(NULL) == 0);
 	assert_null(pg_error_field(NULL, PG_FIELD_SQLSTATE));
 	assert_null(pg_error_field(NULL, PG_FIELD_COLUMN));

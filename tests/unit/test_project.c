@@ -79,9 +79,9 @@ static char *kinds_listed(void)
 /* A field of a task's kind spec, as read from the YAML. */
 static const void *field(const struct task_def *t, const char *key)
 {
-	const void *f = kind_field(t->kind, t->spec, key);
-	assert_non_null(f);
-	return f;
+	const struct kind_key *kk = kind_key(t->kind, key);
+	assert_non_null(kk);
+	return (const char *)t->spec + kk->field;
 }
 
 static const char *str_field(const struct task_def *t, const char *key)
@@ -313,6 +313,30 @@ static void test_missing_required_key(void **state)
 		"pipelines/p.yml:6:3: task 'z': missing required key 'kind'\n"
 		"pipelines/q.yml:1:1: pipeline 'q': missing required key 'tasks'\n"
 		"sluice.yml:1:1: missing required key 'name'\n"));
+	unit_rm_tree(dir);
+}
+
+/* An empty list of names names nothing (a merge without a key is then the
+ * usual missing-key error); an empty string stays an error. */
+static void test_empty_names(void **state)
+{
+	(void)state;
+	char *dir = project(MIN_PROJECT,
+			    "tasks:\n"
+			    "  a: { kind: load, source: a.csv, into: t, columns: [] }\n"
+			    "  b: { kind: load, source: b.csv, into: t, mode: merge, key: [] }\n"
+			    "  c: { kind: load, source: c.csv, into: t, columns: \"\" }\n");
+	struct project *p = load_expect(dir,
+		"pipelines/p.yml:3:50: mode merge needs a 'key' (or a contract with a key)\n"
+		"pipelines/p.yml:4:53: 'columns' names no column\n");
+	assert_non_null(p);
+	const struct pipeline *pl = project_pipeline(p, "p");
+	assert_non_null(pl);
+	for (size_t i = 0; i < pl->n_tasks; i++) {
+		assert_int_equal(((const struct strv *)field(&pl->tasks[i], "columns"))->n, 0);
+		assert_int_equal(((const struct strv *)field(&pl->tasks[i], "key"))->n, 0);
+	}
+	project_free(p);
 	unit_rm_tree(dir);
 }
 
@@ -717,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_missing_required_key),
+		cmocka_unit_test(test_empty_names),
 		cmocka_unit_test(test_duplicate_task),
 		cmocka_unit_test(test_unknown_dependency),
 		cmocka_unit_test(test_cycle),
