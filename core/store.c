@@ -495,7 +495,8 @@ static const char *const migrations[] = {
 	"    failures = t.failures + (NOT p_ok)::int, ended_at = now(), exit_status = p_exit, error = p_error,"
 	"    next_try_at = CASE WHEN NOT p_ok AND t.failures + 1 < t.max_tries THEN now() + make_interval(secs =>"
 	"      least(t.retry_max_delay, t.retry_delay * power(t.retry_backoff, t.failures))) END"
-	"   WHERE t.id = p_ti AND t.state = 'running' AND t.try_number = p_try AND t.worker = p_worker"
+	"   WHERE t.id = p_ti AND CASE t.state WHEN 'running' THEN true END AND t.try_number = p_try"
+	"     AND t.worker = p_worker"
 	"   RETURNING t.state, t.run_id, t.task, t.host, t.started_at INTO state, run_id, task, w_host, w_start;"
 	"  IF NOT FOUND THEN RETURN; END IF;"
 	"  INSERT INTO sluice.task_tries VALUES (p_ti, p_try, CASE WHEN p_ok THEN 'success' ELSE 'failed' END,"
@@ -505,7 +506,10 @@ static const char *const migrations[] = {
 	"  RETURN NEXT;"
 	" END $$;"
 	/* The next try of a queued task, or of a running one taken over (the
-	 * caller holds its row and has decided); counts a takeover as lost. */
+	 * caller holds its row and has decided); counts a takeover as lost.
+	 * Here and in end_try the row is found by its id alone: a plain
+	 * condition on state makes the plan walk the partial index of every
+	 * active task (and the dead entries a big run leaves there). */
 	"CREATE FUNCTION sluice.start_try(p_ti bigint, p_worker text, p_host text)"
 	" RETURNS TABLE (try int, run_id bigint, task text, pipeline text, ds text, spec text) LANGUAGE plpgsql AS $$"
 	" BEGIN"
@@ -513,7 +517,8 @@ static const char *const migrations[] = {
 	"    lost = t.lost + (t.state = 'running')::int, worker = p_worker, host = p_host, pid = NULL,"
 	"    heartbeat = now(), started_at = now(), ended_at = NULL, exit_status = NULL, error = NULL,"
 	"    next_try_at = NULL"
-	"   FROM sluice.runs x WHERE t.id = p_ti AND t.state IN ('queued','running') AND x.id = t.run_id"
+	"   FROM sluice.runs x WHERE t.id = p_ti AND CASE t.state WHEN 'queued' THEN true WHEN 'running' THEN true END"
+	"     AND x.id = t.run_id"
 	"   RETURNING t.try_number, t.run_id, t.task, x.pipeline, x.logical_date::text, t.spec::text;"
 	" END $$;"
 	/* The tasks right below p_task that its success made ready, queued and
@@ -525,22 +530,24 @@ static const char *const migrations[] = {
 	 * it. The rows are found by their keys only: a plain condition on state
 	 * would let a generic plan walk the run-wide partial index of active
 	 * tasks, which a big new run fills (hence the CASE, which no index
-	 * predicate matches). The plans are generic: a custom plan for an array
-	 * of ids costs more to make than to run. */
+	 * predicate matches), and each task is looked up by a subquery of its
+	 * own, so no join order can start from every task of the run. Then the
+	 * plans can be generic whatever the statistics said when they were made:
+	 * a custom plan for an array of ids costs more to make than to run. */
 	"CREATE FUNCTION sluice.queue_ready(p_run bigint, p_task text)"
 	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql"
 	" SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$"
 	" DECLARE downs bigint[];"
 	" BEGIN"
-	"  downs := ARRAY(SELECT d.id FROM sluice.task_edges e JOIN sluice.task_instances d"
-	"    ON d.run_id = e.run_id AND d.task = e.downstream WHERE e.run_id = p_run AND e.upstream = p_task);"
+	"  downs := ARRAY(SELECT (SELECT d.id FROM sluice.task_instances d WHERE d.run_id = p_run"
+	"    AND d.task = e.downstream) FROM sluice.task_edges e WHERE e.run_id = p_run AND e.upstream = p_task);"
 	"  IF cardinality(downs) = 0 THEN RETURN; END IF;"
 	"  PERFORM 1 FROM sluice.task_instances d WHERE d.id = ANY (downs) ORDER BY d.id FOR UPDATE;"
 	"  RETURN QUERY WITH q AS (UPDATE sluice.task_instances d SET state = 'queued', queued_at = now()"
 	"    WHERE d.id = ANY (downs) AND CASE d.state WHEN 'scheduled' THEN true END AND NOT EXISTS ("
-	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
-	"        ON u.run_id = e.run_id AND u.task = e.upstream"
-	"      WHERE e.run_id = d.run_id AND e.downstream = d.task AND u.state NOT IN ('success','skipped'))"
+	"      SELECT 1 FROM sluice.task_edges e WHERE e.run_id = d.run_id AND e.downstream = d.task"
+	"        AND (SELECT u.state FROM sluice.task_instances u WHERE u.run_id = e.run_id AND u.task = e.upstream)"
+	"          NOT IN ('success','skipped'))"
 	"    RETURNING d.id, d.try_number)"
 	"   SELECT q.id, q.try_number FROM q ORDER BY q.id;"
 	" END $$;"
@@ -1047,7 +1054,7 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 	const char *p[4] = {a, b, worker, c};
 	struct pg_result *r = pg_exec(s->pg,
 				      "UPDATE sluice.task_instances SET heartbeat = now(), pid = $4 WHERE id = $1"
-				      " AND try_number = $2 AND worker = $3 AND state = 'running'",
+				      " AND try_number = $2 AND worker = $3 AND CASE state WHEN 'running' THEN true END",
 				      4, p, err);
 	if (!r)
 		return err_code(err);
