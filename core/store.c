@@ -1,5 +1,5 @@
 /* The state store: migrations and every statement sluice runs on its own
- * schema. The multi-step transitions (advance, claim, finish) are PL/pgSQL
+ * schema. The multi-step transitions (advance, claim, finish_next) are PL/pgSQL
  * functions so each is one round trip and one transaction. */
 #include "core/store.h"
 
@@ -477,6 +477,223 @@ static const char *const migrations[] = {
 	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = r.id"
 	"       AND t.state IN ('scheduled','queued','running','up_for_retry'));"
 	" END $$;",
+
+	/* 6: each rule of the state machine defined once, as a function of its
+	 * own, and the transitions built from them: end_try (the fenced end of a
+	 * try and its row in task_tries), start_try (a try starts on a worker:
+	 * the claim and the hand-off), queue_ready (what a task's success made
+	 * ready) and settle_run (a run whose tasks are all final). finish and
+	 * finish_advance, which nothing calls any more, go. */
+	"CREATE FUNCTION sluice.end_try(p_ti bigint, p_try int, p_worker text, p_ok bool, p_exit int, p_error text)"
+	" RETURNS TABLE (state text, run_id bigint, task text) LANGUAGE plpgsql AS $$"
+	" DECLARE w_host text; w_start timestamptz;"
+	" BEGIN"
+	/* fenced by (ti, try, worker); the retry budget decides the state */
+	"  UPDATE sluice.task_instances t SET"
+	"    state = CASE WHEN p_ok THEN 'success' WHEN t.failures + 1 < t.max_tries THEN 'up_for_retry'"
+	"      ELSE 'failed' END,"
+	"    failures = t.failures + (NOT p_ok)::int, ended_at = now(), exit_status = p_exit, error = p_error,"
+	"    next_try_at = CASE WHEN NOT p_ok AND t.failures + 1 < t.max_tries THEN now() + make_interval(secs =>"
+	"      least(t.retry_max_delay, t.retry_delay * power(t.retry_backoff, t.failures))) END"
+	"   WHERE t.id = p_ti AND CASE t.state WHEN 'running' THEN true END AND t.try_number = p_try"
+	"     AND t.worker = p_worker"
+	"   RETURNING t.state, t.run_id, t.task, t.host, t.started_at INTO state, run_id, task, w_host, w_start;"
+	"  IF NOT FOUND THEN RETURN; END IF;"
+	"  INSERT INTO sluice.task_tries VALUES (p_ti, p_try, CASE WHEN p_ok THEN 'success' ELSE 'failed' END,"
+	"    p_worker, w_host, w_start, now(), p_exit, p_error)"
+	"   ON CONFLICT (ti_id, try_number) DO UPDATE SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,"
+	"    exit_status = EXCLUDED.exit_status, error = EXCLUDED.error;"
+	"  RETURN NEXT;"
+	" END $$;"
+	/* The next try of a queued task, or of a running one taken over (the
+	 * caller holds its row and has decided); counts a takeover as lost.
+	 * Here and in end_try the row is found by its id alone: a plain
+	 * condition on state makes the plan walk the partial index of every
+	 * active task (and the dead entries a big run leaves there). */
+	"CREATE FUNCTION sluice.start_try(p_ti bigint, p_worker text, p_host text)"
+	" RETURNS TABLE (try int, run_id bigint, task text, pipeline text, ds text, spec text) LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  RETURN QUERY UPDATE sluice.task_instances t SET state = 'running', try_number = t.try_number + 1,"
+	"    lost = t.lost + (t.state = 'running')::int, worker = p_worker, host = p_host, pid = NULL,"
+	"    heartbeat = now(), started_at = now(), ended_at = NULL, exit_status = NULL, error = NULL,"
+	"    next_try_at = NULL"
+	"   FROM sluice.runs x WHERE t.id = p_ti AND CASE t.state WHEN 'queued' THEN true WHEN 'running' THEN true END"
+	"     AND x.id = t.run_id"
+	"   RETURNING t.try_number, t.run_id, t.task, x.pipeline, x.logical_date::text, t.spec::text;"
+	" END $$;"
+	/* The tasks right below p_task that its success made ready, queued and
+	 * returned in id order. No lock on the whole run (it would make every end
+	 * wait for the commit of the one before): the tasks below are locked
+	 * instead, in id order, and checked by the next statement, whose snapshot
+	 * is newer than the lock. Of two ends that share a downstream task the
+	 * second to take its lock sees the first committed, so one of them queues
+	 * it. The rows are found by their keys only: a plain condition on state
+	 * would let a generic plan walk the run-wide partial index of active
+	 * tasks, which a big new run fills (hence the CASE, which no index
+	 * predicate matches), and each task is looked up by a subquery of its
+	 * own, so no join order can start from every task of the run. Then the
+	 * plans can be generic whatever the statistics said when they were made:
+	 * a custom plan for an array of ids costs more to make than to run. */
+	"CREATE FUNCTION sluice.queue_ready(p_run bigint, p_task text)"
+	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql"
+	" SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$"
+	" DECLARE downs bigint[];"
+	" BEGIN"
+	"  downs := ARRAY(SELECT (SELECT d.id FROM sluice.task_instances d WHERE d.run_id = p_run"
+	"    AND d.task = e.downstream) FROM sluice.task_edges e WHERE e.run_id = p_run AND e.upstream = p_task);"
+	"  IF cardinality(downs) = 0 THEN RETURN; END IF;"
+	"  PERFORM 1 FROM sluice.task_instances d WHERE d.id = ANY (downs) ORDER BY d.id FOR UPDATE;"
+	"  RETURN QUERY WITH q AS (UPDATE sluice.task_instances d SET state = 'queued', queued_at = now()"
+	"    WHERE d.id = ANY (downs) AND CASE d.state WHEN 'scheduled' THEN true END AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e WHERE e.run_id = d.run_id AND e.downstream = d.task"
+	"        AND (SELECT u.state FROM sluice.task_instances u WHERE u.run_id = e.run_id AND u.task = e.upstream)"
+	"          NOT IN ('success','skipped'))"
+	"    RETURNING d.id, d.try_number)"
+	"   SELECT q.id, q.try_number FROM q ORDER BY q.id;"
+	" END $$;"
+	/* A run whose every task is final ends: success when all succeeded (or
+	 * were skipped or removed). Its row is locked first, so the check runs on
+	 * a snapshot newer than the lock: of two last ends, the second sees the
+	 * first. */
+	"CREATE FUNCTION sluice.settle_run(p_run bigint) RETURNS void LANGUAGE plpgsql"
+	" SET enable_seqscan = off AS $$"
+	" BEGIN"
+	"  PERFORM 1 FROM sluice.runs x WHERE x.id = p_run AND x.state = 'running' FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN; END IF;"
+	"  UPDATE sluice.runs x SET ended_at = now(), state = CASE WHEN EXISTS ("
+	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = x.id"
+	"       AND t.state NOT IN ('success','skipped','removed')) THEN 'failed' ELSE 'success' END"
+	"   WHERE x.id = p_run AND x.state = 'running' AND NOT EXISTS ("
+	"     SELECT 1 FROM sluice.task_instances t WHERE t.run_id = x.id"
+	"       AND t.state IN ('scheduled','queued','running','up_for_retry'));"
+	" END $$;"
+
+	/* claim: a queued try, or a running one whose worker stopped beating. */
+	"CREATE OR REPLACE FUNCTION sluice.claim(p_ti bigint, p_try int, p_worker text, p_host text, p_timeout float8)"
+	" RETURNS TABLE (status text, run_id bigint, try int, task text, pipeline text, ds text, spec text,"
+	"   old_host text, old_pid int) LANGUAGE plpgsql SET enable_seqscan = off AS $$"
+	" DECLARE t sluice.task_instances%ROWTYPE; stale bool;"
+	" BEGIN"
+	"  SELECT * INTO t FROM sluice.task_instances x WHERE x.id = p_ti FOR UPDATE;"
+	"  IF NOT FOUND THEN status := 'gone'; RETURN NEXT; RETURN; END IF;"
+	"  stale := t.state = 'running' AND t.heartbeat < now() - make_interval(secs => p_timeout);"
+	"  IF t.state = 'running' AND NOT stale THEN status := 'alive'; RETURN NEXT; RETURN; END IF;"
+	"  IF NOT stale AND NOT (t.state = 'queued' AND t.try_number = p_try) THEN"
+	"   status := 'moved'; RETURN NEXT; RETURN; END IF;"
+	"  IF stale THEN"
+	"   INSERT INTO sluice.task_tries VALUES (t.id, t.try_number, 'lost', t.worker, t.host, t.started_at,"
+	"     now(), NULL, 'worker ' || t.worker || ' stopped heartbeating')"
+	"    ON CONFLICT (ti_id, try_number) DO NOTHING;"
+	"   IF t.lost + 1 >= 3 THEN"
+	"    UPDATE sluice.task_instances x SET state = 'failed', lost = x.lost + 1, ended_at = now(),"
+	"      error = 'lost its worker 3 times' WHERE x.id = p_ti;"
+	"    status := 'moved'; RETURN NEXT; RETURN;"
+	"   END IF;"
+	"  END IF;"
+	"  SELECT s.try, s.run_id, s.task, s.pipeline, s.ds, s.spec INTO try, run_id, task, pipeline, ds, spec"
+	"   FROM sluice.start_try(p_ti, p_worker, p_host) s;"
+	"  status := CASE WHEN stale THEN 'takeover' ELSE 'claimed' END;"
+	"  old_host := CASE WHEN stale THEN t.host END; old_pid := CASE WHEN stale THEN t.pid END;"
+	"  RETURN NEXT;"
+	" END $$;"
+
+	/* advance: upstream_failed, then queue what is ready, then settle
+	 * finished runs. With p_task (a task that just ended) only what hangs below
+	 * it is looked at, so the cost per task does not grow with the run.
+	 * Serialized per run so two callers never deadlock. */
+	"CREATE OR REPLACE FUNCTION sluice.advance(p_project text, p_run bigint, p_task text DEFAULT NULL)"
+	" RETURNS TABLE (ti bigint, try int) LANGUAGE plpgsql"
+	/* Every statement here is keyed by run and task and has an index; right
+	 * after a big run is created the statistics do not know its rows yet, and
+	 * a sequential-scan nested loop would make each call O(run size). */
+	" SET enable_seqscan = off AS $$"
+	" DECLARE runs bigint[]; n int; d record;"
+	" BEGIN"
+	"  IF p_run IS NOT NULL AND p_run <> 0 THEN runs := ARRAY[p_run];"
+	"  ELSE SELECT array_agg(id ORDER BY id) INTO runs FROM sluice.runs"
+	"       WHERE project = p_project AND state = 'running'; END IF;"
+	"  IF runs IS NULL THEN RETURN; END IF;"
+	"  PERFORM pg_advisory_xact_lock(r) FROM unnest(runs) AS r ORDER BY r;"
+	"  IF p_task IS NOT NULL THEN"
+	"   IF EXISTS (SELECT 1 FROM sluice.task_instances u WHERE u.run_id = p_run AND u.task = p_task"
+	"       AND u.state IN ('failed','upstream_failed')) THEN"
+	/* point lookups only, one candidate at a time: a set-based statement
+	 * here gets a generic plan that walks every scheduled task of the run */
+	"    FOR d IN SELECT w.task FROM sluice.downstream(p_run, p_task) AS w(task) WHERE w.task <> p_task LOOP"
+	"     UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"      WHERE t.run_id = p_run AND t.task = d.task AND t.state = 'scheduled';"
+	"    END LOOP;"
+	"   ELSE"
+	"    RETURN QUERY SELECT q.ti, q.try FROM sluice.queue_ready(p_run, p_task) q;"
+	"   END IF;"
+	"  ELSE"
+	"   LOOP"
+	"    UPDATE sluice.task_instances t SET state = 'upstream_failed', ended_at = now()"
+	"     WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state IN ('failed','upstream_failed'));"
+	"    GET DIAGNOSTICS n = ROW_COUNT;"
+	"    EXIT WHEN n = 0;"
+	"   END LOOP;"
+	"   RETURN QUERY UPDATE sluice.task_instances t SET state = 'queued', queued_at = now()"
+	"    WHERE t.run_id = ANY(runs) AND t.state = 'scheduled' AND NOT EXISTS ("
+	"      SELECT 1 FROM sluice.task_edges e JOIN sluice.task_instances u"
+	"        ON u.run_id = e.run_id AND u.task = e.upstream"
+	"      WHERE e.run_id = t.run_id AND e.downstream = t.task"
+	"        AND u.state NOT IN ('success','skipped'))"
+	"    RETURNING t.id, t.try_number;"
+	"  END IF;"
+	"  PERFORM sluice.settle_run(r) FROM unnest(runs) AS r ORDER BY r;"
+	" END $$;"
+
+	/* finish_next, the end of a try in as few statements as it takes: the
+	 * end, the downstream tasks it made ready, and (p_host given) the first
+	 * of them started for the same worker, so a chain of tasks needs no queue
+	 * round trip and one commit per task. Failures and retries go through
+	 * advance (upstream_failed below them). */
+	"CREATE OR REPLACE FUNCTION sluice.finish_next(p_project text, p_ti bigint, p_try int, p_worker text,"
+	"   p_ok bool, p_exit int, p_error text, p_host text)"
+	" RETURNS TABLE (state text, ti bigint, try int, claimed bool, run_id bigint, task text, pipeline text,"
+	"   ds text, spec text) LANGUAGE plpgsql SET enable_seqscan = off AS $$"
+	" DECLARE e record; s record; ids bigint[]; tries int[]; k int := 1;"
+	" BEGIN"
+	"  SELECT * INTO e FROM sluice.end_try(p_ti, p_try, p_worker, p_ok, p_exit, p_error);"
+	"  IF NOT FOUND THEN RETURN; END IF;"
+	"  state := e.state; claimed := false;"
+	"  IF e.state <> 'success' THEN"
+	"   RETURN QUERY SELECT e.state, a.ti, a.try, false, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text"
+	"    FROM sluice.advance(p_project, e.run_id, e.task) a;"
+	"   IF NOT FOUND THEN RETURN NEXT; END IF;"
+	"   RETURN;"
+	"  END IF;"
+	"  SELECT array_agg(q.ti ORDER BY q.ti), array_agg(q.try ORDER BY q.ti) INTO ids, tries"
+	"   FROM sluice.queue_ready(e.run_id, e.task) q;"
+	/* Nothing became ready: this may have been the run's last task. While
+	 * tasks wait to start it was not (a keyed look, no lock). */
+	"  IF ids IS NULL THEN"
+	"   IF NOT EXISTS (SELECT 1 FROM sluice.task_instances t WHERE t.run_id = e.run_id"
+	"       AND t.state IN ('scheduled','queued','up_for_retry')) THEN"
+	"    PERFORM sluice.settle_run(e.run_id);"
+	"   END IF;"
+	"   RETURN NEXT; RETURN;"
+	"  END IF;"
+	"  IF p_host IS NOT NULL THEN"
+	"   SELECT * INTO s FROM sluice.start_try(ids[1], p_worker, p_host);"
+	"   IF FOUND THEN"
+	"    ti := ids[1]; try := s.try; claimed := true; run_id := s.run_id; task := s.task;"
+	"    pipeline := s.pipeline; ds := s.ds; spec := s.spec;"
+	"    RETURN NEXT; k := 2;"
+	"   END IF;"
+	"  END IF;"
+	"  run_id := NULL; task := NULL; pipeline := NULL; ds := NULL; spec := NULL; claimed := false;"
+	"  FOR i IN k .. array_length(ids, 1) LOOP"
+	"   ti := ids[i]; try := tries[i]; RETURN NEXT;"
+	"  END LOOP;"
+	" END $$;"
+	"DROP FUNCTION sluice.finish_advance(text, bigint, int, text, bool, int, text);"
+	"DROP FUNCTION sluice.finish(bigint, int, text, bool, int, text);",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -828,7 +1045,7 @@ int store_ti_heartbeat(struct store *s, long ti, int try_number, const char *wor
 	const char *p[4] = {a, b, worker, c};
 	struct pg_result *r = pg_exec(s->pg,
 				      "UPDATE sluice.task_instances SET heartbeat = now(), pid = $4 WHERE id = $1"
-				      " AND try_number = $2 AND worker = $3 AND state = 'running'",
+				      " AND try_number = $2 AND worker = $3 AND CASE state WHEN 'running' THEN true END",
 				      4, p, err);
 	if (!r)
 		return err_code(err);

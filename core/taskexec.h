@@ -25,8 +25,20 @@ struct task_env {
 	const char *project;
 };
 
-/* Starts spec ({"kind": NAME, ...} as built at trigger time): the kind's run
- * in a child process. */
+/* A run that is one exec (a kind's exec op): what to exec, so the child
+ * needs no copy of the worker. */
+struct task_exec {
+	char *path;    /* the program */
+	char **argv;   /* NULL-terminated */
+	char **env;    /* "NAME=value" over the task's environment, NULL-terminated; may be NULL */
+	char *dir;     /* where it runs; NULL: the project root */
+};
+
+void task_exec_free(struct task_exec *x);
+
+/* Starts spec ({"kind": NAME, ...} as built at trigger time) in a child
+ * process: the kind's exec when it has one (vfork, no copy of the worker),
+ * else its run in a fork. */
 int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err);
 /* In the child: before a kind's own code writes to the other stream, waits
  * (at most 200 ms) until the worker has read what it wrote on fd (1 or 2), so

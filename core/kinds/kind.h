@@ -95,6 +95,10 @@ struct kind_ops {
 	 * SLUICE_* set, stdout and stderr the task log). Returns the exit status;
 	 * may exec instead. */
 	int (*run)(const json_t *spec, const struct task_env *env);
+	/* For a kind whose run is only an exec: what a run of the built spec
+	 * execs, said in the worker, which then starts it without forking a copy
+	 * of itself (taskexec_start). May be NULL: run in a fork. */
+	int (*exec)(const json_t *spec, const struct task_env *env, struct task_exec *out, struct err *err);
 };
 
 /* The registry: every kind, in the order messages list them. */

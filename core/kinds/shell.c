@@ -66,62 +66,109 @@ static void shell_describe(const json_t *spec, struct strbuf *out)
 		sb_addf(out, "   (in %s)", cwd);
 }
 
-/* Looks argv[0] up on PATH and execs it; returns only if it is not a program. */
-static void exec_simple(const char *cmd)
+/* The program a simple command's first word names: a path with a '/'
+ * (relative to dir), else the first executable on path. NULL if none. */
+static char *find_program(const char *word, const char *path, const char *dir)
 {
-	char *copy = xstrdup(cmd), *save = NULL, *argv[64];
-	int argc = 0;
-	for (char *t = strtok_r(copy, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
-		argv[argc++] = t;
-	argv[argc] = NULL;
-	if (argc == 0 || argc >= 63 || strchr(argv[0], '=')) {
-		free(copy);
-		return;
+	if (strchr(word, '/')) {
+		/* exec'ed as written, from dir */
+		char *full = word[0] == '/' ? xstrdup(word) : path_join(dir, word);
+		bool ok = access(full, X_OK) == 0;
+		free(full);
+		return ok ? xstrdup(word) : NULL;
 	}
-	const char *path = getenv("PATH");
-	char *dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *dirs = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *full = strchr(argv[0], '/') ? xstrdup(argv[0]) : path_join(d, argv[0]);
+		char *in = d[0] == '/' ? xstrdup(d) : path_join(dir, d);
+		char *full = path_join(in, word);
+		free(in);
 		if (access(full, X_OK) == 0) {
-			execv(full, argv);
-			fprintf(stderr, "%s: %s\n", full, strerror(errno));
-			_exit(126);
+			free(dirs);
+			return full;
 		}
 		free(full);
-		if (strchr(argv[0], '/'))
-			break;
 	}
 	free(dirs);
-	free(copy);
+	return NULL;
 }
 
-static int shell_run(const json_t *spec, const struct task_env *env)
+/* A command with nothing for a shell to do (no quotes, variables,
+ * redirections, globs) whose first word is a program is run directly: one
+ * exec fewer. Builtins (exit, cd, export...) are not files, so they still go
+ * through the shell. Fills argv and path; false if the shell is needed. */
+static bool simple_command(const char *cmd, const char *path, const char *dir, struct task_exec *x)
 {
-	const char *cwd = json_string_value(json_object_get(spec, "cwd"));
-	if (cwd) {
-		char *dir = path_join(env->root, cwd);
-		if (chdir(dir) < 0) {
-			fprintf(stderr, "cannot enter %s: %s\n", dir, strerror(errno));
-			return 126;
-		}
-		free(dir);
+	if (!*cmd || strspn(cmd, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+- ") != strlen(cmd))
+		return false;
+	char *copy = xstrdup(cmd), *save = NULL, *words[64];
+	int n = 0;
+	for (char *t = strtok_r(copy, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
+		words[n++] = t;
+	char *prog = n && n < 63 && !strchr(words[0], '=') ? find_program(words[0], path, dir) : NULL;
+	if (prog) {
+		x->path = prog;
+		x->argv = xcalloc((size_t)n + 1, sizeof *x->argv);
+		for (int i = 0; i < n; i++)
+			x->argv[i] = xstrdup(words[i]);
 	}
+	free(copy);
+	return prog != NULL;
+}
+
+/* What a shell task execs: its command's program, or /bin/sh -c command,
+ * in its cwd with its env. */
+static int shell_exec(const json_t *spec, const struct task_env *env, struct task_exec *x, struct err *err)
+{
+	(void)err;
+	memset(x, 0, sizeof *x);
+	const char *cwd = json_string_value(json_object_get(spec, "cwd"));
+	if (cwd)
+		x->dir = path_join(env->root, cwd);
+	const json_t *vars = json_object_get(spec, "env");
+	const char *path = getenv("PATH");
+	x->env = xcalloc(json_object_size(vars) + 1, sizeof *x->env);
+	size_t n = 0;
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)json_object_get(spec, "env"), k, v)
-		setenv(k, json_string_value(v) ? json_string_value(v) : "", 1);
+	json_object_foreach((json_t *)vars, k, v) {
+		const char *val = json_string_value(v) ? json_string_value(v) : "";
+		x->env[n++] = xasprintf("%s=%s", k, val);
+		if (!strcmp(k, "PATH"))
+			path = val;
+	}
 	const char *cmd = json_string_value(json_object_get(spec, "command"));
 	if (!cmd)
 		cmd = "";
-	/* A command with nothing for a shell to do (no quotes, variables,
-	 * redirections, globs) whose first word is a program on PATH is run
-	 * directly: one exec fewer. Builtins (exit, cd, export...) are not
-	 * files, so they still go through the shell. */
-	if (*cmd && strspn(cmd, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+- ") == strlen(cmd))
-		exec_simple(cmd);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	fprintf(stderr, "exec /bin/sh: %s\n", strerror(errno));
-	return 127;
+	if (simple_command(cmd, path, x->dir ? x->dir : env->root, x))
+		return 0;
+	x->path = xstrdup("/bin/sh");
+	x->argv = xcalloc(4, sizeof *x->argv);
+	x->argv[0] = xstrdup("sh");
+	x->argv[1] = xstrdup("-c");
+	x->argv[2] = xstrdup(cmd);
+	return 0;
+}
+
+/* The same exec in a forked child (what taskexec_start does when the kind
+ * has no exec op). */
+static int shell_run(const json_t *spec, const struct task_env *env)
+{
+	struct task_exec x;
+	struct err e = {0};
+	shell_exec(spec, env, &x, &e);
+	if (x.dir && chdir(x.dir) < 0) {
+		fprintf(stderr, "cannot enter %s: %s\n", x.dir, strerror(errno));
+		return 126;
+	}
+	for (char **p = x.env; *p; p++)
+		putenv(*p);
+	execv(x.path, x.argv);
+	if (!strcmp(x.path, "/bin/sh")) {
+		fprintf(stderr, "exec /bin/sh: %s\n", strerror(errno));
+		return 127;
+	}
+	fprintf(stderr, "%s: %s\n", x.path, strerror(errno));
+	return 126;
 }
 
 const struct kind_ops kind_shell = {
@@ -134,4 +181,5 @@ const struct kind_ops kind_shell = {
 	.build = shell_build,
 	.describe = shell_describe,
 	.run = shell_run,
+	.exec = shell_exec,
 };

@@ -1,10 +1,11 @@
 #!/bin/sh
 # The task state machine where it lives: the state store's SQL functions
-# (advance, claim, finish_advance, clear, mark) on the real PostgreSQL. Each
-# check drives transitions through them and compares the rows they leave:
-# which moves happen, which are refused, and fencing by try and worker.
+# (advance, claim, finish_next, clear, mark) on the real PostgreSQL, the
+# functions the runner and its workers call. Each check drives transitions
+# through them and compares the rows they leave: which moves happen, which are
+# refused, and fencing by try and worker.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..34"
+echo "1..38"
 PROJ=$(mkproj states_it)
 trap cleanup EXIT
 
@@ -22,6 +23,14 @@ YML
 cat >"$PROJ/pipelines/one.yml" <<'YML'
 tasks:
   only: { kind: shell, command: "true" }
+YML
+# h hands the first task its end makes ready to the same worker
+cat >"$PROJ/pipelines/hand.yml" <<'YML'
+tasks:
+  p: { kind: shell, command: "true" }
+  q: { kind: shell, command: "true", depends_on: [p] }
+  v: { kind: shell, command: "true", depends_on: [p] }
+  w: { kind: shell, command: "true", depends_on: [q, v] }
 YML
 cat >"$PROJ/pipelines/deep.yml" <<'YML'
 tasks:
@@ -45,10 +54,16 @@ ti() { q "select id from sluice.task_instances where run_id = $R and task = '$1'
 row() { q "select concat_ws(' ', state, try_number, coalesce(worker, '-'), failures, lost) from sluice.task_instances where id = $(ti "$1")"; }
 # claim TASK TRY WORKER: the claim's status (and the try it started)
 claim() { q "select status || coalesce(' ' || try, '') from sluice.claim($(ti "$1"), $2, '$3', 'testhost', 30)"; }
-# finish TASK TRY WORKER OK: the new state and +each task it queued, or "fenced"
+# finish TASK TRY WORKER OK [HOST]: the new state and +each task it queued, or
+# "fenced"; with HOST (a worker that takes the next task itself) the task
+# started for it is *task, with the try, run, task, pipeline and date returned
 finish() {
-	q "select coalesce(min(f.state) || coalesce(' +' || string_agg(t.task, ' +' order by t.task), ''), 'fenced')
-	   from sluice.finish_advance('states_it', $(ti "$1"), $2, '$3', $4, 0, NULL) f
+	host=NULL
+	[ -n "${5:-}" ] && host="'$5'"
+	q "select coalesce(min(f.state) || coalesce(' ' || string_agg(case when f.claimed then
+	     concat_ws(' ', '*' || t.task, f.try, f.run_id = t.run_id, f.task, f.pipeline, f.ds, f.spec::jsonb->>'kind')
+	     else '+' || t.task end, ' ' order by t.task), ''), 'fenced')
+	   from sluice.finish_next('states_it', $(ti "$1"), $2, '$3', $4, 0, NULL, $host) f
 	   left join sluice.task_instances t on t.id = f.ti"
 }
 # advance RUN: how many tasks it queued
@@ -162,6 +177,25 @@ out=$(sl -q retry "$R" only 2>&1)
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "only failed tasks are retried"
 ok $? "retry of a task that succeeded is refused" || echo "exit $rc: $out" | diag
+
+# ---- a worker that takes the next task itself (what the runner's workers do)
+R=$(sl -q run hand --no-runner 2>&1)
+DS=$(q "select logical_date from sluice.runs where id = $R")
+claim p 0 w1 >/dev/null
+# hostrow TASK: the row with the host, and whether the try's clock started
+hostrow() { q "select concat_ws(' ', state, try_number, coalesce(worker, '-'), coalesce(host, '-'), started_at is not null, heartbeat is not null) from sluice.task_instances where id = $(ti "$1")"; }
+is "an end that made tasks ready starts the first for its worker and queues the rest" \
+	"$(finish p 1 w1 true h2); $(hostrow q); $(row v); $(states "$R")" \
+	"success *q 1 t q hand $DS shell +v; running 1 w1 h2 t t; queued 0 - 0 0; p=success q=running v=queued w=scheduled"
+is "the task handed over is fenced like a claimed one, and takes no claim" \
+	"$(finish q 1 w2 true h2) $(claim q 0 w2); $(row q)" "fenced alive; running 1 w1 0 0"
+claim v 0 w2 >/dev/null
+is "an end that made nothing ready starts nothing; the run goes on" \
+	"$(finish v 1 w2 true h2); $(row v); $(states "$R"); $(run_state "$R")" \
+	"success; success 1 w2 0 0; p=success q=running v=success w=scheduled; running false"
+finish q 1 w1 true h1 >/dev/null
+is "the last end starts its last task and, when that ends, the run settles" \
+	"$(hostrow w); $(finish w 1 w1 true h1); $(run_state "$R")" "running 1 w1 h1 t t; success; success true"
 
 # ---- a failure reaches everything below it, not only its children
 R=$(sl -q run deep --no-runner 2>&1)
