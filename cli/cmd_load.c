@@ -234,6 +234,16 @@ int cmd_load(struct cli *g, int argc, char **argv)
 		load_usage(stderr);
 		goto out;
 	}
+	/* checked here, before any server is asked, as a load task's 'into' is */
+	const char *dot = strchr(o.into, '.');
+	if (!o.into[0]) {
+		cli_error("load", "--into: a table name is required");
+		goto out;
+	}
+	if (dot && (dot == o.into || !dot[1] || strchr(dot + 1, '.'))) {
+		cli_error("load", "--into: must be a table or schema.table, got '%s'", o.into);
+		goto out;
+	}
 	o.source = argv[optind];
 	if (o.mode == LOAD_MERGE && !n_key && !contract) {
 		cli_error("load", "--mode merge needs --key COLS (or a contract with a key)");

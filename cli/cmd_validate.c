@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "cli/json_out.h"
+#include "core/connections.h"
 #include "core/kinds/kind.h"
 #include "core/project.h"
 
@@ -19,8 +20,9 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice [-C DIR] validate [--json] [--kinds]\n"
 		     "\n"
-		     "Checks sluice.yml and pipelines/*.yml: keys, types, task graph, schedules\n"
-		     "and templates. Prints every error as FILE:LINE:COL: error: MESSAGE.\n"
+		     "Checks sluice.yml, pipelines/*.yml and the connections file: keys, types,\n"
+		     "task graph, schedules, templates, file modes and ${ENV} references.\n"
+		     "Prints every error as FILE:LINE:COL: error: MESSAGE.\n"
 		     "\n"
 		     "  --json   one JSON document on stdout: {\"ok\":..., \"errors\":[...]}\n"
 		     "  --kinds  list the task kinds this sluice knows, one per line (with\n"
@@ -135,6 +137,9 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		char *shown = shown_root(root);
 		project_load(shown, &p, &d);
 		free(shown);
+		/* what every other command reads first is checked too */
+		if (p && p->connections_file)
+			connections_check(p->connections_file, &d);
 	}
 	diags_sort(&d);
 

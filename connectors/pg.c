@@ -77,14 +77,303 @@ char *pg_conninfo(const char *const *keys, const char *const *vals)
 	return sb_steal(&b);
 }
 
+/* ---- secrets: a password reaches libpq only as the password keyword, and
+ * no message carries any piece of it ------------------------------------- */
+
+/* A scrubbed run shorter than this could be any word; a secret shorter than
+ * it is scrubbed where it appears whole. */
+#define SCRUB_MIN 4
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* s[0..n) with every %XX decoded; a '%' not followed by two hex digits is
+ * kept as it is (a password written unencoded may hold one). */
+static char *pct_decode(const char *s, size_t n)
+{
+	struct strbuf b = {0};
+	sb_adds(&b, "");
+	for (size_t i = 0; i < n; i++) {
+		int hi = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
+		int lo = hi >= 0 && i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+		if (s[i] == '%' && lo >= 0) {
+			sb_addc(&b, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			sb_addc(&b, s[i]);
+		}
+	}
+	return sb_steal(&b);
+}
+
+static void pct_encode(struct strbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (isalnum(ch) || strchr("-._~", ch))
+			sb_addc(b, (char)ch);
+		else
+			sb_addf(b, "%%%02X", ch);
+	}
+}
+
+/* Does a host list (host[:port][,host[:port]...], possibly empty) start at s
+ * and end the string or a '/' or '?'? */
+static bool host_list_at(const char *s)
+{
+	for (; *s && *s != '/' && *s != '?'; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-_[]:,%", *s))
+			return false;
+	return true;
+}
+
+const char *pg_url_at(const char *url)
+{
+	const char *auth = strstr(url, "://");
+	if (!auth)
+		return NULL;
+	auth += 3;
+	const char *at = NULL;
+	for (const char *p = auth; *p; p++)
+		if (*p == '@' && host_list_at(p + 1))
+			at = p;
+	return at;
+}
+
+static bool is_pg_url(const char *s)
+{
+	return !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
+}
+
+static void add_form(struct pg_dsn *d, const char *s, size_t n)
+{
+	if (!n || d->n_forms == sizeof d->forms / sizeof d->forms[0])
+		return;
+	d->forms[d->n_forms++] = xstrndup(s, n);
+}
+
+/* The forms a password may be written or shown in, besides the raw text it
+ * was given as: decoded, percent-encoded, conninfo-quoted. */
+static void add_password(struct pg_dsn *d, char *password)
+{
+	free(d->password);
+	d->password = password;
+	add_form(d, password, strlen(password));
+	struct strbuf b = {0};
+	pct_encode(&b, password);
+	add_form(d, b.s ? b.s : "", b.len);
+	sb_reset(&b);
+	pg_conninfo_add(&b, "p", password);
+	add_form(d, b.s + 2, b.len - 2);
+	sb_free(&b);
+}
+
+/* A URL: user info up to the last '@' before the host list (so '/', '@',
+ * ':', '?' and '#' may be in the password unencoded), ?password= too. */
+static void split_url(const char *url, struct pg_dsn *d)
+{
+	const char *auth = strstr(url, "://") + 3;
+	const char *at = pg_url_at(url);
+	struct strbuf b = {0};
+	sb_add(&b, url, (size_t)(auth - url));
+	const char *rest = auth;
+	if (at) {
+		const char *colon = memchr(auth, ':', (size_t)(at - auth));
+		const char *uend = colon ? colon : at;
+		char *user = pct_decode(auth, (size_t)(uend - auth));
+		if (*user) {
+			pct_encode(&b, user);
+			sb_addc(&b, '@');
+		}
+		free(user);
+		if (colon) {
+			add_form(d, colon + 1, (size_t)(at - colon - 1));
+			add_password(d, pct_decode(colon + 1, (size_t)(at - colon - 1)));
+		}
+		rest = at + 1;
+	}
+	const char *q = strchr(rest, '?');
+	if (!q) {
+		sb_adds(&b, rest);
+		d->dsn = sb_steal(&b);
+		return;
+	}
+	sb_add(&b, rest, (size_t)(q - rest));
+	char sep = '?';
+	for (const char *p = q + 1; *p;) {
+		size_t n = strcspn(p, "&");
+		if (n > 9 && !strncmp(p, "password=", 9)) {
+			add_form(d, p + 9, n - 9);
+			add_password(d, pct_decode(p + 9, n - 9));
+		} else if (n) {
+			sb_addc(&b, sep);
+			sb_add(&b, p, n);
+			sep = '&';
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	d->dsn = sb_steal(&b);
+}
+
+/* A conninfo, read by libpq's rules (key = value, the value bare up to a
+ * space or in single quotes, backslash escapes); rebuilt without password. A
+ * conninfo libpq would refuse is passed on as it is, and everything after a
+ * password key counts as the secret. */
+static void split_conninfo(const char *s, struct pg_dsn *d)
+{
+	struct strbuf b = {0}, v = {0};
+	sb_adds(&b, "");
+	const char *p = s;
+	bool bad = false;
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		const char *k = p;
+		while (*p && *p != '=' && !isspace((unsigned char)*p))
+			p++;
+		size_t klen = (size_t)(p - k);
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p != '=' || !klen) {
+			bad = true;
+			break;
+		}
+		p++;
+		while (isspace((unsigned char)*p))
+			p++;
+		const char *raw = p;
+		sb_reset(&v);
+		sb_adds(&v, "");
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				sb_addc(&v, *p);
+			}
+			if (!*p) {
+				bad = true;
+				p = raw;
+				break;
+			}
+			p++;
+		} else {
+			for (; *p && !isspace((unsigned char)*p); p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				sb_addc(&v, *p);
+			}
+		}
+		char *key = xstrndup(k, klen);
+		if (!strcmp(key, "password")) {
+			add_form(d, raw, (size_t)(p - raw));
+			add_password(d, sb_steal(&v));
+		} else {
+			pg_conninfo_add(&b, key, v.s);
+		}
+		free(key);
+	}
+	sb_free(&v);
+	if (!bad) {
+		d->dsn = sb_steal(&b);
+		return;
+	}
+	sb_free(&b);
+	d->dsn = xstrdup(s);
+	for (const char *w = strstr(s, "password"); w; w = strstr(w + 1, "password")) {
+		const char *eq = w + 8;
+		while (isspace((unsigned char)*eq))
+			eq++;
+		if (*eq == '=')
+			add_form(d, eq + 1, strlen(eq + 1));
+	}
+}
+
+void pg_dsn_split(const char *dsn, struct pg_dsn *out)
+{
+	memset(out, 0, sizeof *out);
+	if (is_pg_url(dsn))
+		split_url(dsn, out);
+	else
+		split_conninfo(dsn, out);
+}
+
+void pg_dsn_free(struct pg_dsn *d)
+{
+	if (!d)
+		return;
+	if (d->password)
+		memset(d->password, 0, strlen(d->password));
+	free(d->password);
+	for (size_t i = 0; i < d->n_forms; i++) {
+		memset(d->forms[i], 0, strlen(d->forms[i]));
+		free(d->forms[i]);
+	}
+	free(d->dsn);
+	memset(d, 0, sizeof *d);
+}
+
+char *pg_scrub(const char *msg, const char *const *secrets, size_t n)
+{
+	struct strbuf b = {0};
+	sb_adds(&b, "");
+	for (size_t i = 0; msg[i];) {
+		/* the longest run from here that is inside some secret */
+		size_t best = 0;
+		for (size_t k = 0; k < n; k++) {
+			const char *s = secrets[k];
+			size_t slen = s ? strlen(s) : 0;
+			size_t min = slen < SCRUB_MIN ? slen : SCRUB_MIN;
+			for (size_t j = 0; j < slen; j++) {
+				size_t l = 0;
+				while (msg[i + l] && j + l < slen && msg[i + l] == s[j + l])
+					l++;
+				if (l >= min && l > best)
+					best = l;
+			}
+		}
+		if (best) {
+			sb_adds(&b, "***");
+			i += best;
+		} else {
+			sb_addc(&b, msg[i++]);
+		}
+	}
+	return sb_steal(&b);
+}
+
+/* Sets err from a failed connection's message, scrubbed of d's secrets. */
+static void connect_err(PGconn *c, const struct pg_dsn *d, const char *what, struct err *err)
+{
+	char buf[512];
+	char *m = pg_scrub(pg_errmsg(c, buf, sizeof buf), (const char *const *)d->forms, d->n_forms);
+	err_setc(err, ERR_UNREACHABLE, "%s: cannot connect: %s", what, m);
+	free(m);
+}
+
 bool pg_ping(const char *dsn, int timeout_s)
 {
 	/* dbname is expanded as the whole conninfo or URI; a timeout after it wins */
 	char t[16];
 	snprintf(t, sizeof t, "%d", timeout_s);
+	struct pg_dsn d;
+	pg_dsn_split(dsn, &d);
 	const char *const keys[] = {"dbname", timeout_s > 0 ? "connect_timeout" : NULL, NULL};
-	const char *const vals[] = {dsn, t, NULL};
-	return PQpingParams(keys, vals, 1) == PQPING_OK;
+	const char *const vals[] = {d.dsn, t, NULL};
+	bool up = PQpingParams(keys, vals, 1) == PQPING_OK;
+	pg_dsn_free(&d);
+	return up;
 }
 
 int pg_db_ensure(PGconn *c, const char *name, struct err *err)
@@ -114,17 +403,24 @@ int pg_db_ensure(PGconn *c, const char *name, struct err *err)
 
 PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
 {
-	PGconn *c = PQconnectdb(conninfo);
+	/* dbname is expanded as the whole conninfo or URI, the password after it */
+	struct pg_dsn d;
+	pg_dsn_split(conninfo, &d);
+	const char *const keys[] = {"dbname", d.password ? "password" : NULL, NULL};
+	const char *const vals[] = {d.dsn, d.password, NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (!c) {
+		pg_dsn_free(&d);
 		err_setc(err, ERR_UNREACHABLE, "%s: out of memory connecting", what);
 		return NULL;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
-		char buf[512];
-		err_setc(err, ERR_UNREACHABLE, "%s: cannot connect: %s", what, pg_errmsg(c, buf, sizeof buf));
+		connect_err(c, &d, what, err);
+		pg_dsn_free(&d);
 		PQfinish(c);
 		return NULL;
 	}
+	pg_dsn_free(&d);
 	/* Our own messages are plain; notices from user SQL go to the task log. */
 	PGresult *r = PQexec(c, "SET client_min_messages = warning");
 	PQclear(r);

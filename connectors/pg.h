@@ -50,6 +50,29 @@ void pg_conninfo_add(struct strbuf *b, const char *key, const char *val);
 /* A conninfo from NULL-terminated keys and their values (a NULL value is
  * skipped); malloc'ed. */
 char *pg_conninfo(const char *const *keys, const char *const *vals);
+/* A dsn (conninfo or postgresql:// URL) taken apart so that its password
+ * reaches libpq only as the password keyword: the dsn without it, the
+ * password (NULL when there is none), and every form it is written or may be
+ * shown in (raw, decoded, encoded, quoted), to scrub from messages. A URL's
+ * user info ends at its last '@' before the host, so a password may hold an
+ * unencoded '/', '@', ':', '?' or '#'. */
+struct pg_dsn {
+	char *dsn;
+	char *password;
+	char *forms[8];
+	size_t n_forms;
+};
+void pg_dsn_split(const char *dsn, struct pg_dsn *out);
+/* Wipes and frees the parts; NULL is fine. */
+void pg_dsn_free(struct pg_dsn *d);
+/* The '@' that ends the user info of a scheme:// URL (the last one followed
+ * by a host list that ends the string or a '/' or '?'), or NULL. */
+const char *pg_url_at(const char *url);
+/* msg with every run of 4 or more characters that occurs in one of the n
+ * secrets (a shorter secret: where it occurs whole) replaced by "***", so no
+ * piece of a password a parser cut out of it survives; malloc'ed. */
+char *pg_scrub(const char *msg, const char *const *secrets, size_t n);
+
 /* Does a server answer at dsn (a conninfo or URI)? timeout_s > 0 overrides
  * any connect_timeout in it. Nothing is logged in: an authentication failure
  * counts as an answer. */

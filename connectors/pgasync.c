@@ -32,6 +32,7 @@ struct pga {
 	pga_result_fn fn;
 	void *arg;
 	PGresult *result;    /* its first result; a statement gives one */
+	struct pg_dsn dsn;   /* the conninfo apart: its password, scrubbed from messages */
 };
 
 struct pga_result {
@@ -92,6 +93,7 @@ static void drop_conn(struct pga *a)
 static void really_free(struct pga *a)
 {
 	channels_free(a->channels);
+	pg_dsn_free(&a->dsn);
 	free(a);
 }
 
@@ -134,9 +136,10 @@ static void tell_state(struct pga *a, enum pga_state st, const char *msg)
 static void go_down(struct pga *a, const char *why)
 {
 	char buf[512];
-	pg_oneline(why, buf, sizeof buf);
+	char *m = pg_scrub(pg_oneline(why, buf, sizeof buf), (const char *const *)a->dsn.forms, a->dsn.n_forms);
 	drop_conn(a);
-	tell_state(a, PGA_DOWN, buf);
+	tell_state(a, PGA_DOWN, m);
+	free(m);
 }
 
 /* libpq prints notices (and a server's FATAL on shutdown) to stderr, which
@@ -161,7 +164,11 @@ void pga_connect(struct pga *a, const char *conninfo, const char *const *channel
 		for (size_t i = 0; i < n; i++)
 			a->channels[i] = xstrdup(channels[i]);
 	}
-	a->pg = PQconnectStart(conninfo);
+	pg_dsn_free(&a->dsn);
+	pg_dsn_split(conninfo, &a->dsn);
+	const char *const keys[] = {"dbname", a->dsn.password ? "password" : NULL, NULL};
+	const char *const vals[] = {a->dsn.dsn, a->dsn.password, NULL};
+	a->pg = PQconnectStartParams(keys, vals, 1);
 	if (!a->pg || PQstatus(a->pg) == CONNECTION_BAD) {
 		go_down(a, a->pg ? PQerrorMessage(a->pg) : "out of memory");
 	} else {

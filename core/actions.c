@@ -196,6 +196,19 @@ int action_mark(struct sctx *c, long run_id, const char *task, const char *state
 	return 0;
 }
 
+/* Copies what a child wrote to f onto our stderr, and closes f (NULL: none). */
+static void pass_on(FILE *f)
+{
+	if (!f)
+		return;
+	char buf[4096];
+	size_t n;
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
+}
+
 int action_ensure_runner(struct sctx *c, int *pid, bool *started, struct err *err)
 {
 	*started = false;
@@ -208,17 +221,34 @@ int action_ensure_runner(struct sctx *c, int *pid, bool *started, struct err *er
 		return err_setc(err, ERR_FAIL, "cannot find my own binary to start a runner");
 	self[n] = '\0';
 	fflush(NULL);
+	/* what the starting runner says is kept until we know it matters: a
+	 * start that lost the race to a concurrent one is no failure */
+	FILE *said = tmpfile();
 	pid_t child = fork();
-	if (child < 0)
+	if (child < 0) {
+		if (said)
+			fclose(said);
 		return err_setc(err, ERR_FAIL, "could not start a runner: fork: %s", strerror(errno));
+	}
 	if (child == 0) {
+		if (said)
+			dup2(fileno(said), 2);
 		execl(self, "sluice", "-q", "-C", c->proj->root, "runner", (char *)NULL);
 		_exit(127);
 	}
 	int status = 0;
 	waitpid(child, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* a concurrent start won the race: its runner serves us as well */
+		if ((*pid = runner_pid(c)) != 0) {
+			if (said)
+				fclose(said);
+			return 0;
+		}
+		pass_on(said);
 		return err_setc(err, ERR_FAIL, "could not start a runner (see %s/.sluice/runner.log)", c->proj->root);
+	}
+	pass_on(said);
 	*pid = runner_pid(c);
 	*started = true;
 	return 0;

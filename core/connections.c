@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,10 @@ static int check_private(const char *path, int fd, struct err *err)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return err_set(err, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, "%s: not a regular file", path);
 	if (st.st_mode & 077)
-		return err_set(err, "%s: mode %04o lets group or others read it; run: chmod 600 %s", path,
+		return err_set(err, "%s: mode %04o lets other users read its secrets; run: chmod 600 %s", path,
 			       (unsigned)(st.st_mode & 07777), path);
 	return 0;
 }
@@ -104,7 +107,7 @@ static int expand_env(struct cr *c, const json_t *parent, const char *key, const
 		const char *v = getenv(name);
 		if (!v) {
 			int rc = fail_at(c, ypos_value_offset(c->pos, parent, key, 0, i),
-					 "environment variable '%s' is not set", name);
+					 "environment variable '%s' is not set; set it, or write $${ for a literal ${", name);
 			free(name);
 			sb_free(&b);
 			return rc;
@@ -159,29 +162,38 @@ static bool secret_name(const char *s, size_t n)
 	return false;
 }
 
+/* Where "://" starts if s is a URL (scheme://...), else NULL: a space in
+ * the password does not make it a conninfo. */
+static const char *url_scheme_end(const char *s)
+{
+	if (!isalpha((unsigned char)*s))
+		return NULL;
+	const char *p = s;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '.' || *p == '-')
+		p++;
+	return !strncmp(p, "://", 3) ? p : NULL;
+}
+
 /* The dsn with every secret replaced by ***: the password of a URL's
  * user info, and secret-looking query or conninfo parameters. */
 static char *mask_dsn(const char *dsn)
 {
 	struct strbuf b = {0};
 	sb_adds(&b, "");
-	const char *scheme = strstr(dsn, "://");
-	if (scheme && !strchr(dsn, ' ')) {
+	const char *scheme = url_scheme_end(dsn);
+	if (scheme) {
+		/* the user info ends at the last '@' before the host: a password
+		 * may hold an unencoded '/', '@', ':', '?' or '#' */
 		const char *auth = scheme + 3;
-		size_t alen = strcspn(auth, "/?#");
-		const char *at = NULL;
-		for (size_t i = 0; i < alen; i++)
-			if (auth[i] == '@')
-				at = auth + i;
+		const char *at = pg_url_at(dsn);
 		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon) {
 			sb_add(&b, dsn, (size_t)(colon + 1 - dsn));
 			sb_adds(&b, "***");
-			sb_add(&b, at, alen - (size_t)(at - auth));
 		} else {
-			sb_add(&b, dsn, (size_t)(auth + alen - dsn));
+			sb_add(&b, dsn, (size_t)((at ? at : auth) - dsn));
 		}
-		const char *rest = auth + alen;
+		const char *rest = at ? at : auth;
 		const char *q = strchr(rest, '?');
 		if (!q) {
 			sb_adds(&b, rest);
@@ -320,7 +332,7 @@ static int read_fields(struct cr *c, const json_t *o, struct fields *f)
 		struct err e = {0};
 		if (read_private(path, &text, &len, &e) < 0) {
 			free(path);
-			return fail_at(c, ypos_value(c->pos, o, "password_file"), "%s", e.msg);
+			return fail_at(c, ypos_value(c->pos, o, "password_file"), "password_file %s", e.msg);
 		}
 		free(path);
 		/* one line: the trailing newline an editor adds is not part of it */
@@ -338,9 +350,10 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 	if (f->dsn) {
 		if (f->password && cn->type == CONN_POSTGRES) {
 			/* a separate password joins a dsn as a parameter */
-			if (strstr(f->dsn, "://")) {
+			if (url_scheme_end(f->dsn)) {
+				const char *at = pg_url_at(f->dsn);
 				sb_adds(&b, f->dsn);
-				sb_adds(&b, strchr(f->dsn, '?') ? "&password=" : "?password=");
+				sb_adds(&b, strchr(at ? at : f->dsn, '?') ? "&password=" : "?password=");
 				pct_encode(&b, f->password);
 			} else {
 				sb_adds(&b, f->dsn);
@@ -501,6 +514,33 @@ out:
 		connections_free(out);
 	json_decref(root);
 	ypos_free(c.pos);
+	return rc;
+}
+
+int connections_check(const char *path, struct diags *d)
+{
+	struct connections c;
+	struct err e = {0};
+	int rc = connections_load(path, &c, &e);
+	connections_free(&c);
+	if (rc == 0)
+		return 0;
+	/* every message starts "path:" and, where there is a line, "line:col: " */
+	struct loc at = {path, 0, 0};
+	const char *msg = e.msg;
+	size_t n = strlen(path);
+	if (!strncmp(msg, path, n) && msg[n] == ':') {
+		int line, col, used = 0;
+		msg += n + 1;
+		if (sscanf(msg, "%d:%d: %n", &line, &col, &used) == 2 && used > 0) {
+			at.line = line;
+			at.col = col;
+			msg += used;
+		} else if (*msg == ' ') {
+			msg++;
+		}
+	}
+	diags_add(d, at, "%s", msg);
 	return rc;
 }
 

@@ -23,6 +23,9 @@ struct connections {
 /* Loads path (a missing file is no error: zero connections). A file readable by
  * group or others is refused. Errors say file:line:col. */
 int connections_load(const char *path, struct connections *out, struct err *err);
+/* For `validate`: loads path as connections_load does and adds what is wrong
+ * with it, if anything, to d at its file:line:col. Returns 0 or the error. */
+int connections_check(const char *path, struct diags *d);
 const struct connection *connections_get(const struct connections *c, const char *name);
 void connections_free(struct connections *c);
 

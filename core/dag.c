@@ -3,6 +3,7 @@
 #include "core/dag.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,152 @@ int dag_topo_order(const struct dag *g, int *order, int **cycle, size_t *cycle_l
 	}
 	free(indeg);
 	return rc;
+}
+
+/* Strongly connected components (Tarjan's, iterative so a 100k-node chain
+ * needs no deep recursion): comp[v] is v's component, size[c] its size.
+ * Returns the number of components. */
+static size_t dag_components(const struct dag *g, int *comp, size_t *size)
+{
+	size_t n = g->n, counter = 0, n_comp = 0, sp = 0, fp = 0;
+	int *index = xmalloc((n ? n : 1) * sizeof *index);
+	int *low = xmalloc((n ? n : 1) * sizeof *low);
+	bool *on = xcalloc(n ? n : 1, sizeof *on);
+	int *stack = xmalloc((n ? n : 1) * sizeof *stack);
+	int *frame = xmalloc((n ? n : 1) * sizeof *frame);
+	size_t *next = xmalloc((n ? n : 1) * sizeof *next);
+	for (size_t i = 0; i < n; i++)
+		index[i] = -1;
+	for (size_t s = 0; s < n; s++) {
+		if (index[s] >= 0)
+			continue;
+		frame[0] = (int)s;
+		next[0] = 0;
+		fp = 1;
+		index[s] = low[s] = (int)counter++;
+		stack[sp++] = (int)s;
+		on[s] = true;
+		while (fp) {
+			int v = frame[fp - 1];
+			const struct ints *d = &g->nodes[v].down;
+			if (next[fp - 1] < d->n) {
+				int w = d->v[next[fp - 1]++];
+				if (index[w] < 0) {
+					index[w] = low[w] = (int)counter++;
+					stack[sp++] = w;
+					on[w] = true;
+					frame[fp] = w;
+					next[fp] = 0;
+					fp++;
+				} else if (on[w] && index[w] < low[v]) {
+					low[v] = index[w];
+				}
+				continue;
+			}
+			if (low[v] == index[v]) {
+				size[n_comp] = 0;
+				int w;
+				do {
+					w = stack[--sp];
+					on[w] = false;
+					comp[w] = (int)n_comp;
+					size[n_comp]++;
+				} while (w != v);
+				n_comp++;
+			}
+			fp--;
+			if (fp && low[v] < low[frame[fp - 1]])
+				low[frame[fp - 1]] = low[v];
+		}
+	}
+	free(index);
+	free(low);
+	free(on);
+	free(stack);
+	free(frame);
+	free(next);
+	return n_comp;
+}
+
+size_t dag_cycles(const struct dag *g, size_t max, struct dag_cycle **out)
+{
+	size_t n = g->n, n_out = 0;
+	*out = NULL;
+	if (!n || !max)
+		return 0;
+	int *comp = xmalloc(n * sizeof *comp);
+	size_t *size = xmalloc(n * sizeof *size);
+	dag_components(g, comp, size);
+	bool *covered = xcalloc(n, sizeof *covered);
+	int *parent = xmalloc(n * sizeof *parent);
+	int *queue = xmalloc(n * sizeof *queue);
+	size_t *seen = xcalloc(n, sizeof *seen); /* BFS number that reached it */
+	size_t bfs = 0;
+	for (size_t v = 0; v < n && n_out < max; v++) {
+		if (covered[v] || size[comp[v]] < 2)
+			continue;
+		/* the shortest way from v back to itself inside its component
+		 * (there is one: the component is strongly connected) */
+		bfs++;
+		size_t qh = 0, qt = 0;
+		queue[qt++] = (int)v;
+		seen[v] = bfs;
+		int last = -1;
+		while (qh < qt && last < 0) {
+			int x = queue[qh++];
+			const struct ints *d = &g->nodes[x].down;
+			for (size_t k = 0; k < d->n; k++) {
+				int w = d->v[k];
+				if (comp[w] != comp[v])
+					continue;
+				if (w == (int)v) {
+					last = x;
+					break;
+				}
+				if (seen[w] != bfs) {
+					seen[w] = bfs;
+					parent[w] = x;
+					queue[qt++] = w;
+				}
+			}
+		}
+		assert(last >= 0);
+		size_t len = 1;
+		for (int x = last; x != (int)v; x = parent[x])
+			len++;
+		struct dag_cycle c = {xmalloc(len * sizeof(int)), len};
+		size_t i = len;
+		for (int x = last; x != (int)v; x = parent[x])
+			c.v[--i] = x;
+		c.v[0] = (int)v;
+		/* from its lowest-index node, so a report does not depend on which
+		 * of its nodes found it */
+		size_t lo = 0;
+		for (i = 0; i < len; i++) {
+			covered[c.v[i]] = true;
+			if (c.v[i] < c.v[lo])
+				lo = i;
+		}
+		for (i = 0; i < len; i++)
+			queue[i] = c.v[(lo + i) % len];
+		memcpy(c.v, queue, len * sizeof *c.v);
+		*out = xrealloc(*out, (n_out + 1) * sizeof **out);
+		(*out)[n_out++] = c;
+	}
+	free(comp);
+	free(size);
+	free(covered);
+	free(parent);
+	free(queue);
+	free(seen);
+	return n_out;
+}
+
+void dag_cycles_free(struct dag_cycle *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++)
+		free(c[i].v);
+	free(c);
 }
 
 int dag_layers(const struct dag *g, int *layer)

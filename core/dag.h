@@ -28,6 +28,18 @@ const int *dag_downstream(const struct dag *g, int node);
  * on one cycle in edge order (a -> b -> c, the first repeated at the end is
  * not included) and *cycle_len. */
 int dag_topo_order(const struct dag *g, int *order, int **cycle, size_t *cycle_len);
+/* One cycle of a graph: node indexes in edge order, the first not repeated
+ * at the end. */
+struct dag_cycle {
+	int *v;
+	size_t n;
+};
+/* Every node that is on a cycle is on one of the cycles reported, at most max
+ * of them: taking the nodes in index order, the shortest cycle through each
+ * one not already on a reported cycle, written from its lowest-index node. Returns how many; *out is malloc'ed (NULL if none).
+ * Linear per cycle reported. */
+size_t dag_cycles(const struct dag *g, size_t max, struct dag_cycle **out);
+void dag_cycles_free(struct dag_cycle *c, size_t n);
 /* layer[i] = length of the longest path from a root to i (roots are 0).
  * Returns the number of layers, or -1 on a cycle. */
 int dag_layers(const struct dag *g, int *layer);

@@ -26,6 +26,8 @@
 #define SAMPLE_DS "2026-01-01"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+/* A pipeline's cycles reported, at most (each names every task on it). */
+#define MAX_CYCLES_SHOWN 100
 
 static const char *const project_keys[] = {
 	"name", "description", "state", "broker", "target", "connections", "vars", "runner", "theme",
@@ -453,22 +455,22 @@ static void check_graph(const struct yread *r, const json_t *tasks, struct pipel
 			}
 		}
 	}
+	/* every cycle, each once: every task on one is named in a report */
 	int *order = xmalloc((pl->n_tasks ? pl->n_tasks : 1) * sizeof *order);
-	int *cycle = NULL;
-	size_t n_cycle = 0;
-	if (dag_topo_order(g, order, &cycle, &n_cycle) < 0 && cycle && n_cycle) {
-		/* start the report at the task written first, so it is stable */
-		size_t first = 0;
-		for (size_t i = 1; i < n_cycle; i++)
-			if (cycle[i] < cycle[first])
-				first = i;
-		struct strbuf b = {0};
-		for (size_t i = 0; i <= n_cycle; i++)
-			sb_addf(&b, "%s%s", i ? " -> " : "", dag_name(g, cycle[(first + i) % n_cycle]));
-		diags_add(r->d, yr_at_key(r, tasks, pl->tasks[cycle[first]].name), "cycle: %s", b.s);
-		sb_free(&b);
+	if (dag_topo_order(g, order, NULL, NULL) < 0) {
+		struct dag_cycle *cy;
+		size_t n_cy = dag_cycles(g, MAX_CYCLES_SHOWN + 1, &cy);
+		for (size_t c = 0; c < n_cy && c < MAX_CYCLES_SHOWN; c++) {
+			struct strbuf b = {0};
+			for (size_t i = 0; i <= cy[c].n; i++)
+				sb_addf(&b, "%s%s", i ? " -> " : "", dag_name(g, cy[c].v[i % cy[c].n]));
+			diags_add(r->d, yr_at_key(r, tasks, pl->tasks[cy[c].v[0]].name), "cycle: %s", b.s);
+			sb_free(&b);
+		}
+		if (n_cy > MAX_CYCLES_SHOWN)
+			diags_add(r->d, ypos_root(r->pos), "more cycles: only the first %d are shown", MAX_CYCLES_SHOWN);
+		dag_cycles_free(cy, n_cy);
 	}
-	free(cycle);
 	free(order);
 	free(names);
 	dag_free(g);

@@ -34,6 +34,8 @@ static const char LOAD_REJECTS_SQL[] =
 	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
 	" WHERE j.load_id = $1 ORDER BY j.line, j.id LIMIT $2";
 
+static const char LOAD_EXISTS_SQL[] = "SELECT 1 FROM sluice.loads WHERE id = $1";
+
 int loads_begin(struct pg_conn *state, const struct load_info *li, long *load_id, struct err *err)
 {
 	char run[32], try[16];
@@ -259,5 +261,17 @@ int store_load_rejects(struct pg_conn *state, long load_id, int limit, struct re
 {
 	struct query q;
 	query_load_rejects(&q, load_id, limit);
-	return run_query(state, &q, rows, n, err);
+	int rc = run_query(state, &q, rows, n, err);
+	if (rc < 0 || *n > 0)
+		return rc;
+	/* no rejects, or no such load: only the second is an error */
+	char id[32];
+	snprintf(id, sizeof id, "%ld", load_id);
+	const char *p[1] = {id};
+	struct pg_result *r = pg_exec(state, LOAD_EXISTS_SQL, 1, p, err);
+	if (!r)
+		return err_code(err);
+	bool found = pg_rows(r) > 0;
+	pg_clear(r);
+	return found ? 0 : err_setc(err, ERR_NOTFOUND, "no load %ld", load_id);
 }

@@ -74,6 +74,7 @@ int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n
 
 int store_run_rejects(struct pg_conn *state, long run_id, const char *task, int limit, struct reject_row **rows,
 		      size_t *n, struct err *err);
+/* A load's rejects; ERR_NOTFOUND ("no load ID") when there is no such load. */
 int store_load_rejects(struct pg_conn *state, long load_id, int limit, struct reject_row **rows, size_t *n,
 		       struct err *err);
 

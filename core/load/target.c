@@ -102,6 +102,22 @@ int load_plan_columns(struct load *L, struct err *err)
 		rc = err_set(err, "table %s does not exist (create it first, or load with --create)", o->into);
 		goto out;
 	}
+	/* a column named twice would be matched once and the other dropped */
+	for (size_t j = 1; j < L->n_file_cols; j++)
+		for (size_t i = 0; i < j; i++)
+			if (!strcmp(L->file_cols[i], L->file_cols[j])) {
+				if (L->ro.format != REC_CSV || !L->ro.header || L->ro.n_columns) {
+					rc = err_set(err, "column '%s' is named twice in the declared columns", L->file_cols[j]);
+					goto out;
+				}
+				/* where the header names it, its fields written as they read */
+				size_t col = 1;
+				for (size_t k = 0; k < j; k++)
+					col += strlen(L->file_cols[k]) + 1;
+				rc = err_set(err, "%s:1:%zu: column '%s' is in the header twice (first as field %zu)", o->source,
+					     col, L->file_cols[j], i + 1);
+				goto out;
+			}
 	if (L->ct) {
 		L->n_cols = L->ct->n_cols;
 		L->cols = xcalloc(L->n_cols, sizeof *L->cols);

@@ -286,6 +286,59 @@ static void test_large_layered(void **state)
 	dag_free(g);
 }
 
+/* Every cycle of g as "a>b>c" lines, for readable asserts. */
+static void cycles_str(const struct dag *g, size_t max, char *buf, size_t cap)
+{
+	struct dag_cycle *c;
+	size_t n = dag_cycles(g, max, &c);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < c[i].n; j++) {
+			strncat(buf, dag_name(g, c[i].v[j]), cap - strlen(buf) - 1);
+			strncat(buf, j + 1 < c[i].n ? ">" : "\n", cap - strlen(buf) - 1);
+		}
+	}
+	dag_cycles_free(c, n);
+}
+
+static void test_cycles_all(void **state)
+{
+	(void)state;
+	char buf[256];
+	/* two cycles apart, one through a shared node, a tail between them */
+	const char *names[] = { "a", "b", "c", "d", "e", "t", "x", "y" };
+	const char *edges[] = { "a>b", "b>a", "c>d", "d>c", "a>e", "e>a", "b>t", "t>c", "x>y", "y>x" };
+	struct dag *g = build(names, 8, edges, 10);
+	cycles_str(g, 100, buf, sizeof buf);
+	assert_string_equal(buf, "a>b\nc>d\na>e\nx>y\n");
+	cycles_str(g, 2, buf, sizeof buf);
+	assert_string_equal(buf, "a>b\nc>d\n");
+	dag_free(g);
+	/* none in a dag */
+	const char *dn[] = { "p", "q" };
+	const char *de[] = { "p>q" };
+	g = build(dn, 2, de, 1);
+	cycles_str(g, 100, buf, sizeof buf);
+	assert_string_equal(buf, "");
+	dag_free(g);
+	/* a ring of 100k nodes is one cycle, found without deep recursion */
+	g = dag_new();
+	char nm[16];
+	for (int i = 0; i < 100000; i++) {
+		snprintf(nm, sizeof nm, "n%d", i);
+		dag_add_node(g, nm);
+	}
+	for (int i = 0; i < 100000; i++)
+		dag_add_edge(g, i, (i + 1) % 100000);
+	struct dag_cycle *c;
+	assert_int_equal(dag_cycles(g, 100, &c), 1);
+	assert_int_equal(c[0].n, 100000);
+	assert_int_equal(c[0].v[0], 0);
+	assert_int_equal(c[0].v[99999], 99999);
+	dag_cycles_free(c, 1);
+	dag_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_cycle_three),
 		cmocka_unit_test(test_cycle_reported_is_real),
 		cmocka_unit_test(test_cycle_self_loop),
+		cmocka_unit_test(test_cycles_all),
 		cmocka_unit_test(test_layers),
 		cmocka_unit_test(test_large_layered),
 	};

@@ -689,7 +689,7 @@ static void test_connections_errors(void **state)
 
 	char *path = conn_file(dir, "connections: {a: {dsn: x}}\n", 0644);
 	assert_int_equal(connections_load(path, &c, &e), ERR_FAIL);
-	char *want = xasprintf("%s: mode 0644 lets group or others read it; run: chmod 600 %s", path, path);
+	char *want = xasprintf("%s: mode 0644 lets other users read its secrets; run: chmod 600 %s", path, path);
 	assert_string_equal(e.msg, want);
 	free(want);
 	free(path);
@@ -727,7 +727,7 @@ static void test_connections_errors(void **state)
 	chmod(pw, 0640);
 	path = conn_file(dir, "connections:\n  a: {host: h, password_file: pw}\n", 0600);
 	assert_int_equal(connections_load(path, &c, &e), ERR_FAIL);
-	assert_non_null(strstr(e.msg, "mode 0640 lets group or others read it; run: chmod 600"));
+	assert_non_null(strstr(e.msg, "mode 0640 lets other users read its secrets; run: chmod 600"));
 	free(pw);
 	free(path);
 	unit_rm_tree(dir);
