@@ -8,6 +8,17 @@
 
 /* Reads a whole file; the result is NUL-terminated. */
 int file_read(const char *path, char **out, size_t *len, struct err *err);
+
+/* The most a project file (sluice.yml, a pipeline, a contract, a theme,
+ * connections.yml) may hold: far above any real one, and small enough that a
+ * path pointing at the wrong thing costs little. */
+#define FILE_MAX_PROJECT ((size_t)16 << 20)
+
+/* file_read for a file that must be regular (after following symlinks) and of
+ * at most max bytes. A FIFO, device, socket or directory is refused without
+ * blocking on it, and so is a bigger file, before anything is read; the
+ * message names the path and the rule. A missing file is ERR_NOTFOUND. */
+int file_read_regular(const char *path, size_t max, char **out, size_t *len, struct err *err);
 int file_write_atomic(const char *path, const char *data, size_t len, int mode, struct err *err);
 int mkdir_p(const char *path, int mode, struct err *err);
 

@@ -304,7 +304,7 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 	if (stop && status)
 		return usage_err("runner", "--stop and --status do not go together");
 	struct sctx c;
-	int rc = cli_open(g, &c, (stop || status) ? 0 : CTX_STORE);
+	int rc = cli_open(g, &c, (stop || status) ? CTX_LENIENT : CTX_STORE);
 	if (rc)
 		return rc;
 	if (stop || status) {

@@ -61,7 +61,10 @@ static int parse_opts(struct cli *g, int argc, char **argv, const char *usage, b
 	return -1;
 }
 
-/* down is best effort: a broken pipeline file must not keep servers running. */
+/* Both need only sluice.yml, so an error in a pipeline file is shown and
+ * they go on. down goes on whatever is broken: a broken file must not keep
+ * servers running, and it stops the embedded ones, which sluice.yml does not
+ * locate. up needs sluice.yml right, as it says where the servers are. */
 static int open_project(struct cli *g, const char *cmd, bool best_effort, struct project **out)
 {
 	const char *dir = g->project_dir ? g->project_dir : ".";
@@ -78,11 +81,17 @@ static int open_project(struct cli *g, const char *cmd, bool best_effort, struct
 	if (rc < 0) {
 		diags_sort(&d);
 		diags_print(&d, stderr);
-		if (!best_effort || !p) {
+		bool in_sluice_yml = false;
+		for (size_t i = 0; p && i < d.n; i++)
+			in_sluice_yml |= !strcmp(d.v[i].file, p->file);
+		if (!p || (!best_effort && in_sluice_yml)) {
 			diags_free(&d);
 			project_free(p);
 			return EXIT_PROJECT;
 		}
+		if (!g->quiet)
+			fprintf(stderr, "sluice %s: going on despite the project's %zu error%s: it needs only the services\n",
+				cmd, d.n, d.n == 1 ? "" : "s");
 	}
 	diags_free(&d);
 	*out = p;

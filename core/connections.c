@@ -73,14 +73,14 @@ static int check_private(const char *path, int fd, struct err *err)
 /* Reads a file that holds a secret, refusing it unless it is private. */
 static int read_private(const char *path, char **out, size_t *len, struct err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return err_setc(err, errno == ENOENT ? ERR_NOTFOUND : ERR_FAIL, "%s: %s", path, strerror(errno));
 	int rc = check_private(path, fd, err);
 	close(fd);
 	if (rc < 0)
 		return rc;
-	return file_read(path, out, len, err);
+	return file_read_regular(path, FILE_MAX_PROJECT, out, len, err);
 }
 
 /* ${NAME} from the environment; $${ is a literal ${. */
@@ -465,7 +465,7 @@ int connections_load(const char *path, struct connections *out, struct err *err)
 {
 	out->v = NULL;
 	out->n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;

@@ -58,11 +58,19 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 	if ((rc < 0 || d->n > 0) && !usable)
 		return err_setc(err, ERR_PROJECT, "the project has %zu error%s", d->n, d->n == 1 ? "" : "s");
 	/* a connections file that is missing is fine; one that is wrong is a
-	 * project error like any other */
+	 * project error like any other, except to a command that only looks
+	 * after the services (up, down, runner --status), which uses none of
+	 * them: there it is one more diagnostic */
 	if (connections_load(c->proj->connections_file, &c->conns, err) < 0) {
-		if (err)
-			err->code = ERR_PROJECT;
-		return ERR_PROJECT;
+		if (!usable || (need & CTX_STORE)) {
+			if (err)
+				err->code = ERR_PROJECT;
+			return ERR_PROJECT;
+		}
+		struct loc nowhere = {NULL, 0, 0};
+		diags_add(d, nowhere, "%s", err ? err->msg : "connections file");
+		connections_free(&c->conns);
+		err_clear(err);
 	}
 	c->stamp = project_stamp(c->proj);
 	if (services_resolve(c->proj, &c->svc, err) < 0)

@@ -16,8 +16,9 @@ enum {
 	CTX_STORE = 1 << 0, /* connect to the state database (starting it if embedded) */
 	CTX_QUEUE = 1 << 1, /* connect to the broker (starting it if embedded) */
 	CTX_QUIET = 1 << 2, /* no progress lines when starting services */
-	CTX_LENIENT = 1 << 3 /* read-only use: a project with errors in its pipeline
-			      * files still opens (d gets the errors) */
+	CTX_LENIENT = 1 << 3 /* read-only use, or one that needs only the services
+			      * (status, runner --stop): a project with errors in
+			      * its files still opens (d gets the errors) */
 };
 
 struct sctx {

@@ -173,17 +173,9 @@ static void report_dups(const struct yread *r, const json_t *tasks)
 /* Loads one YAML file, reporting a syntax error to d. Returns 0 or -1. */
 static int load_yaml(const char *file, struct diags *d, json_t **root, struct ypos **pos)
 {
-	char *text;
-	size_t len;
 	struct err e = {0};
-	if (file_read(file, &text, &len, &e) < 0) {
-		struct loc at = {file, 0, 0};
-		diags_add(d, at, "cannot read: %s", strerror(errno));
-		return -1;
-	}
 	struct loc at;
-	int rc = yaml_load_ex(file, text, len, YAML_KEEP_DUPLICATES, root, pos, &at, &e);
-	free(text);
+	int rc = yaml_load_file_ex(file, YAML_KEEP_DUPLICATES, root, pos, &at, &e);
 	if (rc < 0) {
 		diags_add(d, at, "%s", e.msg);
 		return -1;

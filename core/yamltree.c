@@ -38,6 +38,10 @@ struct ypos {
 	size_t len;
 	size_t *lines;   /* byte offset of each line's start */
 	size_t n_lines;
+	/* the last mark converted to a byte offset: events come in source
+	 * order, so the next one is found by walking on from it rather than
+	 * from its line's start (which is quadratic on one long line) */
+	size_t mc_line, mc_col, mc_byte;
 	struct ninfo root;
 
 	struct yent *ents;
@@ -179,17 +183,23 @@ static bool utf8_cont(char c)
 }
 
 /* libyaml counts columns in characters; convert to a byte offset. */
-static size_t mark_to_byte(const struct ypos *p, size_t line, size_t col)
+static size_t mark_to_byte(struct ypos *p, size_t line, size_t col)
 {
 	if (line >= p->n_lines)
 		return p->len;
-	size_t i = p->lines[line];
-	while (col > 0 && i < p->len) {
+	size_t i = p->lines[line], c = 0;
+	if (line == p->mc_line && col >= p->mc_col) {
+		i = p->mc_byte;
+		c = p->mc_col;
+	}
+	p->mc_line = line;
+	for (; c < col && i < p->len; c++) {
 		i++;
 		while (i < p->len && utf8_cont(p->text[i]))
 			i++;
-		col--;
 	}
+	p->mc_col = c;
+	p->mc_byte = i;
 	return i;
 }
 
@@ -217,7 +227,7 @@ struct loc ypos_offset_loc(const struct ypos *p, size_t off)
 	return l;
 }
 
-static struct ninfo info_at(const struct ypos *p, yaml_mark_t m)
+static struct ninfo info_at(struct ypos *p, yaml_mark_t m)
 {
 	struct ninfo n = {0};
 	n.line = (int)m.line + 1;
@@ -620,6 +630,7 @@ struct frame {
 	struct ninfo kinfo;
 	bool key_merge;  /* the pending key is a plain `<<` */
 	json_t *merges;  /* sources for `<<`, applied at the end of the mapping */
+	size_t nodes0;   /* builder's node count when this container was opened */
 };
 
 struct anchor {
@@ -627,6 +638,7 @@ struct anchor {
 	json_t *node;    /* own reference */
 	struct ninfo info;
 	char *text;      /* the scalar's text, for use as a key; NULL for containers */
+	size_t nodes;    /* nodes in the anchored tree: what an alias of it adds */
 };
 
 struct builder {
@@ -636,6 +648,12 @@ struct builder {
 	size_t n, cap;
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
+	/* open addressing over anchors by name: slot holds index + 1, 0 =
+	 * empty; a later anchor of a name takes over its slot */
+	uint32_t *aslots;
+	size_t n_aslots;
+	size_t nodes;       /* nodes in the tree so far, alias expansions included */
+	size_t alias_nodes; /* of those, the nodes aliases added */
 	json_t *root;
 	struct loc errat;
 	struct err *err;
@@ -760,8 +778,29 @@ static int attach(struct builder *b, json_t *v, const struct ninfo *info, const 
 	return 0;
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The slot of name: the one holding it, or the empty one where it goes. */
+static uint32_t *anchor_slot(const struct builder *b, const char *name)
+{
+	size_t mask = b->n_aslots - 1;
+	for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+		uint32_t s = b->aslots[i];
+		if (!s || !strcmp(b->anchors[s - 1].name, name))
+			return &b->aslots[i];
+	}
+}
+
 static void add_anchor(struct builder *b, const char *name, json_t *node, const struct ninfo *info,
-		       const char *text)
+		       const char *text, size_t nodes)
 {
 	if (!name)
 		return;
@@ -769,24 +808,45 @@ static void add_anchor(struct builder *b, const char *name, json_t *node, const 
 		b->cap_anchors = b->cap_anchors ? b->cap_anchors * 2 : 8;
 		b->anchors = xrealloc(b->anchors, b->cap_anchors * sizeof *b->anchors);
 	}
+	/* keep the load factor under 1/2 (distinct names are at most n_anchors) */
+	if ((b->n_anchors + 1) * 2 > b->n_aslots) {
+		free(b->aslots);
+		b->n_aslots = b->n_aslots ? b->n_aslots * 2 : 16;
+		b->aslots = xcalloc(b->n_aslots, sizeof *b->aslots);
+		for (size_t i = 0; i < b->n_anchors; i++)
+			*anchor_slot(b, b->anchors[i].name) = (uint32_t)(i + 1);
+	}
 	struct anchor *a = &b->anchors[b->n_anchors++];
 	a->name = xstrdup(name);
 	a->node = json_incref(node);
 	a->info = *info;
 	a->text = xstrdup(text);
+	a->nodes = nodes;
+	/* a later anchor of the same name replaces the earlier one */
+	*anchor_slot(b, name) = (uint32_t)b->n_anchors;
 }
 
 static const struct anchor *find_anchor(const struct builder *b, const char *name)
 {
-	/* a later anchor of the same name replaces the earlier one */
-	for (size_t i = b->n_anchors; i-- > 0;)
-		if (!strcmp(b->anchors[i].name, name))
-			return &b->anchors[i];
-	return NULL;
+	if (!b->n_aslots)
+		return NULL;
+	uint32_t s = *anchor_slot(b, name);
+	return s ? &b->anchors[s - 1] : NULL;
+}
+
+/* Counts n more nodes in the tree, refusing to pass YAML_MAX_NODES. */
+static int count_nodes(struct builder *b, size_t n, const struct ninfo *at)
+{
+	if (n > YAML_MAX_NODES - b->nodes)
+		return fail_at(b, at, "the document has more than %d nodes (the limit for a YAML file)",
+			       YAML_MAX_NODES);
+	b->nodes += n;
+	return 0;
 }
 
 static void push(struct builder *b, json_t *node, const struct ninfo *info, const char *anchor)
 {
+	assert(b->n < YAML_MAX_DEPTH);
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
 		b->st = xrealloc(b->st, b->cap * sizeof *b->st);
@@ -796,6 +856,7 @@ static void push(struct builder *b, json_t *node, const struct ninfo *info, cons
 	f->node = json_incref(node);
 	f->info = *info;
 	f->anchor = xstrdup(anchor);
+	f->nodes0 = b->nodes - 1; /* the container itself is counted */
 }
 
 static void frame_clear(struct frame *f)
@@ -863,11 +924,13 @@ static int on_event(struct builder *b, yaml_event_t *ev)
 	case YAML_SCALAR_EVENT: {
 		info.style = (int)ev->data.scalar.style;
 		info.src_end = mark_to_byte(b->pos, ev->end_mark.line, ev->end_mark.column);
+		if (count_nodes(b, 1, &info) < 0)
+			return ERR_FAIL;
 		json_t *v = make_scalar(ev, &serr);
 		if (!v)
 			return fail_at(b, &info, "%s", serr.msg);
 		const char *text = (const char *)ev->data.scalar.value;
-		add_anchor(b, (const char *)ev->data.scalar.anchor, v, &info, text);
+		add_anchor(b, (const char *)ev->data.scalar.anchor, v, &info, text, 1);
 		return attach(b, v, &info, text, ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 	}
 	case YAML_SEQUENCE_START_EVENT:
@@ -878,6 +941,13 @@ static int on_event(struct builder *b, yaml_event_t *ev)
 		const char *tag = (const char *)(map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
 		if (tag && strcmp(tag, map ? TAG_PREFIX "map" : TAG_PREFIX "seq") != 0 && strcmp(tag, "!"))
 			return fail_at(b, &info, "unsupported tag '%s'", tag);
+		/* what is built below (and the recursive walks over it, here and
+		 * in every caller) stays shallow */
+		if (b->n >= YAML_MAX_DEPTH)
+			return fail_at(b, &info, "more than %d levels of nesting (the limit for a YAML file)",
+				       YAML_MAX_DEPTH);
+		if (count_nodes(b, 1, &info) < 0)
+			return ERR_FAIL;
 		json_t *c = map ? json_object() : json_array();
 		/* attach before filling it: the children's positions are keyed by
 		 * this container's address, which attach never changes */
@@ -897,7 +967,7 @@ static int on_event(struct builder *b, yaml_event_t *ev)
 		if (f.merges)
 			rc = apply_merges(b, &f);
 		if (!rc)
-			add_anchor(b, f.anchor, f.node, &f.info, NULL);
+			add_anchor(b, f.anchor, f.node, &f.info, NULL, b->nodes - f.nodes0);
 		frame_clear(&f);
 		return rc;
 	}
@@ -906,6 +976,14 @@ static int on_event(struct builder *b, yaml_event_t *ev)
 		const struct anchor *a = find_anchor(b, name);
 		if (!a)
 			return fail_at(b, &info, "unknown alias '*%s' (an anchor must be complete before use)", name);
+		/* counted before anything is copied: nested aliases multiply */
+		if (a->nodes > YAML_MAX_ALIAS_NODES - b->alias_nodes)
+			return fail_at(b, &info,
+				       "alias '*%s' expands past %d nodes in all (the limit for aliases in a YAML file)",
+				       name, YAML_MAX_ALIAS_NODES);
+		if (count_nodes(b, a->nodes, &info) < 0)
+			return ERR_FAIL;
+		b->alias_nodes += a->nodes;
 		json_t *v = copy_with_pos(b->pos, a->node);
 		/* a scalar alias keeps the anchored text's place for offsets */
 		struct ninfo vi = a->info;
@@ -931,6 +1009,7 @@ static void builder_free(struct builder *b)
 		json_decref(b->anchors[i].node);
 	}
 	free(b->anchors);
+	free(b->aslots);
 }
 
 static void parser_error(struct builder *b, const yaml_parser_t *ps)
@@ -984,6 +1063,7 @@ int yaml_load_ex(const char *name, const char *text, size_t len, unsigned flags,
 	p->text = xstrndup(text, len);
 	p->len = len;
 	lines_build(p);
+	p->mc_byte = p->lines[0];
 	p->root.line = 1;
 	p->root.col = 1;
 
@@ -1050,10 +1130,36 @@ int yaml_load_file(const char *path, json_t **root, struct ypos **pos, struct er
 	size_t len;
 	*root = NULL;
 	*pos = NULL;
-	int rc = file_read(path, &text, &len, err);
+	int rc = file_read_regular(path, FILE_MAX_PROJECT, &text, &len, err);
 	if (rc)
 		return rc;
 	rc = yaml_load_string(path, text, len, root, pos, err);
+	free(text);
+	return rc;
+}
+
+int yaml_load_file_ex(const char *path, unsigned flags, json_t **root, struct ypos **pos, struct loc *at,
+		      struct err *err)
+{
+	char *text;
+	size_t len;
+	*root = NULL;
+	*pos = NULL;
+	int rc = file_read_regular(path, FILE_MAX_PROJECT, &text, &len, err);
+	if (rc) {
+		/* the place names the file: the message need not */
+		size_t n = strlen(path);
+		if (err && !strncmp(err->msg, path, n) && !strncmp(err->msg + n, ": ", 2))
+			memmove(err->msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+		if (err)
+			err_prefix(err, "cannot read");
+		if (at) {
+			at->file = path;
+			at->line = at->col = 0;
+		}
+		return rc;
+	}
+	rc = yaml_load_ex(path, text, len, flags, root, pos, at, err);
 	free(text);
 	return rc;
 }

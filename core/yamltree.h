@@ -36,6 +36,19 @@ struct loc ypos_item(const struct ypos *p, const json_t *parent, size_t index);
 struct loc ypos_value_offset(const struct ypos *p, const json_t *parent, const char *key,
 			     size_t index, size_t off);
 
+/* Limits that keep a hostile file cheap; passing one is an error at the place
+ * that passes it. Files are read only if regular and of at most
+ * FILE_MAX_PROJECT bytes (base/fs.h). */
+enum {
+	/* levels of nested mappings and sequences */
+	YAML_MAX_DEPTH = 64,
+	/* nodes (scalars and containers) in the loaded tree, aliases expanded */
+	YAML_MAX_NODES = 500000,
+	/* nodes the aliases of one document add in all: an alias is a copy, so
+	 * nested ones multiply ("billion laughs") */
+	YAML_MAX_ALIAS_NODES = 100000,
+};
+
 /* All loaders also honour merge keys (`<<: *base`, `<<: [*a, *b]`, from YAML
  * 1.1): keys the mapping does not set itself come from the merged ones. Tags
  * other than the core ones (!!str, !!int, ...) are an error. */
@@ -60,6 +73,10 @@ struct ydup {
  * is name) and err holds the message alone, without the file:line:col prefix. */
 int yaml_load_ex(const char *name, const char *text, size_t len, unsigned flags, json_t **root,
 		 struct ypos **pos, struct loc *at, struct err *err);
+/* yaml_load_ex on a file read as yaml_load_file reads it; when it cannot be
+ * read, *at is the file alone and err says "cannot read: why". */
+int yaml_load_file_ex(const char *path, unsigned flags, json_t **root, struct ypos **pos, struct loc *at,
+		      struct err *err);
 size_t ypos_n_dups(const struct ypos *p);
 const struct ydup *ypos_dup(const struct ypos *p, size_t i);
 /* The place of byte offset off in the loaded text. */

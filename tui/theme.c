@@ -240,14 +240,14 @@ int theme_find(const char *name, const char *const *dirs, char **text, size_t *l
 {
 	*path = NULL;
 	if (strchr(name, '/')) {
-		if (file_read(name, text, len, err) < 0)
+		if (file_read_regular(name, FILE_MAX_PROJECT, text, len, err) < 0)
 			return -1;
 		*path = xstrdup(name);
 		return 0;
 	}
 	for (size_t i = 0; dirs && dirs[i]; i++) {
 		char *f = xasprintf("%s/%s.yml", dirs[i], name);
-		if (path_exists(f) && file_read(f, text, len, NULL) == 0) {
+		if (path_exists(f) && file_read_regular(f, FILE_MAX_PROJECT, text, len, NULL) == 0) {
 			*path = f;
 			return 0;
 		}

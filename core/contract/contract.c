@@ -347,19 +347,11 @@ int contract_load(const char *path, struct contract **out, struct diags *d)
 {
 	*out = NULL;
 	size_t before = d->n;
-	char *text;
-	size_t len;
 	struct err e = {0};
-	if (file_read(path, &text, &len, &e) < 0) {
-		struct loc at = {path, 0, 0};
-		diags_add(d, at, "cannot read: %s", strerror(errno));
-		return -1;
-	}
 	json_t *root;
 	struct ypos *pos;
 	struct loc at;
-	int rc = yaml_load_ex(path, text, len, 0, &root, &pos, &at, &e);
-	free(text);
+	int rc = yaml_load_file_ex(path, 0, &root, &pos, &at, &e);
 	if (rc < 0) {
 		diags_add(d, at, "%s", e.msg);
 		return -1;

@@ -1,10 +1,14 @@
 /* Unit tests: YAML into jansson with positions. */
 #include "tests/unit/unit.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
+#include "base/util.h"
 #include "core/yamltree.h"
 
 struct doc {
@@ -365,6 +369,247 @@ static void test_value_offset(void **state)
 	doc_free(&d);
 }
 
+/* ---- limits on hostile input --------------------------------------------- */
+
+/* The message of a failed load, with "t.yml:L:C: " in front. */
+static void load_fails(const char *text, size_t len, char *msg, size_t cap)
+{
+	json_t *root;
+	struct ypos *pos;
+	struct err e = {0};
+	assert_int_equal(yaml_load_string("t.yml", text, len, &root, &pos, &e), ERR_FAIL);
+	assert_null(root);
+	snprintf(msg, cap, "%s", e.msg);
+}
+
+static void test_limit_depth(void **state)
+{
+	(void)state;
+	struct strbuf b = {0};
+	for (int i = 0; i < YAML_MAX_DEPTH; i++)
+		sb_addc(&b, '[');
+	for (int i = 0; i < YAML_MAX_DEPTH; i++)
+		sb_addc(&b, ']');
+	struct doc d = load_ok(b.s);
+	json_t *v = d.root;
+	for (int i = 1; i < YAML_MAX_DEPTH; i++)
+		v = json_array_get(v, 0);
+	assert_true(json_is_array(v));
+	assert_int_equal(json_array_size(v), 0);
+	doc_free(&d);
+
+	/* one more level is refused where it opens; the mapping at the top
+	 * counts as a level */
+	sb_reset(&b);
+	sb_adds(&b, "tasks:\n  a: ");
+	for (int i = 0; i < 100000; i++)
+		sb_addc(&b, '[');
+	char msg[1024];
+	load_fails(b.s, b.len, msg, sizeof msg);
+	char *want = xasprintf("t.yml:2:%d: more than %d levels of nesting (the limit for a YAML file)",
+			       6 + YAML_MAX_DEPTH - 2, YAML_MAX_DEPTH);
+	assert_string_equal(msg, want);
+	free(want);
+	/* block nesting is counted the same */
+	sb_reset(&b);
+	for (int i = 0; i < 100; i++)
+		sb_adds(&b, "- ");
+	sb_adds(&b, "x\n");
+	load_fails(b.s, b.len, msg, sizeof msg);
+	assert_string_equal(msg, "t.yml:1:129: more than 64 levels of nesting (the limit for a YAML file)");
+	sb_free(&b);
+}
+
+/* Positions on one very long line stay exact (they are found by walking on
+ * from the previous one, not from the line's start). */
+static void test_long_line_positions(void **state)
+{
+	(void)state;
+	struct strbuf b = {0};
+	sb_adds(&b, "[");
+	for (int i = 0; i < 20000; i++)
+		sb_adds(&b, i % 3 == 0 ? "\xc3\xa9" "b," : "ab,");
+	sb_adds(&b, "z]\n");
+	struct doc d = load_ok(b.s);
+	assert_int_equal(json_array_size(d.root), 20001);
+	/* every item is 2 characters and a comma, é being one character */
+	assert_loc(ypos_item(d.pos, d.root, 0), 1, 2);
+	assert_loc(ypos_item(d.pos, d.root, 1), 1, 5);
+	assert_loc(ypos_item(d.pos, d.root, 19999), 1, 2 + 3 * 19999);
+	assert_loc(ypos_item(d.pos, d.root, 20000), 1, 2 + 3 * 20000);
+	/* and offsets inside one of them */
+	assert_loc(ypos_value_offset(d.pos, d.root, NULL, 19999, 1), 1, 3 + 3 * 19999);
+	doc_free(&d);
+	sb_free(&b);
+}
+
+static void test_limit_aliases(void **state)
+{
+	(void)state;
+	/* "billion laughs": 9^8 nodes from 360 bytes, refused before the
+	 * copy that would pass the limit */
+	struct strbuf b = {0};
+	sb_adds(&b, "a0: &a0 [x,x,x,x,x,x,x,x,x]\n");
+	for (int i = 1; i < 8; i++) {
+		sb_addf(&b, "a%d: &a%d [", i, i);
+		for (int j = 0; j < 9; j++)
+			sb_addf(&b, "%s*a%d", j ? "," : "", i - 1);
+		sb_adds(&b, "]\n");
+	}
+	char msg[1024];
+	load_fails(b.s, b.len, msg, sizeof msg);
+	/* the aliases up to a4 add 74,718 nodes; the first alias of a4 (66,430
+	 * nodes) would pass 100,000 */
+	char *want = xasprintf("t.yml:6:10: alias '*a4' expands past %d nodes in all (the limit for aliases in a YAML file)",
+			       YAML_MAX_ALIAS_NODES);
+	assert_string_equal(msg, want);
+	free(want);
+
+	/* up to the limit is fine: an anchor of 1000 nodes, aliased 100 times */
+	sb_reset(&b);
+	sb_adds(&b, "a: &a [");
+	for (int i = 0; i < 999; i++)
+		sb_adds(&b, i ? ",1" : "1");
+	sb_adds(&b, "]\nb: [");
+	for (int i = 0; i < YAML_MAX_ALIAS_NODES / 1000; i++)
+		sb_adds(&b, i ? ",*a" : "*a");
+	sb_adds(&b, "]\n");
+	struct doc d = load_ok(b.s);
+	assert_int_equal(json_array_size(json_object_get(d.root, "b")), YAML_MAX_ALIAS_NODES / 1000);
+	doc_free(&d);
+	/* one more is not */
+	b.len -= 2;
+	sb_adds(&b, ",*a]\n");
+	load_fails(b.s, b.len, msg, sizeof msg);
+	assert_non_null(strstr(msg, "t.yml:2:"));
+	assert_non_null(strstr(msg, "alias '*a' expands past 100000 nodes"));
+	sb_free(&b);
+
+	/* many anchors and aliases: each found by name, the latest of a name */
+	d = load_ok("a: &x 1\nb: &y 2\nc: &x 3\nd: [*x, *y]\n");
+	json_t *dd = json_object_get(d.root, "d");
+	assert_int_equal(json_integer_value(json_array_get(dd, 0)), 3);
+	assert_int_equal(json_integer_value(json_array_get(dd, 1)), 2);
+	doc_free(&d);
+	sb_reset(&b);
+	for (int i = 0; i < 3000; i++)
+		sb_addf(&b, "k%d: &n%d %d\n", i, i, i);
+	sb_adds(&b, "all: [");
+	for (int i = 0; i < 3000; i++)
+		sb_addf(&b, "%s*n%d", i ? "," : "", 2999 - i);
+	sb_adds(&b, "]\n");
+	d = load_ok(b.s);
+	json_t *all = json_object_get(d.root, "all");
+	for (int i = 0; i < 3000; i++)
+		assert_int_equal(json_integer_value(json_array_get(all, (size_t)i)), 2999 - i);
+	doc_free(&d);
+	sb_free(&b);
+}
+
+static void test_limit_nodes(void **state)
+{
+	(void)state;
+	/* plain items, no aliases: the one past the limit is refused */
+	struct strbuf b = {0};
+	sb_addc(&b, '[');
+	for (int i = 0; i < YAML_MAX_NODES; i++)
+		sb_adds(&b, "1,");
+	sb_adds(&b, "1]");
+	char msg[1024];
+	load_fails(b.s, b.len, msg, sizeof msg);
+	/* the root is node 1, so item n (0-based) is node n + 2, at column 2 + 2n */
+	char *want = xasprintf("t.yml:1:%d: the document has more than %d nodes (the limit for a YAML file)",
+			       2 + 2 * (YAML_MAX_NODES - 1), YAML_MAX_NODES);
+	assert_string_equal(msg, want);
+	free(want);
+	sb_free(&b);
+}
+
+static char *put_file(const char *dir, const char *name, const char *text)
+{
+	char *path = path_join(dir, name);
+	assert_int_equal(file_write_atomic(path, text, strlen(text), 0644, NULL), 0);
+	return path;
+}
+
+static void test_limit_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sluice-ytf-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	json_t *root;
+	struct ypos *pos;
+	struct err e = {0};
+	struct loc at;
+
+	/* through a symlink to a regular file: fine */
+	char *real = put_file(dir, "real.yml", "k: v\n");
+	char *link = path_join(dir, "link.yml");
+	assert_int_equal(symlink(real, link), 0);
+	assert_int_equal(yaml_load_file(link, &root, &pos, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(root, "k")), "v");
+	json_decref(root);
+	ypos_free(pos);
+
+	/* a FIFO is refused without waiting for a writer */
+	char *fifo = path_join(dir, "fifo.yml");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(yaml_load_file(fifo, &root, &pos, &e), ERR_FAIL);
+	assert_null(root);
+	char *want = xasprintf("%s: a FIFO, not a regular file (only regular files are read)", fifo);
+	assert_string_equal(e.msg, want);
+	free(want);
+	/* the _ex form puts the file in at and says "cannot read" */
+	assert_int_equal(yaml_load_file_ex(fifo, 0, &root, &pos, &at, &e), ERR_FAIL);
+	assert_string_equal(at.file, fifo);
+	assert_int_equal(at.line, 0);
+	assert_string_equal(e.msg, "cannot read: a FIFO, not a regular file (only regular files are read)");
+
+	/* a device, also through a symlink, and a directory */
+	char *zero = path_join(dir, "zero.yml");
+	assert_int_equal(symlink("/dev/zero", zero), 0);
+	assert_int_equal(yaml_load_file_ex(zero, 0, &root, &pos, &at, &e), ERR_FAIL);
+	assert_string_equal(e.msg, "cannot read: a character device, not a regular file (only regular files are read)");
+	assert_int_equal(yaml_load_file_ex(dir, 0, &root, &pos, &at, &e), ERR_FAIL);
+	assert_string_equal(e.msg, "cannot read: a directory, not a regular file (only regular files are read)");
+
+	/* bigger than the limit, found before reading (a sparse file) */
+	char *big = path_join(dir, "big.yml");
+	int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)FILE_MAX_PROJECT + 1), 0);
+	close(fd);
+	assert_int_equal(yaml_load_file_ex(big, 0, &root, &pos, &at, &e), ERR_FAIL);
+	want = xasprintf("cannot read: %zu bytes, over the limit of 16 MiB", FILE_MAX_PROJECT + 1);
+	assert_string_equal(e.msg, want);
+	free(want);
+
+	/* file_read_regular itself: exactly max is fine, one more is not */
+	char *ten = put_file(dir, "ten", "0123456789");
+	char *text;
+	size_t len;
+	assert_int_equal(file_read_regular(ten, 10, &text, &len, &e), 0);
+	assert_int_equal(len, 10);
+	assert_string_equal(text, "0123456789");
+	free(text);
+	assert_int_equal(file_read_regular(ten, 9, &text, &len, &e), ERR_FAIL);
+	want = xasprintf("%s: 10 bytes, over the limit of 9 bytes", ten);
+	assert_string_equal(e.msg, want);
+	free(want);
+	char *gone = path_join(dir, "gone");
+	assert_int_equal(file_read_regular(gone, 9, &text, &len, &e), ERR_NOTFOUND);
+	assert_int_equal(yaml_load_file_ex(gone, 0, &root, &pos, &at, &e), ERR_NOTFOUND);
+	assert_string_equal(e.msg, "cannot read: No such file or directory");
+
+	const char *made[] = {real, link, fifo, zero, big, ten};
+	for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+		unlink(made[i]);
+		free((char *)made[i]);
+	}
+	free(gone);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +624,11 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_value_offset),
+		cmocka_unit_test(test_limit_depth),
+		cmocka_unit_test(test_long_line_positions),
+		cmocka_unit_test(test_limit_aliases),
+		cmocka_unit_test(test_limit_nodes),
+		cmocka_unit_test(test_limit_files),
 	};
 	return cmocka_run_group_tests_name("yamltree", tests, NULL, NULL);
 }
