@@ -24,6 +24,8 @@ void sb_add(struct strbuf *b, const char *s, size_t n);
 void sb_adds(struct strbuf *b, const char *s);
 void sb_addc(struct strbuf *b, char c);
 void sb_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s percent-encoded as in a URL (RFC 3986: unreserved bytes as they are). */
+void sb_add_pct(struct strbuf *b, const char *s);
 void sb_reset(struct strbuf *b);
 char *sb_steal(struct strbuf *b); /* hands over the string ("" if empty) */
 void sb_free(struct strbuf *b);
@@ -34,6 +36,9 @@ double now_wall(void);
 
 char *path_join(const char *a, const char *b);
 bool path_exists(const char *path);
+
+/* The value of a hex digit, or -1. */
+int hex_value(int ch);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t edit_distance(const char *a, const char *b);

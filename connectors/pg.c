@@ -84,17 +84,6 @@ char *pg_conninfo(const char *const *keys, const char *const *vals)
  * it is scrubbed where it appears whole. */
 #define SCRUB_MIN 4
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* s[0..n) with every %XX decoded; a '%' not followed by two hex digits is
  * kept as it is (a password written unencoded may hold one). */
 static char *pct_decode(const char *s, size_t n)
@@ -102,8 +91,8 @@ static char *pct_decode(const char *s, size_t n)
 	struct strbuf b = {0};
 	sb_adds(&b, "");
 	for (size_t i = 0; i < n; i++) {
-		int hi = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		int lo = hi >= 0 && i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+		int hi = i + 1 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+		int lo = hi >= 0 && i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
 		if (s[i] == '%' && lo >= 0) {
 			sb_addc(&b, (char)(hi * 16 + lo));
 			i += 2;
@@ -112,17 +101,6 @@ static char *pct_decode(const char *s, size_t n)
 		}
 	}
 	return sb_steal(&b);
-}
-
-static void pct_encode(struct strbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (isalnum(ch) || strchr("-._~", ch))
-			sb_addc(b, (char)ch);
-		else
-			sb_addf(b, "%%%02X", ch);
-	}
 }
 
 /* Does a host list (host[:port][,host[:port]...], possibly empty) start at s
@@ -168,7 +146,7 @@ static void add_password(struct pg_dsn *d, char *password)
 	d->password = password;
 	add_form(d, password, strlen(password));
 	struct strbuf b = {0};
-	pct_encode(&b, password);
+	sb_add_pct(&b, password);
 	add_form(d, b.s ? b.s : "", b.len);
 	sb_reset(&b);
 	pg_conninfo_add(&b, "p", password);
@@ -190,7 +168,7 @@ static void split_url(const char *url, struct pg_dsn *d)
 		const char *uend = colon ? colon : at;
 		char *user = pct_decode(auth, (size_t)(uend - auth));
 		if (*user) {
-			pct_encode(&b, user);
+			sb_add_pct(&b, user);
 			sb_addc(&b, '@');
 		}
 		free(user);

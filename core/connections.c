@@ -138,17 +138,6 @@ static int get_str(struct cr *c, const json_t *o, const char *key, char **out)
 	return rc < 0 ? rc : 1;
 }
 
-static void pct_encode(struct strbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (isalnum(ch) || strchr("-._~", ch))
-			sb_addc(b, (char)ch);
-		else
-			sb_addf(b, "%%%02X", ch);
-	}
-}
-
 /* Parameter names whose values are secrets. */
 static bool secret_name(const char *s, size_t n)
 {
@@ -354,7 +343,7 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 				const char *at = pg_url_at(f->dsn);
 				sb_adds(&b, f->dsn);
 				sb_adds(&b, strchr(at ? at : f->dsn, '?') ? "&password=" : "?password=");
-				pct_encode(&b, f->password);
+				sb_add_pct(&b, f->password);
 			} else {
 				sb_adds(&b, f->dsn);
 				pg_conninfo_add(&b, "password", f->password);
@@ -401,7 +390,7 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 		sb_adds(&m, "redis://");
 		if (f->password) {
 			sb_addc(&b, ':');
-			pct_encode(&b, f->password);
+			sb_add_pct(&b, f->password);
 			sb_addc(&b, '@');
 			sb_adds(&m, ":***@");
 		}

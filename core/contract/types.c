@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "base/util.h"
+
 /* ---- numbers -------------------------------------------------------------- */
 
 static int int_parse(const char *s, size_t n, int64_t *out)
@@ -140,17 +142,6 @@ static int decimal_round(const char *s, size_t n, int scale, int max_intd, char 
 	}
 	*o = '\0';
 	return (int)intd;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 const char *col_type_text(const struct contract_col *c, const char *base, char *buf, size_t size)
@@ -325,7 +316,7 @@ static int check_uuid(const struct contract_col *c, struct contract_scratch *s, 
 			ok = v[k] == '-';
 			continue;
 		}
-		int h = hexval(v[k]);
+		int h = hex_value((unsigned char)v[k]);
 		if (h < 0) {
 			ok = false;
 			break;
