@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "base/fs.h"
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "connectors/redis.h"
@@ -141,10 +143,18 @@ int services_resolve(const struct project *p, struct services *out, struct err *
 	return 0;
 }
 
-int services_up(const struct project *p, bool quiet, struct err *err)
+/* Left in .sluice/ by `down`, under the lock, before it stops anything: the
+ * services were stopped on purpose, and the runner's supervisor, which
+ * takes the same lock, must not start them again. Starting them any other
+ * way (`up`, a command that needs them) removes it. */
+#define STOPPED_MARKER "stopped"
+#define STOPPED_TEXT "the services were stopped by `sluice down`; `sluice up` starts them\n"
+
+/* Starts, under the lock, the embedded servers asked for (pg, redis) that do
+ * not run. revive: only if `down` did not stop them (ERR_CONFLICT if it did);
+ * otherwise a start clears that record. */
+static int start_locked(const struct project *p, bool pg, bool redis, bool quiet, bool revive, struct err *err)
 {
-	if (p->state && p->broker)
-		return 0;
 	struct svc_user u;
 	struct svc_layout l = {0};
 	int rc = svc_user_pick(&u, err);
@@ -158,20 +168,48 @@ int services_up(const struct project *p, bool quiet, struct err *err)
 		return rc;
 	}
 	int lock = svc_lock_take(base, err);
+	char *marker = path_join(base, STOPPED_MARKER);
 	free(base);
-	if (lock < 0)
+	if (lock < 0) {
+		free(marker);
 		return ERR_FAIL;
-	if ((rc = svc_layout_load(p, &u, true, &l, err)) == 0) {
-		if (!p->state)
-			rc = svc_pg_up(&l, &u, quiet, err);
-		if (rc == 0 && !p->broker)
-			rc = svc_redis_up(&l, &u, quiet, err);
 	}
+	if (revive && path_exists(marker)) {
+		rc = err_setc(err, ERR_CONFLICT, "the services were stopped by `sluice down`");
+	} else {
+		if (!revive && unlink(marker) < 0 && errno != ENOENT)
+			rc = err_set(err, "%s: %s", marker, strerror(errno));
+		if (rc == 0 && (rc = svc_layout_load(p, &u, true, &l, err)) == 0) {
+			if (pg)
+				rc = svc_pg_up(&l, &u, quiet, err);
+			if (rc == 0 && redis)
+				rc = svc_redis_up(&l, &u, quiet, err);
+		}
+	}
+	free(marker);
 	svc_layout_free(&l);
 	svc_lock_release(lock);
+	if (rc == ERR_CONFLICT)
+		return rc;
 	if (rc < 0 && err && err->code != ERR_UNREACHABLE)
 		err->code = ERR_UNREACHABLE;
 	return rc < 0 ? ERR_UNREACHABLE : 0;
+}
+
+int services_up(const struct project *p, bool quiet, struct err *err)
+{
+	if (p->state && p->broker)
+		return 0;
+	return start_locked(p, !p->state, !p->broker, quiet, false, err);
+}
+
+int services_revive(const struct project *p, bool pg, bool redis, struct err *err)
+{
+	pg = pg && !p->state;
+	redis = redis && !p->broker;
+	if (!pg && !redis)
+		return 0;
+	return start_locked(p, pg, redis, true, true, err);
 }
 
 int services_down(const struct project *p, bool quiet, struct err *err)
@@ -185,9 +223,20 @@ int services_down(const struct project *p, bool quiet, struct err *err)
 	struct svc_layout l = {0};
 	int rc = svc_user_pick(&u, err);
 	int lock = rc < 0 ? -1 : svc_lock_take(base, err);
+	char *marker = path_join(base, STOPPED_MARKER);
 	free(base);
-	if (rc < 0 || lock < 0)
+	if (rc < 0 || lock < 0) {
+		free(marker);
 		return ERR_FAIL;
+	}
+	/* before anything stops: a supervisor that finds a server gone from now
+	 * on knows it was us */
+	if (file_write_atomic(marker, STOPPED_TEXT, strlen(STOPPED_TEXT), 0644, err) < 0) {
+		free(marker);
+		svc_lock_release(lock);
+		return ERR_FAIL;
+	}
+	free(marker);
 	/* stopped whatever the configuration says now: a server we started is ours to stop */
 	if ((rc = svc_layout_load(p, &u, false, &l, err)) == 0) {
 		/* both are tried; the first error is the one reported */
@@ -222,6 +271,27 @@ void services_status(const struct project *p, bool *pg_up, bool *redis_up)
 	if (!p->broker)
 		*redis_up = svc_redis_running(&l);
 	svc_layout_free(&l);
+}
+
+void services_pids(const struct project *p, long *pg_pid, long *redis_pid)
+{
+	*pg_pid = *redis_pid = 0;
+	if (p->state && p->broker)
+		return;
+	struct svc_user u;
+	struct svc_layout l = {0};
+	if (svc_user_pick(&u, NULL) == 0 && svc_layout_load(p, &u, false, &l, NULL) == 0) {
+		if (!p->state)
+			*pg_pid = (long)svc_pg_pid(&l);
+		if (!p->broker)
+			*redis_pid = (long)svc_redis_pid(&l);
+	}
+	svc_layout_free(&l);
+}
+
+bool services_broker_answers(const struct services *s, struct err *err)
+{
+	return s->broker_url && redis_ping_url(s->broker_url, BROKER_TIMEOUT_MS, err) >= 0;
 }
 
 void services_clear(struct services *s)

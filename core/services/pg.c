@@ -313,6 +313,11 @@ int svc_pg_down(const struct svc_layout *l, bool quiet, struct err *err)
 	return svc_server_stop(postmaster_pid(l), SIGINT, "PostgreSQL", "PostgreSQL", l->pgdir, l->pg_log, quiet, err);
 }
 
+pid_t svc_pg_pid(const struct svc_layout *l)
+{
+	return postmaster_pid(l);
+}
+
 bool svc_pg_running(const struct svc_layout *l)
 {
 	return postmaster_pid(l) && answers(l);

@@ -135,6 +135,11 @@ int svc_redis_down(const struct svc_layout *l, bool quiet, struct err *err)
 	return svc_server_stop(server_pid(l), SIGTERM, "Redis", "redis-server", l->redisdir, l->redis_log, quiet, err);
 }
 
+pid_t svc_redis_pid(const struct svc_layout *l)
+{
+	return server_pid(l);
+}
+
 bool svc_redis_running(const struct svc_layout *l)
 {
 	if (!server_pid(l))

@@ -143,6 +143,9 @@ char *svc_pg_conninfo(const struct svc_layout *l, const char *db);
 int svc_pg_up(const struct svc_layout *l, const struct svc_user *u, bool quiet, struct err *err);
 int svc_pg_down(const struct svc_layout *l, bool quiet, struct err *err);
 bool svc_pg_running(const struct svc_layout *l);
+/* The pid of the running server (pid file, then /proc: no connection), or 0. */
+pid_t svc_pg_pid(const struct svc_layout *l);
+pid_t svc_redis_pid(const struct svc_layout *l);
 int svc_redis_up(const struct svc_layout *l, const struct svc_user *u, bool quiet, struct err *err);
 int svc_redis_down(const struct svc_layout *l, bool quiet, struct err *err);
 bool svc_redis_running(const struct svc_layout *l);
