@@ -1,7 +1,8 @@
 /* The runner: one event loop (base/loop.h) over the state store's LISTEN
  * socket and a self-pipe for signals, with timers for the sweep, the broker
  * check, cron schedules and retries. Workers are child processes restarted if
- * they die. */
+ * they die; so are the embedded PostgreSQL and Redis (the supervisor below),
+ * and the connections to them come back by themselves. */
 #include "core/scheduler.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/services.h"
 #include "core/worker.h"
 
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
@@ -28,6 +30,31 @@
 #define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
 #define FULL_ADVANCE_MS 10000    /* the safety-net pass over every active run */
 #define QUEUE_CHECK_MS 1000      /* is the broker there, with our queue? */
+#define SUPERVISE_MS 1000        /* a look at the embedded servers' pids */
+#define RESTART_FIRST_MS 500     /* a dead server's restart comes after this, */
+#define RESTART_MAX_MS 30000     /* doubling per failure (and per quick death) up to this */
+#define STAYS_UP_MS 60000        /* up this long: its next death starts from the first delay */
+#define RECONNECT_FIRST_MS 250   /* reconnecting to a lost server, doubling */
+#define RECONNECT_MAX_MS 5000
+
+struct sched;
+
+/* An embedded server the runner keeps up: found gone by a broken connection
+ * or by the periodic look at its pid, restarted after a delay that doubles
+ * while it keeps failing or dying. One log line per death and per failed
+ * restart, never one per reconnect attempt. */
+struct supervised {
+	struct sched *s;
+	const char *name;     /* "PostgreSQL", "Redis" */
+	bool on;              /* embedded and supervised (off once `down` stopped it) */
+	long pid;             /* the server seen running, 0 when not known */
+	long dead_pid;        /* the one that died */
+	int64_t dead_at;      /* when it was found gone; 0 while it runs */
+	int64_t started_at;   /* when we last started it */
+	int delay_ms;         /* before the next restart */
+	int tries;            /* restarts tried since it died */
+	long timer;           /* the restart due, 0 if none */
+};
 
 struct sched {
 	struct sctx *c;
@@ -45,7 +72,14 @@ struct sched {
 	int store_fd;
 	long sweep_timer, queue_timer, cron_timer, retry_timer; /* 0: not armed */
 	int64_t next_sweep;
+	struct supervised pg, redis;
+	int64_t store_lost_at, queue_lost_at; /* when the connection went; 0 while up */
+	int store_delay_ms, queue_delay_ms;   /* before the next reconnect */
+	long reconnect_timer;
+	bool draining;     /* stopping: waiting for the workers to finish their tasks */
 };
+
+static void supervise(struct sched *s);
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -69,31 +103,44 @@ static void push(struct sched *s, struct ti_refs *refs)
 		return;
 	struct err e = {0};
 	if (!s->queue_ok || queue_push(&s->queue, refs, &e) < 0) {
+		if (s->queue_ok)
+			s->queue_lost_at = now_ms();
 		s->queue_ok = false;
 		if (e.msg[0])
 			logf_("queue: %s (will requeue)", e.msg);
 	}
 }
 
-/* Checks Redis still has our queue; rebuilds it from Postgres if not. */
+/* Checks Redis still has our queue; rebuilds it from Postgres if not. One
+ * line when the broker goes and one when it is back. */
 static void check_queue(struct sched *s)
 {
 	struct err e = {0};
 	if (queue_reconnect(&s->queue, &e) < 0) {
-		if (s->queue_ok)
+		if (s->queue_ok || !s->queue_lost_at) {
 			logf_("broker unreachable: %s", e.msg);
+			s->queue_lost_at = now_ms();
+			supervise(s);
+		}
 		s->queue_ok = false;
 		return;
 	}
 	bool lost = false;
 	if (queue_ensure(&s->queue, &lost, &e) < 0) {
+		if (s->queue_ok || !s->queue_lost_at) {
+			logf_("broker: %s", e.msg);
+			s->queue_lost_at = now_ms();
+		}
 		s->queue_ok = false;
-		logf_("broker: %s", e.msg);
 		return;
 	}
 	bool was_ok = s->queue_ok;
 	s->queue_ok = true;
-	if (lost || !was_ok) {
+	if (s->queue_lost_at) {
+		logf_("broker reachable again after %.1f s", (double)(now_ms() - s->queue_lost_at) / 1000.0);
+		s->queue_lost_at = 0;
+	}
+	if ((lost || !was_ok) && s->store_ok) {
 		struct ti_refs refs = {0};
 		if (store_all_queued(&s->store, &refs, &e) == 0) {
 			if (lost)
@@ -101,6 +148,9 @@ static void check_queue(struct sched *s)
 			push(s, &refs);
 		}
 		ti_refs_free(&refs);
+	} else if (lost || !was_ok) {
+		/* without the state store the queue cannot be rebuilt now: again later */
+		s->queue_ok = false;
 	}
 }
 
@@ -232,6 +282,14 @@ static void reap(struct sched *s, bool restart)
 			}
 		}
 	}
+}
+
+static bool workers_left(const struct sched *s)
+{
+	for (int i = 0; i < s->n_workers; i++)
+		if (s->workers[i] > 0)
+			return true;
+	return false;
 }
 
 /* Is the pid file on disk still the one we hold locked? */
@@ -386,7 +444,14 @@ static void on_queue_timer(struct loop *l, long id, void *data)
 	(void)id;
 	struct sched *s = data;
 	check_queue(s);
-	s->queue_timer = loop_timer_add(l, QUEUE_CHECK_MS, on_queue_timer, s);
+	int ms = QUEUE_CHECK_MS;
+	if (s->queue_ok) {
+		s->queue_delay_ms = RECONNECT_FIRST_MS;
+	} else {
+		ms = s->queue_delay_ms;
+		s->queue_delay_ms = ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : ms * 2;
+	}
+	s->queue_timer = loop_timer_add(l, ms, on_queue_timer, s);
 }
 
 static void on_cron_timer(struct loop *l, long id, void *data)
@@ -435,7 +500,7 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 	struct sched *s = data;
 	worker_signals_drain();
 	reap(s, !worker_stopping());
-	if (worker_stopping())
+	if (worker_stopping() && (!s->draining || !workers_left(s)))
 		loop_stop(l);
 }
 
@@ -448,25 +513,175 @@ static void watch_store(struct sched *s)
 
 static void on_reconnect_timer(struct loop *l, long id, void *data);
 
-/* The state database went away: reconnect now, then every second. */
+/* Connects again to the state database; on failure tries again after a
+ * delay that doubles, quietly: the loss and the return are the only lines. */
 static void reconnect_store(struct sched *s)
 {
 	struct err e = {0};
+	if (s->reconnect_timer)
+		loop_timer_del(s->loop, s->reconnect_timer);
+	s->reconnect_timer = 0;
 	store_close(&s->store);
 	if (store_open(&s->store, s->c->svc.state_conninfo, s->c->proj->name, &e) < 0 ||
 	    store_listen(&s->store, &e) < 0) {
-		logf_("%s", e.msg);
-		loop_timer_add(s->loop, 1000, on_reconnect_timer, s);
+		int ms = s->store_delay_ms > 0 ? s->store_delay_ms : RECONNECT_FIRST_MS;
+		s->store_delay_ms = ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : ms * 2;
+		s->reconnect_timer = loop_timer_add(s->loop, ms, on_reconnect_timer, s);
 		return;
 	}
 	watch_store(s);
+	s->store_delay_ms = 0;
+	logf_("state database reachable again after %.1f s", (double)(now_ms() - s->store_lost_at) / 1000.0);
+	s->store_lost_at = 0;
+	/* what was missed meanwhile: the broker's queue, retries, stale tries */
+	if (!s->queue_ok)
+		check_queue(s);
+	sweep_in(s, 0);
 }
 
 static void on_reconnect_timer(struct loop *l, long id, void *data)
 {
 	(void)l;
 	(void)id;
-	reconnect_store(data);
+	struct sched *s = data;
+	s->reconnect_timer = 0;
+	reconnect_store(s);
+}
+
+static void store_lost(struct sched *s)
+{
+	char buf[512];
+	logf_("state database connection lost (%s); reconnecting", pg_errmsg(s->store.pg, buf, sizeof buf));
+	loop_unwatch(s->loop, s->store_fd, LOOP_READ);
+	s->store_ok = false;
+	s->store_lost_at = now_ms();
+	s->store_delay_ms = RECONNECT_FIRST_MS;
+	supervise(s);
+	reconnect_store(s);
+}
+
+/* ---- the supervisor of the embedded servers -------------------------------- */
+
+static void on_restart_timer(struct loop *l, long id, void *data);
+
+static int next_delay(int ms)
+{
+	return ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS : ms * 2;
+}
+
+/* Found gone: its restart comes after the current delay. */
+static void server_gone(struct sched *s, struct supervised *v)
+{
+	if (!v->on || v->dead_at)
+		return;
+	int64_t now = now_ms();
+	/* a server that stayed up a while starts over from the first delay; one
+	 * that dies soon after each start keeps backing off */
+	if (!v->started_at || now - v->started_at >= STAYS_UP_MS || v->delay_ms <= 0)
+		v->delay_ms = RESTART_FIRST_MS;
+	v->dead_at = now;
+	v->dead_pid = v->pid;
+	v->pid = 0;
+	v->tries = 0;
+	v->timer = loop_timer_add(s->loop, v->delay_ms, on_restart_timer, v);
+}
+
+/* What the line about a restart starts with: the death on the first try,
+ * the count after that. */
+static void restart_what(const struct supervised *v, char *buf, size_t size)
+{
+	if (v->tries > 1)
+		snprintf(buf, size, "embedded %s, down for %.1f s: restart try %d", v->name,
+			 (double)(now_ms() - v->dead_at) / 1000.0, v->tries);
+	else if (v->dead_pid)
+		snprintf(buf, size, "embedded %s died (pid %ld)", v->name, v->dead_pid);
+	else
+		snprintf(buf, size, "embedded %s is not running", v->name);
+}
+
+static void restart(struct sched *s, struct supervised *v)
+{
+	bool is_pg = v == &s->pg;
+	struct err e = {0};
+	char what[160];
+	long pids[2];
+	v->tries++;
+	restart_what(v, what, sizeof what);
+	services_pids(s->c->proj, &pids[0], &pids[1]);
+	long pid = pids[is_pg ? 0 : 1];
+	bool by_other = pid != 0;
+	int rc = by_other ? 0 : services_revive(s->c->proj, is_pg, !is_pg, &e);
+	if (rc == ERR_CONFLICT) {
+		logf_("%s; not restarted: %s", what, e.msg);
+		v->on = false;
+		return;
+	}
+	if (rc < 0) {
+		v->delay_ms = next_delay(v->delay_ms);
+		logf_("%s; restart failed: %s; next try in %g s", what, e.msg, v->delay_ms / 1000.0);
+		v->timer = loop_timer_add(s->loop, v->delay_ms, on_restart_timer, v);
+		return;
+	}
+	if (!by_other) {
+		services_pids(s->c->proj, &pids[0], &pids[1]);
+		pid = pids[is_pg ? 0 : 1];
+	}
+	double took = (double)(now_ms() - v->dead_at) / 1000.0;
+	if (by_other)
+		logf_("%s; running again after %.1f s (pid %ld, started by another sluice)", what, took, pid);
+	else
+		logf_("%s; restarted in %.1f s (pid %ld)", what, took, pid);
+	v->pid = pid;
+	v->dead_at = 0;
+	v->started_at = now_ms();
+	v->delay_ms = next_delay(v->delay_ms);
+	/* the connections need not wait for their next attempt */
+	if (is_pg && !s->store_ok)
+		reconnect_store(s);
+	else if (!is_pg && !s->queue_ok)
+		check_queue(s);
+}
+
+static void on_restart_timer(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct supervised *v = data;
+	v->timer = 0;
+	restart(v->s, v);
+}
+
+/* The cheap look (pid files and /proc): is each embedded server there? */
+static void supervise(struct sched *s)
+{
+	if (!s->pg.on && !s->redis.on)
+		return;
+	long pids[2];
+	services_pids(s->c->proj, &pids[0], &pids[1]);
+	struct supervised *v[2] = {&s->pg, &s->redis};
+	for (int i = 0; i < 2; i++) {
+		if (!v[i]->on || v[i]->dead_at)
+			continue;
+		if (pids[i])
+			v[i]->pid = pids[i];
+		else
+			server_gone(s, v[i]);
+	}
+}
+
+static void on_supervise_timer(struct loop *l, long id, void *data)
+{
+	(void)id;
+	supervise(data);
+	loop_timer_add(l, SUPERVISE_MS, on_supervise_timer, data);
+}
+
+static void supervise_init(struct sched *s)
+{
+	s->pg = (struct supervised){.s = s, .name = "PostgreSQL", .on = s->c->svc.embedded_pg};
+	s->redis = (struct supervised){.s = s, .name = "Redis", .on = s->c->svc.embedded_redis};
+	if (s->pg.on || s->redis.on)
+		loop_timer_add(s->loop, SUPERVISE_MS, on_supervise_timer, s);
 }
 
 /* Before poll() sleeps: the notifications libpq read with the replies to
@@ -474,14 +689,12 @@ static void on_reconnect_timer(struct loop *l, long id, void *data)
  * a broken connection. */
 static void before_sleep(struct loop *l, void *data)
 {
+	(void)l;
 	struct sched *s = data;
 	if (!s->store_ok)
 		return;
 	if (pg_broken(s->store.pg)) {
-		logf_("state database connection lost; reconnecting");
-		loop_unwatch(l, s->store_fd, LOOP_READ);
-		s->store_ok = false;
-		reconnect_store(s);
+		store_lost(s);
 		return;
 	}
 	take_notifies(s, false);
@@ -549,17 +762,25 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 	loop_watch(s.loop, s.sigfd, LOOP_READ, on_signal, &s);
 	watch_store(&s);
 	loop_set_before_sleep(s.loop, before_sleep, &s);
+	supervise_init(&s);
 	s.queue_timer = loop_timer_add(s.loop, 0, on_queue_timer, &s);
 	s.sweep_timer = loop_timer_add(s.loop, 0, on_sweep_timer, &s);
 	if (!s.no_schedule)
 		s.cron_timer = loop_timer_add(s.loop, 0, on_cron_timer, &s);
 	if (!worker_stopping())
 		loop_run(s.loop);
-	loop_free(s.loop);
 	logf_("stopping: waiting for %d worker(s) to finish their tasks", s.n_workers);
 	for (int i = 0; i < s.n_workers; i++)
 		if (s.workers[i] > 0)
 			kill(s.workers[i], SIGTERM);
+	/* The loop goes on while they finish: a task that ends now must be able
+	 * to record its end, so the servers are still kept up and reconnected
+	 * (`down` stops the services only once the runner is gone). */
+	s.draining = true;
+	reap(&s, false);
+	if (workers_left(&s))
+		loop_run(s.loop);
+	loop_free(s.loop);
 	for (int i = 0; i < s.n_workers; i++)
 		if (s.workers[i] > 0)
 			waitpid(s.workers[i], NULL, 0);
