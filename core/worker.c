@@ -76,6 +76,10 @@ void worker_signals_drain(void)
 #define LOG_FLUSH_LINES 256
 #define LOG_FLUSH_MS 200
 #define LINE_MAX_BYTES 65536
+/* While the state database is away a try's output waits in memory, up to
+ * this much; what comes after is counted, not kept. */
+#define LOG_KEEP_LINES 20000
+#define LOG_KEEP_BYTES (16 << 20)
 
 struct logbuf {
 	char **lines;
@@ -83,11 +87,24 @@ struct logbuf {
 	size_t n, cap;
 	int seq;
 	int64_t first_ms;      /* when the oldest unflushed line arrived */
+	size_t bytes;          /* held by lines */
+	long dropped;          /* lines not kept: over the bounds above */
 	struct strbuf partial[2]; /* an unfinished line per stream */
 	char *last_err;        /* the task's last stderr line, for the error summary */
 };
 
-static void log_push(struct logbuf *l, char stream, const char *s, size_t len)
+/* invalid bytes would make the text[] literal fail: keep only valid UTF-8
+ * by replacing control characters other than tab */
+static char *log_clean(const char *s, size_t len)
+{
+	char *line = xstrndup(s, len);
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			*p = ' ';
+	return line;
+}
+
+static void log_keep(struct logbuf *l, char stream, const char *s, size_t len)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
@@ -96,19 +113,23 @@ static void log_push(struct logbuf *l, char stream, const char *s, size_t len)
 	}
 	if (l->n == 0)
 		l->first_ms = now_ms();
-	/* invalid bytes would make the text[] literal fail: keep only valid UTF-8
-	 * by replacing control characters other than tab */
-	char *line = xstrndup(s, len);
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t')
-			*p = ' ';
-	if (stream == 'e' && len && strncmp(line, "[sluice]", 8)) {
-		free(l->last_err);
-		l->last_err = xstrndup(line, len > 200 ? 200 : len);
-	}
-	l->lines[l->n] = line;
+	l->bytes += len + 1;
+	l->lines[l->n] = log_clean(s, len);
 	l->streams[l->n] = stream;
 	l->n++;
+}
+
+static void log_push(struct logbuf *l, char stream, const char *s, size_t len)
+{
+	if (stream == 'e' && len && strncmp(s, "[sluice]", 8)) {
+		free(l->last_err);
+		l->last_err = log_clean(s, len > 200 ? 200 : len);
+	}
+	if (l->n >= LOG_KEEP_LINES || l->bytes >= LOG_KEEP_BYTES) {
+		l->dropped++;
+		return;
+	}
+	log_keep(l, stream, s, len);
 }
 
 /* Splits data into lines; keeps the unfinished tail. */
@@ -142,14 +163,32 @@ static void log_finish_partials(struct logbuf *l)
 		}
 }
 
+/* Writes the lines out. When the connection is gone they stay for the next
+ * try (the database may be restarting); any other failure drops them, as a
+ * retry would fail the same way. */
 static int log_flush(struct store *s, struct logbuf *l, long ti, int try_number, struct err *err)
 {
+	if (l->dropped) {
+		/* in its place: the lines it stands for came after those kept */
+		char note[160];
+		snprintf(note, sizeof note,
+			 "[sluice] %ld line(s) of output were not kept while the state database was unreachable", l->dropped);
+		l->dropped = 0;
+		log_keep(l, 'e', note, strlen(note));
+	}
 	int rc = store_log_append(s, ti, try_number, &l->seq, l->n, (const char *const *)l->lines, l->streams, err);
+	if (rc < 0 && pg_broken(s->pg)) {
+		l->first_ms = now_ms();
+		return rc;
+	}
 	for (size_t i = 0; i < l->n; i++)
 		free(l->lines[i]);
 	l->n = 0;
+	l->bytes = 0;
 	return rc;
 }
+
+static void log_line(struct logbuf *l, char stream, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void log_free(struct logbuf *l)
 {
@@ -162,7 +201,6 @@ static void log_free(struct logbuf *l)
 	free(l->last_err);
 }
 
-static void log_line(struct logbuf *l, char stream, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void log_line(struct logbuf *l, char stream, const char *fmt, ...)
 {
 	char buf[1024];
@@ -174,6 +212,22 @@ static void log_line(struct logbuf *l, char stream, const char *fmt, ...)
 }
 
 /* ---- running one try ------------------------------------------------------ */
+
+/* The end of a try waits for the state database at most this long once the
+ * worker is told to stop (then the task will run again); otherwise as long
+ * as it takes. Between attempts: from the first delay, doubling, up to a
+ * quarter of the heartbeat timeout and never more than the cap, so that the
+ * end is recorded well before anyone may take the try over. */
+#define END_GIVE_UP_STOPPING_MS 60000
+#define END_RETRY_FIRST_MS 100
+#define END_RETRY_MAX_MS 1000
+
+/* A server as this worker sees it: one line when it is lost and one when it
+ * is back, whatever the attempts in between. */
+struct reach {
+	const char *what;    /* "state database", "broker" */
+	int64_t lost_at;     /* 0 while reachable */
+};
 
 struct worker {
 	struct sctx *c;
@@ -191,7 +245,65 @@ struct worker {
 	struct qentry entry;
 	int64_t next_claim;  /* when to look for entries of dead workers */
 	bool busy;           /* a try is running */
+	struct reach pg_reach, queue_reach;
 };
+
+static void reach_lost(const struct worker *w, struct reach *r, const char *why)
+{
+	if (r->lost_at)
+		return;
+	r->lost_at = now_ms();
+	fprintf(stderr, "worker %s: %s unreachable: %s; reconnecting\n", w->name, r->what, why);
+}
+
+static void reach_back(const struct worker *w, struct reach *r)
+{
+	if (!r->lost_at)
+		return;
+	fprintf(stderr, "worker %s: %s reachable again after %.1f s\n", w->name, r->what,
+		(double)(now_ms() - r->lost_at) / 1000.0);
+	r->lost_at = 0;
+}
+
+static bool store_broken(const struct worker *w)
+{
+	return !w->store.pg || pg_broken(w->store.pg);
+}
+
+/* The state store, connected again if its connection broke. Each call makes
+ * at most one attempt: the callers pace them. */
+static bool store_usable(struct worker *w)
+{
+	if (!store_broken(w))
+		return true;
+	struct err e = {0};
+	if (w->store.pg) {
+		char buf[512];
+		reach_lost(w, &w->pg_reach, pg_errmsg(w->store.pg, buf, sizeof buf));
+	}
+	store_close(&w->store);
+	if (store_open(&w->store, w->c->svc.state_conninfo, w->c->proj->name, &e) < 0) {
+		reach_lost(w, &w->pg_reach, e.msg);
+		return false;
+	}
+	reach_back(w, &w->pg_reach);
+	return true;
+}
+
+/* A failed statement: the database away is an outage (one line for all of
+ * it), anything else is said with what was being done. */
+static void store_failed(struct worker *w, const char *doing, const struct err *e)
+{
+	if (store_broken(w))
+		reach_lost(w, &w->pg_reach, e->msg);
+	else
+		fprintf(stderr, "worker %s: %s: %s\n", w->name, doing, e->msg);
+}
+
+static void queue_failed(struct worker *w, const struct err *e)
+{
+	reach_lost(w, &w->queue_reach, e->msg);
+}
 
 /* May the end of this task claim the next one? Not when stopping or when
  * this is the last task the worker may run. */
@@ -216,10 +328,13 @@ static void advance_and_push(struct worker *w, long run_id)
 {
 	struct ti_refs refs = {0};
 	struct err e = {0};
+	char doing[64];
+	snprintf(doing, sizeof doing, "advancing run %ld", run_id);
+	/* the scheduler's sweep advances it if this cannot, and requeues */
 	if (store_advance(&w->store, run_id, &refs, &e) < 0)
-		fprintf(stderr, "worker %s: advancing run %ld: %s\n", w->name, run_id, e.msg);
+		store_failed(w, doing, &e);
 	else if (queue_push(&w->queue, &refs, &e) < 0)
-		fprintf(stderr, "worker %s: queueing: %s (the scheduler will requeue)\n", w->name, e.msg);
+		queue_failed(w, &e);
 	ti_refs_free(&refs);
 }
 
@@ -293,14 +408,18 @@ static void on_try_beat(struct loop *l, long id, void *data)
 	struct worker *w = t->w;
 	struct err e = {0};
 	t->beat_t = loop_timer_add(l, (int64_t)(w->hb_interval * 1000), on_try_beat, t);
+	if (t->entry_id)
+		queue_touch(&w->queue, w->name, t->entry_id, &e);
+	/* The task goes on while the database is away; it has a heartbeat
+	 * timeout's grace once the server is back (sluice.claim) to beat again. */
+	if (!store_usable(w))
+		return;
 	int rc = store_ti_heartbeat(&w->store, t->cl->ti, t->cl->try_number, w->name, t->p->pid, &e);
 	if (rc == ERR_CONFLICT && !t->fenced) {
 		/* cleared, marked or taken over: this try must stop now */
 		t->fenced = true;
 		taskexec_kill(t->p, SIGKILL);
 	}
-	if (t->entry_id)
-		queue_touch(&w->queue, w->name, t->entry_id, NULL);
 	store_worker_beat(&w->store, w->name, w->host, (int)getpid(), "busy", NULL);
 }
 
@@ -349,11 +468,15 @@ static void follow_try(struct worker *w, const struct claimed *cl, const char *e
 				t.grace_t = loop_timer_add(l, 100, on_grace, &t);
 		}
 		int64_t now = now_ms();
+		/* without a connection the lines wait (bounded) for the heartbeat
+		 * to reconnect: no flush timer then, or it would spin */
+		if (store_broken(w))
+			continue;
 		if (lb->n >= LOG_FLUSH_LINES || (lb->n && now - lb->first_ms >= LOG_FLUSH_MS)) {
 			struct err e = {0};
 			log_flush(&w->store, lb, cl->ti, cl->try_number, &e);
 		}
-		if (lb->n && !t.flush_t)
+		if (lb->n && !t.flush_t && !store_broken(w))
 			t.flush_t = loop_timer_add(l, lb->first_ms + LOG_FLUSH_MS - now, on_flush, &t);
 	}
 	long *timers[] = {&t.beat_t, &t.flush_t, &t.deadline_t, &t.kill_t, &t.grace_t};
@@ -364,6 +487,56 @@ static void follow_try(struct worker *w, const struct claimed *cl, const char *e
 	*status = t.status;
 	*timed_out = t.timed_out;
 	*fenced = t.fenced;
+}
+
+/* Records the end of a try with its last log lines. While the state
+ * database is away the worker keeps both and tries again, reconnecting,
+ * until the end is committed or the claim is gone (ERR_CONFLICT: the SQL
+ * fences by worker and try number): a task that finished is not run again
+ * because the database restarted at that moment. Returns what
+ * store_ti_finish_next returned last. */
+static int record_end(struct worker *w, const struct claimed *cl, struct logbuf *lb, bool ok, int code,
+		      const char *summary, struct ti_refs *queued, struct claimed *next, struct err *e)
+{
+	int cap = (int)(w->hb_timeout * 1000 / 4);
+	if (cap > END_RETRY_MAX_MS)
+		cap = END_RETRY_MAX_MS;
+	int delay = END_RETRY_FIRST_MS;
+	int64_t waiting_since = 0, give_up_at = 0;
+	for (;;) {
+		if (store_usable(w)) {
+			struct err le = {0};
+			if (log_flush(&w->store, lb, cl->ti, cl->try_number, &le) == 0 || !store_broken(w)) {
+				err_clear(e);
+				const char *st = NULL;
+				int rc = store_ti_finish_next(&w->store, cl->ti, cl->try_number, w->name, w->host, ok, code,
+							      summary, &st, queued, may_take_next(w) ? next : NULL, e);
+				if (rc == 0 || rc == ERR_CONFLICT || !store_broken(w)) {
+					if (waiting_since)
+						fprintf(stderr, "worker %s: recorded the end of task %ld try %d, %.1f s late\n",
+							w->name, cl->ti, cl->try_number,
+							(double)(now_ms() - waiting_since) / 1000.0);
+					return rc;
+				}
+			}
+		}
+		int64_t now = now_ms();
+		if (!waiting_since) {
+			waiting_since = now;
+			fprintf(stderr, "worker %s: the state database is away as task %ld try %d ends (%s): keeping "
+				"its end until it is back\n", w->name, cl->ti, cl->try_number, ok ? "success" : "failure");
+		}
+		if (worker_stopping() && !give_up_at)
+			give_up_at = now + END_GIVE_UP_STOPPING_MS;
+		if (give_up_at && now >= give_up_at) {
+			fprintf(stderr, "worker %s: stopping: the end of task %ld try %d could not be recorded in %d s; "
+				"the task will run again\n", w->name, cl->ti, cl->try_number,
+				END_GIVE_UP_STOPPING_MS / 1000);
+			return err_setc(e, ERR_UNREACHABLE, "the state database is unreachable");
+		}
+		loop_once(w->loop, delay);
+		delay = delay * 2 > cap ? cap : delay * 2;
+	}
 }
 
 /* Runs a claimed try and records its end. entry_id: its queue entry (NULL
@@ -381,6 +554,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	json_t *spec = json_loads(cl->spec, 0, &jerr);
 	const char *conninfo = NULL;
 	double timeout = json_number_value(json_object_get(spec, "timeout"));
+	char doing[96];
+	snprintf(doing, sizeof doing, "recording the end of task %ld", cl->ti);
 
 	/* the log continues after what earlier attempts at this try wrote */
 	if (cl->takeover) {
@@ -397,8 +572,10 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	if (conn) {
 		if (ctx_conninfo(w->c, conn, &conninfo, &e) < 0) {
 			log_line(&lb, 'e', "[sluice] %s", e.msg);
-			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
-			store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, e.msg, NULL, &queued, &e);
+			char msg[1100];
+			snprintf(msg, sizeof msg, "%s", e.msg);
+			if (record_end(w, cl, &lb, false, -1, msg, &queued, NULL, &e) < 0 && e.code != ERR_CONFLICT)
+				store_failed(w, doing, &e);
 			goto done;
 		}
 	}
@@ -409,7 +586,8 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	if (taskexec_start(spec, &env, &p, &e) < 0) {
 		char msg[1100];
 		snprintf(msg, sizeof msg, "%s", e.msg);
-		store_ti_finish(&w->store, cl->ti, cl->try_number, w->name, false, -1, msg, NULL, &queued, &e);
+		if (record_end(w, cl, &lb, false, -1, msg, &queued, NULL, &e) < 0 && e.code != ERR_CONFLICT)
+			store_failed(w, doing, &e);
 		goto done;
 	}
 	int status = 0;
@@ -424,14 +602,10 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	char *summary = ok ? NULL : error_summary(&lb, status, timed_out, timeout);
 	if (fenced) {
 		log_line(&lb, 'e', "[sluice] try %d stopped: the task was cleared, marked or taken over", cl->try_number);
-		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
-	} else {
-		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
-		const char *st = NULL;
-		if (store_ti_finish_next(&w->store, cl->ti, cl->try_number, w->name, w->host, ok, code, summary, &st,
-					 &queued, may_take_next(w) ? next : NULL, &e) < 0 &&
-		    e.code != ERR_CONFLICT)
-			fprintf(stderr, "worker %s: recording the end of task %ld: %s\n", w->name, cl->ti, e.msg);
+		if (store_usable(w))
+			log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
+	} else if (record_end(w, cl, &lb, ok, code, summary, &queued, next, &e) < 0 && e.code != ERR_CONFLICT) {
+		store_failed(w, doing, &e);
 	}
 	free(summary);
 done:
@@ -443,7 +617,8 @@ done:
 			queue_ack(&w->queue, entry_id, NULL);
 		advance_and_push(w, cl->run_id);
 	} else if (queue_push_ack(&w->queue, &queued, entry_id, &e) < 0) {
-		fprintf(stderr, "worker %s: queueing: %s (the scheduler will requeue)\n", w->name, e.msg);
+		/* the scheduler requeues what is queued in the state store */
+		queue_failed(w, &e);
 	}
 	ti_refs_free(&queued);
 }
@@ -466,7 +641,10 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 	struct claimed cl;
 	struct err e = {0};
 	reload_project(w);
-	int rc = store_ti_claim(&w->store, &q->ref, w->name, w->host, w->hb_timeout, &cl, &e);
+	int rc = store_usable(w) ? store_ti_claim(&w->store, &q->ref, w->name, w->host, w->hb_timeout, &cl, &e)
+				 : ERR_UNREACHABLE;
+	if (rc == ERR_UNREACHABLE && store_broken(w))
+		return; /* the entry stays pending: another look once the database is back */
 	if (rc == ERR_CONFLICT) {
 		queue_ack(&w->queue, q->id, NULL); /* stale hint */
 		return;
@@ -474,7 +652,9 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 	if (rc == ERR_EXISTS)
 		return; /* its worker is alive; the entry stays pending */
 	if (rc < 0) {
-		fprintf(stderr, "worker %s: claiming task %ld: %s\n", w->name, q->ref.ti, e.msg);
+		char doing[64];
+		snprintf(doing, sizeof doing, "claiming task %ld", q->ref.ti);
+		store_failed(w, doing, &e);
 		return;
 	}
 	/* then the chain of tasks each end hands over, without the queue */
@@ -489,17 +669,18 @@ static void handle_entry(struct worker *w, const struct qentry *q)
 	}
 }
 
+/* Both connections, made again where they broke. Quiet: an outage is one
+ * line when it starts and one when it ends (struct reach). */
 static int connect_all(struct worker *w, struct err *err)
 {
-	if (!w->store.pg || pg_broken(w->store.pg)) {
-		store_close(&w->store);
-		if (store_open(&w->store, w->c->svc.state_conninfo, w->c->proj->name, err) < 0)
-			return err->code ? err->code : ERR_UNREACHABLE;
-	}
+	if (!store_usable(w))
+		return err_setc(err, ERR_UNREACHABLE, "the state database is unreachable");
 	if (!w->queue.rc) {
 		w->group_ok = false;
-		if (queue_open(&w->queue, w->c->svc.broker_url, w->c->proj->name, err) < 0)
-			return err->code ? err->code : ERR_UNREACHABLE;
+		if (queue_open(&w->queue, w->c->svc.broker_url, w->c->proj->name, err) < 0) {
+			queue_failed(w, err);
+			return ERR_UNREACHABLE;
+		}
 	}
 	/* once per connection, and again when a read says the group is gone */
 	if (w->group_ok)
@@ -507,6 +688,10 @@ static int connect_all(struct worker *w, struct err *err)
 	bool lost;
 	int rc = queue_ensure(&w->queue, &lost, err);
 	w->group_ok = rc == 0;
+	if (rc < 0)
+		queue_failed(w, err);
+	else
+		reach_back(w, &w->queue_reach);
 	return rc;
 }
 
@@ -521,6 +706,10 @@ static void on_sigpipe(struct loop *l, int fd, int mask, void *data)
 	/* SIGCHLD of a running try, or SIGTERM: whoever waits looks again */
 	worker_signals_drain();
 }
+
+/* An idle worker reconnecting: from this delay, doubling, up to the cap. */
+#define RECONNECT_FIRST_MS 200
+#define RECONNECT_MAX_MS 2000
 
 /* The idle heartbeat, for the console's list of workers. */
 static void on_idle_beat(struct loop *l, long id, void *data)
@@ -555,7 +744,7 @@ static void on_queue(struct loop *l, int fd, int mask, void *data)
 		w->group_ok = false;
 		if (strstr(e.msg, "NOGROUP"))
 			return; /* Redis lost its data: recreate the group */
-		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+		queue_failed(w, &e);
 		queue_close(&w->queue);
 		return;
 	}
@@ -571,7 +760,8 @@ static void idle_step(struct worker *w)
 	if (now >= w->next_claim) {
 		w->next_claim = now + (int64_t)(w->hb_timeout * 500);
 		struct qentries mine = {0};
-		queue_autoclaim(&w->queue, w->name, (long)(w->hb_timeout * 1000), &mine, NULL);
+		struct err e = {0};
+		queue_autoclaim(&w->queue, w->name, (long)(w->hb_timeout * 1000), &mine, &e);
 		for (size_t i = 0; i < mine.n && !worker_stopping(); i++)
 			handle_entry(w, &mine.v[i]);
 		qentries_free(&mine);
@@ -580,7 +770,7 @@ static void idle_step(struct worker *w)
 	struct err e = {0};
 	int64_t block = w->next_claim - now;
 	if (queue_read_send(&w->queue, w->name, block > 0 ? (int)block : 1, &e) < 0) {
-		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+		queue_failed(w, &e);
 		queue_close(&w->queue);
 		return;
 	}
@@ -599,21 +789,22 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 	w.hb_timeout = c->proj->heartbeat_timeout > 0 ? c->proj->heartbeat_timeout : 15;
 	w.sigfd = worker_signals_init();
 	w.max_tasks = o->max_tasks;
+	w.pg_reach.what = "state database";
+	w.queue_reach.what = "broker";
 	w.loop = loop_new();
 	loop_watch(w.loop, w.sigfd, LOOP_READ, on_sigpipe, &w);
 
-	int backoff_ms = 200;
+	int backoff_ms = RECONNECT_FIRST_MS;
 	bool beating = false;
 	while (!worker_stopping() && !(w.max_tasks && w.done >= w.max_tasks)) {
 		if (!w.reading) {
 			if (connect_all(&w, err) < 0) {
-				fprintf(stderr, "worker %s: %s; retrying\n", w.name, err->msg);
 				queue_close(&w.queue);
 				loop_once(w.loop, backoff_ms);
-				backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+				backoff_ms = backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : backoff_ms * 2;
 				continue;
 			}
-			backoff_ms = 200;
+			backoff_ms = RECONNECT_FIRST_MS;
 			if (!beating) {
 				beating = true;
 				loop_timer_add(w.loop, 0, on_idle_beat, &w);
