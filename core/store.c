@@ -694,6 +694,47 @@ static const char *const migrations[] = {
 	" END $$;"
 	"DROP FUNCTION sluice.finish_advance(text, bigint, int, text, bool, int, text);"
 	"DROP FUNCTION sluice.finish(bigint, int, text, bool, int, text);",
+
+	/* 7: staleness and restarts of the database. A try's worker cannot
+	 * heartbeat while the database is down, so right after it is back every
+	 * running try would look stale, and a takeover would run again a task
+	 * that is still running or that just finished (its worker keeps the end
+	 * until it can commit it). So a try is stale only when its heartbeat is
+	 * older than the timeout AND the server has been up longer than the
+	 * timeout: after a restart each worker gets a whole timeout to reconnect
+	 * and beat or record its end. Everything that decides staleness goes
+	 * through beat_stale (claim here, the scheduler's sweep in store_stale). */
+	"CREATE OR REPLACE FUNCTION sluice.beat_stale(p_beat timestamptz, p_timeout float8) RETURNS bool"
+	" LANGUAGE sql STABLE AS $$"
+	" SELECT p_beat < now() - make_interval(secs => p_timeout)"
+	"   AND pg_postmaster_start_time() < now() - make_interval(secs => p_timeout) $$;"
+	"CREATE OR REPLACE FUNCTION sluice.claim(p_ti bigint, p_try int, p_worker text, p_host text, p_timeout float8)"
+	" RETURNS TABLE (status text, run_id bigint, try int, task text, pipeline text, ds text, spec text,"
+	"   old_host text, old_pid int) LANGUAGE plpgsql SET enable_seqscan = off AS $$"
+	" DECLARE t sluice.task_instances%ROWTYPE; stale bool;"
+	" BEGIN"
+	"  SELECT * INTO t FROM sluice.task_instances x WHERE x.id = p_ti FOR UPDATE;"
+	"  IF NOT FOUND THEN status := 'gone'; RETURN NEXT; RETURN; END IF;"
+	"  stale := t.state = 'running' AND sluice.beat_stale(t.heartbeat, p_timeout);"
+	"  IF t.state = 'running' AND NOT stale THEN status := 'alive'; RETURN NEXT; RETURN; END IF;"
+	"  IF NOT stale AND NOT (t.state = 'queued' AND t.try_number = p_try) THEN"
+	"   status := 'moved'; RETURN NEXT; RETURN; END IF;"
+	"  IF stale THEN"
+	"   INSERT INTO sluice.task_tries VALUES (t.id, t.try_number, 'lost', t.worker, t.host, t.started_at,"
+	"     now(), NULL, 'worker ' || t.worker || ' stopped heartbeating')"
+	"    ON CONFLICT (ti_id, try_number) DO NOTHING;"
+	"   IF t.lost + 1 >= 3 THEN"
+	"    UPDATE sluice.task_instances x SET state = 'failed', lost = x.lost + 1, ended_at = now(),"
+	"      error = 'lost its worker 3 times' WHERE x.id = p_ti;"
+	"    status := 'moved'; RETURN NEXT; RETURN;"
+	"   END IF;"
+	"  END IF;"
+	"  SELECT s.try, s.run_id, s.task, s.pipeline, s.ds, s.spec INTO try, run_id, task, pipeline, ds, spec"
+	"   FROM sluice.start_try(p_ti, p_worker, p_host) s;"
+	"  status := CASE WHEN stale THEN 'takeover' ELSE 'claimed' END;"
+	"  old_host := CASE WHEN stale THEN t.host END; old_pid := CASE WHEN stale THEN t.pid END;"
+	"  RETURN NEXT;"
+	" END $$;",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -952,12 +993,13 @@ int store_stale(struct store *s, double older_than, double hb_timeout, struct ti
 	if (rc < 0)
 		return rc;
 	/* A takeover is claimed by whoever gets the entry; the try number in the
-	 * entry does not matter for a stale running task. */
+	 * entry does not matter for a stale running task. Stale as sluice.claim
+	 * decides it: with the grace after a restart of the database. */
 	const char *p2[2] = {s->project, b};
 	return refs_query(s, out,
 			  "SELECT t.id, t.try_number FROM sluice.task_instances t JOIN sluice.runs r ON r.id = t.run_id"
 			  " WHERE r.project = $1 AND r.state = 'running' AND t.state = 'running'"
-			  " AND t.heartbeat < now() - make_interval(secs => $2::float8)",
+			  " AND sluice.beat_stale(t.heartbeat, $2::float8)",
 			  2, p2, err);
 }
 

@@ -68,7 +68,8 @@ int store_active_runs(struct store *s, long **ids, size_t *n, struct err *err);
 int store_due_retries(struct store *s, struct ti_refs *out, struct err *err);
 /* queued tasks not picked up for older_than seconds (their queue entry may be
  * lost), and running tasks whose heartbeat is older than hb_timeout seconds
- * (their worker died). Bumps queued_at so they are not re-sent at once. */
+ * (their worker died) on a server up longer than that (after a restart the
+ * workers get that long to beat again). Bumps queued_at so they are not re-sent at once. */
 int store_stale(struct store *s, double older_than, double hb_timeout, struct ti_refs *out, struct err *err);
 /* Every queued task of active runs (to rebuild a lost queue). */
 int store_all_queued(struct store *s, struct ti_refs *out, struct err *err);
@@ -88,7 +89,8 @@ struct claimed {
 void claimed_free(struct claimed *c);
 
 /* Claims a task for worker: queued with try_number == ref.try_number, or
- * running with a heartbeat older than hb_timeout (takeover). Returns 0 and
+ * running with a heartbeat older than hb_timeout on a server up longer than
+ * hb_timeout (takeover). Returns 0 and
  * fills out, ERR_CONFLICT when someone else owns it or it moved on (the caller
  * drops the queue entry), ERR_EXISTS when its worker is alive (leave it). */
 int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker, const char *host,
