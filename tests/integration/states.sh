@@ -5,7 +5,7 @@
 # through them and compares the rows they leave: which moves happen, which are
 # refused, and fencing by try and worker.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..38"
+echo "1..39"
 PROJ=$(mkproj states_it)
 trap cleanup EXIT
 
@@ -71,6 +71,14 @@ advance() { q "select count(*) from sluice.advance('states_it', $1)"; }
 # clear TASK DOWNSTREAM ONLY_FAILED DRY / mark TASK STATE: what they touched
 clear() { q "select string_agg(task || ' was ' || state, ', ') from sluice.clear($R, '$1', $2, $3, $4)"; }
 mark() { q "select string_agg(task || ' was ' || state, ', ') from sluice.mark($R, '$1', '$2')"; }
+# claim_lost TASK TRY WORKER: a claim as after a worker was lost, with a
+# heartbeat timeout shorter than the server has been up (within a timeout of
+# a restart of the database no try is stale: its worker could not beat)
+up_2s() { [ "$(q "select pg_postmaster_start_time() < now() - interval '2 s'")" = t ]; }
+claim_lost() {
+	wait_for 10 up_2s
+	q "select status || coalesce(' ' || try, '') from sluice.claim($(ti "$1"), $2, '$3', 'testhost', 2)"
+}
 # a worker that stopped beating long ago
 stale() { q "update sluice.task_instances set heartbeat = now() - interval '1 hour' where id = $(ti "$1")" >/dev/null; }
 
@@ -115,19 +123,21 @@ is "clear --only-failed counts up_for_retry as failed (dry run)" "$(clear r fals
 # ---- a lost worker
 claim d 0 w1 >/dev/null
 stale d
+is "within a heartbeat timeout of the server's start an old heartbeat is not stale (its worker could not beat)" \
+	"$(q "select status from sluice.claim($(ti d), 0, 'w2', 'testhost', 3000)"); $(row d)" "alive; running 1 w1 0 0"
 is "a running task whose worker stopped beating is taken over as a new try" \
-	"$(claim d 0 w2); $(row d); $(q "select string_agg(concat_ws(' ', try_number, state, worker), ', ') from sluice.task_tries where ti_id = $(ti d)")" \
+	"$(claim_lost d 0 w2); $(row d); $(q "select string_agg(concat_ws(' ', try_number, state, worker), ', ') from sluice.task_tries where ti_id = $(ti d)")" \
 	"takeover 2; running 2 w2 0 1; 1 lost w1"
 is "the lost try's worker is fenced off; the new one finishes" "$(finish d 1 w1 true) $(finish d 2 w2 true); $(row d)" \
 	"fenced success; success 2 w2 0 1"
 claim l 0 w1 >/dev/null
 stale l
-claim l 0 w2 >/dev/null
+claim_lost l 0 w2 >/dev/null
 stale l
-claim l 0 w3 >/dev/null
+claim_lost l 0 w3 >/dev/null
 stale l
 is "a task that lost its worker three times is failed" \
-	"$(claim l 0 w4); $(row l); $(q "select error from sluice.task_instances where id = $(ti l)")" \
+	"$(claim_lost l 0 w4); $(row l); $(q "select error from sluice.task_instances where id = $(ti l)")" \
 	"moved; failed 3 w3 0 3; lost its worker 3 times"
 
 # ---- mark and the run's end
