@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/ctx.h"
 #include "tui/theme.h"
@@ -63,6 +64,13 @@ struct tui {
 	bool header_query_out;
 	int64_t header_last;
 	long header_timer;
+	/* what the console's own connections cannot reach, and since when (0:
+	 * reachable): the state database (tui/conn.c) and the broker, which a
+	 * child asks now and then (tui/header.c) */
+	time_t db_down_since, broker_down_since;
+	bool broker_probe_out;
+	int64_t broker_probe_last;
+	long outage_timer;      /* redraws the outages' lengths each second while there are any */
 
 	/* the connection (tui/conn.c) */
 	long reconnect_timer;

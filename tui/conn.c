@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "base/loop.h"
@@ -95,6 +96,8 @@ static void on_db_state(void *data, enum db_state st, const char *msg)
 	header_dirty(t);
 	if (st == DB_READY) {
 		t->db_msg[0] = '\0';
+		t->db_down_since = 0;
+		header_outage(t);
 		t->reconnect_ms = 500;
 		trace_connected();
 		header_refresh_now(t);
@@ -106,6 +109,9 @@ static void on_db_state(void *data, enum db_state st, const char *msg)
 	}
 	if (st == DB_DOWN) {
 		snprintf(t->db_msg, sizeof t->db_msg, "down");
+		if (!t->db_down_since)
+			t->db_down_since = time(NULL);
+		header_outage(t);
 		if (v && v->ops->on_event)
 			v->ops->on_event(v, EV_DISCONNECTED, 0);
 		if (!t->reconnect_timer) {
@@ -162,6 +168,9 @@ static void prepare_done(struct tui *t, json_t *out, void *arg)
 	}
 	const char *e = out ? json_string_value(json_object_get(out, "error")) : NULL;
 	snprintf(t->db_msg, sizeof t->db_msg, "unreachable");
+	if (!t->db_down_since)
+		t->db_down_since = time(NULL);
+	header_outage(t);
 	tui_error(t, "state database: %s; trying again in 5s", e && *e ? e : "the start-up process died");
 	header_dirty(t);
 	t->reconnect_timer = loop_timer_add(t->loop, 5000, prepare_fire, t);

@@ -1,6 +1,7 @@
 /* The header row (project, target, runner and workers, the state database,
- * the clock) and the breadcrumbs of the open views under it. The runner's
- * pid and the live workers are looked up here, paced. */
+ * what is unreachable and since when, the clock) and the breadcrumbs of the
+ * open views under it. The runner's pid, the live workers and whether the
+ * broker answers are looked up here, paced. */
 #include "tui/header.h"
 
 #include <stdio.h>
@@ -16,8 +17,15 @@
 #include "tui/app.h"
 #include "tui/db.h"
 #include "tui/draw.h"
+#include "tui/jobs.h"
 #include "tui/refresh.h"
 #include "tui/view.h"
+
+/* The broker is asked (by a child: a configured one may take its timeout to
+ * answer) when the header looks again, at most this often while it answers,
+ * and this often while it does not. */
+#define BROKER_PROBE_MS 5000
+#define BROKER_REPROBE_MS 2000
 
 void header_dirty(struct tui *t)
 {
@@ -33,11 +41,63 @@ static void on_workers(void *owner, struct pg_result *r, const char *error, long
 	t->dirty_header = true;
 }
 
+static void probe_body(struct sctx *c, void *arg, int fd)
+{
+	(void)arg;
+	struct err e = {0};
+	bool up = services_broker_answers(&c->svc, &e);
+	json_t *a = json_pack("{s:b,s:s}", "ok", up, "error", e.msg);
+	job_reply(fd, a);
+	json_decref(a);
+}
+
+static void probe_done(struct tui *t, json_t *out, void *arg)
+{
+	(void)arg;
+	t->broker_probe_out = false;
+	if (!out)
+		return; /* the child died: no news */
+	if (json_is_true(json_object_get(out, "ok")))
+		t->broker_down_since = 0;
+	else if (!t->broker_down_since)
+		t->broker_down_since = time(NULL);
+	header_outage(t);
+}
+
+static void probe_broker(struct tui *t)
+{
+	int64_t now = now_ms();
+	int64_t every = t->broker_down_since ? BROKER_REPROBE_MS : BROKER_PROBE_MS;
+	if (t->broker_probe_out || (t->broker_probe_last && now - t->broker_probe_last < every))
+		return;
+	t->broker_probe_last = now;
+	if (job_spawn(t, false, probe_body, NULL, probe_done, xcalloc(1, 1)) == 0)
+		t->broker_probe_out = true;
+}
+
+static void outage_fire(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct tui *t = data;
+	t->outage_timer = 0;
+	header_outage(t);
+	header_refresh(t); /* and the broker asked again, paced */
+}
+
+void header_outage(struct tui *t)
+{
+	t->dirty_header = true;
+	if (!t->outage_timer && (t->db_down_since || t->broker_down_since))
+		t->outage_timer = loop_timer_add(t->loop, 1000, outage_fire, t);
+}
+
 void header_refresh_now(struct tui *t)
 {
 	t->runner_pid = runner_pid(&t->ctx);
 	t->header_last = now_ms();
 	t->dirty_header = true;
+	probe_broker(t);
 	if (!tui_connected(t) || t->header_query_out)
 		return;
 	struct query q;
@@ -64,6 +124,20 @@ void header_refresh(struct tui *t)
 	}
 }
 
+/* "NAME unreachable since 12:03:07 (41 s)" when since is set; "" otherwise. */
+static void outage_text(char *buf, size_t size, const char *name, time_t since)
+{
+	buf[0] = '\0';
+	if (!since)
+		return;
+	struct tm tm;
+	localtime_r(&since, &tm);
+	char at[16];
+	strftime(at, sizeof at, "%H:%M:%S", &tm);
+	long secs = (long)(time(NULL) - since);
+	snprintf(buf, size, "%s unreachable since %s (%ld s)", name, at, secs < 0 ? 0 : secs);
+}
+
 void header_draw(struct tui *t)
 {
 	attr_t h = style_attr(t, S_HEADER);
@@ -81,7 +155,7 @@ void header_draw(struct tui *t)
 		snprintf(runner, sizeof runner, "no runner");
 	if (!t->state_addr)
 		t->state_addr = t->ctx.svc.embedded_pg ? xstrdup("embedded") : services_mask_address(t->ctx.svc.state_conninfo);
-	char state[300];
+	char state[300], broker[96];
 	switch (db_state(t->db)) {
 	case DB_READY:
 		snprintf(state, sizeof state, "state %s", t->state_addr);
@@ -93,9 +167,18 @@ void header_draw(struct tui *t)
 		snprintf(state, sizeof state, "state: %s", t->db_msg[0] ? t->db_msg : "waiting");
 		break;
 	}
+	/* a lost connection says since when, across the attempts to reconnect */
+	if (db_state(t->db) != DB_READY && t->db_down_since)
+		outage_text(state, sizeof state, "state db", t->db_down_since);
+	outage_text(broker, sizeof broker, "broker", t->broker_down_since);
 	const char *target = t->ctx.proj->target ? t->ctx.proj->target : "default";
-	snprintf(buf, sizeof buf, " sluice %s %s %s target %s %s %s %s %s%s", b->v, t->ctx.proj->name, b->v, target,
-		 b->v, runner, b->v, state, t->readonly ? "  [read-only]" : "");
+	int n = snprintf(buf, sizeof buf, " sluice %s %s %s target %s %s %s %s %s", b->v, t->ctx.proj->name, b->v,
+			 target, b->v, runner, b->v, state);
+	if (n >= 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s", broker[0] ? " " : "", broker[0] ? b->v : "",
+			 broker[0] ? " " : "", broker);
+	if (t->readonly && strlen(buf) + 14 < sizeof buf)
+		strcat(buf, "  [read-only]");
 	time_t now = time(NULL);
 	struct tm tm;
 	localtime_r(&now, &tm);

@@ -13,5 +13,8 @@ void header_refresh_now(struct tui *t);
  * their own, so the header looks when runs move. */
 void header_refresh(struct tui *t);
 void header_draw(struct tui *t);
+/* Something became unreachable or reachable again: the header shows it, with
+ * how long it has been, redrawn each second while it lasts. */
+void header_outage(struct tui *t);
 
 #endif
