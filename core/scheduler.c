@@ -459,6 +459,8 @@ static void on_cron_timer(struct loop *l, long id, void *data)
 	(void)id;
 	struct sched *s = data;
 	s->cron_timer = 0;
+	if (s->draining)
+		return; /* no new runs while stopping */
 	if (!s->store_ok) {
 		s->cron_timer = loop_timer_add(l, 1000, on_cron_timer, s);
 		return;
