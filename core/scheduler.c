@@ -154,6 +154,14 @@ static void check_queue(struct sched *s)
 	}
 }
 
+/* A failed statement of the sweep; a lost connection is said once, by
+ * store_lost, not here by every statement that meets it. */
+static void sweep_failed(struct sched *s, const char *what, const struct err *e)
+{
+	if (!pg_broken(s->store.pg))
+		logf_("%s: %s", what, e->msg);
+}
+
 static void sweep(struct sched *s)
 {
 	struct err e = {0};
@@ -168,16 +176,19 @@ static void sweep(struct sched *s)
 		long *ids = NULL;
 		size_t n = 0;
 		if (store_active_runs(&s->store, &ids, &n, &e) < 0)
-			logf_("active runs: %s", e.msg);
-		for (size_t i = 0; i < n; i++)
+			sweep_failed(s, "active runs", &e);
+		for (size_t i = 0; i < n; i++) {
+			char what[48];
+			snprintf(what, sizeof what, "advance run %ld", ids[i]);
 			if (store_advance(&s->store, ids[i], &refs, &e) < 0)
-				logf_("advance run %ld: %s", ids[i], e.msg);
+				sweep_failed(s, what, &e);
+		}
 		free(ids);
 	}
 	if (store_due_retries(&s->store, &refs, &e) < 0)
-		logf_("retries: %s", e.msg);
+		sweep_failed(s, "retries", &e);
 	if (store_stale(&s->store, REQUEUE_AFTER_S, s->c->proj->heartbeat_timeout, &refs, &e) < 0)
-		logf_("stale: %s", e.msg);
+		sweep_failed(s, "stale", &e);
 	push(s, &refs);
 	ti_refs_free(&refs);
 }
