@@ -405,6 +405,18 @@ PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
 	return c;
 }
 
+static void drop_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+void pg_notices_off(PGconn *c)
+{
+	if (c)
+		PQsetNoticeProcessor(c, drop_notice, NULL);
+}
+
 void pg_close(PGconn *c)
 {
 	if (c)

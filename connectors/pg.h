@@ -23,6 +23,10 @@ struct pg_result;
 struct pg_conn *pg_connect(const char *conninfo, const char *what, struct err *err);
 /* Closes a connection from pg_connect; NULL is fine. */
 void pg_close(struct pg_conn *c);
+/* Drops the server's notices on c instead of printing them on stderr: for
+ * sluice's own connections, where a notice such as "terminating connection
+ * due to unexpected postmaster exit" is said once by whoever lost it. */
+void pg_notices_off(struct pg_conn *c);
 /* Runs sql with text parameters (NULL entries are SQL NULL). Returns the result
  * (caller pg_clear()s) or NULL with err set to the server's message. */
 struct pg_result *pg_exec(struct pg_conn *c, const char *sql, int nparams, const char *const *params, struct err *err);

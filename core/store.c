@@ -778,6 +778,7 @@ int store_open(struct store *s, const char *conninfo, const char *project, struc
 	s->pg = pg_connect(conninfo, "state database", err);
 	if (!s->pg)
 		return err_code(err);
+	pg_notices_off(s->pg);
 	if (store_migrate(s->pg, err) < 0) {
 		int code = err_code(err);
 		store_close(s);
