@@ -163,7 +163,8 @@ static void walk(struct mload *L, const char *shown, const char *rel, int depth,
 		if (de->d_name[0] != '.')
 			names_add(&here, de->d_name);
 	closedir(dp);
-	qsort(here.v, here.n, sizeof *here.v, cmp_str);
+	if (here.n)
+		qsort(here.v, here.n, sizeof *here.v, cmp_str);
 	for (size_t i = 0; i < here.n; i++) {
 		char *r = rel[0] ? xasprintf("%s/%s", rel, here.v[i]) : xstrdup(here.v[i]);
 		char *full = path_join(shown, r);

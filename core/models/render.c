@@ -487,8 +487,11 @@ static const struct fn_def *find_fn(struct parser *p, const char *name, size_t o
 	for (size_t i = 0; i < N_OF(fns); i++)
 		if (fns[i].modes & (1u << mode))
 			cand[n++] = fns[i].name;
-	/* a few of Jinja's and dbt's that people reach for, said plainly */
 	const char *near = nearest_word(name, cand, n);
+	/* env for env_var: a prefix is as good a hint as a typo */
+	for (size_t i = 0; !near && i < n; i++)
+		if (strlen(name) >= 3 && !strncmp(cand[i], name, strlen(name)))
+			near = cand[i];
 	if (near)
 		perr(p, off, "unknown function '%s' (did you mean %s?)", name, near);
 	else
