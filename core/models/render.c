@@ -25,13 +25,15 @@ struct chunk {
 
 struct arena {
 	struct chunk *head;
+	size_t next_cap; /* chunks double from 512 bytes: most templates are small */
 };
 
 static void *arena_alloc(struct arena *a, size_t n)
 {
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	if (!a->head || a->head->cap - a->head->used < n) {
-		size_t cap = n > 8192 ? n : 8192;
+		a->next_cap = a->next_cap ? (a->next_cap < 65536 ? a->next_cap * 2 : a->next_cap) : 512;
+		size_t cap = n > a->next_cap ? n : a->next_cap;
 		struct chunk *c = xmalloc(sizeof *c + cap);
 		c->next = a->head;
 		c->used = 0;
