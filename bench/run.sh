@@ -8,7 +8,7 @@ work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
 for p in "$work/proj" "$work/loadproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # runner | loads | all
+only=${SLUICE_BENCH_ONLY:-all} # models | runner | loads | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -16,14 +16,53 @@ name: bench
 runner:
   workers: 2
 YML
-python3 "$here/gen_dag.py" "$work/proj" "$work/Makefile"
 now() { date +%s.%N; }
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# ---- models ------------------------------------------------------------------
+# A generated project of 2,000 models (bench/gen_models.py) read, checked and
+# compiled with no server: what dbt calls parsing. The anchors are dbt-core's
+# published numbers; dbt is not run here.
+if [ "$only" = models ] || [ "$only" = all ]; then
+	echo "== models: 2,000 generated models (10 layers x 200, 3 refs each; views, every tenth a table), 4,000 checks"
+	m="$work/models"
+	python3 "$here/gen_models.py" "$m"
+	mruns=${SLUICE_BENCH_RUNS:-5}
+	# mtime NAME ARGS...: the median wall time of sluice ARGS in the project
+	mtime() {
+		mt_name=$1; shift
+		: >"$work/$mt_name.times"
+		for i in $(seq "$mruns"); do
+			t0=$(now); "$bin" -q -C "$m" "$@" >/dev/null; t1=$(now)
+			echo "$t1 - $t0" | bc -l >>"$work/$mt_name.times"
+		done
+		median <"$work/$mt_name.times"
+	}
+	v_s=$(mtime validate validate)
+	c_s=$(mtime compile compile m_09_100)
+	l_s=$(mtime models models --json)
+	o_s=$(mtime one models m_09_100)
+	summary=$("$bin" -C "$m" validate)
+	rss=-
+	[ -x /usr/bin/time ] && rss=$(/usr/bin/time -f %M "$bin" -q -C "$m" validate 2>&1 >/dev/null | tail -n1)
+	printf '%-34s %8.3f s   (%s; budget 0.5 s)\n' "sluice validate" "$v_s" "${summary#ok: }"
+	printf '%-34s %8.3f s   (one model of the last layer)\n' "sluice compile MODEL" "$c_s"
+	printf '%-34s %8.3f s   (all 2,000 with schema, upstream, downstream)\n' "sluice models --json" "$l_s"
+	printf '%-34s %8.3f s\n' "sluice models MODEL (select one)" "$o_s"
+	printf '%-34s %8s KB\n' "peak RSS of validate" "$rss"
+	echo "anchor (published): dbt-core 1.9 parsed 1,599 models, 694 snapshots and 5,000 tests in ~174 s"
+	echo "                    (dbt-core #11421); a one-model 'dbt run -s' took 20.7 s (#12944)"
+	printf '%-34s %8.0f x\n' "dbt parse / sluice validate" "$(echo "174 / $v_s" | bc -l)"
+	[ "$only" = models ] && exit 0
+	echo
+fi
+
+python3 "$here/gen_dag.py" "$work/proj" "$work/Makefile"
 
 echo "== runner: 1000-task no-op DAG (10 layers x 100, 3 upstreams each), 2 workers"
 # The machine may be busy: the times are the median of $runs runs of each;
 # the statement and round-trip counts are what to compare between versions.
 runs=${SLUICE_BENCH_RUNS:-5}
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 : >"$work/make.times"
 for i in $(seq "$runs"); do
 	t0=$(now); make -s -j2 -f "$work/Makefile" >/dev/null; t1=$(now)

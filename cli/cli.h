@@ -33,6 +33,8 @@ int cmd_runner(struct cli *g, int argc, char **argv);
 int cmd_worker(struct cli *g, int argc, char **argv);
 int cmd_load(struct cli *g, int argc, char **argv);
 int cmd_rejects(struct cli *g, int argc, char **argv);
+int cmd_compile(struct cli *g, int argc, char **argv);
+int cmd_models(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 
@@ -42,6 +44,10 @@ int cmd_rejects(struct cli *g, int argc, char **argv);
 int cli_open(struct cli *g, struct sctx *c, unsigned need);
 /* Maps a core error code to an exit code. */
 int cli_exit_code(int err_code);
+/* The project root as it is best shown in messages: relative to the
+ * working directory when it is inside it, so editors can jump to
+ * file:line:col. malloc'ed. */
+char *cli_shown_root(const char *root);
 /* Prints "sluice CMD: msg" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -14,14 +14,17 @@
 #include "cli/json_out.h"
 #include "core/connections.h"
 #include "core/kinds/kind.h"
+#include "core/models/model.h"
 #include "core/project.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice [-C DIR] validate [--json] [--kinds]\n"
 		     "\n"
-		     "Checks sluice.yml, pipelines/*.yml and the connections file: keys, types,\n"
-		     "task graph, schedules, templates, file modes and ${ENV} references.\n"
+		     "Checks sluice.yml, pipelines/*.yml, the connections file and the models\n"
+		     "(models/**/*.sql and *.yml, tests/**/*.sql): keys, types, task and model\n"
+		     "graphs, schedules, templates, checks, targets, file modes and ${ENV}\n"
+		     "references.\n"
 		     "Prints every error as FILE:LINE:COL: error: MESSAGE.\n"
 		     "\n"
 		     "  --json   one JSON document on stdout: {\"ok\":..., \"errors\":[...]}\n"
@@ -30,23 +33,6 @@ static void usage(FILE *out)
 		     "  --help   this text\n"
 		     "\n"
 		     "Exit status: 0 valid, 2 usage, 3 the project has errors.\n");
-}
-
-/* The root as it is best shown in messages: relative to the working
- * directory when it is inside it, so editors can jump to file:line:col. */
-static char *shown_root(const char *root)
-{
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof cwd))
-		return xstrdup(root);
-	size_t n = strlen(cwd);
-	if (!strcmp(root, cwd))
-		return xstrdup(".");
-	if (n > 1 && !strncmp(root, cwd, n) && root[n] == '/')
-		return xstrdup(root + n + 1);
-	if (n == 1 && root[0] == '/')
-		return xstrdup(root + 1);
-	return xstrdup(root);
 }
 
 static json_t *errors_json(const struct diags *d)
@@ -127,6 +113,7 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 	const char *dir = g->project_dir ? g->project_dir : ".";
 	struct diags d = {0};
 	struct project *p = NULL;
+	struct model_set *ms = NULL;
 	char *root = project_find_root(dir);
 	if (!root) {
 		char *abs = realpath(dir, NULL);
@@ -134,8 +121,11 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		diags_add(&d, at, "no sluice.yml in %s or any parent directory", abs ? abs : dir);
 		free(abs);
 	} else {
-		char *shown = shown_root(root);
+		char *shown = cli_shown_root(root);
 		project_load(shown, &p, &d);
+		/* the targets are rendered only over a graph that holds */
+		if (p && models_load(p, shown, &ms, &d) == 0)
+			models_check_targets(ms, p, &d);
 		free(shown);
 		/* what every other command reads first is checked too */
 		if (p && p->connections_file)
@@ -153,6 +143,8 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 			json_object_set_new(o, "root", json_string(p->root));
 			json_object_set_new(o, "pipelines", json_integer((json_int_t)p->n_pipelines));
 			json_object_set_new(o, "tasks", json_integer((json_int_t)count_tasks(p)));
+			json_object_set_new(o, "models", json_integer(ms ? (json_int_t)ms->n : 0));
+			json_object_set_new(o, "checks", json_integer(ms ? (json_int_t)ms->n_checks : 0));
 		}
 		json_object_set_new(o, "errors", errors_json(&d));
 		json_out(o);
@@ -160,10 +152,15 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		diags_print(&d, stderr);
 		fprintf(stderr, "%zu error%s in project %s\n", d.n, d.n == 1 ? "" : "s", where);
 	} else if (!g->quiet) {
-		printf("ok: project %s, %zu pipeline%s, %zu task%s\n", p->name, p->n_pipelines,
+		printf("ok: project %s, %zu pipeline%s, %zu task%s", p->name, p->n_pipelines,
 		       p->n_pipelines == 1 ? "" : "s", count_tasks(p), count_tasks(p) == 1 ? "" : "s");
+		if (ms && (ms->n || ms->n_checks))
+			printf(", %zu model%s, %zu check%s", ms->n, ms->n == 1 ? "" : "s", ms->n_checks,
+			       ms->n_checks == 1 ? "" : "s");
+		putchar('\n');
 	}
 	diags_free(&d);
+	models_free(ms);
 	project_free(p);
 	free(root);
 	return rc;

@@ -3,8 +3,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
+#include "base/util.h"
 #include "cli/cli.h"
+
+char *cli_shown_root(const char *root)
+{
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		return xstrdup(root);
+	size_t n = strlen(cwd);
+	if (!strcmp(root, cwd))
+		return xstrdup(".");
+	if (n > 1 && !strncmp(root, cwd, n) && root[n] == '/')
+		return xstrdup(root + n + 1);
+	if (n == 1 && root[0] == '/')
+		return xstrdup(root + 1);
+	return xstrdup(root);
+}
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {

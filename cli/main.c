@@ -19,6 +19,8 @@
 	X("clear", cmd_clear, "reset tasks to scheduled (--downstream, --only-failed)")  \
 	X("mark", cmd_mark, "set a task's state to success or failed")                  \
 	X("validate", cmd_validate, "check the project and list every error")           \
+	X("compile", cmd_compile, "print the SQL a model runs, refs resolved for a target") \
+	X("models", cmd_models, "list models (dbt selectors) with their schema, upstream and downstream") \
 	X("up", cmd_up, "start the embedded PostgreSQL and Redis")                      \
 	X("down", cmd_down, "stop the embedded PostgreSQL and Redis")                   \
 	X("runner", cmd_runner, "start the scheduler and the local worker pool")        \

@@ -18,6 +18,7 @@
 #include "base/util.h"
 #include "core/dag.h"
 #include "core/kinds/kind.h"
+#include "core/models/render.h"
 #include "core/template.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
@@ -30,8 +31,9 @@
 #define MAX_CYCLES_SHOWN 100
 
 static const char *const project_keys[] = {
-	"name", "description", "state", "broker", "target", "connections", "vars", "runner", "theme",
+	"name", "description", "state", "broker", "target", "targets", "connections", "vars", "runner", "theme",
 };
+static const char *const target_keys[] = {"connection", "database", "schema"};
 static const char *const runner_keys[] = {"workers", "heartbeat_interval", "heartbeat_timeout"};
 static const char *const pipeline_keys[] = {
 	"name", "description", "schedule", "catchup", "start_date", "params", "defaults", "tasks",
@@ -601,7 +603,8 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	struct task_defaults defs = {
 		.retries = 0, .retry_delay = 10, .retry_backoff = 2, .retry_max_delay = 3600, .timeout = 0,
 	};
-	defs.conn = xstrdup(p->target ? p->target : "default");
+	const struct target *dt = project_target(p, NULL);
+	defs.conn = xstrdup(dt ? dt->connection : "default");
 	json_t *dj = get_mapping(&r, root, "defaults");
 	if (dj) {
 		yr_check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
@@ -659,6 +662,82 @@ static char *default_connections_file(void)
 	return xasprintf("%s/.config/sluice/connections.yml", home && *home ? home : ".");
 }
 
+/* Reports the syntax errors of a target's schema rule at their places. */
+struct rule_check {
+	const struct yread *r;
+	const json_t *parent;
+};
+
+static void rule_error(void *arg, const struct mt_error *e)
+{
+	const struct rule_check *c = arg;
+	diags_add(c->r->d, ypos_value_offset(c->r->pos, c->parent, "schema", 0, e->off), "%s", e->msg);
+}
+
+static void read_target(const struct yread *r, const json_t *targets, const char *name, struct target *t)
+{
+	t->name = xstrdup(name);
+	struct loc at = yr_at_key(r, targets, name);
+	t->line = at.line;
+	t->col = at.col;
+	if (!yr_name_valid(name))
+		diags_add(r->d, at, "invalid target name '%s' (use letters, digits, '_', '.' and '-')", name);
+	json_t *tj = json_object_get(targets, name);
+	if (!json_is_object(tj)) {
+		yr_wrong_type(r, targets, name, "a mapping with connection and schema");
+		return;
+	}
+	char where[300];
+	snprintf(where, sizeof where, "target '%s'", name);
+	yr_check_keys(r, tj, where, target_keys, N_OF(target_keys));
+	if (yr_string(r, tj, "connection", &t->connection) > 0 && !yr_name_valid(t->connection))
+		diags_add(r->d, yr_at_value(r, tj, "connection"), "invalid connection name '%s'", t->connection);
+	yr_string(r, tj, "database", &t->database);
+	if (yr_string(r, tj, "schema", &t->schema) > 0) {
+		struct loc sat = yr_at_value(r, tj, "schema");
+		t->schema_line = sat.line;
+		t->schema_col = sat.col;
+		struct mtmpl *m;
+		struct rule_check c = {r, tj};
+		mtmpl_parse(t->schema, strlen(t->schema), MT_RULE, rule_error, &c, &m);
+		mtmpl_free(m);
+	}
+	if (!t->connection)
+		t->connection = xstrdup("default");
+}
+
+/* `targets:`, and `target:` naming the default one (the first by default). */
+static void read_targets(const struct yread *r, const json_t *root, struct project *p)
+{
+	json_t *tj = get_mapping(r, root, "targets");
+	if (!tj || !json_object_size(tj)) {
+		if (tj)
+			diags_add(r->d, yr_at_value(r, root, "targets"), "'targets' has no target");
+		if (p->target && !yr_name_valid(p->target))
+			diags_add(r->d, yr_at_value(r, root, "target"), "invalid connection name '%s'", p->target);
+		return;
+	}
+	p->targets = xcalloc(json_object_size(tj), sizeof *p->targets);
+	const char *k;
+	json_t *v;
+	json_object_foreach(tj, k, v)
+		read_target(r, tj, k, &p->targets[p->n_targets++]);
+	if (!p->target) {
+		p->target = xstrdup(p->targets[0].name);
+	} else if (!project_target(p, p->target)) {
+		const char **names = xcalloc(p->n_targets, sizeof *names);
+		for (size_t i = 0; i < p->n_targets; i++)
+			names[i] = p->targets[i].name;
+		const char *near = nearest_word(p->target, names, p->n_targets);
+		if (near)
+			diags_add(r->d, yr_at_value(r, root, "target"), "unknown target '%s' (not under 'targets'); did you mean '%s'?",
+				  p->target, near);
+		else
+			diags_add(r->d, yr_at_value(r, root, "target"), "unknown target '%s' (not under 'targets')", p->target);
+		free(names);
+	}
+}
+
 static void read_project_file(struct project *p, const char *file, struct diags *d)
 {
 	json_t *root;
@@ -693,8 +772,8 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_string(&r, root, "state", &p->state);
 	yr_string(&r, root, "broker", &p->broker);
 	yr_string(&r, root, "theme", &p->theme);
-	if (yr_string(&r, root, "target", &p->target) > 0 && !yr_name_valid(p->target))
-		diags_add(d, yr_at_value(&r, root, "target"), "invalid connection name '%s'", p->target);
+	yr_string(&r, root, "target", &p->target);
+	read_targets(&r, root, p);
 	char *conns = NULL;
 	if (yr_string(&r, root, "connections", &conns) > 0) {
 		free(p->connections_file);
@@ -822,6 +901,12 @@ int project_load(const char *root, struct project **out, struct diags *d)
 	read_project_file(p, shown, d);
 	if (!p->target)
 		p->target = xstrdup("default");
+	if (!p->n_targets) {
+		p->targets = xcalloc(1, sizeof *p->targets);
+		p->targets[0].name = xstrdup(p->target);
+		p->targets[0].connection = xstrdup(p->target);
+		p->n_targets = 1;
+	}
 
 	char *pdir = path_join(abs, "pipelines");
 	char *shown_pdir = here ? xstrdup("pipelines") : path_join(root, "pipelines");
@@ -865,6 +950,13 @@ void project_free(struct project *p)
 	free(p->state);
 	free(p->broker);
 	free(p->target);
+	for (size_t i = 0; i < p->n_targets; i++) {
+		free(p->targets[i].name);
+		free(p->targets[i].connection);
+		free(p->targets[i].database);
+		free(p->targets[i].schema);
+	}
+	free(p->targets);
 	free(p->connections_file);
 	free(p->theme);
 	json_decref(p->vars);
@@ -872,6 +964,16 @@ void project_free(struct project *p)
 		pipeline_free(&p->pipelines[i]);
 	free(p->pipelines);
 	free(p);
+}
+
+const struct target *project_target(const struct project *p, const char *name)
+{
+	if (!name)
+		name = p->target;
+	for (size_t i = 0; name && i < p->n_targets; i++)
+		if (!strcmp(p->targets[i].name, name))
+			return &p->targets[i];
+	return NULL;
 }
 
 const struct pipeline *project_pipeline(const struct project *p, const char *name)

@@ -42,6 +42,18 @@ struct pipeline {
 	size_t n_tasks;
 };
 
+/* Where models are built (`targets:` in sluice.yml). Without `targets:` a
+ * project has one, named by `target:` (default "default"), on the
+ * connection of that name with the rule "{{ model.schema }}". */
+struct target {
+	char *name;
+	char *connection;     /* a connection name ("default": the embedded warehouse) */
+	char *database;       /* a database on that connection's server; NULL: its own */
+	char *schema;         /* the schema rule (core/models/render.h, MT_RULE); NULL: "{{ model.schema }}" */
+	int line, col;        /* where it is in sluice.yml (0: implicit) */
+	int schema_line, schema_col; /* where its rule starts */
+};
+
 struct project {
 	char *root;           /* absolute path of the project directory */
 	char *file;           /* root/sluice.yml */
@@ -50,7 +62,10 @@ struct project {
 	/* NULL means the embedded default under root/.sluice/ */
 	char *state;          /* libpq conninfo or URI of the state database */
 	char *broker;         /* redis://host:port[/db], unix:/path or /path */
-	char *target;         /* default connection name for sql tasks ("default") */
+	char *target;         /* the default target's name; without `targets:` also the
+			       * default connection of sql tasks ("default") */
+	struct target *targets; /* at least one (see struct target) */
+	size_t n_targets;
 	char *connections_file; /* default ~/.config/sluice/connections.yml */
 	char *theme;          /* the console's theme (`--theme` wins); NULL: default */
 	json_t *vars;         /* object (owned) */
@@ -74,6 +89,9 @@ void project_free(struct project *p);
 
 /* The keys every task may have, whatever its kind. */
 const char *const *project_task_keys(size_t *n);
+
+/* The target called name, or the default one for NULL; NULL if none. */
+const struct target *project_target(const struct project *p, const char *name);
 
 const struct pipeline *project_pipeline(const struct project *p, const char *name);
 const struct task_def *pipeline_task(const struct pipeline *pl, const char *name);
