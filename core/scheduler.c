@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/rejects.h"
 #include "core/worker.h"
 
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
@@ -123,6 +124,12 @@ static void sweep(struct sched *s)
 			if (store_advance(&s->store, ids[i], &refs, &e) < 0)
 				logf_("advance run %ld: %s", ids[i], e.msg);
 		free(ids);
+		/* loads of this host whose process was killed (or its worker) */
+		int lost = loads_mark_lost(s->store.pg, &e);
+		if (lost < 0)
+			logf_("%s", e.msg);
+		else if (lost > 0)
+			logf_("marked %d load(s) lost: their process is gone", lost);
 	}
 	if (store_due_retries(&s->store, &refs, &e) < 0)
 		logf_("retries: %s", e.msg);
