@@ -274,6 +274,8 @@ static void sup_main(const struct sup_job *j, pid_t worker, const sigset_t *mask
 static void sup_main(const struct sup_job *j, pid_t worker, const sigset_t *mask)
 {
 	setpgid(0, 0);
+	/* in ps and top, not another worker */
+	prctl(PR_SET_NAME, "sluice-sup");
 	sup_worker = worker;
 	for (size_t i = 0; i < sizeof sup_ignored / sizeof sup_ignored[0]; i++)
 		signal(sup_ignored[i], SIG_IGN);
