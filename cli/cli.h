@@ -35,6 +35,7 @@ int cmd_load(struct cli *g, int argc, char **argv);
 int cmd_rejects(struct cli *g, int argc, char **argv);
 int cmd_compile(struct cli *g, int argc, char **argv);
 int cmd_models(struct cli *g, int argc, char **argv);
+int cmd_loads(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 

@@ -1,5 +1,6 @@
 /* `sluice load FILE --into TABLE`: an ad-hoc load, the same core as the
- * pipeline task kind; `sluice rejects`: the rows loads kept out. */
+ * pipeline task kind; `sluice rejects`: the rows loads kept out; `sluice
+ * loads`: the loads themselves. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,6 +441,121 @@ int cmd_rejects(struct cli *g, int argc, char **argv)
 	}
 out:
 	reject_rows_free(rows, n);
+	ctx_close(&c);
+	return rc;
+}
+
+/* ---- loads ------------------------------------------------------------------- */
+
+static void loads_usage(FILE *out)
+{
+	fprintf(out, "usage: sluice [-C DIR] loads [--limit N] [--json]\n"
+		     "\n"
+		     "Lists the project's latest loads, ad-hoc and of load tasks, newest first:\n"
+		     "id, state (running, success, failed, or lost when its process was killed or\n"
+		     "its worker died), rows read, loaded and rejected, target and source. A load\n"
+		     "still marked running on this host whose process is gone is marked lost first.\n"
+		     "\n"
+		     "  --limit N   at most N loads (default: 20)\n"
+		     "  --json      {\"loads\": [{\"load_id\", \"state\", \"run_id\", \"task\", \"try\",\n"
+		     "              \"source\", \"into\", \"mode\", \"rows_in\", \"rows_loaded\", \"rejected\",\n"
+		     "              \"started_at\", \"ended_at\", \"pid\", \"host\", \"error\"}]}\n"
+		     "\n"
+		     "Exit status: 0 ok, 2 usage, 3 project error, 4 the state database is\n"
+		     "unreachable.\n");
+}
+
+static json_t *count_json(int64_t v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static void loads_print(const struct load_row *v, size_t n)
+{
+	printf("%6s  %-8s %10s %10s %8s  %-20s  %s\n", "LOAD", "STATE", "READ", "LOADED", "REJECTED", "STARTED",
+	       "INTO <- SOURCE");
+	for (size_t i = 0; i < n; i++) {
+		char c[3][24];
+		for (int k = 0; k < 3; k++)
+			snprintf(c[k], sizeof c[k], v[i].rows[k] >= 0 ? "%lld" : "-", (long long)v[i].rows[k]);
+		printf("%6ld  %-8s %10s %10s %8s  %-20s  %s <- %s\n", v[i].id, v[i].state, c[0], c[1], c[2],
+		       v[i].started_at ? v[i].started_at : "", v[i].target, v[i].source);
+		if (v[i].error)
+			printf("        %s\n", v[i].error);
+	}
+}
+
+int cmd_loads(struct cli *g, int argc, char **argv)
+{
+	bool json = g->json;
+	int limit = 20;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			loads_usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--limit")) {
+			char *end;
+			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+			if (i + 1 >= argc || *end || v <= 0 || v > 1000000) {
+				cli_error("loads", "--limit wants a positive number");
+				return EXIT_USAGE;
+			}
+			limit = (int)v;
+			i++;
+		} else {
+			cli_error("loads", a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+			loads_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	struct sctx c;
+	int rc = cli_open(g, &c, CTX_STORE);
+	if (rc)
+		return rc;
+	struct err e = {0};
+	struct load_row *v = NULL;
+	size_t n = 0;
+	if (loads_mark_lost(c.store.pg, &e) < 0 || store_loads(c.store.pg, c.proj->name, limit, &v, &n, &e) < 0) {
+		cli_error("loads", "%s", e.msg);
+		rc = cli_exit_code(err_code(&e));
+		goto out;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "load_id", json_integer(v[i].id));
+			json_object_set_new(o, "state", str_json(v[i].state));
+			json_object_set_new(o, "run_id", v[i].run_id ? json_integer(v[i].run_id) : json_null());
+			json_object_set_new(o, "task", str_json(v[i].task));
+			json_object_set_new(o, "try", v[i].run_id ? json_integer(v[i].try_number) : json_null());
+			json_object_set_new(o, "source", str_json(v[i].source));
+			json_object_set_new(o, "into", str_json(v[i].target));
+			json_object_set_new(o, "mode", str_json(v[i].mode));
+			json_object_set_new(o, "rows_in", count_json(v[i].rows[0]));
+			json_object_set_new(o, "rows_loaded", count_json(v[i].rows[1]));
+			json_object_set_new(o, "rejected", count_json(v[i].rows[2]));
+			json_object_set_new(o, "started_at", str_json(v[i].started_at));
+			json_object_set_new(o, "ended_at", str_json(v[i].ended_at));
+			json_object_set_new(o, "pid", v[i].pid ? json_integer(v[i].pid) : json_null());
+			json_object_set_new(o, "host", str_json(v[i].host));
+			json_object_set_new(o, "error", str_json(v[i].error));
+			json_array_append_new(a, o);
+		}
+		json_t *j = json_object();
+		json_object_set_new(j, "loads", a);
+		json_out(j);
+	} else if (n == 0) {
+		if (!g->quiet)
+			printf("no loads\n");
+	} else {
+		loads_print(v, n);
+	}
+out:
+	load_rows_free(v, n);
 	ctx_close(&c);
 	return rc;
 }

@@ -1,9 +1,13 @@
 /* Loads and rejected rows in the state database. */
 #include "core/rejects.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "connectors/pg.h"
 
@@ -12,8 +16,23 @@
 #define SINK_BYTES (512 * 1024)
 
 static const char LOAD_BEGIN_SQL[] =
-	"INSERT INTO sluice.loads (project, run_id, task, try_number, source, target, mode)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+	"INSERT INTO sluice.loads (project, run_id, task, try_number, source, target, mode, pid, host, pid_start)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+
+/* The loads running on a host; those whose process is gone become lost,
+ * unless they ended meanwhile. */
+static const char LOADS_RUNNING_SQL[] =
+	"SELECT id, pid, pid_start FROM sluice.loads WHERE state = 'running' AND host = $1 AND pid IS NOT NULL";
+static const char LOADS_LOST_SQL[] =
+	"UPDATE sluice.loads SET state = 'lost', ended_at = now(),"
+	" error = 'its process (pid ' || pid || ' on ' || host || ') ended without recording the end of the load'"
+	" WHERE id = ANY ($1::bigint[]) AND state = 'running'";
+
+#define ISO "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+static const char LOADS_LIST_SQL[] =
+	"SELECT id, state, run_id, task, try_number, source, target, mode, rows_in, rows_loaded, rows_rejected,"
+	" to_char(started_at AT TIME ZONE 'UTC', " ISO "), to_char(ended_at AT TIME ZONE 'UTC', " ISO "),"
+	" pid, host, error FROM sluice.loads WHERE project = $1 ORDER BY id DESC LIMIT $2";
 
 static const char LOAD_END_SQL[] =
 	"UPDATE sluice.loads SET state = CASE WHEN $2 THEN 'success' ELSE 'failed' END,"
@@ -36,19 +55,98 @@ static const char LOAD_REJECTS_SQL[] =
 
 static const char LOAD_EXISTS_SQL[] = "SELECT 1 FROM sluice.loads WHERE id = $1";
 
+/* The first line of a small file (a /proc entry) into buf; -1 if none. */
+static int read_line(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* A process's start, "BOOT_ID:TICKS" (the kernel's boot id and field 22 of
+ * /proc/PID/stat): a pid reused later, or after a reboot, has another. -1
+ * when there is no such process, or it has ended (a zombie). */
+static int proc_start(pid_t pid, char *buf, size_t size)
+{
+	char path[64], st[1024], boot[64] = "";
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (read_line(path, st, sizeof st) < 0)
+		return -1;
+	/* the command name in parentheses may hold anything, ')' too */
+	const char *p = strrchr(st, ')');
+	if (!p || !p[1] || !p[2] || p[2] == 'Z' || p[2] == 'X')
+		return -1;
+	p += 2; /* field 3, the state */
+	for (int f = 3; f < 22 && p; f++)
+		if ((p = strchr(p, ' ')))
+			p++;
+	if (!p)
+		return -1;
+	read_line("/proc/sys/kernel/random/boot_id", boot, sizeof boot);
+	boot[strcspn(boot, "\n")] = 0;
+	snprintf(buf, size, "%s:%.*s", boot, (int)strspn(p, "0123456789"), p);
+	return 0;
+}
+
+/* Is the process that began a load on this host still running it? */
+static bool load_proc_alive(pid_t pid, const char *start)
+{
+	char now[128];
+	if (proc_start(pid, now, sizeof now) == 0)
+		return !start || !strcmp(now, start);
+	if (access("/proc/self/stat", R_OK) == 0)
+		return false; /* /proc is there, the process is not */
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 int loads_begin(struct pg_conn *state, const struct load_info *li, long *load_id, struct err *err)
 {
-	char run[32], try[16];
+	char run[32], try[16], pid[16], host[256] = "", start[128];
 	snprintf(run, sizeof run, "%ld", li->run_id);
 	snprintf(try, sizeof try, "%d", li->try_number);
-	const char *p[7] = {li->project, li->run_id ? run : NULL, li->task, li->run_id ? try : NULL,
-			    li->source, li->target, li->mode};
-	struct pg_result *r = pg_exec(state, LOAD_BEGIN_SQL, 7, p, err);
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	gethostname(host, sizeof host - 1);
+	bool have_start = proc_start(getpid(), start, sizeof start) == 0;
+	const char *p[10] = {li->project, li->run_id ? run : NULL, li->task, li->run_id ? try : NULL,
+			     li->source, li->target, li->mode, pid, host, have_start ? start : NULL};
+	struct pg_result *r = pg_exec(state, LOAD_BEGIN_SQL, 10, p, err);
 	if (!r)
 		return err_prefix(err, "state database: recording the load");
 	*load_id = atol(pg_val(r, 0, 0));
 	pg_clear(r);
 	return 0;
+}
+
+int loads_mark_lost(struct pg_conn *state, struct err *err)
+{
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	const char *p[1] = {host};
+	struct pg_result *r = pg_exec(state, LOADS_RUNNING_SQL, 1, p, err);
+	if (!r)
+		return err_prefix(err, "state database: looking for lost loads");
+	struct strbuf ids = {0};
+	for (int i = 0; i < pg_rows(r); i++)
+		if (!load_proc_alive((pid_t)atoi(pg_val(r, i, 1)), pg_isnull(r, i, 2) ? NULL : pg_val(r, i, 2)))
+			sb_addf(&ids, "%s%s", ids.len ? "," : "{", pg_val(r, i, 0));
+	pg_clear(r);
+	if (!ids.len)
+		return 0;
+	sb_addc(&ids, '}');
+	const char *q[1] = {ids.s};
+	r = pg_exec(state, LOADS_LOST_SQL, 1, q, err);
+	sb_free(&ids);
+	if (!r)
+		return err_prefix(err, "state database: marking lost loads");
+	int n = (int)pg_cmd_rows(r);
+	pg_clear(r);
+	return n;
 }
 
 int loads_end(struct pg_conn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
@@ -274,4 +372,54 @@ int store_load_rejects(struct pg_conn *state, long load_id, int limit, struct re
 	bool found = pg_rows(r) > 0;
 	pg_clear(r);
 	return found ? 0 : err_setc(err, ERR_NOTFOUND, "no load %ld", load_id);
+}
+
+void load_rows_free(struct load_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].state);
+		free(v[i].task);
+		free(v[i].source);
+		free(v[i].target);
+		free(v[i].mode);
+		free(v[i].started_at);
+		free(v[i].ended_at);
+		free(v[i].host);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+int store_loads(struct pg_conn *state, const char *project, int limit, struct load_row **rows, size_t *n,
+		struct err *err)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1000000);
+	const char *p[2] = {project, lim};
+	struct pg_result *r = pg_exec(state, LOADS_LIST_SQL, 2, p, err);
+	if (!r)
+		return err_prefix(err, "state database: listing loads");
+	int nt = pg_rows(r);
+	struct load_row *v = xcalloc((size_t)nt + 1, sizeof *v);
+	for (int i = 0; i < nt; i++) {
+		v[i].id = atol(pg_val(r, i, 0));
+		v[i].state = str_or_null(r, i, 1);
+		v[i].run_id = pg_isnull(r, i, 2) ? 0 : atol(pg_val(r, i, 2));
+		v[i].task = str_or_null(r, i, 3);
+		v[i].try_number = pg_isnull(r, i, 4) ? 0 : atoi(pg_val(r, i, 4));
+		v[i].source = str_or_null(r, i, 5);
+		v[i].target = str_or_null(r, i, 6);
+		v[i].mode = str_or_null(r, i, 7);
+		for (int k = 0; k < 3; k++)
+			v[i].rows[k] = pg_isnull(r, i, 8 + k) ? -1 : atoll(pg_val(r, i, 8 + k));
+		v[i].started_at = str_or_null(r, i, 11);
+		v[i].ended_at = str_or_null(r, i, 12);
+		v[i].pid = pg_isnull(r, i, 13) ? 0 : atoi(pg_val(r, i, 13));
+		v[i].host = str_or_null(r, i, 14);
+		v[i].error = str_or_null(r, i, 15);
+	}
+	pg_clear(r);
+	*rows = v;
+	*n = (size_t)nt;
+	return 0;
 }

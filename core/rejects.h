@@ -31,6 +31,29 @@ int loads_begin(struct pg_conn *state, const struct load_info *li, long *load_id
 /* Ends it: success or failed, with its counts and error (NULL if none). */
 int loads_end(struct pg_conn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
 	      const char *error, struct err *err);
+/* Marks lost the loads running on this host whose process is gone (killed,
+ * or its worker died): each row names its pid, host and start, as
+ * loads_begin recorded them. Returns how many, or <0. Anyone may call it: the
+ * runner's sweep does, and so do the commands that list loads. */
+int loads_mark_lost(struct pg_conn *state, struct err *err);
+
+/* A row of sluice.loads, for listing. */
+struct load_row {
+	long id;
+	char *state;            /* running, success, failed or lost */
+	long run_id;            /* 0: ad-hoc */
+	char *task;
+	int try_number;
+	char *source, *target, *mode;
+	int64_t rows[3];        /* read, loaded, rejected; -1 while unknown */
+	char *started_at, *ended_at; /* ISO 8601 UTC; ended_at NULL while running */
+	int pid;                /* 0 when not recorded */
+	char *host, *error;
+};
+void load_rows_free(struct load_row *v, size_t n);
+/* The project's latest loads, newest first; at most limit (0: all). */
+int store_loads(struct pg_conn *state, const char *project, int limit, struct load_row **rows, size_t *n,
+		struct err *err);
 
 struct reject_sink {
 	struct pg_conn *pg;             /* the state database; borrowed */

@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/rejects.h"
 #include "core/services.h"
 #include "core/worker.h"
 
@@ -184,6 +185,12 @@ static void sweep(struct sched *s)
 				sweep_failed(s, what, &e);
 		}
 		free(ids);
+		/* loads of this host whose process was killed (or its worker) */
+		int lost = loads_mark_lost(s->store.pg, &e);
+		if (lost < 0)
+			sweep_failed(s, "lost loads", &e);
+		else if (lost > 0)
+			logf_("marked %d load(s) lost: their process is gone", lost);
 	}
 	if (store_due_retries(&s->store, &refs, &e) < 0)
 		sweep_failed(s, "retries", &e);

@@ -735,6 +735,13 @@ static const char *const migrations[] = {
 	"  old_host := CASE WHEN stale THEN t.host END; old_pid := CASE WHEN stale THEN t.pid END;"
 	"  RETURN NEXT;"
 	" END $$;",
+	/* 8: the process that runs a load (pid, host, and its start: boot id and
+	 * start time, so a reused pid is not taken for it), so whoever looks on
+	 * that host can tell a load whose process is gone and mark it lost. */
+	"ALTER TABLE sluice.loads ADD COLUMN pid int, ADD COLUMN host text, ADD COLUMN pid_start text;"
+	"ALTER TABLE sluice.loads DROP CONSTRAINT loads_state_check,"
+	"  ADD CONSTRAINT loads_state_check CHECK (state IN ('running','success','failed','lost'));"
+	"CREATE INDEX loads_running ON sluice.loads (host) WHERE state = 'running';",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -1,5 +1,6 @@
-/* Running one try of a task in a child process of its own (own process group,
- * killed if its worker dies), with stdout and stderr on pipes. */
+/* Running one try of a task in a process group of its own, led by a small
+ * supervisor that kills the whole group if its worker dies, with stdout and
+ * stderr on pipes. */
 #ifndef SLUICE_TASKEXEC_H
 #define SLUICE_TASKEXEC_H
 
@@ -9,7 +10,8 @@
 #include "base/err.h"
 
 struct task_proc {
-	pid_t pid;      /* also the process group id */
+	pid_t pid;      /* the supervisor: also the process group id; it exits
+			 * as the task did (status, or the same signal) */
 	int out_fd;     /* read ends, non-blocking */
 	int err_fd;
 };
@@ -36,9 +38,9 @@ struct task_exec {
 
 void task_exec_free(struct task_exec *x);
 
-/* Starts spec ({"kind": NAME, ...} as built at trigger time) in a child
- * process: the kind's exec when it has one (vfork, no copy of the worker),
- * else its run in a fork. */
+/* Starts spec ({"kind": NAME, ...} as built at trigger time) under a
+ * supervisor: the kind's exec when it has one (vfork, no second copy of the
+ * worker), else its run in a fork. */
 int taskexec_start(const json_t *spec, const struct task_env *env, struct task_proc *p, struct err *err);
 /* In the child: before a kind's own code writes to the other stream, waits
  * (at most 200 ms) until the worker has read what it wrote on fd (1 or 2), so
