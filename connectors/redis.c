@@ -9,15 +9,136 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "connectors/pg.h"
+
+/* A broker URL's password in the forms a message may show it in: as written,
+ * percent-decoded (what AUTH sends) and percent-encoded. */
+struct secret {
+	char *forms[3];
+	size_t n;
+};
 
 struct redis {
 	redisContext *c;
+	struct secret secret; /* scrubbed from every message of this connection */
 	/* the commands appended and not yet flushed, by name (for errors) */
 	char **pending;
 	size_t n_pending, cap_pending;
 };
 
-static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err);
+static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, const struct secret *s,
+			     struct err *err);
+
+/* ---- secrets: no message that leaves this file carries any piece of the
+ * password, whatever hiredis, the server or a malformed URL put in it ------ */
+
+/* s[0..n) with every %XX decoded; a '%' not followed by two hex digits is
+ * kept (a password written unencoded may hold one). */
+static char *pct_decode(const char *s, size_t n)
+{
+	struct strbuf b = {0};
+	sb_adds(&b, "");
+	for (size_t i = 0; i < n; i++) {
+		int h = i + 1 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+		int l = h >= 0 && i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
+		if (s[i] == '%' && l >= 0) {
+			sb_addc(&b, (char)(h * 16 + l));
+			i += 2;
+		} else {
+			sb_addc(&b, s[i]);
+		}
+	}
+	return sb_steal(&b);
+}
+
+/* The credentials of scheme://[user][:password]@host...: from after "://" to
+ * the last '@' (so a password may hold an unencoded '@', '/', '?' or '#'),
+ * or NULL; *n gets their length. */
+static const char *url_creds(const char *url, size_t *n)
+{
+	const char *sep = strstr(url, "://");
+	if (!sep)
+		return NULL;
+	const char *c = sep + 3, *at = strrchr(c, '@');
+	if (!at)
+		return NULL;
+	*n = (size_t)(at - c);
+	return c;
+}
+
+static void secret_add(struct secret *s, char *form)
+{
+	if (form[0] && s->n < sizeof s->forms / sizeof s->forms[0])
+		s->forms[s->n++] = form;
+	else
+		free(form);
+}
+
+/* The password of url (the credentials after their first ':', or all of
+ * them when there is none: redis://password@host), in its forms; works on a
+ * URL the parser refuses too. */
+static void secret_init(struct secret *s, const char *url)
+{
+	memset(s, 0, sizeof *s);
+	size_t n;
+	const char *c = url_creds(url, &n);
+	if (!c || !n)
+		return;
+	const char *colon = memchr(c, ':', n);
+	const char *pw = colon ? colon + 1 : c;
+	size_t pn = (size_t)(c + n - pw);
+	if (!pn)
+		return;
+	secret_add(s, xstrndup(pw, pn));
+	char *dec = pct_decode(pw, pn);
+	struct strbuf b = {0};
+	sb_add_pct(&b, dec);
+	secret_add(s, dec);
+	secret_add(s, sb_steal(&b));
+}
+
+static void secret_free(struct secret *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		memset(s->forms[i], 0, strlen(s->forms[i]));
+		free(s->forms[i]);
+	}
+	memset(s, 0, sizeof *s);
+}
+
+/* err_setc with the message scrubbed of s (NULL: nothing to scrub). */
+static int fail(struct err *err, const struct secret *s, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct err *err, const struct secret *s, int code, const char *fmt, ...)
+{
+	char buf[sizeof err->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!s || !s->n)
+		return err_setc(err, code, "%s", buf);
+	char *m = pg_scrub(buf, (const char *const *)s->forms, s->n);
+	err_setc(err, code, "%s", m);
+	free(m);
+	return code;
+}
+
+/* url for a message: the credentials as "***" and no query; malloc'ed. */
+static char *url_shown(const char *url)
+{
+	struct strbuf b = {0};
+	size_t n;
+	const char *c = url_creds(url, &n);
+	const char *rest = url;
+	if (c) {
+		sb_add(&b, url, (size_t)(c - url));
+		sb_adds(&b, "***");
+		rest = c + n;
+	}
+	sb_add(&b, rest, strcspn(rest, "?"));
+	return sb_steal(&b);
+}
 
 /* ---- addresses ----------------------------------------------------------- */
 
@@ -33,7 +154,13 @@ void redis_url_clear(struct redis_url *u)
 static int bad_url(const char *url, struct redis_url *u, const char *why, struct err *err)
 {
 	redis_url_clear(u);
-	return err_setc(err, ERR_FAIL, "broker '%s': %s", url, why);
+	struct secret s;
+	secret_init(&s, url);
+	char *shown = url_shown(url);
+	int rc = fail(err, &s, ERR_FAIL, "broker '%s': %s", shown, why);
+	free(shown);
+	secret_free(&s);
+	return rc;
 }
 
 /* digits only, into [lo, hi] */
@@ -77,10 +204,10 @@ int redis_url_parse(const char *url, struct redis_url *u, struct err *err)
 		const char *colon = memchr(h, ':', (size_t)(at - h));
 		if (colon) {
 			if (colon > h)
-				u->user = xstrndup(h, (size_t)(colon - h));
-			u->pass = xstrndup(colon + 1, (size_t)(at - colon - 1));
+				u->user = pct_decode(h, (size_t)(colon - h));
+			u->pass = pct_decode(colon + 1, (size_t)(at - colon - 1));
 		} else {
-			u->pass = xstrndup(h, (size_t)(at - h)); /* redis://password@host */
+			u->pass = pct_decode(h, (size_t)(at - h)); /* redis://password@host */
 		}
 		h = at + 1;
 	}
@@ -123,71 +250,80 @@ static char *url_where(const struct redis_url *u)
 
 /* ---- connecting ------------------------------------------------------------ */
 
-static redisContext *connect_url(const char *url, struct err *err)
+/* Connects r->c and logs in as url says; r->secret is set first, so that
+ * every message, the refusal of a malformed URL's too, is scrubbed. */
+static int connect_url(struct redis *r, const char *url, struct err *err)
 {
+	secret_init(&r->secret, url);
 	struct redis_url u;
 	if (redis_url_parse(url, &u, err) < 0)
-		return NULL;
+		return err_code(err);
 	redisContext *c = u.path ? redisConnectUnix(u.path) : redisConnect(u.host, u.port);
 	if (!c || c->err) {
 		char *where = url_where(&u);
-		err_setc(err, ERR_UNREACHABLE, "redis at %s: cannot connect: %s", where, c ? c->errstr : "out of memory");
+		fail(err, &r->secret, ERR_UNREACHABLE, "redis at %s: cannot connect: %s", where,
+		     c ? c->errstr : "out of memory");
 		free(where);
 		if (c)
 			redisFree(c);
 		redis_url_clear(&u);
-		return NULL;
+		return ERR_UNREACHABLE;
 	}
-	redisReply *r = NULL;
+	redisReply *rep = NULL;
 	bool ok = true;
 	if (u.pass) {
 		/* AUTH [user] password */
 		if (u.user)
-			r = redis_cmd(c, 3, (const char *[]){"AUTH", u.user, u.pass}, err);
+			rep = redis_cmd(c, 3, (const char *[]){"AUTH", u.user, u.pass}, &r->secret, err);
 		else
-			r = redis_cmd(c, 2, (const char *[]){"AUTH", u.pass}, err);
-		ok = r != NULL;
-		freeReplyObject(r);
+			rep = redis_cmd(c, 2, (const char *[]){"AUTH", u.pass}, &r->secret, err);
+		ok = rep != NULL;
+		freeReplyObject(rep);
 	}
 	if (ok && u.db) {
 		char dbs[16];
 		snprintf(dbs, sizeof dbs, "%d", u.db);
-		r = redis_cmd(c, 2, (const char *[]){"SELECT", dbs}, err);
-		ok = r != NULL;
-		freeReplyObject(r);
+		rep = redis_cmd(c, 2, (const char *[]){"SELECT", dbs}, &r->secret, err);
+		ok = rep != NULL;
+		freeReplyObject(rep);
 	}
 	redis_url_clear(&u);
 	if (!ok) {
 		redisFree(c);
-		return NULL;
+		return err_code(err);
 	}
-	return c;
+	r->c = c;
+	return 0;
 }
 
-static redisReply *check(redisContext *c, redisReply *r, struct err *err)
+/* A reply, or NULL with err set (the reply freed): the server's text of an
+ * error reply may echo the command's arguments (an unknown or renamed AUTH
+ * does), so it is scrubbed like any other message. */
+static redisReply *check(redisContext *c, redisReply *r, const struct secret *s, struct err *err)
 {
 	if (!r) {
-		err_setc(err, ERR_UNREACHABLE, "redis: %s", c->errstr[0] ? c->errstr : "connection lost");
+		fail(err, s, ERR_UNREACHABLE, "redis: %s", c->errstr[0] ? c->errstr : "connection lost");
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		err_setc(err, ERR_FAIL, "redis: %s", r->str);
+		fail(err, s, ERR_FAIL, "redis: %s", r->str);
 		freeReplyObject(r);
 		return NULL;
 	}
 	return r;
 }
 
-static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, struct err *err)
+static redisReply *redis_cmd(redisContext *c, int argc, const char **argv, const struct secret *s,
+			     struct err *err)
 {
-	return check(c, redisCommandArgv(c, argc, argv, NULL), err);
+	return check(c, redisCommandArgv(c, argc, argv, NULL), s, err);
 }
 
 /* PINGs c (taking it over); see redis_ping_unix. */
-static int ping(redisContext *c, const char *where, struct timeval tv, struct err *err)
+static int ping(redisContext *c, const char *where, struct timeval tv, const struct secret *s, struct err *err)
 {
 	if (!c || c->err) {
-		err_setc(err, ERR_UNREACHABLE, "Redis at %s: %s", where, c ? c->errstr : "out of memory");
+		fail(err, s, ERR_UNREACHABLE, "Redis at %s: %s", where, c ? c->errstr : "out of memory");
 		redisFree(c);
 		return -1;
 	}
@@ -195,12 +331,12 @@ static int ping(redisContext *c, const char *where, struct timeval tv, struct er
 	redisReply *r = redisCommand(c, "PING");
 	int rc = -1;
 	if (!r)
-		err_setc(err, ERR_UNREACHABLE, "Redis at %s: %s", where, c->errstr);
+		fail(err, s, ERR_UNREACHABLE, "Redis at %s: %s", where, c->errstr);
 	else if (r->type == REDIS_REPLY_STATUS && r->str && !strcmp(r->str, "PONG"))
 		rc = 1;
 	else {
 		rc = 0;
-		err_setc(err, ERR_UNREACHABLE, "Redis at %s: %s", where, r->str ? r->str : "unexpected reply");
+		fail(err, s, ERR_UNREACHABLE, "Redis at %s: %s", where, r->str ? r->str : "unexpected reply");
 	}
 	freeReplyObject(r);
 	redisFree(c);
@@ -215,7 +351,7 @@ static struct timeval ms_tv(int ms)
 int redis_ping_unix(const char *sock, int timeout_ms, struct err *err)
 {
 	struct timeval tv = ms_tv(timeout_ms);
-	return ping(redisConnectUnixWithTimeout(sock, tv), sock, tv, err);
+	return ping(redisConnectUnixWithTimeout(sock, tv), sock, tv, NULL, err);
 }
 
 int redis_ping_url(const char *url, int timeout_ms, struct err *err)
@@ -225,8 +361,11 @@ int redis_ping_url(const char *url, int timeout_ms, struct err *err)
 		return -1;
 	struct timeval tv = ms_tv(timeout_ms);
 	char *where = url_where(&u);
+	struct secret s;
+	secret_init(&s, url);
 	int rc = ping(u.path ? redisConnectUnixWithTimeout(u.path, tv) : redisConnectWithTimeout(u.host, u.port, tv),
-		      where, tv, err);
+		      where, tv, &s, err);
+	secret_free(&s);
 	free(where);
 	redis_url_clear(&u);
 	return rc;
@@ -236,11 +375,11 @@ int redis_ping_url(const char *url, int timeout_ms, struct err *err)
 
 struct redis *redis_connect_url(const char *url, struct err *err)
 {
-	redisContext *c = connect_url(url, err);
-	if (!c)
-		return NULL;
 	struct redis *r = xcalloc(1, sizeof *r);
-	r->c = c;
+	if (connect_url(r, url, err) < 0) {
+		redis_free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -255,9 +394,11 @@ void redis_free(struct redis *r)
 {
 	if (!r)
 		return;
-	redisFree(r->c);
+	if (r->c)
+		redisFree(r->c);
 	pending_clear(r);
 	free(r->pending);
+	secret_free(&r->secret);
 	free(r);
 }
 
@@ -274,7 +415,7 @@ int redis_fd(const struct redis *r)
 /* Runs a command whose reply the caller reads (and frees). */
 static redisReply *cmd(struct redis *r, int argc, const char **argv, struct err *err)
 {
-	return redis_cmd(r->c, argc, argv, err);
+	return redis_cmd(r->c, argc, argv, &r->secret, err);
 }
 
 int redis_set_nx(struct redis *r, const char *key, const char *value, bool *set, struct err *err)
@@ -378,6 +519,7 @@ int redis_xgroup_create(struct redis *r, const char *stream, const char *group, 
 		freeReplyObject(rep);
 		return 0;
 	}
+	/* e is scrubbed already */
 	return err_setc(err, strstr(e.msg, "BUSYGROUP") ? ERR_EXISTS : err_code(&e), "%s", e.msg);
 }
 
@@ -414,7 +556,7 @@ int redis_xreadgroup_send(struct redis *r, const char *group, const char *consum
 	int done = 0;
 	while (!done)
 		if (redisBufferWrite(r->c, &done) != REDIS_OK)
-			return err_setc(err, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
+			return fail(err, &r->secret, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
 	return 0;
 }
 
@@ -422,7 +564,7 @@ int redis_xreadgroup_recv(struct redis *r, struct redis_entries *out, bool *comp
 {
 	*complete = false;
 	if (redisBufferRead(r->c) != REDIS_OK)
-		return err_setc(err, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
+		return fail(err, &r->secret, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
 	void *reply = NULL;
 	if (redisReaderGetReply(r->c->reader, &reply) != REDIS_OK)
 		return err_setc(err, ERR_UNREACHABLE, "redis: protocol error");
@@ -432,7 +574,7 @@ int redis_xreadgroup_recv(struct redis *r, struct redis_entries *out, bool *comp
 	redisReply *rep = reply;
 	int rc = 0;
 	if (rep->type == REDIS_REPLY_ERROR)
-		rc = err_set(err, "redis: %s", rep->str);
+		rc = fail(err, &r->secret, ERR_FAIL, "redis: %s", rep->str);
 	else
 		read_entries(out, rep);
 	freeReplyObject(rep);
@@ -519,12 +661,12 @@ int redis_pipe_flush(struct redis *r, struct err *err)
 	for (size_t i = 0; i < r->n_pending; i++) {
 		void *reply = NULL;
 		if (redisGetReply(r->c, &reply) != REDIS_OK) {
-			rc = err_setc(err, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
+			rc = fail(err, &r->secret, ERR_UNREACHABLE, "redis: %s", r->c->errstr);
 			break;
 		}
 		redisReply *rep = reply;
 		if (rep->type == REDIS_REPLY_ERROR && rc == 0)
-			rc = err_set(err, "redis %s: %s", r->pending[i], rep->str);
+			rc = fail(err, &r->secret, ERR_FAIL, "redis %s: %s", r->pending[i], rep->str);
 		freeReplyObject(rep);
 	}
 	pending_clear(r);

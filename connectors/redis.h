@@ -14,13 +14,15 @@
 struct redis;
 
 /* A broker address: redis://[[user]:password@]host[:port][/db] (the last '@'
- * ends the credentials, so a password may contain one; [v6] hosts), or a
- * unix socket: unix:/path, unix:///path or /path. A ?query is ignored. */
+ * ends the credentials, so a password may contain one unencoded, or a '/',
+ * ':', '?' or '#'; %XX in them is decoded, a '%' without two hex digits kept;
+ * [v6] hosts), or a unix socket: unix:/path, unix:///path or /path. A ?query
+ * is ignored. */
 struct redis_url {
 	char *path;       /* the socket, or NULL for TCP */
 	char *host;       /* without brackets; 127.0.0.1 when empty */
 	int port;         /* 6379 when not given */
-	char *user, *pass; /* NULL when not given */
+	char *user, *pass; /* decoded; NULL when not given */
 	int db;           /* 0 when not given */
 };
 int redis_url_parse(const char *url, struct redis_url *out, struct err *err);
@@ -43,7 +45,11 @@ int redis_ping_unix(const char *sock, int timeout_ms, struct err *err);
 int redis_ping_url(const char *url, int timeout_ms, struct err *err);
 
 /* Errors: ERR_UNREACHABLE when the connection failed ("redis: why"), ERR_FAIL
- * with the server's text when it replied with an error ("redis: text"). */
+ * with the server's text when it replied with an error ("redis: text"). No
+ * message carries the URL's password or any 4-character piece of it, in any
+ * form (as written, decoded, encoded): hiredis's and the server's text (which
+ * may echo a command's arguments) are scrubbed, and a URL is shown with its
+ * credentials as "***". */
 
 /* SET key value NX: *set tells whether it was set (false: the key existed). */
 int redis_set_nx(struct redis *r, const char *key, const char *value, bool *set, struct err *err);
