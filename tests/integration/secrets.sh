@@ -4,13 +4,17 @@
 # unencoded and encoded, ?password=, conninfo string, ${ENV}, password_file)
 # and however the connection fails (a wrong host, a wrong port): every sluice
 # output, .sluice/runner.log and a pg_dump of the state database are grepped
-# for it and for each of its 4-character pieces.
+# for it and for each of its 4-character pieces. Then the same password in the
+# broker's URL (unencoded, encoded, with a user; a wrong port, a wrong host, a
+# URL the parser refuses, and a server whose error reply echoes AUTH's
+# arguments).
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..12"
+echo "1..19"
 
 PROJ=$(mkproj secrets)
-trap cleanup EXIT
+RECHO=
+trap 'cleanup; is_pid "$RECHO" && kill "$RECHO"' EXIT
 OUT=$PROJ/out
 mkdir -p "$OUT" "$PROJ/data"
 
@@ -123,5 +127,60 @@ leaks "$OUT/runner.log" >"$OUT/leaks.txt"
 ok $? "none in .sluice/runner.log" || diag <"$OUT/leaks.txt"
 leaks "$OUT/state.sql" >"$OUT/leaks.txt"
 ok $? "none in a pg_dump of the state database" || diag <"$OUT/leaks.txt"
+
+# ---- the broker ------------------------------------------------------------
+
+# A Redis whose AUTH is renamed away: it answers "unknown command 'AUTH', with
+# args beginning with: '<the password>'".
+RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --rename-command AUTH '' \
+	>"$PROJ/redis-echo.log" 2>&1 &
+RECHO=$!
+wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG"
+
+sl -q runner --stop >/dev/null 2>&1
+cp "$PROJ/sluice.yml" "$PROJ/sluice.yml.base"
+mv "$PROJ/.sluice/runner.log" "$OUT/runner.log.pg" 2>/dev/null
+BROKERS="bport=redis://:$PW@127.0.0.1:$PORT/0
+bhost=redis://:$PW@$NOHOST:6379/0
+benc=redis://:$ENC@127.0.0.1:$PORT/0
+buser=redis://etl:$PW@127.0.0.1:$PORT/0
+bbad=redis://:$PW@127.0.0.1:notaport/0
+becho=redis://:$PW@127.0.0.1:$RPORT/0"
+echo "$BROKERS" | while IFS='=' read -r b url; do
+	{ cat "$PROJ/sluice.yml.base"; printf 'broker: "%s"\n' "$url"; } >"$PROJ/sluice.yml"
+	out "${b}_up" up
+	out "${b}_upj" --json up
+	out "${b}_status" status
+	out "${b}_statusj" --json status
+	out "${b}_run" run sec
+	out "${b}_runj" --json run sec
+	out "${b}_logs" logs latest q_field
+	out "${b}_logsj" logs latest q_field --json
+	out "${b}_validate" validate
+	# the runner starts without the broker and keeps trying: its log
+	out "${b}_runner" runner
+	wait_for 10 grep -q "broker" "$PROJ/.sluice/runner.log"
+	sleep 1
+	out "${b}_stop" runner --stop
+	cat "$PROJ/.sluice/runner.log" >>"$OUT/runner_broker.log" 2>/dev/null
+	rm -f "$PROJ/.sluice/runner.log"
+done
+cp "$PROJ/sluice.yml.base" "$PROJ/sluice.yml"
+
+grep -q "cannot connect" "$OUT/bport_run.err"
+ok $? "broker: run says the broker cannot be reached" || cat "$OUT/bport_run.out" "$OUT/bport_run.err" | diag
+grep -q "the port must be a number" "$OUT/bbad_run.err"
+ok $? "broker: a URL that is refused is named, and why" || cat "$OUT/bbad_run.err" | diag
+grep -q "unknown command" "$OUT/becho_run.err"
+ok $? "broker: the server's error reply to AUTH is reported" || cat "$OUT/becho_run.err" | diag
+[ "$(grep -c "broker" "$OUT/runner_broker.log")" -ge 6 ]
+ok $? "broker: the runner logged why it has no broker, each time" || tail -20 "$OUT/runner_broker.log" | diag
+leaks "$OUT"/b*_*.out "$OUT"/b*_*.err >"$OUT/leaks.txt"
+ok $? "broker: no piece of the password in any stdout or stderr" || diag <"$OUT/leaks.txt"
+leaks "$OUT"/b*_upj.out "$OUT"/b*_statusj.out "$OUT"/b*_runj.out "$OUT"/b*_logsj.out >"$OUT/leaks.txt"
+ok $? "broker: none in up, status, run, logs --json" || diag <"$OUT/leaks.txt"
+leaks "$OUT/runner_broker.log" >"$OUT/leaks.txt"
+ok $? "broker: none in .sluice/runner.log" || diag <"$OUT/leaks.txt"
 
 done_testing
