@@ -30,11 +30,17 @@ char *services_mask_address(const char *addr)
 	const char *s = addr;
 	const char *sep = strstr(s, "://");
 	if (sep) {
-		/* URI: scheme://user:secret@host/db?password=secret */
+		/* URI: scheme://user:secret@host/db?password=secret. The secret
+		 * may hold an unencoded '/', '?', '#' or '@': the user info ends at
+		 * the last '@' before the host (or at the last '@', as the broker's
+		 * parser reads it) */
 		const char *auth = sep + 3;
-		size_t alen = strcspn(auth, "/?#");
-		const char *at = memrchr(auth, '@', alen);
+		const char *at = pg_url_at(addr);
+		if (!at)
+			at = strrchr(auth, '@');
 		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (at && !colon && !strncmp(addr, "redis://", 8))
+			colon = auth - 1; /* redis://password@host */
 		if (colon) {
 			sb_add(&b, s, (size_t)(colon + 1 - s));
 			sb_adds(&b, "***");
