@@ -6,15 +6,15 @@
 # output, .sluice/runner.log and a pg_dump of the state database are grepped
 # for it and for each of its 4-character pieces. Then the same password in the
 # broker's URL (unencoded, encoded, with a user; a wrong port, a wrong host, a
-# URL the parser refuses, and a server whose error reply echoes AUTH's
-# arguments).
+# URL the parser refuses, a server whose error reply echoes AUTH's arguments,
+# a wrong password, and a server that takes it, unencoded and encoded).
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..19"
+echo "1..21"
 
 PROJ=$(mkproj secrets)
-RECHO=
-trap 'cleanup; is_pid "$RECHO" && kill "$RECHO"' EXIT
+RECHO= RAUTH=
+trap 'cleanup; is_pid "$RECHO" && kill "$RECHO"; is_pid "$RAUTH" && kill "$RAUTH"' EXIT
 OUT=$PROJ/out
 mkdir -p "$OUT" "$PROJ/data"
 
@@ -130,13 +130,19 @@ ok $? "none in a pg_dump of the state database" || diag <"$OUT/leaks.txt"
 
 # ---- the broker ------------------------------------------------------------
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # A Redis whose AUTH is renamed away: it answers "unknown command 'AUTH', with
 # args beginning with: '<the password>'".
-RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+RPORT=$(free_port)
 redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --rename-command AUTH '' \
 	>"$PROJ/redis-echo.log" 2>&1 &
 RECHO=$!
-wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG"
+# and one that wants the password
+APORT=$(free_port)
+redis-server --port "$APORT" --bind 127.0.0.1 --save '' --appendonly no --requirepass "$PW" \
+	>"$PROJ/redis-auth.log" 2>&1 &
+RAUTH=$!
+wait_for 10 sh -c "redis-cli -p $RPORT ping | grep -q PONG && redis-cli -p $APORT ping | grep -q NOAUTH"
 
 sl -q runner --stop >/dev/null 2>&1
 cp "$PROJ/sluice.yml" "$PROJ/sluice.yml.base"
@@ -146,15 +152,18 @@ bhost=redis://:$PW@$NOHOST:6379/0
 benc=redis://:$ENC@127.0.0.1:$PORT/0
 buser=redis://etl:$PW@127.0.0.1:$PORT/0
 bbad=redis://:$PW@127.0.0.1:notaport/0
-becho=redis://:$PW@127.0.0.1:$RPORT/0"
+becho=redis://:$PW@127.0.0.1:$RPORT/0
+bwrong=redis://:${PW%?}8@127.0.0.1:$APORT/0
+bauth=redis://:$PW@127.0.0.1:$APORT/0
+bauthenc=redis://:$ENC@127.0.0.1:$APORT/1"
 echo "$BROKERS" | while IFS='=' read -r b url; do
 	{ cat "$PROJ/sluice.yml.base"; printf 'broker: "%s"\n' "$url"; } >"$PROJ/sluice.yml"
 	out "${b}_up" up
 	out "${b}_upj" --json up
 	out "${b}_status" status
 	out "${b}_statusj" --json status
-	out "${b}_run" run sec
-	out "${b}_runj" --json run sec
+	out "${b}_run" run sec --no-runner
+	out "${b}_runj" --json run sec --no-runner
 	out "${b}_logs" logs latest q_field
 	out "${b}_logsj" logs latest q_field --json
 	out "${b}_validate" validate
@@ -174,6 +183,11 @@ grep -q "the port must be a number" "$OUT/bbad_run.err"
 ok $? "broker: a URL that is refused is named, and why" || cat "$OUT/bbad_run.err" | diag
 grep -q "unknown command" "$OUT/becho_run.err"
 ok $? "broker: the server's error reply to AUTH is reported" || cat "$OUT/becho_run.err" | diag
+grep -q "WRONGPASS" "$OUT/bwrong_run.err"
+ok $? "broker: a wrong password is reported as such" || cat "$OUT/bwrong_run.err" | diag
+is_pid "$(cat "$OUT/bauth_run.out")" && is_pid "$(cat "$OUT/bauthenc_run.out")"
+ok $? "broker: the password logs in, written unencoded or encoded (runs created)" ||
+	cat "$OUT/bauth_run.err" "$OUT/bauthenc_run.err" | diag
 [ "$(grep -c "broker" "$OUT/runner_broker.log")" -ge 6 ]
 ok $? "broker: the runner logged why it has no broker, each time" || tail -20 "$OUT/runner_broker.log" | diag
 leaks "$OUT"/b*_*.out "$OUT"/b*_*.err >"$OUT/leaks.txt"
