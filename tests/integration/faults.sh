@@ -149,6 +149,7 @@ fault() {
 		return
 	fi
 	wait_for 30 "mid_$kind"
+	sleep 0.5 # well inside the body: a shell task's grandchild is running
 	killed=$("kill_$part")
 	ok $? "$c: killed the $killed in the middle of the body" || sq "SELECT task, state, worker FROM sluice.task_instances WHERE run_id = $run_id" | diag
 	killed_pid=${killed##* }
