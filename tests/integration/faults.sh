@@ -122,6 +122,7 @@ takeover_logged() {
 	         WHERE t.run_id = $run_id AND t.task = 'body' AND l.line LIKE '%taken over%'")" -ge 1 ]
 }
 
+no_running_load() { [ "$(sq "SELECT count(*) FROM sluice.loads WHERE run_id = $run_id AND state = 'running'")" = 0 ]; }
 settled() { run_ended && "back_$1"; }
 run_state() { sq "SELECT state FROM sluice.runs WHERE id = $run_id"; }
 run_ended() { case $(run_state) in success | failed) return 0 ;; esac; return 1; }
@@ -187,6 +188,8 @@ fault() {
 		;;
 	esac
 	if [ "$kind" = load ]; then
+		# a load whose process is gone is marked by the runner's sweep
+		wait_for $BOUND no_running_load
 		n=$(sq "SELECT count(*) FROM sluice.loads WHERE run_id = $run_id AND state = 'running'")
 		is "$c: no load of the run is left 'running'" "$n" 0
 	fi
