@@ -48,6 +48,13 @@ static const char SQL_PROBE_DROP[] = "DROP VIEW pg_temp.sluice_probe";
 static const char SQL_BATCH[] = "CREATE TEMP TABLE sluice_batch ON COMMIT DROP AS\n";
 static const char SQL_BATCH_REL[] = "pg_temp.sluice_batch";
 static const char BATCH[] = "pg_temp.sluice_batch";
+static const char SQL_SCHEMA_EXISTS[] = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
+static const char SQL_SCHEMA_SAVEPOINT[] = "SAVEPOINT sluice_schema";
+static const char SQL_SCHEMA_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT sluice_schema";
+static const char SQL_SCHEMA_RELEASE[] = "RELEASE SAVEPOINT sluice_schema";
+/* two builds creating one schema at once: the second's insert into
+ * pg_namespace fails once the first commits */
+static const char SQLSTATE_UNIQUE[] = "23505";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT sluice_view";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT sluice_view";
 static const char SQL_RELEASE[] = "RELEASE SAVEPOINT sluice_view";
@@ -242,7 +249,12 @@ int mat_spec_build(const struct model_set *s, const struct project *p, const str
 		return err_code(err);
 	}
 	json_object_set_new(out, "model", json_string(m->name));
-	json_object_set_new(out, "path", json_string(m->path));
+	/* the path from the project's root, as its messages show it */
+	const char *path = m->path;
+	size_t rl = s->root ? strlen(s->root) : 0;
+	if (rl && strcmp(s->root, ".") && !strncmp(path, s->root, rl) && path[rl] == '/')
+		path += rl + 1;
+	json_object_set_new(out, "path", json_string(path));
 	json_object_set_new(out, "target", json_string(t->name));
 	json_object_set_new(out, "conn", json_string(t->connection ? t->connection : "default"));
 	if (t->database)
@@ -1446,18 +1458,39 @@ static char *select_text(const char *sql)
 	return xstrndup(sql ? sql : "", n);
 }
 
+/* The schema, created when missing. Looked up first: CREATE SCHEMA IF NOT
+ * EXISTS wants the CREATE privilege on the database even when the schema
+ * is there. */
+static int ensure_schema(struct mx *x)
+{
+	struct pg_result *r;
+	if (ask(x, "looking for its schema", SQL_SCHEMA_EXISTS, 1, &x->j->schema, &r) < 0)
+		return -1;
+	bool there = r && pg_rows(r) > 0;
+	pg_clear(r);
+	if (there)
+		return 0;
+	struct strbuf b = {0};
+	if (x->c && run(x, NULL, SQL_SCHEMA_SAVEPOINT) < 0)
+		return -1;
+	sb_addf(&b, "CREATE SCHEMA IF NOT EXISTS %s", x->schema);
+	if (run_buf(x, "creating its schema", &b, NULL, NULL) == 0)
+		return x->c ? run(x, NULL, SQL_SCHEMA_RELEASE) : 0;
+	if (strcmp(x->sqlstate, SQLSTATE_UNIQUE) || run(x, NULL, SQL_SCHEMA_ROLLBACK_TO) < 0)
+		return -1;
+	err_clear(x->err);
+	return run(x, NULL, SQL_SCHEMA_RELEASE);
+}
+
 static int dispatch(struct mx *x, struct mat_stats *st)
 {
 	const struct mat_job *j = x->j;
-	struct strbuf b = {0};
 	char *key = xasprintf("sluice.model:%s", x->rel);
 	const char *p[] = {key};
 	int rc = run_sql(x, "locking the model's relation", SQL_LOCK, 1, p, NULL, NULL);
 	free(key);
-	if (rc == 0) {
-		sb_addf(&b, "CREATE SCHEMA IF NOT EXISTS %s", x->schema);
-		rc = run_buf(x, "creating its schema", &b, NULL, NULL);
-	}
+	if (rc == 0)
+		rc = ensure_schema(x);
 	if (rc < 0)
 		return rc;
 	/* the job's SQL, trimmed, in place of its own for the build */
