@@ -122,7 +122,7 @@ void mat_type_norm(const char *type, struct strbuf *out)
 	/* "timestamp(3) with time zone": the name goes on after the modifier */
 	struct strbuf name = {0};
 	sb_add(&name, s, name_len);
-	if (*mod && strncmp(rest, "with", 4) == 0 && (rest[4] == ' ' || !rest[4])) {
+	if (*mod && (!strncmp(rest, "with ", 5) || !strncmp(rest, "without ", 8))) {
 		size_t l = strcspn(rest, "[");
 		while (l && rest[l - 1] == ' ')
 			l--;
