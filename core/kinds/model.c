@@ -247,6 +247,10 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		fflush(stdout);
 		taskexec_settle(1);
 		fprintf(stderr, "model %s: %s\n", j.model, e.msg);
+		/* stdout: the error above stays the last stderr line, the summary */
+		fflush(stderr);
+		taskexec_settle(2);
+		printf("rolled back: nothing was changed\n");
 		mat_job_arrays_free(arrays);
 		return rc == ERR_UNREACHABLE ? 2 : 1;
 	}

@@ -797,9 +797,11 @@ static const char *drop_word(char kind)
  * Why this and not TRUNCATE + INSERT into the table that is there: the new
  * table is built while readers go on reading the old one; their wait is the
  * swap alone (catalog updates: a millisecond or two), where TRUNCATE holds
- * its ACCESS EXCLUSIVE lock through the whole INSERT (measured on 2M rows: a
- * reader waited about 2 ms across the swap, over 1.5 s across TRUNCATE +
- * INSERT), and a shape change would need the swap anyway. A rename alone
+ * its ACCESS EXCLUSIVE lock through the whole INSERT (measured on the
+ * embedded PostgreSQL 15, 2M rows of (int, md5 text), a reader running
+ * `select 1 from t limit 1` in a loop: its longest wait was 2 to 4 ms
+ * across a swap, 850 to 970 ms across TRUNCATE + INSERT), and a shape
+ * change would need the swap anyway. A rename alone
  * would leave the views bound to the old table's OID, so DROP would refuse
  * (or CASCADE would take them): CREATE OR REPLACE VIEW with each view's own
  * definition binds it to the new table and keeps its OID, owner, grants,

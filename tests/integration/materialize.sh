@@ -6,7 +6,7 @@
 # snapshots over a scripted history in every strategy and hard-delete mode,
 # two snapshot runs at once, contracts, and targets in their databases.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..57"
+echo "1..59"
 PROJ=$(mkproj materialize_it)
 trap 'kill_reader; cleanup' EXIT
 READER_PID=
@@ -362,6 +362,15 @@ is "the view's error names the missing column" "$(log_of con_v | grep -o 'breaks
 is "the old table and view are in place, as they were" "$(sum_of dev_silver.con_t) $(sum_of dev_silver.con_v)" "$before_t $before_v"
 echo "select id, name::varchar(20) as name, amount::numeric(10,2) as amount from public.cs" >"$PROJ/models/silver/con_t.sql"
 echo "select id, name, amount from public.cs" >"$PROJ/models/silver/con_v.sql"
+
+# an error in the SELECT says where in the compiled SQL
+printf 'select id,\n  name,\nfrom public.cs\n' >"$PROJ/models/gold/broken.sql"
+pipeline broken broken broken
+run_p broken
+[ $? -ne 0 ]; ok $? "a model whose SELECT has an error fails"
+log_of broken | grep -q "model broken: the model's SELECT: line 3, column 1 of the compiled SQL (sluice compile broken --select): syntax error at or near \"from\""
+ok $? "the error says where in the compiled SQL" || { diag <"$T/run.err"; log_of broken | diag; }
+rm -f "$PROJ/models/gold/broken.sql" "$PROJ/pipelines/broken.yml"
 
 # ---- targets ------------------------------------------------------------------------------
 echo "select 1 as x" >"$PROJ/models/gold/g.sql"
