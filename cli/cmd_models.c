@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "cli/json_out.h"
 #include "core/models/check.h"
+#include "core/models/materialize.h"
 #include "core/models/model.h"
 #include "core/project.h"
 
@@ -85,26 +86,46 @@ static int target_opt(int argc, char **argv, int *i, const char **out)
 
 static void compile_usage(FILE *out)
 {
-	fprintf(out, "usage: sluice [-C DIR] compile MODEL [--target T] [--full-refresh] [--json]\n"
+	fprintf(out, "usage: sluice [-C DIR] compile MODEL [--target T] [--full-refresh] [--select] [--json]\n"
 		     "\n"
-		     "Prints the SELECT of models/**/MODEL.sql as a run under target T would\n"
-		     "execute it: ref(), source() and this as quoted \"schema\".\"name\" from\n"
-		     "the target's schema rule, var(), env_var() and target.* filled in. An\n"
-		     "incremental model is shown as on every run after its first\n"
-		     "(is_incremental() true) unless --full-refresh is given.\n"
+		     "Prints what a build of models/**/MODEL.sql under target T runs: the\n"
+		     "transaction of its materialization, with the model's SELECT in it as the\n"
+		     "run executes it: ref(), source() and this as quoted \"schema\".\"name\"\n"
+		     "from the target's schema rule, var(), env_var() and target.* filled in.\n"
+		     "It is shown as on every run after the first (the relation exists, and\n"
+		     "an incremental model's is_incremental() is true) unless --full-refresh\n"
+		     "is given. What only the server knows (the SELECT's columns when the\n"
+		     "model declares none, the views that read a table) is said in comments.\n"
 		     "\n"
 		     "  --target T      a target from sluice.yml (default: its `target:`)\n"
-		     "  --full-refresh  is_incremental() is false\n"
-		     "  --json          {model, target, relation, materialized, incremental, sql}\n"
+		     "  --full-refresh  is_incremental() is false; a table is rebuilt\n"
+		     "  --select        the SELECT alone\n"
+		     "  --json          {model, target, relation, materialized, incremental, sql, run}\n"
 		     "  --help          this text\n"
 		     "\n"
 		     "Exit status: 0 ok, 2 usage or unknown model or target, 3 the project has errors.\n");
 }
 
+/* The statements a build of model i runs, as on a run after its first. */
+static int compile_plan(const struct mopen *m, int i, bool full, struct strbuf *out, struct err *err)
+{
+	json_t *spec = json_object();
+	struct mat_job j;
+	void *arrays = NULL;
+	int rc = mat_spec_build(m->s, m->p, m->t, i, full, spec, err);
+	if (rc == 0)
+		rc = mat_job_from_spec(spec, &j, &arrays, err);
+	if (rc == 0)
+		mat_plan(&j, true, out);
+	mat_job_arrays_free(arrays);
+	json_decref(spec);
+	return rc;
+}
+
 int cmd_compile(struct cli *g, int argc, char **argv)
 {
 	const char *name = NULL, *target = NULL;
-	bool full = false, json = g->json;
+	bool full = false, json = g->json, select_only = false;
 	for (int i = 1; i < argc; i++) {
 		int t = target_opt(argc, argv, &i, &target);
 		if (t < 0) {
@@ -115,6 +136,8 @@ int cmd_compile(struct cli *g, int argc, char **argv)
 			continue;
 		if (!strcmp(argv[i], "--full-refresh")) {
 			full = true;
+		} else if (!strcmp(argv[i], "--select")) {
+			select_only = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -154,20 +177,24 @@ int cmd_compile(struct cli *g, int argc, char **argv)
 	struct strbuf sql = {0};
 	struct model_place pl = {0};
 	struct err e = {0};
-	if (model_place(m.s, m.p, m.t, i, &pl, &e) < 0 || model_render(m.s, m.p, m.t, i, incremental, &sql, &e) < 0) {
+	struct strbuf run = {0};
+	if (model_place(m.s, m.p, m.t, i, &pl, &e) < 0 || model_render(m.s, m.p, m.t, i, incremental, &sql, &e) < 0 ||
+	    compile_plan(&m, i, full, &run, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);
 		rc = EXIT_PROJECT;
 	} else if (json) {
-		json_out(json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "model", mo->name, "target", m.t->name, "relation",
-				   pl.relation, "materialized", model_mat_name(mo->cfg.materialized), "incremental",
-				   incremental, "sql", sql.s));
+		json_out(json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "model", mo->name, "target", m.t->name,
+				   "relation", pl.relation, "materialized", model_mat_name(mo->cfg.materialized),
+				   "incremental", incremental, "sql", sql.s, "run", run.s));
 	} else {
-		fputs(sql.s, stdout);
-		if (sql.len && sql.s[sql.len - 1] != '\n')
+		const struct strbuf *out = select_only ? &sql : &run;
+		fputs(out->s, stdout);
+		if (out->len && out->s[out->len - 1] != '\n')
 			fputc('\n', stdout);
 	}
 	model_place_free(&pl);
 	sb_free(&sql);
+	sb_free(&run);
 	mopen_close(&m);
 	return rc;
 }

@@ -381,11 +381,25 @@ int pg_db_ensure(PGconn *c, const char *name, struct err *err)
 
 PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
 {
-	/* dbname is expanded as the whole conninfo or URI, the password after it */
+	return pg_connect_db(conninfo, NULL, what, err);
+}
+
+PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err)
+{
+	/* dbname is expanded as the whole conninfo or URI, the password after it;
+	 * only the first dbname is expanded, so a second one is just the database */
 	struct pg_dsn d;
 	pg_dsn_split(conninfo, &d);
-	const char *const keys[] = {"dbname", d.password ? "password" : NULL, NULL};
-	const char *const vals[] = {d.dsn, d.password, NULL};
+	const char *keys[4] = {"dbname"}, *vals[4] = {d.dsn};
+	size_t n = 1;
+	if (d.password) {
+		keys[n] = "password";
+		vals[n++] = d.password;
+	}
+	if (dbname) {
+		keys[n] = "dbname";
+		vals[n++] = dbname;
+	}
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (!c) {
 		pg_dsn_free(&d);

@@ -21,6 +21,9 @@ struct pg_result;
 /* Connects (blocking). On failure err says why, without the password, and the
  * code is ERR_UNREACHABLE when the server could not be reached. */
 struct pg_conn *pg_connect(const char *conninfo, const char *what, struct err *err);
+/* The same on database dbname of that server instead of the conninfo's own
+ * (NULL: its own). */
+struct pg_conn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err);
 /* Closes a connection from pg_connect; NULL is fine. */
 void pg_close(struct pg_conn *c);
 /* Drops the server's notices on c instead of printing them on stderr: for

@@ -45,7 +45,7 @@ static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct
 	json_object_set_new(spec, "kind", json_string(t->kind->name));
 	if (t->timeout > 0)
 		json_object_set_new(spec, "timeout", json_real(t->timeout));
-	struct kind_build b = {t->name, ctx};
+	struct kind_build b = {t->name, ctx, c->proj};
 	int rc = t->kind->build(t->spec, &b, spec, err);
 	json_decref(ctx);
 	if (rc < 0) {

@@ -65,10 +65,12 @@ struct kind_check {
 	const char *name;
 };
 
-/* What build gets: the template context of this run. */
+/* What build gets: the template context of this run, and the project it
+ * is triggered in (for what a kind reads beside the pipeline: models/). */
 struct kind_build {
 	const char *task;
 	const json_t *ctx;
+	const struct project *proj;
 };
 
 struct kind_ops {

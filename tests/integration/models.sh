@@ -10,7 +10,7 @@ rm -rf "$T"
 mkdir -p "$T"
 export USER=tester
 
-echo "1..31"
+echo "1..33"
 
 # run NAME DIR ARGS...: sluice in DIR (paths print short); stdout in
 # $T/NAME.out, stderr in $T/NAME.err, exit status in $rc
@@ -156,7 +156,7 @@ run selbad "$P" models fct_sale
 has "$T/selbad.err" "sluice models: selector 'fct_sale': no model 'fct_sale'; did you mean 'fct_sales'?"
 ok $? "models: the nearest model named"
 
-run comp "$P" compile slv_transactions
+run comp "$P" compile slv_transactions --select
 [ "$rc" -eq 0 ]; ok $? "compile: exit 0" || cat "$T/comp.err" | diag
 is "compile: refs, this and vars resolved; is_incremental() true" "$(cat "$T/comp.out")" \
 'select t.*, now() as load_timestamp
@@ -164,13 +164,13 @@ from "tester_bronze"."brz_transactions" t
 where t.tx_date >= '"'2024-01-01'"'
   and t.load_timestamp > (select max(load_timestamp) from "tester_silver"."slv_transactions")'
 
-run compf "$P" compile slv_transactions --full-refresh --target pro
+run compf "$P" compile slv_transactions --full-refresh --target pro --select
 is "compile --full-refresh --target pro" "$(cat "$T/compf.out")" \
 'select t.*, now() as load_timestamp
 from "bronze"."brz_transactions" t
 where t.tx_date >= '"'2024-01-01'"
 
-run compb "$P" compile brz_transactions --target=pro
+run compb "$P" compile brz_transactions --target=pro --select
 is "compile: a source as its schema and table" "$(cat "$T/compb.out")" 'select * from "public"."customer_transactions"'
 
 run compj "$P" compile dim_customers --json

@@ -127,7 +127,7 @@ static json_t *build(const struct project *p, const char *task)
 	const struct task_def *t = pipeline_task(pl, task);
 	assert_non_null(t);
 	json_t *ctx = project_template_ctx(p, pl, "2026-03-04", NULL, task, 7);
-	struct kind_build b = {task, ctx};
+	struct kind_build b = {task, ctx, p};
 	json_t *spec = json_pack("{s:s}", "kind", t->kind->name);
 	struct err e = {0};
 	assert_int_equal(t->kind->build(t->spec, &b, spec, &e), 0);
