@@ -5,7 +5,8 @@
 #define KINDS(X) \
 	X(sql)   \
 	X(shell) \
-	X(load)
+	X(load)  \
+	X(check)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)
