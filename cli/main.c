@@ -26,7 +26,8 @@
 	X("runner", cmd_runner, "start the scheduler and the local worker pool")        \
 	X("worker", cmd_worker, "run workers only (to add capacity from another host)")  \
 	X("load", cmd_load, "load a file into a table (contract, rejects, append/replace/merge)") \
-	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason")
+	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason") \
+	X("checks", cmd_checks, "list check results and their failing rows (latest, or of a run)")
 
 static const struct {
 	const char *name;
