@@ -114,23 +114,28 @@ static void q_num(struct query *q, int i, long v)
 	q->params[i] = q->buf[i];
 }
 
+void check_row_clear(struct check_row *r)
+{
+	free(r->check);
+	free(r->type);
+	free(r->model);
+	free(r->task);
+	free(r->status);
+	free(r->severity);
+	free(r->threshold);
+	free(r->created_at);
+	free(r->sql);
+	free(r->params);
+	free(r->detail);
+	free(r->error);
+	free(r->strip);
+	memset(r, 0, sizeof *r);
+}
+
 void check_rows_free(struct check_row *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].check);
-		free(v[i].type);
-		free(v[i].model);
-		free(v[i].task);
-		free(v[i].status);
-		free(v[i].severity);
-		free(v[i].threshold);
-		free(v[i].created_at);
-		free(v[i].sql);
-		free(v[i].params);
-		free(v[i].detail);
-		free(v[i].error);
-		free(v[i].strip);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		check_row_clear(&v[i]);
 	free(v);
 }
 

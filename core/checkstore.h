@@ -61,6 +61,8 @@ struct check_row {
 	char *strip;                /* query_check_latest: the recent statuses, oldest first, one letter each (p w f e) */
 };
 void check_rows_free(struct check_row *v, size_t n);
+/* Frees one row's strings (the row itself is the caller's). */
+void check_row_clear(struct check_row *r);
 
 struct failure_row {
 	int row_no;
