@@ -190,6 +190,11 @@ int models_check_targets(const struct model_set *s, const struct project *p, str
 int model_render(const struct model_set *s, const struct project *p, const struct target *t, int i,
 		 bool incremental, struct strbuf *out, struct err *err);
 
+/* Renders check c, a tests/ file (CHECK_CUSTOM), as it would run under
+ * target t, refs and sources resolved as model_render does them. */
+int models_render_check(const struct model_set *s, const struct project *p, const struct target *t, int c,
+			struct strbuf *out, struct err *err);
+
 /* ---- selection ----------------------------------------------------------------- */
 
 /* dbt's selector syntax over the models:
