@@ -14,10 +14,46 @@
 
 #include "base/util.h"
 
+/* The newest modification time (ns) under dir and the number of entries. */
+static void tree_stamp(const char *dir, int depth, int64_t *newest, int64_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *f = path_join(dir, de->d_name);
+		struct stat st;
+		if (stat(f, &st) == 0) {
+			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			*newest = t > *newest ? t : *newest;
+			(*n)++;
+			if (S_ISDIR(st.st_mode) && depth < 32)
+				tree_stamp(f, depth + 1, newest, n);
+		}
+		free(f);
+	}
+	closedir(d);
+}
+
 /* The newest modification time (ns) over the files a project is made of,
- * plus their number, so an added, removed or edited file changes it. */
+ * plus their number, so an added, removed or edited file changes it. The
+ * models are part of the project (a pipeline expands them): models/ and
+ * tests/ count once models/ exists. */
 static int64_t project_stamp(const struct project *p)
 {
+	int64_t mt = 0, mn = 0;
+	char *mdir = path_join(p->root, "models");
+	struct stat mst;
+	if (stat(mdir, &mst) == 0 && S_ISDIR(mst.st_mode)) {
+		char *tdir = path_join(p->root, "tests");
+		tree_stamp(mdir, 0, &mt, &mn);
+		tree_stamp(tdir, 0, &mt, &mn);
+		free(tdir);
+	}
+	free(mdir);
 	int64_t stamp = 0, n = 0;
 	struct stat st;
 	char *pdir = path_join(p->root, "pipelines");
@@ -43,7 +79,8 @@ static int64_t project_stamp(const struct project *p)
 	if (d)
 		closedir(d);
 	free(pdir);
-	return stamp ^ (n << 56);
+	stamp = mt > stamp ? mt : stamp;
+	return stamp ^ (n << 56) ^ (mn << 40);
 }
 
 int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, struct err *err)

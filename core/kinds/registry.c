@@ -6,7 +6,8 @@
 	X(sql)   \
 	X(shell) \
 	X(load)  \
-	X(model)
+	X(model) \
+	X(models)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)
