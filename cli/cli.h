@@ -34,6 +34,7 @@ int cmd_runner(struct cli *g, int argc, char **argv);
 int cmd_worker(struct cli *g, int argc, char **argv);
 int cmd_load(struct cli *g, int argc, char **argv);
 int cmd_rejects(struct cli *g, int argc, char **argv);
+int cmd_checks(struct cli *g, int argc, char **argv);
 int cmd_compile(struct cli *g, int argc, char **argv);
 int cmd_models(struct cli *g, int argc, char **argv);
 int cmd_loads(struct cli *g, int argc, char **argv);

@@ -561,7 +561,7 @@ int cmd_worker(struct cli *g, int argc, char **argv)
 			return EXIT_UNREACHABLE;
 		}
 	}
-	struct worker_opts wo = {NULL, max_tasks};
+	struct worker_opts wo = {.name = NULL, .max_tasks = max_tasks};
 	struct err e = {0};
 	if (count == 1) {
 		rc = worker_main(&c, &wo, &e);

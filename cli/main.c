@@ -28,7 +28,8 @@
 	X("worker", cmd_worker, "run workers only (to add capacity from another host)")  \
 	X("load", cmd_load, "load a file into a table (contract, rejects, append/replace/merge)") \
 	X("loads", cmd_loads, "list the latest loads and their state (lost: its process is gone)") \
-	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason")
+	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason") \
+	X("checks", cmd_checks, "list check results and their failing rows (latest, or of a run)")
 
 static const struct {
 	const char *name;

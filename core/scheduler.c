@@ -268,15 +268,28 @@ static int64_t fire_schedules(struct sched *s)
 static pid_t spawn_worker(struct sched *s, int slot)
 {
 	fflush(NULL);
+	pid_t runner = getpid();
+	/* SIGUSR1 waits, blocked, until the worker's handler is in place */
+	sigset_t usr1, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
 	pid_t pid = fork();
-	if (pid != 0)
+	if (pid != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return pid;
-	/* the worker dies with its runner; its tasks die with it */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(0);
+	}
+	/* The worker stops with its runner, its tasks with it; SIGUSR1 so that
+	 * it can start another runner first (worker_main). */
+	prctl(PR_SET_PDEATHSIG, SIGUSR1);
+	if (getppid() != runner)
+		kill(getpid(), SIGUSR1); /* it died already: pending until handled */
 	struct err e = {0};
 	struct worker_opts o = {0};
+	o.restart_runner = true;
+	/* The pid file's lock is the runner's alone: held by a worker too, it
+	 * would outlive a killed runner and stop the worker starting another. */
+	close(s->pidfd);
 	(void)slot;
 	int rc = worker_main(s->c, &o, &e);
 	fflush(NULL);
@@ -767,6 +780,7 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 	if (n < 1)
 		n = 1;
 	s.n_workers = n;
+	s.pidfd = pidfd;
 	s.workers = xcalloc((size_t)n, sizeof *s.workers);
 	for (int i = 0; i < n; i++)
 		s.workers[i] = spawn_worker(&s, i);

@@ -742,6 +742,30 @@ static const char *const migrations[] = {
 	"ALTER TABLE sluice.loads DROP CONSTRAINT loads_state_check,"
 	"  ADD CONSTRAINT loads_state_check CHECK (state IN ('running','success','failed','lost'));"
 	"CREATE INDEX loads_running ON sluice.loads (host) WHERE state = 'running';",
+
+	/* 9: check results, every run of every check kept, and the failing
+	 * rows each kept (core/checkstore.c writes and reads them) */
+	"CREATE TABLE sluice.check_results ("
+	"  id bigserial PRIMARY KEY,"
+	"  project text NOT NULL,"
+	"  check_name text NOT NULL,"
+	"  kind text NOT NULL,"
+	"  model text,"
+	"  run_id bigint REFERENCES sluice.runs(id) ON DELETE CASCADE,"
+	"  task text, ti_id bigint, try_number int,"
+	"  status text NOT NULL CHECK (status IN ('pass','warn','fail','error')),"
+	"  severity text NOT NULL CHECK (severity IN ('error','warn')),"
+	"  failing bigint, total bigint, threshold text, duration_s float8,"
+	"  sql text, params jsonb, detail jsonb, error text,"
+	"  n_failures int NOT NULL DEFAULT 0,"
+	"  created_at timestamptz NOT NULL DEFAULT now());"
+	"CREATE INDEX check_results_check ON sluice.check_results (project, check_name, id DESC);"
+	"CREATE INDEX check_results_run ON sluice.check_results (run_id, task, try_number);"
+	"CREATE TABLE sluice.check_failures ("
+	"  result_id bigint NOT NULL REFERENCES sluice.check_results(id) ON DELETE CASCADE,"
+	"  row_no int NOT NULL,"
+	"  key jsonb, col text, row jsonb,"
+	"  PRIMARY KEY (result_id, row_no));",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

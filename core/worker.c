@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/loop.h"
 #include "base/util.h"
 #include "connectors/pg.h"
+#include "core/actions.h"
 #include "core/kinds/kind.h"
 #include "core/taskexec.h"
 
@@ -22,12 +24,15 @@
 static int sig_pipe[2] = {-1, -1};
 static pid_t sig_owner;        /* a forked child makes its own pipe */
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t runner_gone; /* SIGUSR1: the runner that started us died */
 
 static void on_signal(int sig)
 {
 	int saved = errno;
 	if (sig == SIGTERM || sig == SIGINT)
 		stop_flag = 1;
+	if (sig == SIGUSR1)
+		runner_gone = 1;
 	char c = (char)sig;
 	if (write(sig_pipe[1], &c, 1) < 0) {
 		/* pipe full: poll will wake anyway */
@@ -54,6 +59,7 @@ int worker_signals_init(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	return sig_pipe[0];
@@ -61,7 +67,7 @@ int worker_signals_init(void)
 
 int worker_stopping(void)
 {
-	return stop_flag;
+	return stop_flag || runner_gone;
 }
 
 void worker_signals_drain(void)
@@ -248,19 +254,37 @@ struct worker {
 	struct reach pg_reach, queue_reach;
 };
 
+/* A line of the runner's log (the worker's stderr), stamped as the runner
+ * stamps its own. */
+static void wlog(const struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wlog(const struct worker *w, const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s worker %s: ", ts, w->name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 static void reach_lost(const struct worker *w, struct reach *r, const char *why)
 {
 	if (r->lost_at)
 		return;
 	r->lost_at = now_ms();
-	fprintf(stderr, "worker %s: %s unreachable: %s; reconnecting\n", w->name, r->what, why);
+	wlog(w, "%s unreachable: %s; reconnecting", r->what, why);
 }
 
 static void reach_back(const struct worker *w, struct reach *r)
 {
 	if (!r->lost_at)
 		return;
-	fprintf(stderr, "worker %s: %s reachable again after %.1f s\n", w->name, r->what,
+	wlog(w, "%s reachable again after %.1f s", r->what,
 		(double)(now_ms() - r->lost_at) / 1000.0);
 	r->lost_at = 0;
 }
@@ -297,7 +321,7 @@ static void store_failed(struct worker *w, const char *doing, const struct err *
 	if (store_broken(w))
 		reach_lost(w, &w->pg_reach, e->msg);
 	else
-		fprintf(stderr, "worker %s: %s: %s\n", w->name, doing, e->msg);
+		wlog(w, "%s: %s", doing, e->msg);
 }
 
 static void queue_failed(struct worker *w, const struct err *e)
@@ -462,6 +486,8 @@ static void follow_try(struct worker *w, const struct claimed *cl, const char *e
 		t.deadline_t = loop_timer_add(l, (int64_t)(timeout * 1000), on_deadline, &t);
 	while (t.fds[0] >= 0 || t.fds[1] >= 0 || !t.exited) {
 		loop_once(l, -1);
+		if (runner_gone && !t.exited)
+			taskexec_kill(p, SIGKILL); /* see worker_main: the try is left to a takeover */
 		if (!t.exited && waitpid(p->pid, &t.status, WNOHANG) == p->pid) {
 			t.exited = true;
 			if (t.fds[0] >= 0 || t.fds[1] >= 0) /* a grandchild holding the pipes gets a short grace */
@@ -513,8 +539,8 @@ static int record_end(struct worker *w, const struct claimed *cl, struct logbuf 
 							      summary, &st, queued, may_take_next(w) ? next : NULL, e);
 				if (rc == 0 || rc == ERR_CONFLICT || !store_broken(w)) {
 					if (waiting_since)
-						fprintf(stderr, "worker %s: recorded the end of task %ld try %d, %.1f s late\n",
-							w->name, cl->ti, cl->try_number,
+						wlog(w, "recorded the end of task %ld try %d, %.1f s late",
+							cl->ti, cl->try_number,
 							(double)(now_ms() - waiting_since) / 1000.0);
 					return rc;
 				}
@@ -523,14 +549,14 @@ static int record_end(struct worker *w, const struct claimed *cl, struct logbuf 
 		int64_t now = now_ms();
 		if (!waiting_since) {
 			waiting_since = now;
-			fprintf(stderr, "worker %s: the state database is away as task %ld try %d ends (%s): keeping "
-				"its end until it is back\n", w->name, cl->ti, cl->try_number, ok ? "success" : "failure");
+			wlog(w, "the state database is away as task %ld try %d ends (%s): keeping "
+				"its end until it is back", cl->ti, cl->try_number, ok ? "success" : "failure");
 		}
 		if (worker_stopping() && !give_up_at)
 			give_up_at = now + END_GIVE_UP_STOPPING_MS;
 		if (give_up_at && now >= give_up_at) {
-			fprintf(stderr, "worker %s: stopping: the end of task %ld try %d could not be recorded in %d s; "
-				"the task will run again\n", w->name, cl->ti, cl->try_number,
+			wlog(w, "stopping: the end of task %ld try %d could not be recorded in %d s; "
+				"the task will run again", cl->ti, cl->try_number,
 				END_GIVE_UP_STOPPING_MS / 1000);
 			return err_setc(e, ERR_UNREACHABLE, "the state database is unreachable");
 		}
@@ -596,6 +622,15 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	/* Anything the task left behind in its group goes too. */
 	taskexec_kill(&p, SIGKILL);
 	log_finish_partials(&lb);
+	if (runner_gone) {
+		/* killed because our runner died, not by its own doing: nothing to
+		 * record; the try is taken over as if this worker had died too */
+		log_line(&lb, 'e', "[sluice] try %d stopped: its runner died", cl->try_number);
+		log_flush(&w->store, &lb, cl->ti, cl->try_number, &e);
+		json_decref(spec);
+		log_free(&lb);
+		return;
+	}
 
 	bool ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
@@ -630,7 +665,7 @@ static void reload_project(struct worker *w)
 	struct diags d = {0};
 	if (ctx_reload(w->c, &d, &e) < 0) {
 		diags_print(&d, stderr);
-		fprintf(stderr, "worker %s: %s\n", w->name, e.msg);
+		wlog(w, "%s", e.msg);
 	}
 	diags_free(&d);
 }
@@ -778,6 +813,22 @@ static void idle_step(struct worker *w)
 	loop_watch(w->loop, queue_socket(&w->queue), LOOP_READ, on_queue, w);
 }
 
+/* Our runner died (kill -9, a crash): its workers go with it, as their tasks
+ * went with them, but the first of them to get here starts a new runner
+ * first, so the runs go on with no command typed; its workers take the tasks
+ * over once their heartbeats are stale. The pid file's lock makes sure only
+ * one starts. */
+static void restart_runner(struct worker *w)
+{
+	struct err e = {0};
+	int pid = 0;
+	bool started = false;
+	if (action_ensure_runner(w->c, &pid, &started, &e) < 0)
+		wlog(w, "the runner died; starting another failed: %s", e.msg);
+	else if (started)
+		wlog(w, "the runner died; started another (pid %d)", pid);
+}
+
 int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 {
 	struct worker w;
@@ -793,6 +844,11 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 	w.queue_reach.what = "broker";
 	w.loop = loop_new();
 	loop_watch(w.loop, w.sigfd, LOOP_READ, on_sigpipe, &w);
+	/* the runner blocked it until the handler was in place (spawn_worker) */
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 
 	int backoff_ms = RECONNECT_FIRST_MS;
 	bool beating = false;
@@ -820,6 +876,8 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 		}
 	}
 	stop_reading(&w);
+	if (runner_gone && o->restart_runner)
+		restart_runner(&w);
 	store_worker_gone(&w.store, w.name, NULL);
 	store_close(&w.store);
 	queue_close(&w.queue);

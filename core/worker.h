@@ -4,11 +4,14 @@
 #ifndef SLUICE_WORKER_H
 #define SLUICE_WORKER_H
 
+#include <stdbool.h>
+
 #include "core/ctx.h"
 
 struct worker_opts {
 	const char *name;        /* consumer name; NULL = host:pid */
 	int max_tasks;           /* exit after this many tasks (0 = no limit) */
+	bool restart_runner;     /* started by a runner: SIGUSR1 says it died (PR_SET_PDEATHSIG) */
 };
 
 /* Runs until SIGTERM/SIGINT (then finishes the task in hand and returns 0).
@@ -20,7 +23,7 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err);
  * ignored, SIGTERM/SIGINT set the stop flag. Returns the read end of the
  * self-pipe that wakes poll() on any of them and on SIGCHLD. */
 int worker_signals_init(void);
-/* Non-zero once SIGTERM or SIGINT arrived. */
+/* Non-zero once SIGTERM or SIGINT arrived, or (a runner's worker) SIGUSR1. */
 int worker_stopping(void);
 /* Empties the self-pipe. */
 void worker_signals_drain(void);

@@ -84,6 +84,8 @@ enum {
 	  "dag", "status", AF_HINT, "DAG graph of a run: :dag NAME [RUN]")                                      \
 	X(ACT_LOG, '4', 0, VK_ALL, VIEW(TASK, task_ops, VT_PIPELINE | VT_TASK),                                 \
 	  "log", "logs", 0, "the selected task instance and its log: :log [RUN TASK]")                          \
+	X(ACT_CHECKS, '5', 0, VK_ALL, VIEW(CHECKS, checks_ops, VT_TASK | VT_OPENS),                            \
+	  "checks", "checks", 0, "the latest result of every check and its recent ones; Enter: its failing rows") \
 	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \
@@ -100,6 +102,8 @@ enum {
 	X(ACT_NEXT_MATCH, 'n', 0, VK_TASK, NO_VIEW, NULL, NULL, 0, "next search match")                         \
 	X(ACT_PREV_MATCH, 'N', 0, VK_TASK, NO_VIEW, NULL, NULL, 0, "previous search match")                     \
 	X(ACT_WRAP, 'w', 0, VK_TASK, NO_VIEW, "wrap", NULL, AF_HINT, "wrap long log lines (toggle)")            \
+	X(ACT_ROWS, 'v', 0, VK_TASK, NO_VIEW, "rows", "checks", AF_HINT,                                        \
+	  "a check task: its failing rows or its log (toggle)")                                                 \
 	X(ACT_PREV_TRY, '[', 0, VK_TASK, NO_VIEW, NULL, "logs", 0, "the log of the previous try")               \
 	X(ACT_NEXT_TRY, ']', 0, VK_TASK, NO_VIEW,                                                               \
 	  "try", "logs", 0, "the log of the next try; :try N picks one")

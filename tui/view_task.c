@@ -3,7 +3,9 @@
  * window of lines in memory; older and newer lines are fetched by seq
  * (keyset paging) as the view scrolls, so a huge log costs what one screen
  * of it does. `f` follows, `/` `n` `N` search (in the window, then in the
- * database), `w` wraps, `[` `]` choose the try. */
+ * database), `w` wraps, `[` `]` choose the try. A check task's try shows
+ * its result and failing rows instead of the log (tui/failrows.h, paged the
+ * same way); `v` switches between the two. */
 #include <jansson.h>
 #include <regex.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "tui/act.h"
 #include "tui/actions.h"
 #include "tui/draw.h"
+#include "tui/failrows.h"
 #include "tui/filter.h"
 #include "tui/refresh.h"
 #include "tui/status.h"
@@ -59,6 +62,10 @@ struct taskv {
 	int match_seq;              /* the current match, -1 none */
 	bool match_forward;
 	int log_rows;               /* rows the log had at the last draw */
+
+	struct failrows fr;         /* the check result of the shown try, if any */
+	bool rows_mode;             /* the failing rows are shown, not the log */
+	bool rows_chosen;           /* by `v`: no longer follows whether there are any */
 };
 
 static struct taskv *T(struct view *v)
@@ -324,6 +331,7 @@ static void show_try(struct view *v, int n)
 	k->want_bottom = true;
 	request_log(v, LR_TAIL, 0);
 	request_log(v, LR_SPAN, 0);
+	failrows_load(v, &k->fr, k->run_id, k->task, n);
 	view_set_title(v, "%s #%ld try %d", k->task, k->run_id, n);
 	v->dirty = true;
 }
@@ -378,6 +386,9 @@ static void on_detail(void *owner, struct pg_result *r, const char *error, long 
 	} else if (k->shown_try == d.try_number && k->at_end) {
 		request_log(v, LR_NEWER, 0);
 	}
+	/* a try that just ended may have recorded its check result */
+	if (!first && k->shown_try > 0)
+		failrows_load(v, &k->fr, k->run_id, k->task, k->shown_try);
 	v->dirty = true;
 }
 
@@ -439,6 +450,7 @@ static void task_done(struct view *v)
 	free(k->task);
 	ti_detail_free(&k->d);
 	try_rows_free(k->tries, k->n_tries);
+	failrows_free(&k->fr);
 	if (k->have_re)
 		regfree(&k->re);
 	free(k->pattern);
@@ -580,6 +592,16 @@ static void task_draw(struct view *v, struct rect r)
 	int ly = sy + 1, rows = r.y + r.h - ly;
 	if (rows < 1)
 		rows = 1;
+	if (!k->rows_chosen)
+		k->rows_mode = failrows_any(&k->fr);
+	if (k->rows_mode) {
+		attr_t bor = style_attr(t, S_BORDER);
+		for (int i = 0; i < r.w; i++)
+			draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
+		draw_textf(sy, r.x + 2, r.w - 4, bor, " failing rows, try %d %s v: the log ", k->shown_try, box_chars(t)->v);
+		failrows_draw(v, &k->fr, (struct rect){ly, r.x, rows, r.w});
+		return;
+	}
 	/* showing the end before (a resize, a wrap toggle): keep showing it */
 	bool was_bottom = k->n && k->at_end && k->log_rows > 0 && k->top >= bottom_top(v, k->log_rows);
 	k->log_rows = rows;
@@ -718,6 +740,25 @@ static int task_key(struct view *v, int key, int a)
 {
 	struct taskv *k = T(v);
 	int page = k->log_rows > 1 ? k->log_rows - 1 : 1;
+	if (a == ACT_ROWS) {
+		if (!k->fr.have_res) {
+			tui_error(v->t, "no check result for this try: it is not a check task, or it has not ended");
+			return H_HANDLED;
+		}
+		k->rows_mode = !k->rows_mode;
+		k->rows_chosen = true;
+		tui_status(v->t, "%s", k->rows_mode ? "failing rows" : "log");
+		return H_HANDLED | H_REDRAW;
+	}
+	if (k->rows_mode) {
+		int h = failrows_key(v, &k->fr, a);
+		if (h != H_IGNORED)
+			return h;
+		if (a == ACT_FOLLOW) {
+			k->rows_mode = false;
+			k->rows_chosen = true;
+		}
+	}
 	switch (a) {
 	case ACT_UP: scroll_by(v, -1); break;
 	case ACT_DOWN: scroll_by(v, 1); break;

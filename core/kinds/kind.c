@@ -268,6 +268,8 @@ void kind_spec_free(const struct kind_ops *k, void *spec)
 {
 	if (!k || !spec)
 		return;
+	if (k->done)
+		k->done(spec);
 	for (size_t i = 0; i < k->n_keys; i++) {
 		const struct kind_key *key = &k->keys[i];
 		switch (key->type) {

@@ -131,6 +131,9 @@ struct kind_ops {
 	 * execs, said in the worker, which then starts it without forking a copy
 	 * of itself (taskexec_start). May be NULL: run in a fork. */
 	int (*exec)(const json_t *spec, const struct task_env *env, struct task_exec *out, struct err *err);
+	/* Frees what parse or check kept in the spec beyond its keys (the keys
+	 * are freed by the table). May be NULL. */
+	void (*done)(void *spec);
 	/* For a kind that stands for a group of tasks (models): the tasks it
 	 * becomes when the project loads, each after those it waits for, into
 	 * out; problems to x->r->d. The loader puts them in its place (see

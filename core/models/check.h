@@ -24,7 +24,7 @@ enum check_kind {
 	CHECK_FRESHNESS,          /* model: age of max(column) */
 	CHECK_SOURCE_FRESHNESS,   /* source table: age of max(loaded_at_field) */
 	CHECK_CUSTOM,             /* tests/ file: the rows its SELECT returns fail */
-	/* reconciliation between two connections comes here */
+	CHECK_RECONCILE,          /* model or source table: the same rows as a table on another connection */
 };
 
 enum check_severity { SEV_ERROR, SEV_WARN };
@@ -43,6 +43,20 @@ struct check_threshold {
 enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_ERROR };
 
 #define CHECK_DEFAULT_LIMIT 100
+#define RECONCILE_DEFAULT_RANGES 16
+#define RECONCILE_DEFAULT_LEAF 256
+
+/* reconcile: the relation checked ("here", on the target) against a table
+ * on another connection ("there"), row for row by key. */
+struct check_reconcile {
+	char *connection;         /* there: a connection name from connections.yml */
+	char *database;           /* a database on that connection's server; NULL: its own */
+	char *table;              /* there: table or schema.table */
+	struct names key;         /* the key columns, one or more */
+	struct names columns;     /* the columns compared; none: every column both sides have */
+	int ranges;               /* key ranges a differing range is split into */
+	int leaf;                 /* a range of at most this many rows lists its keys */
+};
 
 struct model_check {
 	char *name;               /* unique in the project: customers.customer_id.not_null */
@@ -71,6 +85,7 @@ struct model_check {
 	struct names columns;     /* CHECK_UNIQUE_COMBINATION */
 	char *at_column;          /* CHECK_FRESHNESS: the timestamp column */
 	double warn_after, error_after; /* CHECK_FRESHNESS, CHECK_SOURCE_FRESHNESS: seconds, 0: none */
+	struct check_reconcile *rc; /* CHECK_RECONCILE */
 	char *path;               /* CHECK_CUSTOM: the file as shown */
 	char *sql;                /* CHECK_CUSTOM: its text */
 	struct mtmpl *tmpl;       /* CHECK_CUSTOM: parsed (MT_TEST) */

@@ -13,12 +13,14 @@
 #include "core/yamlread.h"
 
 static const char *const column_tests[] = {"not_null", "unique", "accepted_values", "relationships"};
-static const char *const model_tests[] = {"row_count", "expression", "unique_combination", "freshness"};
+static const char *const model_tests[] = {"row_count", "expression", "unique_combination", "freshness",
+						 "reconcile"};
 /* What every check takes, beside its own arguments. */
 static const char *const common_keys[] = {"severity", "error_if", "warn_if", "where", "limit", "name", "tags", "config"};
 static const char *const config_keys[] = {"severity", "error_if", "warn_if", "where", "limit", "tags"};
 /* Each kind's own arguments (enum check_kind order). */
-static const char *const own_keys[][3] = {
+#define MAX_OWN_KEYS 8
+static const char *const own_keys[][MAX_OWN_KEYS] = {
 	[CHECK_NOT_NULL] = {NULL},
 	[CHECK_UNIQUE] = {NULL},
 	[CHECK_ACCEPTED_VALUES] = {"values", "quote", NULL},
@@ -26,14 +28,17 @@ static const char *const own_keys[][3] = {
 	[CHECK_ROW_COUNT] = {"min", "max", NULL},
 	[CHECK_EXPRESSION] = {"expression", NULL},
 	[CHECK_UNIQUE_COMBINATION] = {"columns", NULL},
-	[CHECK_FRESHNESS] = {"column", "warn_after", "error_after"},
+	[CHECK_FRESHNESS] = {"column", "warn_after", "error_after", NULL},
+	[CHECK_SOURCE_FRESHNESS] = {NULL},
+	[CHECK_CUSTOM] = {NULL},
+	[CHECK_RECONCILE] = {"connection", "database", "table", "key", "columns", "ranges", "leaf", NULL},
 };
 
 const char *check_kind_name(enum check_kind k)
 {
 	static const char *const v[] = {
 		"not_null", "unique", "accepted_values", "relationships", "row_count", "expression",
-		"unique_combination", "freshness", "source_freshness", "custom",
+		"unique_combination", "freshness", "source_freshness", "custom", "reconcile",
 	};
 	return v[k];
 }
@@ -140,6 +145,14 @@ void check_free(struct model_check *c)
 	free(c->expression);
 	names_free(&c->columns);
 	free(c->at_column);
+	if (c->rc) {
+		free(c->rc->connection);
+		free(c->rc->database);
+		free(c->rc->table);
+		names_free(&c->rc->key);
+		names_free(&c->rc->columns);
+		free(c->rc);
+	}
 	free(c->path);
 	free(c->sql);
 	mtmpl_free(c->tmpl);
@@ -250,7 +263,7 @@ static bool key_known(const char *k, enum check_kind kind, const char *const *ex
 {
 	if (yr_in_list(k, common_keys, N_OF(common_keys)) || yr_in_list(k, extra, n_extra))
 		return true;
-	for (size_t j = 0; j < 3 && own_keys[kind][j]; j++)
+	for (size_t j = 0; j < MAX_OWN_KEYS && own_keys[kind][j]; j++)
 		if (!strcmp(own_keys[kind][j], k))
 			return true;
 	return false;
@@ -263,11 +276,11 @@ static void check_args_keys(struct mload *L, const struct cfg_src *src, const js
 	json_object_foreach((json_t *)args, k, v) {
 		if (key_known(k, kind, NULL, 0))
 			continue;
-		const char *cand[N_OF(common_keys) + 3];
+		const char *cand[N_OF(common_keys) + MAX_OWN_KEYS];
 		size_t n = 0;
 		for (size_t j = 0; j < N_OF(common_keys); j++)
 			cand[n++] = common_keys[j];
-		for (size_t j = 0; j < 3 && own_keys[kind][j]; j++)
+		for (size_t j = 0; j < MAX_OWN_KEYS && own_keys[kind][j]; j++)
 			cand[n++] = own_keys[kind][j];
 		const char *near = nearest_word(k, cand, n);
 		if (near)
@@ -332,6 +345,49 @@ static void read_to(struct mload *L, const struct cfg_src *src, const json_t *ar
 	}
 	L->tos = xrealloc(L->tos, (L->n_tos + 1) * sizeof *L->tos);
 	L->tos[L->n_tos++] = to;
+}
+
+/* A count of at least min under key (absent: def). */
+static int get_count(struct mload *L, const struct cfg_src *src, const json_t *obj, const char *key, int min, int def)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return def;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > 1000000) {
+		diags_add(L->d, cfg_at(src, obj, key, false), "'%s' must be a whole number from %d to 1000000", key, min);
+		return def;
+	}
+	return (int)json_integer_value(v);
+}
+
+/* reconcile: connection, table and key are required; the table is
+ * table or schema.table. */
+static void read_reconcile(struct mload *L, const struct cfg_src *src, const json_t *args, int i, struct loc at)
+{
+	struct check_reconcile *rc = xcalloc(1, sizeof *rc);
+	L->s->checks[i].rc = rc;
+	rc->ranges = RECONCILE_DEFAULT_RANGES;
+	rc->leaf = RECONCILE_DEFAULT_LEAF;
+	if (!args) {
+		diags_add(L->d, at, "reconcile needs 'connection', 'table' and 'key'");
+		return;
+	}
+	if (get_str(L, src, args, "connection", &rc->connection, "a connection name") == 0)
+		diags_add(L->d, at, "reconcile needs 'connection': the connection the other table is on");
+	get_str(L, src, args, "database", &rc->database, "a database name");
+	if (get_str(L, src, args, "table", &rc->table, "a table or schema.table") == 0)
+		diags_add(L->d, at, "reconcile needs 'table': the table on the other connection");
+	else if (rc->table) {
+		const char *dot = strchr(rc->table, '.');
+		if (dot && (dot == rc->table || !dot[1] || strchr(dot + 1, '.')))
+			diags_add(L->d, cfg_at(src, args, "table", false), "'table' must be a table or schema.table, got '%s'",
+				  rc->table);
+	}
+	if (cfg_names(L, src, args, "key", &rc->key) == 0)
+		diags_add(L->d, at, "reconcile needs 'key': the column(s) that identify a row on both sides");
+	cfg_names(L, src, args, "columns", &rc->columns);
+	rc->ranges = get_count(L, src, args, "ranges", 2, RECONCILE_DEFAULT_RANGES);
+	rc->leaf = get_count(L, src, args, "leaf", 1, RECONCILE_DEFAULT_LEAF);
 }
 
 /* The arguments of one check of kind (args may be NULL: none given). */
@@ -413,6 +469,9 @@ static void read_args(struct mload *L, const struct cfg_src *src, const json_t *
 		if (!c->warn_after && !c->error_after)
 			diags_add(L->d, at, "freshness needs 'warn_after', 'error_after' or both");
 		break;
+	case CHECK_RECONCILE:
+		read_reconcile(L, src, args, i, at);
+		break;
 	default:
 		break;
 	}
@@ -455,19 +514,29 @@ static void read_test(struct mload *L, const struct cfg_src *src, const json_t *
 	}
 	const char *const *mine = column ? column_tests : model_tests;
 	const char *const *other = column ? model_tests : column_tests;
+	size_t n_mine = column ? N_OF(column_tests) : N_OF(model_tests);
+	size_t n_other = column ? N_OF(model_tests) : N_OF(column_tests);
 	int kind = column ? kind_of(name, column_tests, N_OF(column_tests), CHECK_NOT_NULL)
 			  : kind_of(name, model_tests, N_OF(model_tests), CHECK_ROW_COUNT);
+	/* the model tests after freshness are not contiguous in enum check_kind */
+	if (!column && kind > CHECK_FRESHNESS)
+		kind = CHECK_RECONCILE;
 	if (kind < 0) {
-		if (kind_of(name, other, 4, 0) >= 0)
+		if (kind_of(name, other, n_other, 0) >= 0)
 			diags_add(L->d, at, "%s is a %s test: put it under %s", name, column ? "model" : "column",
 				  column ? "the model's tests" : "a column's tests");
 		else {
-			const char *near = nearest_word(name, mine, 4);
-			if (near)
+			const char *near = nearest_word(name, mine, n_mine);
+			if (near) {
 				diags_add(L->d, at, "unknown test '%s'; did you mean '%s'?", name, near);
-			else
-				diags_add(L->d, at, "unknown test '%s' (a %s test is one of %s, %s, %s, %s)", name,
-					  column ? "column" : "model", mine[0], mine[1], mine[2], mine[3]);
+			} else {
+				struct strbuf all = {0};
+				for (size_t m = 0; m < n_mine; m++)
+					sb_addf(&all, "%s%s", m ? ", " : "", mine[m]);
+				diags_add(L->d, at, "unknown test '%s' (a %s test is one of %s)", name, column ? "column" : "model",
+					  all.s);
+				sb_free(&all);
+			}
 		}
 		return;
 	}
@@ -519,6 +588,11 @@ void checks_model(struct mload *L, const struct cfg_src *c, const json_t *entry,
 {
 	(void)key;
 	read_tests(L, c, entry, model, -1, NULL);
+}
+
+void checks_table(struct mload *L, const struct cfg_src *c, const json_t *entry, int table)
+{
+	read_tests(L, c, entry, -1, table, NULL);
 }
 
 void checks_source(struct mload *L, int table)

@@ -100,6 +100,8 @@ void yml_load(struct mload *L, const char *path, const char *dir);
 void checks_column(struct mload *L, const struct cfg_src *c, const json_t *col, int model, int table,
 		   const char *column);
 void checks_model(struct mload *L, const struct cfg_src *c, const json_t *entry, const char *key, int model);
+/* A source table's own tests (row_count, reconcile ...). */
+void checks_table(struct mload *L, const struct cfg_src *c, const json_t *entry, int table);
 void checks_source(struct mload *L, int table);
 void checks_custom(struct mload *L, const char *path);
 /* Once every model and source is known: relationships' `to`, parents. */

@@ -167,6 +167,26 @@ int model_render(const struct model_set *s, const struct project *p, const struc
 	return rc;
 }
 
+int models_render_check(const struct model_set *s, const struct project *p, const struct target *t, int c,
+			struct strbuf *out, struct err *err)
+{
+	const struct model_check *k = &s->checks[c];
+	err_clear(err);
+	if (!k->tmpl)
+		return err_set(err, "%s: the file could not be read", k->path ? k->path : k->name);
+	t = pick(p, t);
+	struct rel_arg arg = {s, p, t, -1};
+	struct mt_env env = {
+		.target_name = t->name, .vars = s->vars, .model_name = k->name, .relation = relation, .arg = &arg,
+	};
+	struct mt_error e = {0};
+	if (mtmpl_render(k->tmpl, &env, out, &e) == 0)
+		return 0;
+	int line, col;
+	mtmpl_loc(k->sql, e.off, &line, &col);
+	return err_set(err, "%s:%d:%d: %s", k->path, line, col, e.msg);
+}
+
 int models_check_targets(const struct model_set *s, const struct project *p, struct diags *d)
 {
 	size_t before = d->n;

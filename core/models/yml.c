@@ -280,6 +280,7 @@ static void read_table(struct mload *L, const struct yread *r, const struct cfg_
 	int idx = (int)s->n_tables++;
 	s->tables[idx] = t;
 	read_columns(L, r, c, tj, -1, idx, &s->tables[idx].columns, &s->tables[idx].n_columns);
+	checks_table(L, c, tj, idx);
 	checks_source(L, idx);
 }
 
