@@ -4,7 +4,10 @@ layered folders (each model reads 3 of the layer before it; the first layer
 reads a source), views with every tenth a table, and two checks per model
 (not_null and unique on its key) declared in one YAML file per folder.
 
-usage: gen_models.py DIR [LAYERS WIDTH]"""
+With `views` after WIDTH every model is a view and no model has checks:
+the project `make bench` builds to measure sluice build's per-model cost.
+
+usage: gen_models.py DIR [LAYERS WIDTH [views]]"""
 import os
 import random
 import sys
@@ -12,6 +15,7 @@ import sys
 d = sys.argv[1]
 layers = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 width = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+views = len(sys.argv) > 4 and sys.argv[4] == "views"
 rng = random.Random(42)
 
 os.makedirs(os.path.join(d, "models"), exist_ok=True)
@@ -52,16 +56,19 @@ for layer in range(layers):
                     "join {{ ref('%s') }} c using (id)\n"
                     "{%% if target.name == 'dev' %%}where a.updated_at > now() - interval '7 days'{%% endif %%}\n"
                     % (a, b, c))
-        cfg = "{{ config(materialized='table') }}\n" if i % 10 == 0 else ""
+        cfg = "{{ config(materialized='table') }}\n" if i % 10 == 0 and not views else ""
         with open(os.path.join(folder, n + ".sql"), "w") as f:
             f.write(cfg + body)
+        tests = "" if views else "        tests: [not_null, unique]\n"
         yml.append("  - name: %s\n"
                    "    description: model %d of layer %d\n"
                    "    columns:\n"
                    "      - name: id\n"
                    "        type: bigint\n"
-                   "        tests: [not_null, unique]\n"
+                   "%s"
                    "      - name: amount\n"
-                   "        type: numeric\n" % (n, i, layer))
+                   "        type: numeric\n"
+                   "      - name: updated_at\n"
+                   "        type: timestamptz\n" % (n, i, layer, tests))
     with open(os.path.join(folder, "_layer.yml"), "w") as f:
         f.write("".join(yml))

@@ -20,13 +20,14 @@
 struct mopen {
 	char *root;
 	struct project *p;
-	struct model_set *s;
+	const struct model_set *s;
+	struct model_set *own;      /* when the project read none */
 	const struct target *t;
 };
 
 static void mopen_close(struct mopen *m)
 {
-	models_free(m->s);
+	models_free(m->own);
 	project_free(m->p);
 	free(m->root);
 }
@@ -46,8 +47,19 @@ static int mopen(struct cli *g, const char *cmd, const char *target, struct mope
 	free(root);
 	struct diags d = {0};
 	project_load(m->root, &m->p, &d);
-	if (m->p)
-		models_load(m->p, m->root, &m->s, &d);
+	if (m->p) {
+		/* read with the project (borrowed); without models/, an empty set */
+		for (size_t i = 0; !m->p->model_diags_shown && i < m->p->model_diags.n; i++) {
+			const struct diag *e = &m->p->model_diags.v[i];
+			struct loc at = {e->file, e->line, e->col};
+			diags_add(&d, at, "%s", e->msg);
+		}
+		m->s = m->p->models;
+		if (!m->s)
+			models_load(m->p, m->root, &m->own, &d);
+		if (!m->s)
+			m->s = m->own;
+	}
 	if (d.n) {
 		diags_sort(&d);
 		diags_print(&d, stderr);

@@ -15,6 +15,7 @@
 #include "cli/json_out.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/models/model.h"
 #include "core/scheduler.h"
 #include "core/states.h"
 #include "core/worker.h"
@@ -46,7 +47,8 @@ static void ensure_runner(struct cli *g, struct sctx *c)
 }
 
 static const char RUN_HELP[] =
-	"usage: sluice run PIPELINE [--date YYYY-MM-DD] [--param KEY=VALUE]... [--wait] [--no-runner] [--json]\n"
+	"usage: sluice run PIPELINE [--date YYYY-MM-DD] [--param KEY=VALUE]... [--target T] [--wait] [--no-runner]\n"
+	"                  [--json]\n"
 	"\n"
 	"Creates a run of PIPELINE for a logical date (default: today, UTC) and queues\n"
 	"its first tasks. Starts a runner in the background if none is running.\n"
@@ -54,6 +56,8 @@ static const char RUN_HELP[] =
 	"\n"
 	"  --date D         the run's logical date ({{ ds }} in templates)\n"
 	"  --param K=V      override a declared param ({{ params.K }}); repeatable\n"
+	"  --target T       build the run's models and checks on target T of sluice.yml\n"
+	"                   (instead of each task's own target)\n"
 	"  --wait           follow the run until it ends; exit 1 if it failed\n"
 	"  --no-runner      do not start a runner if none is running\n"
 	"  --json           print the run (and with --wait its tasks) as JSON\n";
@@ -63,18 +67,20 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"date", required_argument, NULL, 'd'}, {"param", required_argument, NULL, 'p'},
 		{"wait", no_argument, NULL, 'w'},       {"no-runner", no_argument, NULL, 'n'},
+		{"target", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},       {"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *ds = NULL;
+	const char *ds = NULL, *target = NULL;
 	bool wait = false, no_runner = false;
 	json_t *params = json_object();
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "d:p:whq", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "d:p:t:whq", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'q': g->quiet = true; break;
+		case 't': target = optarg; break;
 		case 'd': ds = optarg; break;
 		case 'p': {
 			const char *eq = strchr(optarg, '=');
@@ -110,7 +116,7 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	}
 	struct err e = {0};
 	long run_id;
-	if (action_trigger(&c, argv[optind], ds, params, "manual", &run_id, &e) < 0) {
+	if (action_trigger_on(&c, argv[optind], ds, params, "manual", target, &run_id, &e) < 0) {
 		cli_error("run", "%s", e.msg);
 		json_decref(params);
 		ctx_close(&c);
@@ -122,6 +128,176 @@ int cmd_run(struct cli *g, int argc, char **argv)
 	if (!no_runner)
 		ensure_runner(g, &c);
 	rc = cli_run_report(g, &c, run_id, wait);
+	ctx_close(&c);
+	return rc;
+}
+
+static const char BUILD_HELP[] =
+	"usage: sluice build [SELECT...] [--exclude SELECT]... [--target T] [--full-refresh]\n"
+	"                    [--date YYYY-MM-DD] [--no-wait] [--no-runner] [--json]\n"
+	"\n"
+	"Builds the models SELECT picks (dbt's syntax: name, +name, name+, @name,\n"
+	"tag:x, path:models/x, source:s, config.materialized:table; words are a\n"
+	"union, commas an intersection; none: every model) and runs the checks whose\n"
+	"models they are: a run of the pipeline 'build', one task per model and per\n"
+	"check, wired by their refs, as a `kind: models` task expands. It shows in\n"
+	"the console like any run; retry and clear work per model. Starts a runner\n"
+	"if none is running, follows the run and prints it.\n"
+	"\n"
+	"  --exclude S      take the models S picks away; repeatable\n"
+	"  --target T       a target from sluice.yml (default: its `target:`)\n"
+	"  --full-refresh   is_incremental() is false: incremental models and\n"
+	"                   tables are rebuilt from their full SELECT\n"
+	"  --date D         the run's logical date (default: today, UTC)\n"
+	"  --no-wait        print the run's id once it is created, do not follow it\n"
+	"  --no-runner      do not start a runner if none is running\n"
+	"  --json           print the run and its tasks as JSON\n"
+	"\n"
+	"Exit status: 0 the run succeeded (or, with --no-wait, was created), 1 it\n"
+	"failed, 2 a bad selection or target, 3 the project or its models have errors.\n";
+
+/* The models' errors, which only the commands that build them stop for. */
+static int models_usable(struct sctx *c)
+{
+	const struct project *p = c->proj;
+	if (p->model_diags.n && !p->model_diags_shown) {
+		diags_print(&p->model_diags, stderr);
+		fprintf(stderr, "%zu error%s in the models (see 'sluice validate')\n", p->model_diags.n,
+			p->model_diags.n == 1 ? "" : "s");
+		return EXIT_PROJECT;
+	}
+	if (!p->models || !p->models->n) {
+		cli_error("build", "the project has no models (models/**/*.sql)");
+		return EXIT_PROJECT;
+	}
+	const struct pipeline *pl = project_pipeline(p, PROJECT_BUILD_PIPELINE);
+	if (pl && !pl->implicit) {
+		cli_error("build", "%s defines a pipeline '%s'; its runs are those of sluice build (rename the file)",
+			  pl->file, PROJECT_BUILD_PIPELINE);
+		return EXIT_PROJECT;
+	}
+	return 0;
+}
+
+/* A selection's problems, said as the command's (not as a pipeline task's). */
+static void print_selection_errors(const struct diags *d)
+{
+	const char *prefix = "task '" PROJECT_BUILD_PIPELINE "': ";
+	for (size_t i = 0; i < d->n; i++) {
+		const char *m = d->v[i].msg;
+		if (!strncmp(m, prefix, strlen(prefix)))
+			m += strlen(prefix);
+		cli_error("build", "%s", m);
+	}
+}
+
+static void join_word(struct strbuf *b, const char *w)
+{
+	sb_addf(b, "%s%s", b->len ? " " : "", w);
+}
+
+int cmd_build(struct cli *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"exclude", required_argument, NULL, 'x'}, {"target", required_argument, NULL, 't'},
+		{"full-refresh", no_argument, NULL, 'f'},  {"date", required_argument, NULL, 'd'},
+		{"wait", no_argument, NULL, 'w'},          {"no-wait", no_argument, NULL, 'W'},
+		{"no-runner", no_argument, NULL, 'n'},     {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},          {"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct strbuf sel = {0}, exc = {0};
+	const char *target = NULL, *ds = NULL;
+	bool full = false, wait = true, no_runner = false;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "x:t:d:hq", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'q': g->quiet = true; break;
+		case 'x': join_word(&exc, optarg); break;
+		case 't': target = optarg; break;
+		case 'f': full = true; break;
+		case 'd': ds = optarg; break;
+		case 'w': wait = true; break;
+		case 'W': wait = false; break;
+		case 'n': no_runner = true; break;
+		case 'j': g->json = true; break;
+		case 'h': sb_free(&sel); sb_free(&exc); return help(BUILD_HELP);
+		default: sb_free(&sel); sb_free(&exc); return EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		join_word(&sel, argv[i]);
+	int rc = EXIT_OK;
+	if (ds && !date_valid(ds)) {
+		sb_free(&sel);
+		sb_free(&exc);
+		return usage_err("build", "--date expects a real date as YYYY-MM-DD");
+	}
+	struct sctx c;
+	if ((rc = cli_open(g, &c, CTX_STORE | CTX_QUEUE))) {
+		sb_free(&sel);
+		sb_free(&exc);
+		return rc;
+	}
+	struct pipeline *pl = NULL;
+	json_t *task = NULL, *params = json_object();
+	if ((rc = models_usable(&c)))
+		goto out;
+	if (target && !project_target(c.proj, target)) {
+		struct strbuf b = {0};
+		for (size_t i = 0; i < c.proj->n_targets; i++)
+			sb_addf(&b, "%s%s", i ? ", " : "", c.proj->targets[i].name);
+		cli_error("build", "unknown target '%s' (the project has: %s)", target, b.s ? b.s : "");
+		sb_free(&b);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* what a pipeline file would say, and what the run keeps of it */
+	task = json_pack("{s:s}", "kind", "models");
+	if (sel.len) {
+		json_object_set_new(task, "select", json_string(sel.s));
+		json_object_set_new(params, "select", json_string(sel.s));
+	}
+	if (exc.len) {
+		json_object_set_new(task, "exclude", json_string(exc.s));
+		json_object_set_new(params, "exclude", json_string(exc.s));
+	}
+	if (target) {
+		json_object_set_new(task, "target", json_string(target));
+		json_object_set_new(params, "target", json_string(target));
+	}
+	if (full) {
+		json_object_set_new(task, "full_refresh", json_true());
+		json_object_set_new(params, "full_refresh", json_string("true"));
+	}
+	struct diags d = {0};
+	if (project_adhoc_pipeline(c.proj, PROJECT_BUILD_PIPELINE, task, &pl, &d) < 0) {
+		print_selection_errors(&d);
+		diags_free(&d);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	diags_free(&d);
+	struct err e = {0};
+	long run_id;
+	if (action_trigger_pipeline(&c, pl, ds, params, target, &run_id, &e) < 0) {
+		cli_error("build", "%s", e.msg);
+		rc = e.code == ERR_PROJECT ? EXIT_PROJECT : e.code == ERR_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_USAGE;
+		goto out;
+	}
+	if (!g->json && !g->quiet)
+		fprintf(stderr, "sluice: run %ld of %s created (%zu task%s)\n", run_id, PROJECT_BUILD_PIPELINE, pl->n_tasks,
+			pl->n_tasks == 1 ? "" : "s");
+	if (!no_runner)
+		ensure_runner(g, &c);
+	rc = cli_run_report(g, &c, run_id, wait);
+out:
+	json_decref(task);
+	json_decref(params);
+	pipeline_free(pl);
+	sb_free(&sel);
+	sb_free(&exc);
 	ctx_close(&c);
 	return rc;
 }

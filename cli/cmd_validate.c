@@ -50,11 +50,22 @@ static json_t *errors_json(const struct diags *d)
 	return a;
 }
 
+/* The pipelines written in pipelines/ and their tasks (not `build`, which
+ * every project with models has). */
+static size_t count_pipelines(const struct project *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_pipelines; i++)
+		n += !p->pipelines[i].implicit;
+	return n;
+}
+
 static size_t count_tasks(const struct project *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_pipelines; i++)
-		n += p->pipelines[i].n_tasks;
+		if (!p->pipelines[i].implicit)
+			n += p->pipelines[i].n_tasks;
 	return n;
 }
 
@@ -123,8 +134,16 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 	} else {
 		char *shown = cli_shown_root(root);
 		project_load(shown, &p, &d);
+		/* the models were read with the project; their errors are among
+		 * its own only where a pipeline expands them */
+		ms = p ? p->models : NULL;
+		for (size_t i = 0; p && !p->model_diags_shown && i < p->model_diags.n; i++) {
+			const struct diag *md = &p->model_diags.v[i];
+			struct loc at = {md->file, md->line, md->col};
+			diags_add(&d, at, "%s", md->msg);
+		}
 		/* the targets are rendered only over a graph that holds */
-		if (p && models_load(p, shown, &ms, &d) == 0)
+		if (ms && !p->model_diags.n)
 			models_check_targets(ms, p, &d);
 		free(shown);
 		/* what every other command reads first is checked too */
@@ -141,7 +160,7 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		if (p) {
 			json_object_set_new(o, "project", json_string(p->name));
 			json_object_set_new(o, "root", json_string(p->root));
-			json_object_set_new(o, "pipelines", json_integer((json_int_t)p->n_pipelines));
+			json_object_set_new(o, "pipelines", json_integer((json_int_t)count_pipelines(p)));
 			json_object_set_new(o, "tasks", json_integer((json_int_t)count_tasks(p)));
 			json_object_set_new(o, "models", json_integer(ms ? (json_int_t)ms->n : 0));
 			json_object_set_new(o, "checks", json_integer(ms ? (json_int_t)ms->n_checks : 0));
@@ -152,15 +171,14 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		diags_print(&d, stderr);
 		fprintf(stderr, "%zu error%s in project %s\n", d.n, d.n == 1 ? "" : "s", where);
 	} else if (!g->quiet) {
-		printf("ok: project %s, %zu pipeline%s, %zu task%s", p->name, p->n_pipelines,
-		       p->n_pipelines == 1 ? "" : "s", count_tasks(p), count_tasks(p) == 1 ? "" : "s");
+		printf("ok: project %s, %zu pipeline%s, %zu task%s", p->name, count_pipelines(p),
+		       count_pipelines(p) == 1 ? "" : "s", count_tasks(p), count_tasks(p) == 1 ? "" : "s");
 		if (ms && (ms->n || ms->n_checks))
 			printf(", %zu model%s, %zu check%s", ms->n, ms->n == 1 ? "" : "s", ms->n_checks,
 			       ms->n_checks == 1 ? "" : "s");
 		putchar('\n');
 	}
 	diags_free(&d);
-	models_free(ms);
 	project_free(p);
 	free(root);
 	return rc;

@@ -20,6 +20,7 @@
 	X("mark", cmd_mark, "set a task's state to success or failed")                  \
 	X("validate", cmd_validate, "check the project and list every error")           \
 	X("compile", cmd_compile, "print the SQL a model runs, refs resolved for a target") \
+	X("build", cmd_build, "build models and run their checks as a run (dbt selectors, --target)") \
 	X("models", cmd_models, "list models (dbt selectors) with their schema, upstream and downstream") \
 	X("up", cmd_up, "start the embedded PostgreSQL and Redis")                      \
 	X("down", cmd_down, "stop the embedded PostgreSQL and Redis")                   \

@@ -34,7 +34,7 @@ static int advance(struct sctx *c, long run_id, struct err *err)
 
 /* The task as it will run: templates rendered, defaults resolved. */
 static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct task_def *t, const char *ds,
-			 const json_t *params, long run_id, struct err *err)
+			 const json_t *params, const char *target, long run_id, struct err *err)
 {
 	if (!t->kind || !t->kind->build) {
 		err_setc(err, ERR_PROJECT, "task '%s': kind %s cannot run yet", t->name, t->kind ? t->kind->name : "?");
@@ -45,7 +45,7 @@ static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct
 	json_object_set_new(spec, "kind", json_string(t->kind->name));
 	if (t->timeout > 0)
 		json_object_set_new(spec, "timeout", json_real(t->timeout));
-	struct kind_build b = {t->name, ctx, c->proj};
+	struct kind_build b = {t->name, ctx, c->proj, target};
 	int rc = t->kind->build(t->spec, &b, spec, err);
 	json_decref(ctx);
 	if (rc < 0) {
@@ -55,37 +55,20 @@ static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct
 	return spec;
 }
 
-int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
-		   const char *trigger, long *run_id, struct err *err)
+/* A run of pl with every task's spec built, stored in one transaction. */
+static int create_run(struct sctx *c, const struct pipeline *pl, const char *ds, const json_t *params,
+		      const char *trigger, const char *target, long *run_id, struct err *err)
 {
-	const struct pipeline *pl = project_pipeline(c->proj, pipeline);
-	if (!pl) {
-		const char **names = xcalloc(c->proj->n_pipelines, sizeof *names);
-		for (size_t i = 0; i < c->proj->n_pipelines; i++)
-			names[i] = c->proj->pipelines[i].name;
-		const char *near = nearest_word(pipeline, names, c->proj->n_pipelines);
-		err_setc(err, ERR_NOTFOUND, "no pipeline '%s'%s%s%s", pipeline, near ? "; did you mean '" : "",
-			 near ? near : "", near ? "'?" : "");
-		free(names);
-		return ERR_NOTFOUND;
+	if (target && !project_target(c->proj, target)) {
+		struct strbuf b = {0};
+		for (size_t i = 0; i < c->proj->n_targets; i++)
+			sb_addf(&b, "%s%s", i ? ", " : "", c->proj->targets[i].name);
+		err_setc(err, ERR_FAIL, "--target '%s': no such target (the project has: %s)", target, b.s ? b.s : "");
+		sb_free(&b);
+		return ERR_FAIL;
 	}
-	char today[11];
-	if (!ds) {
-		date_today(today);
-		ds = today;
-	}
-	if (!date_valid(ds))
-		return err_setc(err, ERR_FAIL, "--date '%s': expected a date as YYYY-MM-DD", ds);
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)params, k, v) {
-		if (!json_object_get(pl->params, k))
-			return err_setc(err, ERR_FAIL, "pipeline '%s' has no param '%s' (declare it under params:)",
-					pipeline, k);
-	}
-
-	struct new_task *tasks = xcalloc(pl->n_tasks, sizeof *tasks);
-	char **specs = xcalloc(pl->n_tasks, sizeof *specs);
+	struct new_task *tasks = xcalloc(pl->n_tasks ? pl->n_tasks : 1, sizeof *tasks);
+	char **specs = xcalloc(pl->n_tasks ? pl->n_tasks : 1, sizeof *specs);
 	size_t n_edges = 0;
 	for (size_t i = 0; i < pl->n_tasks; i++)
 		n_edges += pl->tasks[i].n_depends;
@@ -97,7 +80,7 @@ int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const j
 		goto out;
 	for (size_t i = 0; i < pl->n_tasks; i++) {
 		const struct task_def *t = &pl->tasks[i];
-		json_t *spec = task_spec(c, pl, t, ds, params, *run_id, err);
+		json_t *spec = task_spec(c, pl, t, ds, params, target, *run_id, err);
 		if (!spec) {
 			rc = err_code(err);
 			goto out;
@@ -124,6 +107,58 @@ out:
 	free(tasks);
 	free(edges);
 	return rc;
+}
+
+static const char *today_or(const char *ds, char today[11])
+{
+	if (ds)
+		return ds;
+	date_today(today);
+	return today;
+}
+
+int action_trigger_on(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+		      const char *trigger, const char *target, long *run_id, struct err *err)
+{
+	const struct pipeline *pl = project_pipeline(c->proj, pipeline);
+	if (!pl) {
+		const char **names = xcalloc(c->proj->n_pipelines ? c->proj->n_pipelines : 1, sizeof *names);
+		for (size_t i = 0; i < c->proj->n_pipelines; i++)
+			names[i] = c->proj->pipelines[i].name;
+		const char *near = nearest_word(pipeline, names, c->proj->n_pipelines);
+		err_setc(err, ERR_NOTFOUND, "no pipeline '%s'%s%s%s", pipeline, near ? "; did you mean '" : "",
+			 near ? near : "", near ? "'?" : "");
+		free(names);
+		return ERR_NOTFOUND;
+	}
+	char today[11];
+	ds = today_or(ds, today);
+	if (!date_valid(ds))
+		return err_setc(err, ERR_FAIL, "--date '%s': expected a date as YYYY-MM-DD", ds);
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)params, k, v) {
+		if (!json_object_get(pl->params, k))
+			return err_setc(err, ERR_FAIL, "pipeline '%s' has no param '%s' (declare it under params:)",
+					pipeline, k);
+	}
+	return create_run(c, pl, ds, params, trigger, target, run_id, err);
+}
+
+int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+		   const char *trigger, long *run_id, struct err *err)
+{
+	return action_trigger_on(c, pipeline, ds, params, trigger, NULL, run_id, err);
+}
+
+int action_trigger_pipeline(struct sctx *c, const struct pipeline *pl, const char *ds, const json_t *params,
+			    const char *target, long *run_id, struct err *err)
+{
+	char today[11];
+	ds = today_or(ds, today);
+	if (!date_valid(ds))
+		return err_setc(err, ERR_FAIL, "--date '%s': expected a date as YYYY-MM-DD", ds);
+	return create_run(c, pl, ds, params, "manual", target, run_id, err);
 }
 
 int action_resolve_run(struct sctx *c, const char *spec, const char *pipeline, long *run_id, struct err *err)

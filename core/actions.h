@@ -14,6 +14,15 @@
  * pipeline) and queues its first tasks. trigger: manual, schedule, backfill. */
 int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
 		   const char *trigger, long *run_id, struct err *err);
+/* The same, with the model and check tasks of the run built on target
+ * (`--target`; NULL: each task's own target). */
+int action_trigger_on(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+		      const char *trigger, const char *target, long *run_id, struct err *err);
+/* A manual run of pl, a pipeline made for it (`sluice build`'s, from
+ * project_adhoc_pipeline) rather than one of the project's: stored under
+ * pl->name; params (may be NULL) are kept with the run as given. */
+int action_trigger_pipeline(struct sctx *c, const struct pipeline *pl, const char *ds, const json_t *params,
+			    const char *target, long *run_id, struct err *err);
 
 /* The tasks an action touches: struct touched (core/store.h). On success
  * out->needs_runner says whether the action set something going, so a runner

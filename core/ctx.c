@@ -14,10 +14,70 @@
 
 #include "base/util.h"
 
-/* The newest modification time (ns) over the files a project is made of,
- * plus their number, so an added, removed or edited file changes it. */
-static int64_t project_stamp(const struct project *p)
+/* The newest modification time (ns) under dir and the number of entries. */
+static void tree_stamp(const char *dir, int depth, int64_t *newest, int64_t *n)
 {
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *f = path_join(dir, de->d_name);
+		struct stat st;
+		if (stat(f, &st) == 0) {
+			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			*newest = t > *newest ? t : *newest;
+			(*n)++;
+			if (S_ISDIR(st.st_mode) && depth < 32)
+				tree_stamp(f, depth + 1, newest, n);
+		}
+		free(f);
+	}
+	closedir(d);
+}
+
+/* How long a long-lived process goes on with the models' stamp it took: a
+ * worker asks before every task, and a stat of every file of 2,000 models
+ * each time was most of what a model task cost. */
+#define MODELS_STAMP_MS 1000
+
+/* models/ and tests/ (once models/ exists): their newest modification
+ * time and their number of entries, taken again after MODELS_STAMP_MS
+ * (c NULL: taken now). */
+static void models_stamp(struct sctx *c, const struct project *p, int64_t *mt, int64_t *mn)
+{
+	int64_t now = now_ms();
+	if (c && c->models_at && now - c->models_at < MODELS_STAMP_MS) {
+		*mt = c->models_mt;
+		*mn = c->models_n;
+		return;
+	}
+	*mt = *mn = 0;
+	char *mdir = path_join(p->root, "models");
+	struct stat mst;
+	if (stat(mdir, &mst) == 0 && S_ISDIR(mst.st_mode)) {
+		char *tdir = path_join(p->root, "tests");
+		tree_stamp(mdir, 0, mt, mn);
+		tree_stamp(tdir, 0, mt, mn);
+		free(tdir);
+	}
+	free(mdir);
+	if (c) {
+		c->models_at = now;
+		c->models_mt = *mt;
+		c->models_n = *mn;
+	}
+}
+
+/* The newest modification time (ns) over the files a project is made of,
+ * plus their number, so an added, removed or edited file changes it. The
+ * models are part of the project (a pipeline expands them). */
+static int64_t project_stamp(struct sctx *c, const struct project *p)
+{
+	int64_t mt, mn;
+	models_stamp(c, p, &mt, &mn);
 	int64_t stamp = 0, n = 0;
 	struct stat st;
 	char *pdir = path_join(p->root, "pipelines");
@@ -43,7 +103,8 @@ static int64_t project_stamp(const struct project *p)
 	if (d)
 		closedir(d);
 	free(pdir);
-	return stamp ^ (n << 56);
+	stamp = mt > stamp ? mt : stamp;
+	return stamp ^ (n << 56) ^ (mn << 40);
 }
 
 int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, struct err *err)
@@ -72,7 +133,7 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 		connections_free(&c->conns);
 		err_clear(err);
 	}
-	c->stamp = project_stamp(c->proj);
+	c->stamp = project_stamp(c, c->proj);
 	if (services_resolve(c->proj, &c->svc, err) < 0)
 		return err_code(err);
 	bool quiet = need & CTX_QUIET;
@@ -97,7 +158,7 @@ int ctx_open(struct sctx *c, const char *dir, unsigned need, struct diags *d, st
 
 int ctx_reload(struct sctx *c, struct diags *d, struct err *err)
 {
-	int64_t now = project_stamp(c->proj);
+	int64_t now = project_stamp(c, c->proj);
 	if (now == c->stamp)
 		return 0;
 	struct project *np = NULL;
@@ -125,7 +186,7 @@ int ctx_reload(struct sctx *c, struct diags *d, struct err *err)
 	connections_free(&c->conns);
 	c->proj = np;
 	c->conns = nc;
-	c->stamp = project_stamp(np);
+	c->stamp = project_stamp(c, np);
 	return 1;
 }
 

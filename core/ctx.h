@@ -29,6 +29,8 @@ struct sctx {
 	struct connections conns;
 	bool have_store, have_queue;
 	int64_t stamp;  /* fingerprint of the project files when loaded */
+	/* the models' part of it, and when it was taken (ms; 0: never) */
+	int64_t models_mt, models_n, models_at;
 };
 
 /* Loads the project found from dir. On project errors returns ERR_PROJECT

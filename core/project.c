@@ -3,6 +3,7 @@
  * the place it is written. */
 #include "core/project.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/date.h"
@@ -18,6 +20,7 @@
 #include "base/util.h"
 #include "core/dag.h"
 #include "core/kinds/kind.h"
+#include "core/models/model.h"
 #include "core/models/render.h"
 #include "core/template.h"
 #include "core/yamlread.h"
@@ -398,7 +401,7 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 
 /* ---- pipelines ------------------------------------------------------------ */
 
-static void pipeline_free(struct pipeline *pl)
+static void pipeline_clear(struct pipeline *pl)
 {
 	free(pl->name);
 	free(pl->file);
@@ -536,6 +539,206 @@ static void check_refs(const struct yread *r, const struct project *p, const jso
 	t->kind->check(&c, t->spec);
 }
 
+/* ---- groups: a task that stands for many (kind: models) ---------------------------
+ *
+ * A group is expanded here, when the project loads, into ordinary tasks in
+ * its place: validate, the console's grid and graph, trigger, retry and
+ * clear all see one task per model and per check, with the edges of their
+ * refs, and nothing past the loader knows a group was written. (Expanding
+ * at trigger time instead would leave the grid and the graph with one
+ * opaque task, and every consumer of a pipeline to learn about groups.)
+ * The cost is that the project's models are read with it; the long-lived
+ * processes read them again when a file under models/ or tests/ changes
+ * (core/ctx.c).
+ *
+ * The group's own settings (retries, timeout, pool) apply to each task it
+ * becomes; its depends_on to those that wait for nothing else of the group
+ * (its roots); a task that depends on the group waits for all its leaves. */
+
+/* One group as expanded: what a dependency on it now means. */
+struct group {
+	const char *name;     /* the group task's (borrowed from its def until the end) */
+	char **leaves;        /* names of the tasks that stand for it downstream */
+	size_t n_leaves;
+};
+
+/* A task def from one generated task; its own problems go to gd. */
+static void gen_task(const struct project *p, const struct task_def *g, const struct kind_gens *gens, size_t k,
+		     const char *conn, struct task_def *t, struct diags *gd)
+{
+	const struct kind_gen *x = &gens->v[k];
+	struct yread gr = {gd, NULL};
+	struct loc nowhere = {NULL, 0, 0};
+	t->name = xstrdup(x->name);
+	t->loc = g->loc;
+	t->retries = g->retries;
+	t->retry_delay = g->retry_delay;
+	t->retry_backoff = g->retry_backoff;
+	t->retry_max_delay = g->retry_max_delay;
+	t->timeout = g->timeout;
+	t->pool = xstrdup(g->pool);
+	yr_string(&gr, x->task, "description", &t->description);
+	size_t n = x->n_deps ? x->n_deps : g->n_depends;
+	t->depends_on = xcalloc(n ? n : 1, sizeof *t->depends_on);
+	for (size_t i = 0; i < x->n_deps; i++)
+		t->depends_on[t->n_depends++] = xstrdup(gens->v[x->deps[i]].name);
+	for (size_t i = 0; !x->n_deps && i < g->n_depends; i++)
+		t->depends_on[t->n_depends++] = xstrdup(g->depends_on[i]);
+	const char *kind = json_string_value(json_object_get(x->task, "kind"));
+	t->kind = kind ? kind_find(kind) : NULL;
+	assert(t->kind && !t->kind->expand); /* a group becomes tasks that run */
+	struct kind_parse kp = {&gr, x->task, t->name, nowhere, conn};
+	t->spec = kind_spec_parse(t->kind, &kp);
+	if (t->kind->check && t->spec) {
+		struct kind_check c = {&gr, p, x->task, t->name};
+		t->kind->check(&c, t->spec);
+	}
+}
+
+/* Replaces group i of pl by its tasks, appended to *out; records what it
+ * stands for downstream in *grp. */
+static void expand_one(const struct yread *r, const struct project *p, const json_t *tasks, const char *conn,
+		       struct task_def *g, struct task_def **out, size_t *n_out, size_t *cap, struct group *grp)
+{
+	json_t *task = json_object_get(tasks, g->name);
+	struct kind_expand x = {r, p, task, g->name, yr_at_value(r, tasks, g->name)};
+	if (!x.here.line)
+		x.here = g->loc;
+	struct kind_gens gens = {0};
+	g->kind->expand(&x, g->spec, &gens);
+	if (*n_out + gens.n > *cap) {
+		*cap = *n_out + gens.n;
+		*out = xrealloc(*out, *cap * sizeof **out);
+	}
+	struct diags gd = {0};
+	for (size_t k = 0; k < gens.n; k++) {
+		struct task_def *t = &(*out)[(*n_out)++];
+		memset(t, 0, sizeof *t);
+		size_t before = gd.n;
+		gen_task(p, g, &gens, k, conn, t, &gd);
+		for (size_t e = before; e < gd.n; e++)
+			diags_add(r->d, x.here, "task '%s', as its task '%s': %s", g->name, t->name, gd.v[e].msg);
+		if (gens.v[k].leaf) {
+			grp->leaves = xrealloc(grp->leaves, (grp->n_leaves + 1) * sizeof *grp->leaves);
+			grp->leaves[grp->n_leaves++] = xstrdup(t->name);
+		}
+	}
+	diags_free(&gd);
+	/* a group that became nothing passes its own upstream on */
+	if (!gens.n)
+		for (size_t i = 0; i < g->n_depends; i++) {
+			grp->leaves = xrealloc(grp->leaves, (grp->n_leaves + 1) * sizeof *grp->leaves);
+			grp->leaves[grp->n_leaves++] = xstrdup(g->depends_on[i]);
+		}
+	kind_gens_free(&gens);
+}
+
+/* A dependency on a group becomes one on each of its leaves. */
+static void rewrite_depends(struct task_def *t, const struct group *grp, size_t n_grp)
+{
+	bool any = false;
+	for (size_t j = 0; j < t->n_depends && !any; j++)
+		for (size_t k = 0; k < n_grp && !any; k++)
+			any = !strcmp(t->depends_on[j], grp[k].name);
+	if (!any)
+		return;
+	char **v = NULL;
+	size_t n = 0;
+	for (size_t j = 0; j < t->n_depends; j++) {
+		const struct group *hit = NULL;
+		for (size_t k = 0; k < n_grp && !hit; k++)
+			if (!strcmp(t->depends_on[j], grp[k].name))
+				hit = &grp[k];
+		if (!hit) {
+			v = xrealloc(v, (n + 1) * sizeof *v);
+			v[n++] = t->depends_on[j];
+			continue;
+		}
+		v = xrealloc(v, (n + hit->n_leaves + 1) * sizeof *v);
+		for (size_t i = 0; i < hit->n_leaves; i++)
+			v[n++] = xstrdup(hit->leaves[i]);
+		free(t->depends_on[j]);
+	}
+	free(t->depends_on);
+	t->depends_on = v;
+	t->n_depends = n;
+}
+
+/* Every group task of pl replaced by the tasks it expands into. Returns
+ * how many there were. */
+static size_t expand_groups(const struct yread *r, const struct project *p, const json_t *tasks, const char *conn,
+			    struct pipeline *pl)
+{
+	size_t n_grp = 0;
+	for (size_t i = 0; i < pl->n_tasks; i++)
+		n_grp += pl->tasks[i].kind && pl->tasks[i].kind->expand && pl->tasks[i].spec;
+	if (!n_grp)
+		return 0;
+	struct group *grp = xcalloc(n_grp, sizeof *grp);
+	struct task_def *out = NULL, *old = pl->tasks;
+	size_t n_out = 0, cap = 0, n_old = pl->n_tasks, gi = 0;
+	/* which task each came from, for a clash of names */
+	size_t *from = NULL;
+	for (size_t i = 0; i < n_old; i++) {
+		struct task_def *t = &old[i];
+		size_t before = n_out;
+		if (t->kind && t->kind->expand && t->spec) {
+			grp[gi].name = t->name;
+			expand_one(r, p, tasks, conn, t, &out, &n_out, &cap, &grp[gi++]);
+		} else {
+			if (n_out == cap) {
+				cap = cap ? cap * 2 : 16;
+				out = xrealloc(out, cap * sizeof *out);
+			}
+			out[n_out++] = *t;
+		}
+		from = xrealloc(from, (n_out ? n_out : 1) * sizeof *from);
+		for (size_t k = before; k < n_out; k++)
+			from[k] = i;
+	}
+	for (size_t i = 0; i < n_out; i++)
+		rewrite_depends(&out[i], grp, n_grp);
+	/* a name a group gives must be no other task's */
+	struct dag *names = dag_new();
+	for (size_t i = 0; i < n_out; i++) {
+		if (dag_add_node(names, out[i].name) >= 0)
+			continue;
+		size_t k = 0;
+		while (strcmp(out[k].name, out[i].name))
+			k++;
+		const struct task_def *a = &old[from[k]], *b = &old[from[i]];
+		bool ga = a->kind && a->kind->expand, gb = b->kind && b->kind->expand;
+		const struct task_def *g = gb ? b : a;
+		struct loc at = yr_at_key(r, tasks, g->name);
+		if (!at.line)
+			at = g->loc;
+		if (ga && gb && a != b)
+			diags_add(r->d, at, "tasks '%s' and '%s' both expand into a task '%s' (select each model once)", a->name,
+				  b->name, out[i].name);
+		else if (ga && gb)
+			diags_add(r->d, at, "task '%s' expands into two tasks named '%s'", g->name, out[i].name);
+		else
+			diags_add(r->d, at, "task '%s' expands into a task '%s', the name of another task of pipeline '%s'",
+				  g->name, out[i].name, pl->name);
+	}
+	dag_free(names);
+	/* the group tasks themselves are gone; their names lived until here */
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i].kind && old[i].kind->expand && old[i].spec)
+			task_free(&old[i]);
+	for (size_t k = 0; k < n_grp; k++) {
+		for (size_t i = 0; i < grp[k].n_leaves; i++)
+			free(grp[k].leaves[i]);
+		free(grp[k].leaves);
+	}
+	free(grp);
+	free(from);
+	free(old);
+	pl->tasks = out;
+	pl->n_tasks = n_out;
+	return n_grp;
+}
+
 static void read_schedule(const struct yread *r, const json_t *root, struct pipeline *pl)
 {
 	if (yr_string(r, root, "schedule", &pl->schedule) <= 0)
@@ -559,42 +762,29 @@ static const char *file_stem(const char *path, size_t *len)
 	return base;
 }
 
-static void load_pipeline(const struct project *p, const char *abs_file, const char *file, struct diags *d,
-			  struct pipeline *pl)
+/* The tasks of a pipeline's mapping, with its settings; returns how many
+ * tasks stand for a group (kind: models) and were expanded. */
+static size_t read_pipeline(const struct project *p, const struct yread *r, const json_t *root, struct pipeline *pl)
 {
-	size_t stem_len;
-	const char *stem = file_stem(file, &stem_len);
-	pl->name = xstrndup(stem, stem_len);
-	pl->file = xstrdup(abs_file);
-	pl->params = json_object();
-
-	json_t *root;
-	struct yread r = {d, NULL};
-	if (load_yaml(file, d, &root, &r.pos) < 0)
-		return;
-	json_t *tasks = json_is_object(root) ? json_object_get(root, "tasks") : NULL;
-	report_dups(&r, json_is_object(tasks) ? tasks : NULL);
-	if (!json_is_object(root)) {
-		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", yr_type_name(root));
-		goto out;
-	}
-	if (yr_string(&r, root, "name", &pl->name) > 0 && !yr_name_valid(pl->name))
-		diags_add(d, yr_at_value(&r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
+	struct diags *d = r->d;
+	size_t groups = 0;
+	if (yr_string(r, root, "name", &pl->name) > 0 && !yr_name_valid(pl->name))
+		diags_add(d, yr_at_value(r, root, "name"), "invalid pipeline name '%s' (use letters, digits, '_', '.' and '-')",
 			  pl->name);
 	else if (!yr_name_valid(pl->name))
-		diags_add(d, ypos_root(r.pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
+		diags_add(d, ypos_root(r->pos), "invalid pipeline name '%s' (from the file name; set 'name:')", pl->name);
 	char where[512];
 	snprintf(where, sizeof where, "pipeline '%s'", pl->name);
-	yr_check_keys(&r, root, where, pipeline_keys, N_OF(pipeline_keys));
-	yr_string(&r, root, "description", &pl->description);
-	read_schedule(&r, root, pl);
-	int has_catchup = yr_bool(&r, root, "catchup", &pl->catchup);
-	if (yr_string(&r, root, "start_date", &pl->start_date) > 0 && !date_valid(pl->start_date))
-		diags_add(d, yr_at_value(&r, root, "start_date"), "'start_date' must be a date like 2026-01-01, got '%s'",
+	yr_check_keys(r, root, where, pipeline_keys, N_OF(pipeline_keys));
+	yr_string(r, root, "description", &pl->description);
+	read_schedule(r, root, pl);
+	int has_catchup = yr_bool(r, root, "catchup", &pl->catchup);
+	if (yr_string(r, root, "start_date", &pl->start_date) > 0 && !date_valid(pl->start_date))
+		diags_add(d, yr_at_value(r, root, "start_date"), "'start_date' must be a date like 2026-01-01, got '%s'",
 			  pl->start_date);
 	else if (has_catchup > 0 && pl->catchup && !pl->start_date)
-		diags_add(d, yr_at_value(&r, root, "catchup"), "'catchup: true' needs a 'start_date' to catch up from");
-	json_t *params = get_mapping(&r, root, "params");
+		diags_add(d, yr_at_value(r, root, "catchup"), "'catchup: true' needs a 'start_date' to catch up from");
+	json_t *params = get_mapping(r, root, "params");
 	if (params) {
 		json_decref(pl->params);
 		pl->params = json_deep_copy(params);
@@ -605,38 +795,110 @@ static void load_pipeline(const struct project *p, const char *abs_file, const c
 	};
 	const struct target *dt = project_target(p, NULL);
 	defs.conn = xstrdup(dt ? dt->connection : "default");
-	json_t *dj = get_mapping(&r, root, "defaults");
+	json_t *dj = get_mapping(r, root, "defaults");
 	if (dj) {
-		yr_check_keys(&r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
-		read_run_settings(&r, dj, &defs);
-		if (yr_string(&r, dj, "conn", &defs.conn) > 0 && !yr_name_valid(defs.conn))
-			diags_add(d, yr_at_value(&r, dj, "conn"), "invalid connection name '%s'", defs.conn);
+		yr_check_keys(r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
+		read_run_settings(r, dj, &defs);
+		if (yr_string(r, dj, "conn", &defs.conn) > 0 && !yr_name_valid(defs.conn))
+			diags_add(d, yr_at_value(r, dj, "conn"), "invalid connection name '%s'", defs.conn);
 	}
 
 	json_t *tj = json_object_get(root, "tasks");
 	if (!tj) {
-		diags_add(d, ypos_root(r.pos), "pipeline '%s': missing required key 'tasks'", pl->name);
+		diags_add(d, ypos_root(r->pos), "pipeline '%s': missing required key 'tasks'", pl->name);
 	} else if (!json_is_object(tj)) {
-		yr_wrong_type(&r, root, "tasks", "a mapping of task name to task");
+		yr_wrong_type(r, root, "tasks", "a mapping of task name to task");
 	} else if (!json_object_size(tj)) {
-		diags_add(d, yr_at_value(&r, root, "tasks"), "pipeline '%s' has no tasks", pl->name);
+		diags_add(d, yr_at_value(r, root, "tasks"), "pipeline '%s' has no tasks", pl->name);
 	} else {
 		pl->tasks = xcalloc(json_object_size(tj), sizeof *pl->tasks);
 		const char *k;
 		json_t *v;
 		json_object_foreach(tj, k, v)
-			read_task(&r, pl->file, tj, k, &defs, &pl->tasks[pl->n_tasks++]);
-		check_graph(&r, tj, pl);
+			read_task(r, pl->file, tj, k, &defs, &pl->tasks[pl->n_tasks++]);
+		check_graph(r, tj, pl);
 		for (size_t i = 0; i < pl->n_tasks; i++) {
-			check_templates(&r, p, pl, tj, &pl->tasks[i]);
-			check_refs(&r, p, tj, &pl->tasks[i]);
+			check_templates(r, p, pl, tj, &pl->tasks[i]);
+			check_refs(r, p, tj, &pl->tasks[i]);
 		}
+		groups = expand_groups(r, p, tj, defs.conn, pl);
 	}
 	free(defs.pool);
 	free(defs.conn);
-out:
+	return groups;
+}
+
+static size_t load_pipeline(const struct project *p, const char *abs_file, const char *file, struct diags *d,
+			    struct pipeline *pl)
+{
+	size_t stem_len;
+	const char *stem = file_stem(file, &stem_len);
+	pl->name = xstrndup(stem, stem_len);
+	pl->file = xstrdup(abs_file);
+	pl->params = json_object();
+
+	json_t *root;
+	struct yread r = {d, NULL};
+	size_t groups = 0;
+	if (load_yaml(file, d, &root, &r.pos) < 0)
+		return 0;
+	json_t *tasks = json_is_object(root) ? json_object_get(root, "tasks") : NULL;
+	report_dups(&r, json_is_object(tasks) ? tasks : NULL);
+	if (!json_is_object(root))
+		diags_add(d, ypos_root(r.pos), "a pipeline file must be a mapping, got %s", yr_type_name(root));
+	else
+		groups = read_pipeline(p, &r, root, pl);
 	json_decref(root);
 	ypos_free(r.pos);
+	return groups;
+}
+
+int project_adhoc_pipeline(const struct project *p, const char *name, const json_t *task, struct pipeline **out,
+			   struct diags *d)
+{
+	size_t before = d->n;
+	struct pipeline *pl = xcalloc(1, sizeof *pl);
+	pl->name = xstrdup(name);
+	pl->params = json_object();
+	json_t *root = json_pack("{s:{s:O}}", "tasks", name, task);
+	struct yread r = {d, NULL};
+	read_pipeline(p, &r, root, pl);
+	json_decref(root);
+	*out = pl;
+	return d->n > before ? -1 : 0;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (!pl)
+		return;
+	pipeline_clear(pl);
+	free(pl);
+}
+
+/* The implicit pipeline `build`: every model and check, so that a run of
+ * `sluice build` is a run of a pipeline like any other (the console's runs
+ * grid and graph, status, retry). Not made when a pipeline file takes the
+ * name, nor over models that do not load (their errors are said by the
+ * commands that use them). */
+static void add_build_pipeline(struct project *p)
+{
+	if (!p->models || !p->models->n || p->model_diags.n || project_pipeline(p, PROJECT_BUILD_PIPELINE))
+		return;
+	json_t *task = json_pack("{s:s}", "kind", "models");
+	struct diags d = {0};
+	struct pipeline *pl = NULL;
+	if (project_adhoc_pipeline(p, PROJECT_BUILD_PIPELINE, task, &pl, &d) == 0) {
+		pl->implicit = true;
+		pl->description = xstrdup("every model and check of models/ (sluice build runs a selection)");
+		p->pipelines = xrealloc(p->pipelines, (p->n_pipelines + 1) * sizeof *p->pipelines);
+		p->pipelines[p->n_pipelines++] = *pl;
+		free(pl);
+	} else {
+		pipeline_free(pl);
+	}
+	json_decref(task);
+	diags_free(&d);
 }
 
 /* ---- the project file ----------------------------------------------------- */
@@ -843,6 +1105,12 @@ static char **list_pipelines(const char *dir, const char *shown_dir, struct diag
 	return v;
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -908,6 +1176,13 @@ int project_load(const char *root, struct project **out, struct diags *d)
 		p->n_targets = 1;
 	}
 
+	/* before the pipelines: a group (kind: models) expands over them */
+	char *mdir = path_join(abs, "models");
+	if (is_dir(mdir))
+		models_load(p, root, &p->models, &p->model_diags);
+	free(mdir);
+	size_t groups = 0;
+
 	char *pdir = path_join(abs, "pipelines");
 	char *shown_pdir = here ? xstrdup("pipelines") : path_join(root, "pipelines");
 	char **files = list_pipelines(pdir, shown_pdir, d);
@@ -919,7 +1194,7 @@ int project_load(const char *root, struct project **out, struct diags *d)
 		char *f = path_join(shown_pdir, files[i]);
 		char *af = path_join(pdir, files[i]);
 		struct pipeline *pl = &p->pipelines[p->n_pipelines++];
-		load_pipeline(p, af, f, d, pl);
+		groups += load_pipeline(p, af, f, d, pl);
 		for (size_t j = 0; j + 1 < p->n_pipelines; j++)
 			if (!strcmp(p->pipelines[j].name, pl->name)) {
 				struct loc at = {f, 1, 1};
@@ -935,6 +1210,16 @@ int project_load(const char *root, struct project **out, struct diags *d)
 	free(pdir);
 	free(shown_pdir);
 	free(shown);
+	if (groups && p->model_diags.n) {
+		/* the pipelines that expand models cannot be read without them */
+		for (size_t i = 0; i < p->model_diags.n; i++) {
+			const struct diag *g = &p->model_diags.v[i];
+			struct loc at = {g->file, g->line, g->col};
+			diags_add(d, at, "%s", g->msg);
+		}
+		p->model_diags_shown = true;
+	}
+	add_build_pipeline(p);
 	*out = p;
 	return d->n > before ? -1 : 0;
 }
@@ -961,8 +1246,10 @@ void project_free(struct project *p)
 	free(p->theme);
 	json_decref(p->vars);
 	for (size_t i = 0; i < p->n_pipelines; i++)
-		pipeline_free(&p->pipelines[i]);
+		pipeline_clear(&p->pipelines[i]);
 	free(p->pipelines);
+	models_free(p->models);
+	diags_free(&p->model_diags);
 	free(p);
 }
 

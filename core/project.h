@@ -11,6 +11,7 @@
 #include "core/cron.h"
 
 struct kind_ops;
+struct model_set;
 
 /* What every task has; the rest is its kind's (core/kinds/kind.h). */
 struct task_def {
@@ -40,6 +41,9 @@ struct pipeline {
 	json_t *params;       /* object: declared params and their defaults (owned) */
 	struct task_def *tasks;
 	size_t n_tasks;
+	/* not from a file: `build`, every model and check of the project, of
+	 * which `sluice build` runs a selection */
+	bool implicit;
 };
 
 /* Where models are built (`targets:` in sluice.yml). Without `targets:` a
@@ -74,6 +78,14 @@ struct project {
 	double heartbeat_timeout;  /* seconds (default 15) */
 	struct pipeline *pipelines;
 	size_t n_pipelines;
+	/* models/ and tests/ (core/models/model.h), read with the project when
+	 * models/ exists (else NULL), and what is wrong with them. They are the
+	 * project's errors only where a pipeline expands models (then
+	 * model_diags_shown): elsewhere `validate` and the model commands say
+	 * them, and a broken model stops no other pipeline. */
+	struct model_set *models;
+	struct diags model_diags;
+	bool model_diags_shown;
 };
 
 /* Finds the project root: dir itself or its nearest ancestor with sluice.yml.
@@ -94,6 +106,18 @@ const char *const *project_task_keys(size_t *n);
 const struct target *project_target(const struct project *p, const char *name);
 
 const struct pipeline *project_pipeline(const struct project *p, const char *name);
+
+/* The name of the pipeline `sluice build` runs are runs of. */
+#define PROJECT_BUILD_PIPELINE "build"
+
+/* A pipeline called name of one task, as a pipeline file with that task
+ * would give (task: its mapping, e.g. {"kind": "models", "select": "+m"}):
+ * what `sluice build` runs. Problems go to d (without a place in a file).
+ * Returns 0, or -1 when d gained any; *out is set either way (free it with
+ * pipeline_free). */
+int project_adhoc_pipeline(const struct project *p, const char *name, const json_t *task, struct pipeline **out,
+			   struct diags *d);
+void pipeline_free(struct pipeline *pl);
 const struct task_def *pipeline_task(const struct pipeline *pl, const char *name);
 
 /* The template context for a run: {ds, ds_nodash, run_id, pipeline, task,

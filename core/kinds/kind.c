@@ -250,6 +250,20 @@ void *kind_spec_parse(const struct kind_ops *k, const struct kind_parse *p)
 	return spec;
 }
 
+void kind_gens_free(struct kind_gens *g)
+{
+	for (size_t i = 0; g && i < g->n; i++) {
+		free(g->v[i].name);
+		json_decref(g->v[i].task);
+		free(g->v[i].deps);
+	}
+	if (g) {
+		free(g->v);
+		g->v = NULL;
+		g->n = 0;
+	}
+}
+
 void kind_spec_free(const struct kind_ops *k, void *spec)
 {
 	if (!k || !spec)

@@ -71,7 +71,37 @@ struct kind_build {
 	const char *task;
 	const json_t *ctx;
 	const struct project *proj;
+	/* the target the run was asked for (`--target`): a kind that builds on
+	 * a target uses it instead of its own; NULL: its own */
+	const char *target;
 };
+
+/* What expand gets: the task that stands for a group, where to report. */
+struct kind_expand {
+	const struct yread *r;
+	const struct project *p;
+	const json_t *task;
+	const char *name;
+	struct loc here;             /* the task's place */
+};
+
+/* One task a group becomes: its name, its mapping as a pipeline file would
+ * write it ({"kind": "model", "model": "x"}), and the tasks of the group it
+ * waits for. */
+struct kind_gen {
+	char *name;
+	json_t *task;                /* owned */
+	size_t *deps;                /* indexes of earlier tasks of the group */
+	size_t n_deps;
+	bool leaf;                   /* none of the group waits for it */
+};
+
+struct kind_gens {
+	struct kind_gen *v;
+	size_t n;
+};
+
+void kind_gens_free(struct kind_gens *g);
 
 struct kind_ops {
 	const char *name;            /* as written after `kind:` */
@@ -104,6 +134,11 @@ struct kind_ops {
 	/* Frees what parse or check kept in the spec beyond its keys (the keys
 	 * are freed by the table). May be NULL. */
 	void (*done)(void *spec);
+	/* For a kind that stands for a group of tasks (models): the tasks it
+	 * becomes when the project loads, each after those it waits for, into
+	 * out; problems to x->r->d. The loader puts them in its place (see
+	 * core/project.c, expand_groups). NULL: the task is itself. */
+	void (*expand)(const struct kind_expand *x, const void *spec, struct kind_gens *out);
 };
 
 /* The registry: every kind, in the order messages list them. */

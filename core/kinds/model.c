@@ -3,7 +3,6 @@
  * rendered both ways (is_incremental() true and false) and all its config,
  * so a run, a retry or a clear builds what was triggered, whatever the
  * project's files say since; the run only decides which SQL applies. */
-#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,31 +27,6 @@ static const struct kind_key model_keys[] = {
 	{.name = "full_refresh", .type = KEY_BOOL, .field = offsetof(struct model_spec, full_refresh)},
 };
 
-/* Is there a dir/ **NAME.sql? (The models themselves load at trigger time.) */
-static bool model_file(const char *dir, const char *file, int depth)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return false;
-	bool found = false;
-	struct dirent *e;
-	while (!found && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (!strcmp(e->d_name, file)) {
-			found = true;
-			break;
-		}
-		if (depth < 32 && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN || e->d_type == DT_LNK)) {
-			char *sub = path_join(dir, e->d_name);
-			found = model_file(sub, file, depth + 1);
-			free(sub);
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 static void model_check(const struct kind_check *c, void *spec)
 {
 	struct model_spec *s = spec;
@@ -66,12 +40,16 @@ static void model_check(const struct kind_check *c, void *spec)
 	}
 	if (!s->model)
 		return;
-	char *dir = path_join(c->p->root, "models");
-	char *file = xasprintf("%s.sql", s->model);
-	if (!model_file(dir, file, 0))
-		diags_add(c->r->d, yr_at_value(c->r, c->task, "model"), "no model '%s' (no models/**/%s)", s->model, file);
-	free(file);
-	free(dir);
+	/* the models were read with the project; their own errors are said
+	 * where they are (validate), not once per task */
+	const struct model_set *set = c->p->models;
+	if (!set) {
+		diags_add(c->r->d, yr_at_value(c->r, c->task, "model"), "no model '%s' (the project has no models/)", s->model);
+	} else if (models_find(set, s->model) < 0) {
+		const char *near = models_nearest(set, s->model);
+		diags_add(c->r->d, yr_at_value(c->r, c->task, "model"), "no model '%s' (no models/**/%s.sql)%s%s%s", s->model,
+			  s->model, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	}
 }
 
 /* The models of the project a trigger runs in, loaded once per run: every
@@ -86,6 +64,10 @@ static struct {
 
 static const struct model_set *models_of(const struct kind_build *b, struct err *err)
 {
+	/* the project read them with itself: a trigger's project is fresh, a
+	 * long-lived one is read again when models/ changes (core/ctx.c) */
+	if (b->proj->models && !b->proj->model_diags.n)
+		return b->proj->models;
 	long run_id = (long)json_integer_value(json_object_get(b->ctx, "run_id"));
 	if (cache.s && (cache.p != b->proj || cache.run_id != run_id || run_id == 0)) {
 		models_free(cache.s);
@@ -126,9 +108,10 @@ static int model_build(const void *spec, const struct kind_build *b, json_t *out
 		return err_setc(err, ERR_PROJECT, "task '%s': no model '%s'%s%s%s", b->task, s->model,
 				near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 	}
-	const struct target *t = project_target(b->proj, s->target);
+	const char *want = b->target ? b->target : s->target;
+	const struct target *t = project_target(b->proj, want);
 	if (!t)
-		return err_setc(err, ERR_PROJECT, "task '%s': unknown target '%s'", b->task, s->target ? s->target : "");
+		return err_setc(err, ERR_PROJECT, "task '%s': unknown target '%s'", b->task, want ? want : "");
 	if (mat_spec_build(set, b->proj, t, i, s->full_refresh, out, err) < 0)
 		return err_prefix(err, "task '%s'", b->task);
 	return 0;

@@ -7,7 +7,8 @@
 	X(shell) \
 	X(load)  \
 	X(model) \
-	X(check)
+	X(check) \
+	X(models)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)

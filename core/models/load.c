@@ -409,7 +409,9 @@ static void mload_free(struct mload *L)
 	free(L->folders);
 	strmap_free(&L->folder_idx);
 	strmap_free(&L->table_idx);
-	strmap_free(&L->check_idx);
+	/* kept: a check is found by name once per check task */
+	L->s->check_idx = xmalloc(sizeof *L->s->check_idx);
+	*L->s->check_idx = L->check_idx;
 	for (size_t i = 0; i < L->n_tos; i++) {
 		free(L->tos[i].model);
 		free(L->tos[i].source);
@@ -493,6 +495,9 @@ void models_free(struct model_set *s)
 		check_free(&s->checks[i]);
 	free(s->checks);
 	free(s->order);
+	if (s->check_idx)
+		strmap_free(s->check_idx);
+	free(s->check_idx);
 	dag_free(s->g);
 	names_free(&s->files);
 	free(s->root);
@@ -502,6 +507,11 @@ void models_free(struct model_set *s)
 int models_find(const struct model_set *s, const char *name)
 {
 	return s->g ? dag_find(s->g, name) : -1;
+}
+
+int models_find_check(const struct model_set *s, const char *name)
+{
+	return s->check_idx ? strmap_get(s->check_idx, name) : -1;
 }
 
 const char *models_nearest(const struct model_set *s, const char *name)

@@ -33,6 +33,7 @@
 struct project;
 struct target;
 struct model_check;
+struct strmap;
 
 /* A list of strings it owns. */
 struct names {
@@ -144,6 +145,7 @@ struct model_set {
 	struct dag *g;       /* names and edges (core/dag.h) */
 	struct names files;  /* the paths every struct loc above points into */
 	const json_t *vars;  /* the project's (borrowed) */
+	struct strmap *check_idx; /* check name -> index in checks (models_find_check) */
 };
 
 /* Loads root/models/ and root/tests/ (root as messages should show it;
@@ -154,6 +156,8 @@ void models_free(struct model_set *s);
 
 /* The index of a model by name, or -1. */
 int models_find(const struct model_set *s, const char *name);
+/* The index of a check by name, or -1. */
+int models_find_check(const struct model_set *s, const char *name);
 /* The model nearest to name for "did you mean" (NULL: none close). */
 const char *models_nearest(const struct model_set *s, const char *name);
 
