@@ -10,6 +10,12 @@
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
 echo "1..35"
+# the pipelines expand their models with `kind: models`
+if ! "$SLUICE_BIN" validate --kinds 2>/dev/null | grep -qx 'models'; then
+	i=0
+	while [ $i -lt 35 ]; do skip "examples with models" "this sluice has no kind models"; i=$((i + 1)); done
+	exit 0
+fi
 
 export USER=tester   # dev's schemas are <user>_<layer>
 T=$SLUICE_TESTDIR/examples_models
