@@ -19,17 +19,13 @@ services_learn() {
 pg_pid() { head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null; }
 redis_pid() { rcli info server | sed -n 's/^process_id://p'; }
 
-# A supervisor for the runner, as systemd's Restart=on-failure would be: a
-# runner that dies is started again a second later, until the stop file.
+# The runner, started once (the name is older than the workers' restart).
 supervise() {
+	# One runner, nothing watching it: a killed runner's workers start
+	# another before they go, so a run goes on with no command typed.
 	rm -f "$STOPF"
-	(
-		while [ ! -e "$STOPF" ]; do
-			"$SLUICE_BIN" -q -C "$PROJ" runner --foreground >>"$PROJ/.sluice/runner.log" 2>&1
-			sleep 1
-		done
-	) >/dev/null 2>&1 &
-	SUP=$!
+	"$SLUICE_BIN" -q -C "$PROJ" runner >/dev/null 2>&1
+	SUP=
 }
 
 # The supervisor goes first (it would start a runner again), then sluice

@@ -1,8 +1,8 @@
 #!/bin/sh
 # kill -9 of each part of sluice in the middle of a task: a worker, the
 # runner, the embedded postmaster, the embedded redis-server, each while a
-# shell, a sql or a load task runs. The run must finish by itself (only a
-# supervisor restarts a killed runner, as examples/systemd's unit does), each
+# shell, a sql or a load task runs. The run must finish by itself (a killed
+# runner's workers start another before they go: nothing else does), each
 # task's body must have had the effect the design promises, counted by a side
 # effect, and after `sluice down` no process of the project may be left.
 #

@@ -6,7 +6,7 @@
 # task's "done" line, a sql task's marker row, a load's rows); and none may
 # happen twice unless the try that had it first was lost with its worker (a
 # worker or the runner was killed while it ran: the one place the design runs
-# a task again). A supervisor loop restarts a killed runner, as systemd would.
+# a task again). A killed runner is started again by its own workers.
 #
 # SLUICE_SOAK_TASKS   tasks in the pipeline (30)
 # SLUICE_SOAK_RUNS    runs (20)
@@ -263,7 +263,7 @@ done
 : >"$SOAK/summary.jsonl"
 supervise
 wait_for 30 ready
-ok $? "the services and a supervised runner are up" || tail -n 20 "$PROJ/.sluice/runner.log" | diag
+ok $? "the services and a runner are up" || tail -n 20 "$PROJ/.sluice/runner.log" | diag
 
 : >"$SOAK/carry.tsv" # kills planned for a run that ended first, done in the next
 r=0
