@@ -1,0 +1,3 @@
+select *
+from {{ ref('slv_customer_transactions') }}
+where quantity is null
