@@ -44,6 +44,13 @@ defaults: { retries: 1, retry_delay: 1 }
 tasks:
   body: { kind: load, source: data/lg.csv, into: lg_load, mode: append }
 YML
+# staged: parallel COPY into a staging table, then one transaction moves
+# the rows (not idempotent either: an append)
+cat >"$PROJ/pipelines/lg_pload.yml" <<'YML'
+defaults: { retries: 1, retry_delay: 1 }
+tasks:
+  body: { kind: load, source: data/lg.csv, into: lg_load, mode: append, parallel: 2 }
+YML
 python3 -c "
 print('id,name')
 for i in range(1, $LOAD_ROWS + 1):
@@ -163,6 +170,66 @@ is "load, worker killed after COMMIT: the killed try's load says it committed it
 	"success $LOAD_ROWS true"
 is "load, worker killed after COMMIT: the task's rows are those of the commit" \
 	"$(sq "SELECT rows_out FROM sluice.task_instances WHERE run_id = $run_id AND task = 'body'")" "$LOAD_ROWS"
+
+# staged: the staging table's creation commits on the same connection
+# first; that wait is let go (a cancel: the COMMIT then returns, with a
+# warning) until the streams have staged every row, then the next wait is
+# the move's COMMIT
+staged_all() {
+	t=$(wq "SELECT relname FROM pg_class WHERE relname LIKE 'sluice_stage_%' LIMIT 1")
+	[ -n "$t" ] && [ "$(wq "SELECT count(*) FROM \"$t\"")" = "$LOAD_ROWS" ]
+}
+let_stage_go() {
+	for p in $(waiting); do sq "SELECT pg_cancel_backend($p)" >/dev/null; done
+	staged_all
+}
+some_waiting_staged() { wait_for 30 let_stage_go && wait_for 30 some_waiting; }
+
+wq "TRUNCATE lg_load" >/dev/null
+gate_on
+start_run lg_pload
+ok $? "staged load: the run is created" || diag <"$PROJ/run.err"
+some_waiting_staged
+ok $? "staged load: every row staged, the move's COMMIT waits at the gate"
+killed=$(kill_worker)
+ok $? "staged load: killed the $killed, whose task had sent its COMMIT"
+end_waiting
+gate_off
+finish "staged load"
+is "staged load: the killed try is lost, the next one succeeds" "$(tries)" "lost,success"
+is "staged load: the rows once" \
+	"$(wq "SELECT count(*) || ' rows, ' || count(DISTINCT id) || ' distinct' FROM lg_load")" \
+	"$LOAD_ROWS rows, $LOAD_ROWS distinct"
+is "staged load: try 2's log says try 1 committed" \
+	"$(log_has 2 '[sluice] try 1 committed at 20%before its end was recorded: not run again')" 1
+
+# ---- two tries at once: the first commits while the second runs ----------
+# The killed try's COMMIT is left waiting (durable, not yet visible) while
+# the takeover runs the task again: its ledger row waits for the first's,
+# which is then let go. One of them may commit; the second rolls back.
+
+second_waits() {
+	[ -n "$(sq "SELECT pid FROM pg_stat_activity WHERE datname = '$WHDB' AND wait_event_type = 'Lock'
+	           AND query LIKE 'WITH expired AS%'")" ]
+}
+gate_on
+start_run lg_sql
+ok $? "two at once: the run is created" || diag <"$PROJ/run.err"
+wait_for 30 some_waiting
+first=$(waiting)
+[ -n "$first" ]
+ok $? "two at once: try 1's COMMIT waits at the gate"
+killed=$(kill_worker)
+ok $? "two at once: killed the $killed; try 1's COMMIT still waits"
+wait_for $BOUND second_waits
+ok $? "two at once: the takeover ran the task and its ledger row waits for try 1's" ||
+	sq "SELECT pid, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity WHERE datname = '$WHDB'" | diag
+for p in $first; do sq "SELECT pg_terminate_backend($p)" >/dev/null; done
+gate_off
+finish "two at once"
+is "two at once: the marker once" "$(marks)" 1
+is "two at once: try 2's log says it rolled back for try 1" \
+	"$(log_has 2 '[sluice] try 1 committed at 20%while this try ran: this try rolled back%')" 1
 
 # ---- retry: the COMMIT went through, its reply did not -------------------
 
