@@ -131,9 +131,21 @@ int ledger_begin_check(struct ledger *lg, struct pg_conn *c, FILE *log, struct e
 	lg->prior_try = 0;
 	if (lg->off)
 		return 0;
-	struct pg_result *r = pg_exec(c, SQL_PROBE, 0, NULL, err);
-	if (!r)
-		return err_prefix(err, "looking for " LEDGER_TABLE);
+	struct pg_result *refused = NULL;
+	struct pg_result *r = pg_try(c, SQL_PROBE, 0, NULL, &refused, err);
+	if (!r) {
+		/* no USAGE on schema sluice: to_regclass says so instead of NULL */
+		const char *st = refused ? pg_error_field(refused, PG_FIELD_SQLSTATE) : NULL;
+		bool denied = st && !strcmp(st, SQLSTATE_DENIED);
+		pg_clear(refused);
+		if (!denied)
+			return err_prefix(err, "looking for " LEDGER_TABLE);
+		char why[1100];
+		snprintf(why, sizeof why, "%s", err->msg);
+		err_clear(err);
+		say_off(lg, log, why);
+		return 0;
+	}
 	bool exists = !strcmp(pg_val(r, 0, 0), "t"), usable = !strcmp(pg_val(r, 0, 1), "t");
 	bool read_only = !strcmp(pg_val(r, 0, 2), "t");
 	pg_clear(r);

@@ -255,5 +255,35 @@ is "clear: the task ran again (a second marker)" "$(marks)" 2
 is "clear: try 3 ran, its log says nothing of an earlier commit" \
 	"$(log_has 3 '%committed at%')" 0
 
+# ---- pruning: a row past its 30 days goes with a later commit -------------
+
+wq "INSERT INTO sluice.applied (project, run_id, task, first_try, try, committed_at)
+    VALUES ('ledger_it', 999999, 'old', 1, 1, now() - interval '31 days')" >/dev/null
+start_run lg_sql
+finish "pruning"
+is "pruning: a ledger row older than 30 days is deleted by the next commit" \
+	"$(wq "SELECT count(*) FROM sluice.applied WHERE run_id = 999999")" 0
+
+# ---- a role that may not use the ledger runs without one, and says so ----
+
+sock=$(echo "$WH" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
+wq "CREATE ROLE lg_limited LOGIN; GRANT INSERT ON lg_marks TO lg_limited" >/dev/null
+cat >"$PROJ/connections.yml" <<YML
+connections:
+  limited: { host: "$sock", dbname: $WHDB, user: lg_limited }
+YML
+chmod 600 "$PROJ/connections.yml"
+printf 'connections: connections.yml\n' >>"$PROJ/sluice.yml"
+cat >"$PROJ/pipelines/lg_limited.yml" <<'YML'
+tasks:
+  body: { kind: sql, conn: limited, sql: "INSERT INTO lg_marks (marker) VALUES ('{{ run_id }}')" }
+YML
+start_run lg_limited
+ok $? "limited role: the run is created" || diag <"$PROJ/run.err"
+finish "limited role"
+is "limited role: the task ran, once" "$(marks)" 1
+is "limited role: its log says there is no ledger, and what that means" \
+	"$(log_has 1 '[sluice] no commit ledger in the target database (%permission denied%): a try killed right after its COMMIT would commit again')" 1
+
 echo "1..$tap_n"
 done_testing
