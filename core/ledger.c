@@ -59,7 +59,8 @@ static const char SQL_MARK[] =
 	" VALUES ($1, $2, $3, $4, $5, $6, $7)"
 	" ON CONFLICT (project, run_id, task, first_try) DO NOTHING RETURNING 1";
 
-/* insufficient_privilege, read_only_sql_transaction: no ledger here, said once */
+/* insufficient_privilege, read_only_sql_transaction: no ledger here (the
+ * try says so in its log and runs without one) */
 static const char SQLSTATE_DENIED[] = "42501";
 static const char SQLSTATE_READ_ONLY[] = "25006";
 
