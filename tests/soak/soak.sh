@@ -314,7 +314,7 @@ while [ $r -lt "$N_RUNS" ]; do
 	v=$(verify)
 	echo "$v" >>"$SOAK/summary.jsonl"
 	echo "$v" | json_get 'len(j["problems"]) == 0' | grep -qx True
-	ok $? "run $r: no effect lost, none duplicated but by a lost try" || echo "$v" | json_get '"\n".join(j["problems"])' | diag
+	ok $? "run $r: no effect lost, no sql or load effect twice, a shell one only after a lost try" || echo "$v" | json_get '"\n".join(j["problems"])' | diag
 done
 [ -s "$SOAK/carry.tsv" ] && echo "# $(wc -l <"$SOAK/carry.tsv") kill(s) not done: the last run ended first"
 
