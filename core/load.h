@@ -14,6 +14,8 @@
 #include "base/err.h"
 #include "connectors/records.h"
 
+struct ledger;
+
 enum load_mode {
 	LOAD_APPEND,  /* add the rows */
 	LOAD_REPLACE, /* the rows become the table's content */
@@ -45,6 +47,12 @@ struct load_opts {
 	long run_id;                 /* 0 for an ad-hoc load */
 	const char *task;
 	int try_number;
+	/* A load task's commit ledger (core/ledger.h): the load's row in it
+	 * goes in with the rows; when an earlier try of the attempt had
+	 * committed the load does not run (ledger->prior_try is set and
+	 * load_run returns 0), when one commits meanwhile it rolls back
+	 * (ERR_EXISTS, prior_try set). NULL: an ad-hoc load, none. */
+	struct ledger *ledger;
 	FILE *log;                   /* progress and summary lines (NULL = none) */
 	bool tty;                    /* also a live progress line on stderr */
 };
@@ -60,9 +68,10 @@ struct load_stats {
 };
 
 /* Runs the load. Returns 0, or: ERR_PROJECT when the contract or the options
- * are wrong, ERR_UNREACHABLE when a database cannot be reached, ERR_FAIL when
- * the load failed (too many rejects, the server refused it...). stats is
- * filled as far as the load got. */
+ * are wrong, ERR_UNREACHABLE when a database cannot be reached, ERR_EXISTS
+ * when an earlier try of the task committed while this one ran (see
+ * ledger), ERR_FAIL when the load failed (too many rejects, the server
+ * refused it...). stats is filled as far as the load got. */
 int load_run(const struct load_opts *o, struct load_stats *st, struct err *err);
 
 #endif

@@ -38,6 +38,14 @@ static const char LOAD_END_SQL[] =
 	"UPDATE sluice.loads SET state = CASE WHEN $2 THEN 'success' ELSE 'failed' END,"
 	" rows_in = $3, rows_loaded = $4, rows_rejected = $5, error = $6, ended_at = now() WHERE id = $1";
 
+/* A load task's try whose process died after its COMMIT, before it
+ * recorded its end: its rows are in the target (the commit ledger says
+ * so), so its row is a success, ended when it committed. */
+static const char LOAD_COMMITTED_SQL[] =
+	"UPDATE sluice.loads SET state = 'success', rows_loaded = coalesce($5::bigint, rows_loaded),"
+	" ended_at = $6::timestamptz, error = NULL"
+	" WHERE project = $1 AND run_id = $2 AND task = $3 AND try_number = $4 AND state IN ('running','lost')";
+
 static const char REJECT_COPY_SQL[] =
 	"COPY sluice.rejects (load_id, run_id, task, source, line, col, reason, raw) FROM STDIN";
 
@@ -159,6 +167,19 @@ int loads_end(struct pg_conn *state, long load_id, bool ok, int64_t rows_in, int
 	snprintf(rej, sizeof rej, "%lld", (long long)rejected);
 	const char *p[6] = {id, ok ? "true" : "false", in, out, rej, error};
 	return pg_cmd(state, LOAD_END_SQL, 6, p, err);
+}
+
+int loads_committed(struct pg_conn *state, const char *project, long run_id, const char *task, int try_number,
+		    long long rows_loaded, const char *committed_at, struct err *err)
+{
+	char run[32], try[16], rows[32];
+	snprintf(run, sizeof run, "%ld", run_id);
+	snprintf(try, sizeof try, "%d", try_number);
+	snprintf(rows, sizeof rows, "%lld", rows_loaded);
+	const char *p[6] = {project, run, task, try, rows_loaded >= 0 ? rows : NULL, committed_at};
+	if (pg_cmd(state, LOAD_COMMITTED_SQL, 6, p, err) < 0)
+		return err_prefix(err, "state database: recording that try %d's load committed", try_number);
+	return 0;
 }
 
 /* One field in COPY text form. */

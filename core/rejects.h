@@ -31,6 +31,11 @@ int loads_begin(struct pg_conn *state, const struct load_info *li, long *load_id
 /* Ends it: success or failed, with its counts and error (NULL if none). */
 int loads_end(struct pg_conn *state, long load_id, bool ok, int64_t rows_in, int64_t rows_loaded, int64_t rejected,
 	      const char *error, struct err *err);
+/* The load of a task's try that committed (its commit ledger says so) but
+ * whose process died before it recorded the end: success, with the rows it
+ * loaded (-1: as recorded) and its commit's time (ISO 8601). */
+int loads_committed(struct pg_conn *state, const char *project, long run_id, const char *task, int try_number,
+		    long long rows_loaded, const char *committed_at, struct err *err);
 /* Marks lost the loads running on this host whose process is gone (killed,
  * or its worker died): each row names its pid, host and start, as
  * loads_begin recorded them. Returns how many, or <0. Anyone may call it: the

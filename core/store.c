@@ -1075,6 +1075,41 @@ void claimed_free(struct claimed *c)
 	memset(c, 0, sizeof *c);
 }
 
+/* The first try of the attempt a claimed try belongs to. Since the task was
+ * triggered or cleared (which zeroes both counts; a marked task runs again
+ * only once cleared) every try before this one ended failed (counted in
+ * failures) or lost with its worker (counted in lost, the takeover that
+ * started this try included): a success ends the attempt. Fenced by the try,
+ * like a heartbeat. */
+static const char FIRST_TRY_SQL[] =
+	"SELECT t.try_number - t.failures - t.lost FROM sluice.task_instances t"
+	" WHERE t.id = $1 AND t.try_number = $2 AND t.worker = $3";
+
+/* Fills c->first_try; a first try needs no look. ERR_CONFLICT when the try
+ * was fenced off meanwhile. */
+static int claimed_first_try(struct store *s, struct claimed *c, const char *worker, struct err *err)
+{
+	c->first_try = c->try_number;
+	if (c->try_number <= 1)
+		return 0;
+	char ti[32], tr[16];
+	snprintf(ti, sizeof ti, "%ld", c->ti);
+	snprintf(tr, sizeof tr, "%d", c->try_number);
+	const char *p[3] = {ti, tr, worker};
+	struct pg_result *r = pg_exec(s->pg, FIRST_TRY_SQL, 3, p, err);
+	if (!r)
+		return err_prefix(err, "the first try of task instance %ld", c->ti);
+	int rc = 0;
+	if (pg_rows(r) == 0)
+		rc = err_setc(err, ERR_CONFLICT, "task instance %ld try %d was taken over", c->ti, c->try_number);
+	else
+		c->first_try = atoi(pg_val(r, 0, 0));
+	pg_clear(r);
+	if (c->first_try < 1 || c->first_try > c->try_number)
+		c->first_try = c->try_number;
+	return rc;
+}
+
 int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker, const char *host,
 		   double hb_timeout, struct claimed *out, struct err *err)
 {
@@ -1107,6 +1142,12 @@ int store_ti_claim(struct store *s, const struct ti_ref *ref, const char *worker
 		out->old_pid = pg_isnull(r, 0, 8) ? 0 : atoi(pg_val(r, 0, 8));
 	}
 	pg_clear(r);
+	/* A try that cannot know its attempt does not start: it is left
+	 * running without a heartbeat, and taken over once that is stale. */
+	if (rc == 0 && claimed_first_try(s, out, worker, err) < 0) {
+		rc = err_code(err);
+		claimed_free(out);
+	}
 	return rc;
 }
 
@@ -1170,6 +1211,11 @@ int store_ti_finish_next(struct store *s, long ti, int try_number, const char *w
 				next->pipeline = xstrdup(pg_val(r, i, 6));
 				next->ds = xstrdup(pg_val(r, i, 7));
 				next->spec = xstrdup(pg_val(r, i, 8));
+				/* the end is committed: a hand-off that cannot know its
+				 * attempt is dropped (taken over once stale) */
+				struct err fe = {0};
+				if (claimed_first_try(s, next, worker, &fe) < 0)
+					claimed_free(next);
 			} else if (queued) {
 				refs_add(queued, t, tr);
 			}
@@ -1251,7 +1297,7 @@ int store_ti_rows(struct store *s, long run_id, const char *task, int try_number
 	snprintf(b, sizeof b, "%d", try_number);
 	snprintf(c, sizeof c, "%lld", rows_in);
 	snprintf(d, sizeof d, "%lld", rows_out);
-	const char *p[5] = {a, task, b, c, d};
+	const char *p[5] = {a, task, b, rows_in >= 0 ? c : NULL, rows_out >= 0 ? d : NULL};
 	return pg_cmd(s->pg,
 		      "UPDATE sluice.task_instances SET rows_in = $4, rows_out = $5"
 		      " WHERE run_id = $1 AND task = $2 AND try_number = $3",

@@ -80,6 +80,7 @@ double store_next_retry_in(struct store *s);
 struct claimed {
 	long ti, run_id;
 	int try_number;     /* the try now running */
+	int first_try;      /* the first try of its attempt (struct task_env) */
 	char *task, *pipeline, *ds;
 	char *spec;         /* JSON text */
 	bool takeover;      /* a previous try's worker died */
@@ -135,7 +136,8 @@ int store_clear(struct store *s, long run_id, const char *task, bool downstream,
 int store_mark(struct store *s, long run_id, const char *task, const char *state, struct touched *out,
 	       struct err *err);
 
-/* Rows a try read and wrote (a load task's counts), fenced by its try. */
+/* Rows a try read and wrote (a load task's counts; -1: unknown, NULL),
+ * fenced by its try. */
 int store_ti_rows(struct store *s, long run_id, const char *task, int try_number, long long rows_in,
 		  long long rows_out, struct err *err);
 

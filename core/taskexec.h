@@ -25,6 +25,11 @@ struct task_env {
 	int try_number;
 	const char *state_conninfo; /* the state database (a load records itself and its rejects there) */
 	const char *project;
+	/* The first try of this attempt (since the task was triggered, cleared
+	 * or marked): tries first_try .. try_number - 1 ended without a recorded
+	 * success (failed, or lost with their worker), so any of them may have
+	 * committed its effect (core/ledger.h). */
+	int first_try;
 };
 
 /* A run that is one exec (a kind's exec op): what to exec, so the child

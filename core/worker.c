@@ -607,7 +607,7 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	}
 
 	struct task_env env = {w->c->proj->root, conninfo, cl->ds, cl->task, cl->pipeline, cl->run_id, cl->try_number,
-			       w->c->svc.state_conninfo, w->c->proj->name};
+			       w->c->svc.state_conninfo, w->c->proj->name, cl->first_try};
 	struct task_proc p;
 	if (taskexec_start(spec, &env, &p, &e) < 0) {
 		char msg[1100];

@@ -8,6 +8,7 @@
 
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
+#include "core/ledger.h"
 
 struct sql_spec {
 	char *conn;
@@ -57,8 +58,10 @@ static void print_step(const struct pg_step *s, void *arg)
 	}
 }
 
-/* Runs the script in one transaction. Exit 2 when the database cannot be
- * reached, 1 when a statement or the commit failed. */
+/* Runs the script in one transaction, with its row in the commit ledger
+ * (core/ledger.h) just before the COMMIT; not at all when an earlier try of
+ * the attempt committed. Exit 2 when the database cannot be reached, 1 when
+ * a statement or the commit failed. */
 static int sql_run(const json_t *spec, const struct task_env *env)
 {
 	const char *sql = json_string_value(json_object_get(spec, "sql"));
@@ -71,6 +74,17 @@ static int sql_run(const json_t *spec, const struct task_env *env)
 		fprintf(stderr, "%s\n", e.msg);
 		return 2;
 	}
+	struct ledger lg;
+	ledger_init(&lg, env);
+	int seen = ledger_begin_check(&lg, c, stdout, &e);
+	if (seen != 0) {
+		if (seen > 0)
+			ledger_say(&lg, stdout, false);
+		else
+			fprintf(stderr, "%s: %s\n", what, e.msg);
+		pg_close(c);
+		return seen > 0 ? 0 : 1;
+	}
 	/* the notices of the user's SQL belong in the task log (stderr) */
 	pg_cmd(c, "RESET client_min_messages", 0, NULL, &e);
 	if (pg_cmd(c, "BEGIN", 0, NULL, &e) < 0) {
@@ -81,18 +95,25 @@ static int sql_run(const json_t *spec, const struct task_env *env)
 	/* one simple-protocol script, so several statements may be given; each
 	 * result reports its own command tag */
 	bool printed_error = false;
-	int rc = 0;
+	int rc = 0, meanwhile = 0;
 	if (pg_script_steps(c, sql ? sql : "", print_step, &printed_error, &e) < 0) {
 		if (!printed_error) /* it could not be sent */
 			fprintf(stderr, "%s\n", e.msg);
 		rc = 1;
 	}
 	fflush(stdout);
-	if (pg_cmd(c, rc ? "ROLLBACK" : "COMMIT", 0, NULL, &e) < 0) {
+	if (!rc && (meanwhile = ledger_mark(&lg, c, "sql", -1, &e)) < 0) {
+		taskexec_settle(1);
+		fprintf(stderr, "%s\n", e.msg);
+		rc = 1;
+	}
+	if (pg_cmd(c, rc || meanwhile ? "ROLLBACK" : "COMMIT", 0, NULL, &e) < 0) {
 		fflush(stdout);
 		taskexec_settle(1);
 		fprintf(stderr, "commit failed: %s\n", e.msg);
 		rc = 1;
+	} else if (meanwhile) {
+		ledger_say(&lg, stdout, true);
 	} else if (rc) {
 		/* stdout: the error above stays the last stderr line, the summary */
 		taskexec_settle(2);

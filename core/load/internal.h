@@ -73,6 +73,7 @@ struct load {
 	char *q_stage;          /* staged: the staging table, quoted */
 	char *copy_sql;
 
+	long load_id;           /* its row in sluice.loads; 0 when not recorded */
 	struct pg_conn *main;           /* direct: the stream's connection; staged: the mover */
 	struct pg_conn *state;
 	struct reject_sink sink;
@@ -107,6 +108,10 @@ bool load_row_error(const struct pg_result *r);
 /* "message (detail)" of a server error. */
 void load_server_reason(const struct pg_result *r, char *buf, size_t size);
 void load_progress(struct load *L, int64_t start_ms, bool final);
+/* Just before the COMMIT on L->main: the load's row in the task's commit
+ * ledger (nothing for an ad-hoc load). 0, or ERR_EXISTS when an earlier try
+ * committed meanwhile (roll back), or <0; err set. */
+int load_ledger_mark(struct load *L, int64_t rows, struct err *err);
 
 /* ---- copy.c: records to COPY streams -------------------------------- */
 

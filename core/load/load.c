@@ -31,6 +31,7 @@
 
 #include "base/util.h"
 #include "connectors/pg.h"
+#include "core/ledger.h"
 #include "core/load/internal.h"
 
 static const char *const mode_names[] = {"append", "replace", "merge"};
@@ -261,6 +262,19 @@ int load_check_rejects(struct load *L, struct err *err)
 	return 0;
 }
 
+int load_ledger_mark(struct load *L, int64_t rows, struct err *err)
+{
+	if (!L->o->ledger)
+		return 0;
+	char what[600];
+	snprintf(what, sizeof what, "load %ld into %s", L->load_id, L->o->into);
+	int rc = ledger_mark(L->o->ledger, L->main, what, (long long)rows, err);
+	if (rc > 0)
+		return err_setc(err, ERR_EXISTS, "rolled back: try %d of the task committed this load at %s, while this try ran",
+				L->o->ledger->prior_try, L->o->ledger->prior_at);
+	return rc;
+}
+
 static int finish_direct(struct load *L, struct load_stats *st, struct err *err)
 {
 	struct stream *s = &L->streams[0];
@@ -268,15 +282,29 @@ static int finish_direct(struct load *L, struct load_stats *st, struct err *err)
 		pg_script(L->main, "ROLLBACK", NULL);
 		return err_code(err);
 	}
-	struct strbuf q = {0};
-	sb_adds(&q, s->pending);
-	sb_adds(&q, "COMMIT");
-	int rc = pg_script(L->main, q.s, err);
-	sb_free(&q);
-	if (rc < 0)
+	if ((s->pending[0] && pg_script(L->main, s->pending, err) < 0) || load_ledger_mark(L, s->loaded, err) < 0) {
+		int rc = err_code(err);
+		pg_script(L->main, "ROLLBACK", NULL);
+		return rc;
+	}
+	if (pg_script(L->main, "COMMIT", err) < 0)
 		return err_prefix(err, "committing the load");
 	st->rows_loaded = s->loaded;
 	return 0;
+}
+
+/* A load task whose earlier try committed: that try's row in sluice.loads
+ * (running, or marked lost since its process is gone) says so, the rows
+ * there are its. */
+static void note_prior(struct load *L, struct load_stats *st)
+{
+	const struct ledger *lg = L->o->ledger;
+	st->rows_loaded = lg->prior_rows > 0 ? lg->prior_rows : 0;
+	if (!L->state)
+		return;
+	struct err e = {0};
+	loads_committed(L->state, L->o->project ? L->o->project : "", L->o->run_id, L->o->task, lg->prior_try,
+			lg->prior_rows, lg->prior_at, &e);
 }
 
 int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
@@ -325,6 +353,18 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 			rc = err_code(err);
 			goto out;
 		}
+	}
+	/* then the ledger: a try whose earlier try committed is not recorded as
+	 * a load of its own (a failure to look is, below) */
+	struct err lerr = {0};
+	int seen = 0;
+	if (o->ledger && (L.main = load_connect_target(o, &lerr)))
+		seen = ledger_begin_check(o->ledger, L.main, o->log, &lerr);
+	if (seen > 0) {
+		note_prior(&L, st);
+		goto out;
+	}
+	if (L.state) {
 		struct load_info li = {o->project ? o->project : "", o->run_id, o->task, o->try_number, o->source,
 				       o->into, load_mode_name(o->mode)};
 		if (loads_begin(L.state, &li, &st->load_id, err) < 0) {
@@ -334,8 +374,14 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		reject_sink_init(&L.sink, L.state, st->load_id, o->run_id, o->task, o->source);
 		L.have_sink = true;
 	}
+	L.load_id = st->load_id;
+	if (seen < 0) {
+		*err = lerr;
+		rc = err_code(err);
+		goto out;
+	}
 
-	if (!(L.main = load_connect_target(o, err))) {
+	if (!L.main && !(L.main = load_connect_target(o, err))) {
 		rc = err_code(err);
 		goto out;
 	}

@@ -302,6 +302,8 @@ int load_finish_staged(struct load *L, struct load_stats *st, struct err *err)
 		}
 	}
 	free(m.bad);
+	if (load_ledger_mark(L, m.loaded, err) < 0)
+		goto fail;
 	if (pg_script(L->main, "COMMIT", err) < 0)
 		return err_prefix(err, "committing the load");
 	st->rows_loaded = m.loaded;

@@ -3,10 +3,11 @@
 # again and again (one run after another) while kill -9s of random parts (a
 # worker, the runner, the postmaster, redis-server) land at random moments.
 # Every run must succeed by itself; no task's effect may be lost (a shell
-# task's "done" line, a sql task's marker row, a load's rows); and none may
-# happen twice unless the try that had it first was lost with its worker (a
-# worker or the runner was killed while it ran: the one place the design runs
-# a task again). A killed runner is started again by its own workers.
+# task's "done" line, a sql task's marker row, a load's rows); a sql task's
+# or a load's may never happen twice (the commit ledger in the target), and a
+# shell task's only when the try that had it first was lost with its worker
+# (a worker or the runner was killed while it ran: the one place the design
+# runs a task again). A killed runner is started again by its own workers.
 #
 # SLUICE_SOAK_TASKS   tasks in the pipeline (30)
 # SLUICE_SOAK_RUNS    runs (20)
@@ -182,6 +183,8 @@ verify() {
 	sq "SELECT task, state FROM sluice.task_instances WHERE run_id = $run_id" >"$SOAK/states.txt"
 	wq "SELECT task, count(*) FROM soak_marks WHERE run_id = $run_id GROUP BY task" >"$SOAK/marks.txt"
 	wq "$LOAD_COUNTS" >"$SOAK/rows.txt"
+	sq "SELECT count(*) FROM sluice.task_logs l JOIN sluice.task_instances t ON t.id = l.ti_id
+	    WHERE t.run_id = $run_id AND l.line LIKE '[sluice] try % committed at %'" >"$SOAK/ledger.txt"
 	python3 - "$run_id" "$SOAK" <<'PY'
 import json, sys, time
 run, d = sys.argv[1], sys.argv[2]
@@ -237,12 +240,16 @@ for task, spec in sorted(tasks.items()):
             problems.append("%s (load): %d rows, %d distinct, for a file of %d" % (task, c, u, want))
     if n_eff == 0:
         problems.append("%s (%s): its effect was lost" % (task, k))
+    elif k != "shell" and n_eff > 1:
+        # the commit ledger: a try that committed is not committed again
+        problems.append("%s (%s): its effect happened %d times (%d excused lost tries)" % (task, k, n_eff, excused))
     elif n_eff > 1 + excused:
         problems.append("%s (%s): its effect happened %d times with %d excused lost tries" % (task, k, n_eff, excused))
     elif n_eff > 1:
         again[k] += 1
+ledger = int((open(d + "/ledger.txt").read().strip() or "0"))
 print(json.dumps({"problems": problems, "lost": lost, "excused": excused_n, "again": again,
-                  "kills": len(kills)}))
+                  "kills": len(kills), "ledger": ledger}))
 PY
 }
 
@@ -307,7 +314,7 @@ while [ $r -lt "$N_RUNS" ]; do
 	v=$(verify)
 	echo "$v" >>"$SOAK/summary.jsonl"
 	echo "$v" | json_get 'len(j["problems"]) == 0' | grep -qx True
-	ok $? "run $r: no effect lost, none duplicated but by a lost try" || echo "$v" | json_get '"\n".join(j["problems"])' | diag
+	ok $? "run $r: no effect lost, no sql or load effect twice, a shell one only after a lost try" || echo "$v" | json_get '"\n".join(j["problems"])' | diag
 done
 [ -s "$SOAK/carry.tsv" ] && echo "# $(wc -l <"$SOAK/carry.tsv") kill(s) not done: the last run ended first"
 
@@ -334,6 +341,7 @@ print("#   kills: %d (%s)" % (sum(kinds.values()), ", ".join("%s %d" % kv for kv
 print("#   runs with a problem: %d of %d" % (bad, len(res)))
 print("#   lost tries: %d (%d with their worker or the runner killed)" % (sum(r["lost"] for r in res), sum(r["excused"] for r in res)))
 print("#   effects that happened again after a lost try: shell %d, sql %d, load %d" % (again["shell"], again["sql"], again["load"]))
+print("#   tries not run again because an earlier try had committed (the ledger): %d" % sum(r.get("ledger", 0) for r in res))
 PY
 echo "1..$tap_n"
 done_testing
