@@ -8,7 +8,6 @@
  * Everything the run needs is resolved when the project loads (the check
  * op renders the SQL under the target) and stored in the task's spec at
  * trigger time, so a run does not depend on later edits of the project. */
-#include <dirent.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/fs.h"
 #include "connectors/pg.h"
 #include "core/checkstore.h"
 #include "core/connections.h"
@@ -49,38 +49,13 @@ static const struct kind_key check_keys[] = {
 
 /* ---- the models, once per project load --------------------------------------- */
 
-/* The newest modification time and the number of the files under dir, so
- * an edited, added or removed model changes it. */
-static void tree_stamp(const char *dir, int depth, int64_t *newest, int64_t *n)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *f = path_join(dir, de->d_name);
-		struct stat st;
-		if (stat(f, &st) == 0) {
-			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-			*newest = t > *newest ? t : *newest;
-			(*n)++;
-			if (S_ISDIR(st.st_mode) && depth < 32)
-				tree_stamp(f, depth + 1, newest, n);
-		}
-		free(f);
-	}
-	closedir(d);
-}
-
 static int64_t models_stamp(const struct project *p)
 {
 	int64_t newest = 0, n = 0;
 	const char *dirs[] = {"models", "tests"};
 	for (size_t i = 0; i < 2; i++) {
 		char *d = path_join(p->root, dirs[i]);
-		tree_stamp(d, 0, &newest, &n);
+		fs_tree_stamp(d, &newest, &n);
 		free(d);
 	}
 	struct stat st;
