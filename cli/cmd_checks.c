@@ -141,14 +141,10 @@ int cmd_checks(struct cli *g, int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "--failures")) {
-			char *end;
-			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
-			if (i + 1 >= argc || *end || v < 0 || v > 1000000) {
-				cli_error("checks", "--failures wants a count (0 or more)");
+			long v;
+			if (!cli_number("checks", a, i + 1 < argc ? argv[++i] : NULL, "a count of rows", 0, 1000000, &v))
 				return EXIT_USAGE;
-			}
 			n_failures = (int)v;
-			i++;
 		} else if (a[0] == '-' && a[1]) {
 			cli_error("checks", "unknown option '%s'", a);
 			usage(stderr);
