@@ -24,7 +24,7 @@
 #include "core/models/check.h"
 #include "core/models/checksql.h"
 #include "core/project.h"
-#include "core/reconcile.h"
+#include "core/models/reconcile.h"
 
 #define DEFAULT_STATEMENT_TIMEOUT 600 /* seconds */
 #define ROWS_IN_LOG 10                /* failing rows shown in the task log */
