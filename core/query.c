@@ -348,6 +348,10 @@ static const char GRID_SQL[] =
 
 static const char TI_DETAIL_SQL[] = TI_DETAIL_COLS " WHERE t.id = $1";
 static const char TI_DETAIL_BY_NAME_SQL[] = TI_DETAIL_COLS " WHERE t.run_id = $1 AND t.task = $2";
+/* The newest run first, through the runs' index, and the task of it that
+ * failed last: no scan of every task instance of the project's history. */
+static const char TI_DETAIL_LATEST_FAILED_SQL[] =
+	TI_DETAIL_COLS " WHERE r.project = $1 AND t.state = 'failed' ORDER BY r.id DESC, t.ended_at DESC NULLS LAST LIMIT 1";
 
 static const char TRIES_SQL[] =
 	"SELECT try_number, state, worker, to_char(started_at AT TIME ZONE 'UTC', " ISO "),"
@@ -478,6 +482,14 @@ void query_ti_detail(struct query *q, long ti, long run_id, const char *task)
 		q_num(q, 0, run_id);
 		q->params[1] = task;
 	}
+}
+
+void query_ti_latest_failed(struct query *q, const char *project)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = TI_DETAIL_LATEST_FAILED_SQL;
+	q->n = 1;
+	q->params[0] = project;
 }
 
 int query_ti_detail_parse(struct pg_result *r, struct ti_detail *d)

@@ -126,6 +126,9 @@ struct ti_detail {
 void ti_detail_free(struct ti_detail *d);
 /* By task instance id, or (ti 0) by run and task name. */
 void query_ti_detail(struct query *q, long ti, long run_id, const char *task);
+/* The task instance of the project that failed last (in its newest run
+ * with one), as query_ti_detail gives it. */
+void query_ti_latest_failed(struct query *q, const char *project);
 /* ERR_NOTFOUND when there is no row. */
 int query_ti_detail_parse(struct pg_result *r, struct ti_detail *out);
 

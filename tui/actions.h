@@ -86,6 +86,8 @@ enum {
 	  "log", "logs", 0, "the selected task instance and its log: :log [RUN TASK]")                          \
 	X(ACT_CHECKS, '5', 0, VK_ALL, VIEW(CHECKS, checks_ops, VT_TASK | VT_OPENS),                            \
 	  "checks", "checks", 0, "the latest result of every check and its recent ones; Enter: its failing rows") \
+	X(ACT_LAST_FAILED, '!', 0, VK_ALL, NO_VIEW, "failed", "status", AF_HINT,                                \
+	  "the task instance that failed last, on its log (the triage's first key)")                            \
 	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \

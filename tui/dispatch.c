@@ -50,6 +50,9 @@ static void frame_action(struct tui *t, enum action a, const char *arg)
 	case ACT_FIND:
 		tui_prompt(t, ACT_FIND, "");
 		return;
+	case ACT_LAST_FAILED:
+		tui_push(t, &task_ops, TASK_LATEST_FAILED);
+		return;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		t->dirty_all = true;

@@ -117,6 +117,8 @@ struct filter;
 bool view_filter_input(struct view *v, struct filter *f, const char *text);
 /* Esc in a list view clears an active filter first: true when it did. */
 bool view_filter_back(struct filter *f);
+/* The task view's argument for the task instance that failed last. */
+#define TASK_LATEST_FAILED "failed"
 /* Opens the task view of one task instance on top of v. */
 void view_open_task(struct view *v, long run_id, const char *task);
 

@@ -71,6 +71,13 @@ static size_t run_at(struct grid *g, int col)
 	return g->n_runs - 1 - (size_t)col;
 }
 
+static const struct grid_row *cell(struct grid *g, size_t task, int col)
+{
+	if (!g->at || col < 0 || col >= (int)g->n_runs)
+		return NULL;
+	return g->at[task * g->n_runs + run_at(g, col)];
+}
+
 static void rebuild(struct view *v)
 {
 	struct grid *g = G(v);
@@ -105,6 +112,21 @@ static void index_cells(struct view *v)
 				g->at[(size_t)ti * g->n_runs + r] = &g->cells[i];
 				break;
 			}
+		}
+	}
+}
+
+/* The grid opens on the first task that failed in the newest run, if one
+ * did: from the pipelines view, Enter Enter reads its log. */
+static void select_first_failed(struct grid *g)
+{
+	if (!g->n_runs)
+		return;
+	for (size_t i = 0; i < g->n_vis; i++) {
+		const struct grid_row *ce = cell(g, g->vis[i], g->sel_col);
+		if (ce && !strcmp(ce->state, "failed")) {
+			g->sel_row = (int)i;
+			return;
 		}
 	}
 }
@@ -145,7 +167,10 @@ static void on_cells(void *owner, struct pg_result *r, const char *error, long a
 	query_grid_parse(r, &g->cells, &g->n_cells);
 	index_cells(v);
 	rebuild(v);
-	if (!g->loaded || g->follow_newest || !sel_run) {
+	if (!g->loaded) {
+		g->sel_col = g->n_runs ? (int)g->n_runs - 1 : 0;
+		select_first_failed(g);
+	} else if (g->follow_newest || !sel_run) {
 		g->sel_col = g->n_runs ? (int)g->n_runs - 1 : 0;
 	} else {
 		g->sel_col = (int)g->n_runs - 1;
@@ -214,13 +239,6 @@ static void grid_done(struct view *v)
 	free(g->at);
 	free(g->vis);
 	filter_clear(&g->filter);
-}
-
-static const struct grid_row *cell(struct grid *g, size_t task, int col)
-{
-	if (!g->at || col < 0 || col >= (int)g->n_runs)
-		return NULL;
-	return g->at[task * g->n_runs + run_at(g, col)];
 }
 
 static void grid_draw(struct view *v, struct rect r)

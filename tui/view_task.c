@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "core/kinds/kind.h"
+#include "core/projdef.h"
 #include "core/query.h"
 #include "tui/act.h"
 #include "tui/actions.h"
@@ -35,6 +36,7 @@ struct taskv {
 	struct refresh rf;          /* first: the frame's refresh timer finds it here */
 	long run_id;
 	char *task;
+	bool latest_failed;         /* opened as `!`: find the instance first */
 	struct ti_detail d;
 	bool have_d;
 	struct try_row *tries;
@@ -361,8 +363,19 @@ static void on_detail(void *owner, struct pg_result *r, const char *error, long 
 	struct ti_detail d;
 	if (query_ti_detail_parse(r, &d) < 0) {
 		refresh_done(v, &k->rf);
-		tui_error(v->t, "run %ld has no task '%s'", k->run_id, k->task);
+		if (k->latest_failed)
+			tui_status(v->t, "no task has failed: q goes back");
+		else
+			tui_error(v->t, "run %ld has no task '%s'", k->run_id, k->task);
 		return;
+	}
+	if (k->latest_failed && !k->have_d) {
+		k->run_id = d.run_id;
+		free(k->task);
+		k->task = xstrdup(d.task);
+		char *cmd = act_batch_command(ACT_LOG, NULL, k->run_id, k->task, false, false, NULL, NULL);
+		tui_status(v->t, "[%s]", cmd);
+		free(cmd);
 	}
 	bool first = !k->have_d;
 	int old_try = k->have_d ? k->d.try_number : 0;
@@ -398,6 +411,8 @@ static void send(struct view *v)
 	struct query q;
 	if (k->have_d)
 		query_ti_detail(&q, k->d.id, 0, NULL);
+	else if (k->latest_failed)
+		query_ti_latest_failed(&q, tui_project(v->t)->name);
 	else
 		query_ti_detail(&q, 0, k->run_id, k->task);
 	refresh_send(v, &k->rf, &q, on_detail, 0);
@@ -419,6 +434,17 @@ static int task_open(struct view *v, const char *arg)
 		}
 		snprintf(from, sizeof from, "%ld %s", sel.run_id, sel.task);
 		arg = from;
+	}
+	if (!strcmp(arg, TASK_LATEST_FAILED)) {
+		k->latest_failed = true;
+		k->task = xstrdup("");
+		k->jump_seq = -1;
+		k->match_seq = -1;
+		k->rf.send = send;
+		k->rf.min_ms = 100;
+		view_set_title(v, "the latest failed task");
+		refresh_request(v, &k->rf);
+		return 0;
 	}
 	char *end = NULL;
 	long run = strtol(arg, &end, 10);
