@@ -29,10 +29,15 @@ static const char LOADS_LOST_SQL[] =
 	" WHERE id = ANY ($1::bigint[]) AND state = 'running'";
 
 #define ISO "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
-static const char LOADS_LIST_SQL[] =
-	"SELECT id, state, run_id, task, try_number, source, target, mode, rows_in, rows_loaded, rows_rejected,"
-	" to_char(started_at AT TIME ZONE 'UTC', " ISO "), to_char(ended_at AT TIME ZONE 'UTC', " ISO "),"
-	" pid, host, error FROM sluice.loads WHERE project = $1 ORDER BY id DESC LIMIT $2";
+#define LOAD_COLS                                                                                          \
+	"SELECT l.id, l.state, l.run_id, l.task, l.try_number, l.source, l.target, l.mode, l.rows_in,"      \
+	" l.rows_loaded, l.rows_rejected, to_char(l.started_at AT TIME ZONE 'UTC', " ISO "),"               \
+	" to_char(l.ended_at AT TIME ZONE 'UTC', " ISO "), l.pid, l.host, l.error,"                          \
+	" (SELECT count(*) FROM sluice.rejects j WHERE j.load_id = l.id) FROM sluice.loads l"
+static const char LOADS_LIST_SQL[] = LOAD_COLS " WHERE l.project = $1 ORDER BY l.id DESC LIMIT $2";
+/* loads_run (run_id, task, id DESC): the try's latest load */
+static const char LOAD_OF_TRY_SQL[] =
+	LOAD_COLS " WHERE l.run_id = $1 AND l.task = $2 AND l.try_number = $3 ORDER BY l.id DESC LIMIT 1";
 
 static const char LOAD_END_SQL[] =
 	"UPDATE sluice.loads SET state = CASE WHEN $2 THEN 'success' ELSE 'failed' END,"
@@ -60,6 +65,10 @@ static const char RUN_REJECTS_SQL[] =
 static const char LOAD_REJECTS_SQL[] =
 	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
 	" WHERE j.load_id = $1 ORDER BY j.line, j.id LIMIT $2";
+/* rejects_load (load_id, line): the offset walks one load's index entries */
+static const char LOAD_REJECTS_PAGE_SQL[] =
+	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
+	" WHERE j.load_id = $1 ORDER BY j.line, j.id OFFSET $2 LIMIT $3";
 
 static const char LOAD_EXISTS_SQL[] = "SELECT 1 FROM sluice.loads WHERE id = $1";
 
@@ -339,6 +348,26 @@ void query_load_rejects(struct query *q, long load_id, int limit)
 	q_num(q, 1, limit > 0 ? limit : 1000000);
 }
 
+void query_load_rejects_page(struct query *q, long load_id, int from, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LOAD_REJECTS_PAGE_SQL;
+	q->n = 3;
+	q_num(q, 0, load_id);
+	q_num(q, 1, from > 1 ? from - 1 : 0);
+	q_num(q, 2, limit);
+}
+
+void query_load_of_try(struct query *q, long run_id, const char *task, int try_number)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = LOAD_OF_TRY_SQL;
+	q->n = 3;
+	q_num(q, 0, run_id);
+	q->params[1] = task;
+	q_num(q, 2, try_number);
+}
+
 int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n)
 {
 	int nt = pg_rows(r);
@@ -420,6 +449,13 @@ int store_loads(struct pg_conn *state, const char *project, int limit, struct lo
 	struct pg_result *r = pg_exec(state, LOADS_LIST_SQL, 2, p, err);
 	if (!r)
 		return err_prefix(err, "state database: listing loads");
+	query_load_rows_parse(r, rows, n);
+	pg_clear(r);
+	return 0;
+}
+
+void query_load_rows_parse(struct pg_result *r, struct load_row **rows, size_t *n)
+{
 	int nt = pg_rows(r);
 	struct load_row *v = xcalloc((size_t)nt + 1, sizeof *v);
 	for (int i = 0; i < nt; i++) {
@@ -438,9 +474,8 @@ int store_loads(struct pg_conn *state, const char *project, int limit, struct lo
 		v[i].pid = pg_isnull(r, i, 13) ? 0 : atoi(pg_val(r, i, 13));
 		v[i].host = str_or_null(r, i, 14);
 		v[i].error = str_or_null(r, i, 15);
+		v[i].rejects_kept = atoll(pg_val(r, i, 16));
 	}
-	pg_clear(r);
 	*rows = v;
 	*n = (size_t)nt;
-	return 0;
 }

@@ -54,6 +54,7 @@ struct load_row {
 	char *started_at, *ended_at; /* ISO 8601 UTC; ended_at NULL while running */
 	int pid;                /* 0 when not recorded */
 	char *host, *error;
+	int64_t rejects_kept;   /* rows of sluice.rejects it has */
 };
 void load_rows_free(struct load_row *v, size_t n);
 /* The project's latest loads, newest first; at most limit (0: all). */
@@ -99,6 +100,11 @@ void query_run_rejects(struct query *q, long run_id, const char *task, int limit
 /* The rejects of one load, by line. */
 void query_load_rejects(struct query *q, long load_id, int limit);
 int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n);
+/* Rejects from..from+limit-1 (1-based, in line order) of one load. */
+void query_load_rejects_page(struct query *q, long load_id, int from, int limit);
+/* The latest load of one try of a task (none: no row). */
+void query_load_of_try(struct query *q, long run_id, const char *task, int try_number);
+void query_load_rows_parse(struct pg_result *r, struct load_row **rows, size_t *n);
 
 int store_run_rejects(struct pg_conn *state, long run_id, const char *task, int limit, struct reject_row **rows,
 		      size_t *n, struct err *err);

@@ -4,8 +4,9 @@
  * (keyset paging) as the view scrolls, so a huge log costs what one screen
  * of it does. `f` follows, `/` `n` `N` search (in the window, then in the
  * database), `w` wraps, `[` `]` choose the try. A check task's try shows
- * its result and failing rows instead of the log (tui/failrows.h, paged the
- * same way); `v` switches between the two. */
+ * its result and failing rows instead of the log, a load's what it loaded
+ * and the rows it kept out (tui/rowpane.h, paged the same way); `v`
+ * switches between the two. */
 #include <jansson.h>
 #include <regex.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #include "tui/act.h"
 #include "tui/actions.h"
 #include "tui/draw.h"
-#include "tui/failrows.h"
+#include "tui/rowpane.h"
 #include "tui/filter.h"
 #include "tui/refresh.h"
 #include "tui/status.h"
@@ -65,8 +66,8 @@ struct taskv {
 	bool match_forward;
 	int log_rows;               /* rows the log had at the last draw */
 
-	struct failrows fr;         /* the check result of the shown try, if any */
-	bool rows_mode;             /* the failing rows are shown, not the log */
+	struct rowpane fr;          /* the shown try's failing rows or rejects, if any */
+	bool rows_mode;             /* those rows are shown, not the log */
 	bool rows_chosen;           /* by `v`: no longer follows whether there are any */
 };
 
@@ -319,6 +320,28 @@ static void request_log(struct view *v, enum logreq kind, int seq)
 		k->busy = true; /* the answer comes from the loop, after this */
 }
 
+/* The rows a try of this task keeps beside its log: a check's failing
+ * rows, a load's rejects; NULL for other kinds. */
+static const struct rowsrc *rows_src(const struct taskv *k)
+{
+	json_t *spec = k->have_d && k->d.spec ? json_loads(k->d.spec, 0, NULL) : NULL;
+	const char *kind = json_string_value(json_object_get(spec, "kind"));
+	const struct rowsrc *src = !kind		   ? NULL
+				   : !strcmp(kind, "check") ? &check_rows_src
+				   : !strcmp(kind, "load")  ? &reject_rows_src
+							    : NULL;
+	json_decref(spec);
+	return src;
+}
+
+static void load_rows(struct view *v)
+{
+	struct taskv *k = T(v);
+	const struct rowsrc *src = rows_src(k);
+	if (src && k->shown_try > 0)
+		rowpane_load(v, &k->fr, src, k->run_id, k->task, k->shown_try);
+}
+
 /* Shows try n (the window starts over at its tail). */
 static void show_try(struct view *v, int n)
 {
@@ -333,7 +356,7 @@ static void show_try(struct view *v, int n)
 	k->want_bottom = true;
 	request_log(v, LR_TAIL, 0);
 	request_log(v, LR_SPAN, 0);
-	failrows_load(v, &k->fr, k->run_id, k->task, n);
+	load_rows(v);
 	view_set_title(v, "%s #%ld try %d", k->task, k->run_id, n);
 	v->dirty = true;
 }
@@ -401,7 +424,7 @@ static void on_detail(void *owner, struct pg_result *r, const char *error, long 
 	}
 	/* a try that just ended may have recorded its check result */
 	if (!first && k->shown_try > 0)
-		failrows_load(v, &k->fr, k->run_id, k->task, k->shown_try);
+		load_rows(v);
 	v->dirty = true;
 }
 
@@ -476,7 +499,7 @@ static void task_done(struct view *v)
 	free(k->task);
 	ti_detail_free(&k->d);
 	try_rows_free(k->tries, k->n_tries);
-	failrows_free(&k->fr);
+	rowpane_free(&k->fr);
 	if (k->have_re)
 		regfree(&k->re);
 	free(k->pattern);
@@ -619,13 +642,14 @@ static void task_draw(struct view *v, struct rect r)
 	if (rows < 1)
 		rows = 1;
 	if (!k->rows_chosen)
-		k->rows_mode = failrows_any(&k->fr);
+		k->rows_mode = rowpane_any(&k->fr);
 	if (k->rows_mode) {
 		attr_t bor = style_attr(t, S_BORDER);
 		for (int i = 0; i < r.w; i++)
 			draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
-		draw_textf(sy, r.x + 2, r.w - 4, bor, " failing rows, try %d %s v: the log ", k->shown_try, box_chars(t)->v);
-		failrows_draw(v, &k->fr, (struct rect){ly, r.x, rows, r.w});
+		draw_textf(sy, r.x + 2, r.w - 4, bor, " %s, try %d %s v: the log ", k->fr.src->what, k->shown_try,
+			   box_chars(t)->v);
+		rowpane_draw(v, &k->fr, (struct rect){ly, r.x, rows, r.w});
 		return;
 	}
 	/* showing the end before (a resize, a wrap toggle): keep showing it */
@@ -767,17 +791,17 @@ static int task_key(struct view *v, int key, int a)
 	struct taskv *k = T(v);
 	int page = k->log_rows > 1 ? k->log_rows - 1 : 1;
 	if (a == ACT_ROWS) {
-		if (!k->fr.have_res) {
-			tui_error(v->t, "no check result for this try: it is not a check task, or it has not ended");
+		if (!k->fr.src || !k->fr.have_sum) {
+			tui_error(v->t, "no rows for this try: it is not a check or a load, or it has not ended");
 			return H_HANDLED;
 		}
 		k->rows_mode = !k->rows_mode;
 		k->rows_chosen = true;
-		tui_status(v->t, "%s", k->rows_mode ? "failing rows" : "log");
+		tui_status(v->t, "%s", k->rows_mode ? k->fr.src->what : "log");
 		return H_HANDLED | H_REDRAW;
 	}
 	if (k->rows_mode) {
-		int h = failrows_key(v, &k->fr, a);
+		int h = rowpane_key(v, &k->fr, a);
 		if (h != H_IGNORED)
 			return h;
 		if (a == ACT_FOLLOW) {

@@ -20,7 +20,7 @@ rm -rf "$PROJ/.sluice"
 
 # press NAME KEY...: keys, counted in $pressed
 pressed=0
-press() { n=$1; shift; pressed=$((pressed + $#)); keys "$n" "$@"; }
+press() { _p=$1; shift; pressed=$((pressed + $#)); keys "$_p" "$@"; }
 
 sl -q up >/dev/null 2>&1
 console none

@@ -37,22 +37,23 @@ console_finish() {
 }
 trap console_finish EXIT
 
+# (the functions' variables start with _c_: a test's own n or name stay its own)
 console() {
-	name=$1
+	_c_name=$1
 	shift
-	envs="LANG=C.UTF-8 LC_ALL="
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	_c_envs="LANG=C.UTF-8 LC_ALL="
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do _c_envs="$_c_envs $1"; shift; done
 	[ "${1:-}" = "--" ] && shift
-	$TM new-session -d -s "$name" -x 120 -y 40 \
-		"env $envs '$SLUICE_BIN' -C '$PROJ' $* 2>'$SLUICE_TESTDIR/$CONSOLE_TAG-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
+	$TM new-session -d -s "$_c_name" -x 120 -y 40 \
+		"env $_c_envs '$SLUICE_BIN' -C '$PROJ' $* 2>'$SLUICE_TESTDIR/$CONSOLE_TAG-$_c_name.err'; echo CONSOLE-EXITED \$?; sleep 600"
 }
 screen() { $TM capture-pane -p -t "$1"; }
 SHOT=$SLUICE_TESTDIR/$CONSOLE_TAG-shot.txt
 shot() { screen "$1" >"$SHOT"; cat "$SHOT"; }
-keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
+keys() { _c_k=$1; shift; $TM send-keys -t "$_c_k" "$@"; }
 wait_screen() {
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -lt "$end" ]; do
+	_c_end=$(($(date +%s) + 10))
+	while [ "$(date +%s)" -lt "$_c_end" ]; do
 		if screen "$1" | grep -Eq "$2"; then return 0; fi
 		sleep 0.1
 	done
