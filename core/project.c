@@ -22,6 +22,7 @@
 #include "core/kinds/kind.h"
 #include "core/models/model.h"
 #include "core/models/render.h"
+#include "core/report.h"
 #include "core/template.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
@@ -1181,6 +1182,7 @@ int project_load(const char *root, struct project **out, struct diags *d)
 	if (is_dir(mdir))
 		models_load(p, root, &p->models, &p->model_diags);
 	free(mdir);
+	reports_load(p, abs, root, &p->reports, d);
 	size_t groups = 0;
 
 	char *pdir = path_join(abs, "pipelines");
@@ -1250,6 +1252,7 @@ void project_free(struct project *p)
 	free(p->pipelines);
 	models_free(p->models);
 	diags_free(&p->model_diags);
+	reports_free(p->reports);
 	free(p);
 }
 

@@ -12,6 +12,7 @@
 
 struct kind_ops;
 struct model_set;
+struct report_set;
 
 /* What every task has; the rest is its kind's (core/kinds/kind.h). */
 struct task_def {
@@ -86,6 +87,8 @@ struct project {
 	struct model_set *models;
 	struct diags model_diags;
 	bool model_diags_shown;
+	/* reports/ *.yml (core/report.h); never NULL once loaded */
+	struct report_set *reports;
 };
 
 /* Finds the project root: dir itself or its nearest ancestor with sluice.yml.
