@@ -91,18 +91,20 @@ static int read_names(const struct yread *r, const json_t *obj, const char *key,
 	return rc;
 }
 
-/* A chart's column must be one the report shows (when it says which). */
-static void check_shown(const struct yread *r, const json_t *chart, const char *key, const char *col,
+/* A chart's column must be one the report shows (when it says which);
+ * index: its place in a list under key (-1: the value itself). */
+static void check_shown(const struct yread *r, const json_t *chart, const char *key, int index, const char *col,
 			const struct report_def *rd)
 {
 	if (!rd->columns.n || names_has(&rd->columns, col))
 		return;
+	const json_t *v = json_object_get(chart, key);
+	struct loc at = index >= 0 && json_is_array(v) ? ypos_item(r->pos, v, (size_t)index) : yr_at_value(r, chart, key);
 	const char *near = nearest_word(col, (const char *const *)rd->columns.v, rd->columns.n);
 	if (near)
-		diags_add(r->d, yr_at_value(r, chart, key), "chart %s '%s' is not one of the columns; did you mean '%s'?",
-			  key, col, near);
+		diags_add(r->d, at, "chart %s '%s' is not one of the columns; did you mean '%s'?", key, col, near);
 	else
-		diags_add(r->d, yr_at_value(r, chart, key), "chart %s '%s' is not one of the columns", key, col);
+		diags_add(r->d, at, "chart %s '%s' is not one of the columns", key, col);
 }
 
 static void read_chart(const struct yread *r, const json_t *root, struct report_def *rd)
@@ -136,11 +138,11 @@ static void read_chart(const struct yread *r, const json_t *root, struct report_
 		diags_add(r->d, yr_at_value(r, c, "y"), "chart: with 'series' the values are one column, got %zu",
 			  rd->chart.y.n);
 	if (rd->chart.x)
-		check_shown(r, c, "x", rd->chart.x, rd);
+		check_shown(r, c, "x", -1, rd->chart.x, rd);
 	for (size_t i = 0; i < rd->chart.y.n; i++)
-		check_shown(r, c, "y", rd->chart.y.v[i], rd);
+		check_shown(r, c, "y", (int)i, rd->chart.y.v[i], rd);
 	if (rd->chart.series)
-		check_shown(r, c, "series", rd->chart.series, rd);
+		check_shown(r, c, "series", -1, rd->chart.series, rd);
 }
 
 /* The query: exactly one of sql, sql_file, model; none of them is

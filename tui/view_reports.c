@@ -373,11 +373,17 @@ static void bar_line(struct tui *t, int y, int x, int w, const char *label, int 
 		bx += used;
 	}
 	sb_free(&b);
-	char num[32];
-	if (total == (long long)total)
-		snprintf(num, sizeof num, "%lld", (long long)total);
-	else
-		snprintf(num, sizeof num, "%.2f", total);
+	/* as the table shows it: no trailing zeros */
+	char num[48];
+	snprintf(num, sizeof num, "%.2f", total);
+	char *dot = strchr(num, '.');
+	if (dot) {
+		char *e = num + strlen(num);
+		while (e > dot + 1 && e[-1] == '0')
+			*--e = '\0';
+		if (e == dot + 1)
+			*dot = '\0';
+	}
 	draw_text(y, bx + 1, 10, num, style_attr(t, S_DIM));
 }
 
