@@ -149,7 +149,7 @@ if [ "$only" = reports ] || [ "$only" = all ]; then
 	    job_id int not null references jobs);
 	  insert into employees select g, 'Employee ' || g,
 	    timestamptz '2020-01-01 00:00:00+00' + ((g::bigint * 2654435761) % (3 * 365 * 86400)) * interval '1 second',
-	    1 + (g * 7919) % 14, 1 + (g * 104729) % 20 from generate_series(1, 1000000) g;
+	    1 + (g::bigint * 7919) % 14, 1 + (g::bigint * 104729) % 20 from generate_series(1, 1000000) g;
 	  vacuum analyze employees"
 	"$bin" -q -C "$rp" runner --no-schedule >/dev/null
 	rruns=${SLUICE_BENCH_RUNS:-5}

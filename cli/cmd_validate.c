@@ -21,7 +21,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice [-C DIR] validate [--json] [--kinds]\n"
 		     "\n"
-		     "Checks sluice.yml, pipelines/*.yml, the connections file and the models\n"
+		     "Checks sluice.yml, pipelines/*.yml, reports/*.yml, the connections file and\n"
+		     "the models "
 		     "(models/**/*.sql and *.yml, tests/**/*.sql): keys, types, task and model\n"
 		     "graphs, schedules, templates, checks, targets, file modes and ${ENV}\n"
 		     "references.\n"
