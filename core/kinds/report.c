@@ -157,7 +157,7 @@ struct outcome {
 };
 
 /* The query without the semicolons and blanks it may end in: it goes into
- * a DECLARE. */
+ * a subquery. */
 static char *trimmed(const char *sql)
 {
 	size_t n = strlen(sql);
@@ -198,54 +198,64 @@ static int pick_columns(const struct pg_result *r, const json_t *want, int **idx
 	return 0;
 }
 
+/* The first max_rows rows, and how many the query returns: a LIMIT one past
+ * them (so parallel plans stay open to it, which a cursor's are not), and a
+ * count of the whole only when the query returns more. */
 static int fetch(struct pg_conn *c, const json_t *spec, struct outcome *o, struct err *err)
 {
-	char timeout[32], limit[32];
+	char timeout[32];
 	snprintf(timeout, sizeof timeout, "%lld", (long long)json_integer_value(json_object_get(spec, "statement_timeout")) * 1000);
-	json_int_t max = json_integer_value(json_object_get(spec, "max_rows"));
-	snprintf(limit, sizeof limit, "%lld", (long long)(max > 0 ? max : REPORT_DEFAULT_ROWS));
+	long long max = json_integer_value(json_object_get(spec, "max_rows"));
+	if (max <= 0)
+		max = REPORT_DEFAULT_ROWS;
 	const char *tp[1] = {timeout};
 	if (pg_cmd(c, "BEGIN READ ONLY", 0, NULL, err) < 0 ||
 	    pg_cmd(c, "SELECT set_config('statement_timeout', $1, true)", 1, tp, err) < 0)
 		return -1;
+	/* the newlines end a -- comment the query may end in */
 	char *q = trimmed(str(spec, "sql"));
-	char *declare = xasprintf("DECLARE sluice_report NO SCROLL CURSOR FOR %s", q);
-	free(q);
-	int rc = pg_cmd(c, declare, 0, NULL, err);
-	free(declare);
-	if (rc < 0)
+	char *rows_sql = xasprintf("SELECT * FROM (\n%s\n) AS sluice_report LIMIT %lld", q, max + 1);
+	struct pg_result *r = pg_exec(c, rows_sql, 0, NULL, err);
+	free(rows_sql);
+	if (!r) {
+		free(q);
 		return -1;
-	char *fetch_sql = xasprintf("FETCH FORWARD %s FROM sluice_report", limit);
-	struct pg_result *r = pg_exec(c, fetch_sql, 0, NULL, err);
-	free(fetch_sql);
-	if (!r)
-		return -1;
+	}
 	int *idx;
 	size_t nc;
 	if (pick_columns(r, json_object_get(spec, "columns"), &idx, &nc, err) < 0) {
 		pg_clear(r);
+		free(q);
 		return -1;
 	}
+	int n = pg_rows(r) > max ? (int)max : pg_rows(r);
 	o->columns = json_array();
 	for (size_t k = 0; k < nc; k++)
 		json_array_append_new(o->columns, json_string(pg_col_name(r, idx[k])));
 	o->rows = json_array();
-	for (int i = 0; i < pg_rows(r); i++) {
+	for (int i = 0; i < n; i++) {
 		json_t *row = json_array();
 		for (size_t k = 0; k < nc; k++)
 			json_array_append_new(row, pg_isnull(r, i, idx[k]) ? json_null() : json_string(pg_val(r, i, idx[k])));
 		json_array_append_new(o->rows, row);
 	}
-	o->total = pg_rows(r);
+	o->total = n;
+	bool more = pg_rows(r) > max;
 	free(idx);
 	pg_clear(r);
-	/* the rows not kept are counted, not sent */
-	struct pg_result *m = pg_exec(c, "MOVE FORWARD ALL IN sluice_report", 0, NULL, err);
-	if (!m)
-		return -1;
-	o->total += pg_cmd_rows(m);
-	pg_clear(m);
-	return 0;
+	int rc = 0;
+	if (more) {
+		char *count_sql = xasprintf("SELECT count(*) FROM (\n%s\n) AS sluice_report", q);
+		struct pg_result *m = pg_exec(c, count_sql, 0, NULL, err);
+		free(count_sql);
+		if (m)
+			o->total = atoll(pg_val(m, 0, 0));
+		else
+			rc = -1;
+		pg_clear(m);
+	}
+	free(q);
+	return rc;
 }
 
 static void print_rows(const struct outcome *o)
