@@ -242,7 +242,31 @@ static void num_text(struct strbuf *out, double v)
 		sb_addf(out, "%.2f", v);
 }
 
-enum { SVG_W = 860, SVG_H = 420, M_LEFT = 64, M_RIGHT = 190, M_TOP = 16, M_BOTTOM = 110 };
+enum { SVG_W = 860, SVG_H = 420, M_LEFT = 96, M_RIGHT = 170, M_TOP = 16, M_BOTTOM = 110 };
+
+/* characters of a category's label under its bar (all of it in the tooltip) */
+#define LABEL_CHARS 20
+
+/* A label cut to LABEL_CHARS characters (UTF-8 aware), escaped; the whole
+ * in a tooltip when cut. */
+static void label(struct strbuf *o, const char *s)
+{
+	size_t n = 0, at = 0;
+	for (const char *p = s; *p; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80 && n++ == LABEL_CHARS - 1)
+			at = (size_t)(p - s);
+	if (n <= LABEL_CHARS) {
+		html_escape(o, s);
+		return;
+	}
+	sb_adds(o, "<title>");
+	html_escape(o, s);
+	sb_adds(o, "</title>");
+	char *cut = xstrndup(s, at);
+	html_escape(o, cut);
+	free(cut);
+	sb_adds(o, "…");
+}
 
 static void svg_axes(struct strbuf *o, const struct chart_data *c, double top, double step, double pw, double ph)
 {
@@ -258,9 +282,18 @@ static void svg_axes(struct strbuf *o, const struct chart_data *c, double top, d
 		double x = M_LEFT + gw * (i + 0.5);
 		sb_addf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-40 %.1f %d)\" class=\"tick\">",
 			x, M_TOP + (int)ph + 14, x, M_TOP + (int)ph + 14);
-		html_escape(o, c->cats[i]);
+		label(o, c->cats[i]);
 		sb_adds(o, "</text>\n");
 	}
+	if (c->y_label && *c->y_label) {
+		sb_addf(o, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %d %.1f)\" class=\"tick\">",
+			M_LEFT - 48, M_TOP + ph / 2, M_LEFT - 48, M_TOP + ph / 2);
+		label(o, c->y_label);
+		sb_adds(o, "</text>\n");
+	}
+	sb_addf(o, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">", M_LEFT + pw + 8, M_TOP + ph + 4);
+	label(o, c->x);
+	sb_adds(o, "</text>\n");
 	sb_addf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\" class=\"axis\"/>", M_LEFT, M_TOP, M_LEFT, M_TOP + ph);
 	sb_addf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n", M_LEFT, M_TOP + ph,
 		M_LEFT + pw, M_TOP + ph);
@@ -327,7 +360,7 @@ static void svg_legend(struct strbuf *o, const struct chart_data *c)
 		sb_addf(o, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>", SVG_W - M_RIGHT + 16, y,
 			palette[s % N_PALETTE]);
 		sb_addf(o, "<text x=\"%d\" y=\"%d\" class=\"tick\">", SVG_W - M_RIGHT + 32, y + 9);
-		html_escape(o, c->series[s]);
+		label(o, c->series[s]);
 		sb_adds(o, "</text>\n");
 	}
 }
@@ -353,7 +386,7 @@ static const char STYLE[] =
 	"h1{font-size:20px;margin:0 0 4px}p.meta{color:#555;margin:0 0 16px}"
 	"table{border-collapse:collapse;margin-top:16px}th,td{border:1px solid #bbb;padding:3px 8px}"
 	"th{background:#eee;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-	"svg text{font:11px sans-serif;fill:#333}svg .grid{stroke:#ddd}svg .axis{stroke:#333}"
+	"svg{max-width:100%;height:auto}svg text{font:11px sans-serif;fill:#333}svg .grid{stroke:#ddd}svg .axis{stroke:#333}"
 	"@media print{body{margin:0}th{background:none}tr{break-inside:avoid}}";
 
 static bool is_number(const char *s)
