@@ -13,6 +13,7 @@ PROJ=$SLUICE_TESTDIR/reports_hr
 "$SLUICE_BIN" -q -C "$PROJ" runner --stop >/dev/null 2>&1
 "$SLUICE_BIN" -q -C "$PROJ" down >/dev/null 2>&1
 rm -rf "$PROJ"
+mkdir -p "$SLUICE_TESTDIR"
 cp -r "$SLUICE_SRCDIR/examples/hr" "$PROJ"
 rm -rf "$PROJ/.sluice" "$PROJ/data"
 trap cleanup EXIT
