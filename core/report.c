@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "core/models/model.h"
 #include "core/project.h"
+#include "core/template.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
 
@@ -145,6 +146,38 @@ static void read_chart(const struct yread *r, const json_t *root, struct report_
 		check_shown(r, c, "series", -1, rd->chart.series, rd);
 }
 
+/* The place of byte off in text, a file of its own. */
+static struct loc text_at(const char *file, const char *text, size_t off)
+{
+	struct loc at = {file, 1, 1};
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			at.line++;
+			at.col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			at.col++;
+		}
+	}
+	return at;
+}
+
+/* The query's templates, rendered as a run would (the pipeline's params
+ * are not known here: a name under params is left to the run). */
+static void check_sql_template(const struct yread *r, const json_t *root, const struct project *p,
+			       struct report_def *rd)
+{
+	json_t *ctx = project_template_ctx(p, NULL, "2026-01-01", NULL, rd->name, 1);
+	char *out = NULL;
+	struct tmpl_error te;
+	if (tmpl_render(rd->sql, ctx, &out, &te) < 0 && !strstr(te.msg, "'params.")) {
+		struct loc at = rd->sql_file ? text_at(rd->sql_file, rd->sql, te.offset)
+					     : ypos_value_offset(r->pos, root, "sql", 0, te.offset);
+		diags_add(r->d, at, "%s", te.msg);
+	}
+	free(out);
+	json_decref(ctx);
+}
+
 /* The query: exactly one of sql, sql_file, model; none of them is
  * reports/NAME.sql when that file exists. */
 static void read_query(const struct yread *r, const json_t *root, const struct project *p, const char *dir,
@@ -179,13 +212,22 @@ static void read_query(const struct yread *r, const json_t *root, const struct p
 		rd->sql_file = path_join(dir_shown, file);
 		struct err e = {0};
 		size_t len;
-		if (file_read_regular(path, FILE_MAX_PROJECT, &rd->sql, &len, &e) < 0)
-			diags_add(r->d, at, "sql_file: %s", e.msg);
+		if (file_read_regular(path, FILE_MAX_PROJECT, &rd->sql, &len, &e) < 0) {
+			/* the file as the project names it, not its absolute path */
+			size_t n = strlen(path);
+			const char *why = !strncmp(e.msg, path, n) && e.msg[n] == ':' ? e.msg + n : NULL;
+			if (why)
+				diags_add(r->d, at, "sql_file: %s%s", rd->sql_file, why);
+			else
+				diags_add(r->d, at, "sql_file: %s", e.msg);
+		}
 		free(path);
 		free(file);
 	}
 	if (rd->sql && !rd->sql[strspn(rd->sql, " \t\r\n;")])
 		diags_add(r->d, rd->sql_file ? at : yr_at_value(r, root, "sql"), "report '%s': the query is empty", rd->name);
+	else if (rd->sql)
+		check_sql_template(r, root, p, rd);
 	if (rd->model) {
 		if (!p || !p->models)
 			diags_add(r->d, yr_at_value(r, root, "model"), "no model '%s' (the project has no models/)", rd->model);

@@ -60,6 +60,9 @@ static void test_load_errors(void **state)
 	unit_put(root, "reports/c.yml", "title: [unclosed\n");
 	unit_put(root, "reports/d.yml", "sql_file: nosuch.sql\ncolumns: [a, a]\n");
 	unit_put(root, "reports/e.yml", "chart: {type: bar, y: [a, b], series: s}\nsql: ';'\n");
+	unit_put(root, "reports/f.yml", "sql: select '{{ ds }}', '{{ nosuch }}', '{{ params.x }}'\n");
+	unit_put(root, "reports/g.sql", "select 1\n  , '{{ dss }}'\n");
+	unit_put(root, "reports/g.yml", "title: g\n");
 	struct report_set *s;
 	struct diags d = {0};
 	assert_int_equal(reports_load(NULL, root, ".", &s, &d), -1);
@@ -68,11 +71,15 @@ static void test_load_errors(void **state)
 	assert_true(has_diag(&d, "reports/a.yml", 7, 11, "'max_rows' must be between 1"));
 	assert_true(has_diag(&d, "reports/b.yml", 1, 1, "give one of 'sql', 'sql_file' and 'model'"));
 	assert_true(has_diag(&d, "reports/c.yml", 2, 1, "did not find expected"));
-	assert_true(has_diag(&d, "reports/d.yml", 1, 11, "sql_file: "));
+	assert_true(has_diag(&d, "reports/d.yml", 1, 11, "sql_file: reports/nosuch.sql: No such file or directory"));
 	assert_true(has_diag(&d, "reports/d.yml", 2, 14, "column 'a' is listed twice in 'columns'"));
 	assert_true(has_diag(&d, "reports/e.yml", 1, 1, "chart: missing required key 'x'"));
 	assert_true(has_diag(&d, "reports/e.yml", 1, 23, "with 'series' the values are one column, got 2"));
 	assert_true(has_diag(&d, "reports/e.yml", 2, 6, "the query is empty"));
+	assert_true(has_diag(&d, "reports/f.yml", 1, 29, "unknown template variable 'nosuch'"));
+	assert_true(has_diag(&d, "reports/g.sql", 2, 9, "unknown template variable 'dss'; did you mean 'ds'?"));
+	for (size_t i = 0; i < d.n; i++)
+		assert_null(strstr(d.v[i].msg, "params.x"));
 	reports_free(s);
 	diags_free(&d);
 	unit_rm_tree(root);
