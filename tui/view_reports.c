@@ -411,19 +411,26 @@ static void draw_chart(struct view *v, int y, int x, int h, int w)
 			lw = text_width(c->series[k]) + 2 > lw ? text_width(c->series[k]) + 2 : lw;
 	lw = lw > LABEL_MAX ? LABEL_MAX : lw;
 	double max = chart_data_max(c);
+	/* what does not fit is said on the last line */
+	size_t per = grouped ? 1 + c->n_series : 1;
+	int end = (size_t)(h - 1) >= c->n_cats * per ? y + h : y + h - 1;
 	int line = y + 1;
-	for (size_t i = 0; i < c->n_cats && line < y + h; i++) {
+	size_t i = 0;
+	for (; i < c->n_cats && line + (int)per <= end; i++) {
 		if (!grouped) {
 			bar_line(t, line++, x, w, c->cats[i], lw, c, i, -1, max, utf8);
 			continue;
 		}
 		draw_text(line++, x, w, c->cats[i], style_attr(t, S_NORMAL) | A_BOLD);
-		for (size_t k = 0; k < c->n_series && line < y + h; k++) {
+		for (size_t k = 0; k < c->n_series; k++) {
 			char label[LABEL_MAX + 4];
 			snprintf(label, sizeof label, "  %s", c->series[k]);
 			bar_line(t, line++, x, w, label, lw, c, i, (int)k, max, utf8);
 		}
 	}
+	if (i < c->n_cats)
+		draw_textf(line, x, w, dim, "%s %zu more (the HTML export has them all)", box_chars(t)->ellipsis,
+			   c->n_cats - i);
 	if (!c->n_cats)
 		draw_text(y + 1, x, w, "no rows to chart", dim);
 }
