@@ -5,10 +5,10 @@ set -eu
 bin=${1:?usage: bench/run.sh SLUICE_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
 work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
-for p in "$work/proj" "$work/loadproj" "$work/models_views"; do
+for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # models | runner | loads | all
+only=${SLUICE_BENCH_ONLY:-all} # models | reports | runner | loads | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -120,6 +120,64 @@ for i in range(200):
 	printf '%-34s %8.3f s   (psql starting and connecting included)\n' "its statements, psql -f" "$onep_s"
 	printf '%-34s %8.3f s   (budget 0.3 s)\n' "sluice build MODEL beyond its SQL" "$(echo "$one_s - $onep_s" | bc -l)"
 	[ "$only" = models ] && exit 0
+	echo
+fi
+
+# ---- reports -------------------------------------------------------------------
+# The seed's pivot (examples/hr's hires_by_quarter: 2021 hires per department
+# and job, by quarter) over 1,000,000 employees: the time to its stored
+# result (`sluice run --wait` of a report task, the runner up) and to the
+# HTML file, beside the same query through psql (the anchor).
+if [ "$only" = reports ] || [ "$only" = all ]; then
+	echo "== reports: examples/hr's hires_by_quarter over 1,000,000 employees (14 departments, 20 jobs)"
+	rp="$work/reportproj"
+	mkdir -p "$rp/pipelines"
+	cp -r "$here/../examples/hr/reports" "$rp/reports"
+	printf 'name: reportbench\n' >"$rp/sluice.yml"
+	printf 'tasks:\n  pivot: { kind: report, report: hires_by_quarter }\n' >"$rp/pipelines/pivot.yml"
+	"$bin" -q -C "$rp" up >/dev/null
+	rwh=$("$bin" -q -C "$rp" --json up | python3 -c 'import json,sys; print(json.load(sys.stdin)["warehouse"]["address"])')
+	# every department with every job; the dates spread over 2020-2022 by a
+	# multiplicative hash: deterministic, about a third in 2021
+	psql "$rwh" -XqAt -c "set client_min_messages = warning;
+	  drop table if exists employees, departments, jobs;
+	  create table departments (department_id int primary key, department_name text not null);
+	  create table jobs (job_id int primary key, job_name text not null);
+	  insert into departments select g, 'Department ' || g from generate_series(1, 14) g;
+	  insert into jobs select g, 'Job ' || g from generate_series(1, 20) g;
+	  create table employees (employee_id int primary key, employee_name text not null,
+	    hiring_date timestamptz not null, department_id int not null references departments,
+	    job_id int not null references jobs);
+	  insert into employees select g, 'Employee ' || g,
+	    timestamptz '2020-01-01 00:00:00+00' + ((g::bigint * 2654435761) % (3 * 365 * 86400)) * interval '1 second',
+	    1 + g % 14, 1 + (g / 14) % 20 from generate_series(1, 1000000) g" -c "vacuum analyze employees"
+	"$bin" -q -C "$rp" runner --no-schedule >/dev/null
+	rruns=${SLUICE_BENCH_RUNS:-5}
+	"$bin" -q -C "$rp" run pivot --wait >/dev/null # warm: the table in the cache
+	: >"$work/rpsql.times"; : >"$work/rrun.times"; : >"$work/rhtml.times"
+	for i in $(seq "$rruns"); do
+		t0=$(now); psql "$rwh" -XAtq -f "$rp/reports/hires_by_quarter.sql" >/dev/null; t1=$(now)
+		echo "$t1 - $t0" | bc -l >>"$work/rpsql.times"
+		t0=$(now); "$bin" -q -C "$rp" run pivot --wait >/dev/null; t1=$(now)
+		echo "$t1 - $t0" | bc -l >>"$work/rrun.times"
+		t0=$(now); "$bin" -q -C "$rp" report hires_by_quarter --html "$work/pivot.html"; t1=$(now)
+		echo "$t1 - $t0" | bc -l >>"$work/rhtml.times"
+	done
+	rpsql_s=$(median <"$work/rpsql.times"); rrun_s=$(median <"$work/rrun.times"); rhtml_s=$(median <"$work/rhtml.times")
+	rq=$("$bin" -q -C "$rp" --json report hires_by_quarter |
+		python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.3f %d" % (j["duration_s"], j["n_rows"]))')
+	hsize=$(wc -c <"$work/pivot.html")
+	"$bin" -q -C "$rp" runner --stop >/dev/null 2>&1 || true
+	"$bin" -q -C "$rp" down >/dev/null 2>&1 || true
+	printf '%-34s %8.3f s   (the anchor: psql starting and connecting included)\n' "psql -f hires_by_quarter.sql" "$rpsql_s"
+	printf '%-34s %8.3f s   (%.2f x psql; median of %d; the query in the task %s s, %s rows kept)\n' \
+		"sluice run --wait (stored result)" "$rrun_s" "$(echo "$rrun_s / $rpsql_s" | bc -l)" "$rruns" \
+		"${rq% *}" "${rq#* }"
+	printf '%-34s %8.3f s   (%.2f x psql; %s bytes, from the stored result)\n' "sluice report --html FILE" \
+		"$rhtml_s" "$(echo "$rhtml_s / $rpsql_s" | bc -l)" "$hsize"
+	printf '%-34s %8.3f s   (%.2f x psql)\n' "stored result + HTML" "$(echo "$rrun_s + $rhtml_s" | bc -l)" \
+		"$(echo "($rrun_s + $rhtml_s) / $rpsql_s" | bc -l)"
+	[ "$only" = reports ] && exit 0
 	echo
 fi
 

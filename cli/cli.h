@@ -38,6 +38,8 @@ int cmd_checks(struct cli *g, int argc, char **argv);
 int cmd_compile(struct cli *g, int argc, char **argv);
 int cmd_models(struct cli *g, int argc, char **argv);
 int cmd_loads(struct cli *g, int argc, char **argv);
+int cmd_report(struct cli *g, int argc, char **argv);
+int cmd_reports(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 

@@ -16,12 +16,14 @@
 #include "core/kinds/kind.h"
 #include "core/models/model.h"
 #include "core/project.h"
+#include "core/report.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice [-C DIR] validate [--json] [--kinds]\n"
 		     "\n"
-		     "Checks sluice.yml, pipelines/*.yml, the connections file and the models\n"
+		     "Checks sluice.yml, pipelines/*.yml, reports/*.yml, the connections file and\n"
+		     "the models "
 		     "(models/**/*.sql and *.yml, tests/**/*.sql): keys, types, task and model\n"
 		     "graphs, schedules, templates, checks, targets, file modes and ${ENV}\n"
 		     "references.\n"
@@ -164,6 +166,7 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 			json_object_set_new(o, "tasks", json_integer((json_int_t)count_tasks(p)));
 			json_object_set_new(o, "models", json_integer(ms ? (json_int_t)ms->n : 0));
 			json_object_set_new(o, "checks", json_integer(ms ? (json_int_t)ms->n_checks : 0));
+			json_object_set_new(o, "reports", json_integer(p->reports ? (json_int_t)p->reports->n : 0));
 		}
 		json_object_set_new(o, "errors", errors_json(&d));
 		json_out(o);
@@ -176,6 +179,8 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		if (ms && (ms->n || ms->n_checks))
 			printf(", %zu model%s, %zu check%s", ms->n, ms->n == 1 ? "" : "s", ms->n_checks,
 			       ms->n_checks == 1 ? "" : "s");
+		if (p->reports && p->reports->n)
+			printf(", %zu report%s", p->reports->n, p->reports->n == 1 ? "" : "s");
 		putchar('\n');
 	}
 	diags_free(&d);

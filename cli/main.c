@@ -29,7 +29,9 @@
 	X("load", cmd_load, "load a file into a table (contract, rejects, append/replace/merge)") \
 	X("loads", cmd_loads, "list the latest loads and their state (lost: its process is gone)") \
 	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason") \
-	X("checks", cmd_checks, "list check results and their failing rows (latest, or of a run)")
+	X("checks", cmd_checks, "list check results and their failing rows (latest, or of a run)") \
+	X("report", cmd_report, "show a report's stored result; --csv, --html, --json, --run") \
+	X("reports", cmd_reports, "list the reports and their latest result")
 
 static const struct {
 	const char *name;

@@ -595,6 +595,16 @@ int pg_rows(const PGresult *r)
 	return PQntuples(r);
 }
 
+int pg_cols(const PGresult *r)
+{
+	return r ? PQnfields(r) : 0;
+}
+
+const char *pg_col_name(const PGresult *r, int col)
+{
+	return PQfname(r, col);
+}
+
 const char *pg_val(const PGresult *r, int row, int col)
 {
 	return PQgetvalue(r, row, col);

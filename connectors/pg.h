@@ -103,6 +103,9 @@ int pg_notified(struct pg_conn *c, const char *prefix);
 void pg_clear(struct pg_result *r);
 /* Rows (0 for NULL). */
 int pg_rows(const struct pg_result *r);
+/* Columns (0 for NULL), and a column's name, borrowed like the result. */
+int pg_cols(const struct pg_result *r);
+const char *pg_col_name(const struct pg_result *r, int col);
 /* The text of a value ("" for SQL NULL), borrowed like the result. */
 const char *pg_val(const struct pg_result *r, int row, int col);
 bool pg_isnull(const struct pg_result *r, int row, int col);

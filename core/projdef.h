@@ -13,6 +13,7 @@
 
 struct kind_ops;
 struct model_set;
+struct report_set;
 
 /* What every task has; the rest is its kind's (core/kinds/kind.h). */
 struct task_def {
@@ -87,6 +88,8 @@ struct project {
 	struct model_set *models;
 	struct diags model_diags;
 	bool model_diags_shown;
+	/* reports/ *.yml (core/report.h); never NULL once loaded */
+	struct report_set *reports;
 };
 
 /* The target called name, or the default one for NULL; NULL if none. */
@@ -95,5 +98,11 @@ const struct target *project_target(const struct project *p, const char *name);
 const struct pipeline *project_pipeline(const struct project *p, const char *name);
 
 const struct task_def *pipeline_task(const struct pipeline *pl, const char *name);
+
+/* The template context for a run: {ds, ds_nodash, run_id, pipeline, task,
+ * params: defaults overlaid with given, vars}. given may be NULL. Returns a new
+ * reference. */
+json_t *project_template_ctx(const struct project *p, const struct pipeline *pl,
+			     const char *ds, const json_t *given_params, const char *task, long run_id);
 
 #endif

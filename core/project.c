@@ -22,6 +22,7 @@
 #include "core/kinds/kind.h"
 #include "core/models/model.h"
 #include "core/models/render.h"
+#include "core/report.h"
 #include "core/template.h"
 #include "core/yamlread.h"
 #include "core/yamltree.h"
@@ -1181,6 +1182,7 @@ int project_load(const char *root, struct project **out, struct diags *d)
 	if (is_dir(mdir))
 		models_load(p, root, &p->models, &p->model_diags);
 	free(mdir);
+	reports_load(p, abs, root, &p->reports, d);
 	size_t groups = 0;
 
 	char *pdir = path_join(abs, "pipelines");
@@ -1250,28 +1252,6 @@ void project_free(struct project *p)
 	free(p->pipelines);
 	models_free(p->models);
 	diags_free(&p->model_diags);
+	reports_free(p->reports);
 	free(p);
-}
-
-json_t *project_template_ctx(const struct project *p, const struct pipeline *pl, const char *ds,
-			     const json_t *given_params, const char *task, long run_id)
-{
-	json_t *ctx = json_object();
-	char nodash[16] = "";
-	size_t j = 0;
-	for (const char *s = ds ? ds : ""; *s && j + 1 < sizeof nodash; s++)
-		if (*s != '-')
-			nodash[j++] = *s;
-	nodash[j] = '\0';
-	json_object_set_new(ctx, "ds", json_string(ds ? ds : ""));
-	json_object_set_new(ctx, "ds_nodash", json_string(nodash));
-	json_object_set_new(ctx, "run_id", json_integer(run_id));
-	json_object_set_new(ctx, "pipeline", pl ? json_string(pl->name) : json_null());
-	json_object_set_new(ctx, "task", task ? json_string(task) : json_null());
-	json_t *params = pl && pl->params ? json_deep_copy(pl->params) : json_object();
-	if (json_is_object(given_params))
-		json_object_update(params, (json_t *)given_params);
-	json_object_set_new(ctx, "params", params);
-	json_object_set_new(ctx, "vars", p && p->vars ? json_deep_copy(p->vars) : json_object());
-	return ctx;
 }

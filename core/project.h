@@ -37,10 +37,4 @@ int project_adhoc_pipeline(const struct project *p, const char *name, const json
 			   struct diags *d);
 void pipeline_free(struct pipeline *pl);
 
-/* The template context for a run: {ds, ds_nodash, run_id, pipeline, task,
- * params: defaults overlaid with given, vars}. given may be NULL. Returns a new
- * reference. */
-json_t *project_template_ctx(const struct project *p, const struct pipeline *pl,
-			     const char *ds, const json_t *given_params, const char *task, long run_id);
-
 #endif

@@ -766,6 +766,27 @@ static const char *const migrations[] = {
 	"  row_no int NOT NULL,"
 	"  key jsonb, col text, row jsonb,"
 	"  PRIMARY KEY (result_id, row_no));",
+
+	/* reports: each run's result of a report task, its first rows kept
+	 * (core/reportstore.c writes and reads them) */
+	"CREATE TABLE sluice.report_results ("
+	"  id bigserial PRIMARY KEY,"
+	"  project text NOT NULL,"
+	"  report text NOT NULL,"
+	"  title text,"
+	"  run_id bigint REFERENCES sluice.runs(id) ON DELETE CASCADE,"
+	"  task text, ti_id bigint, try_number int,"
+	"  columns jsonb NOT NULL,"
+	"  rows jsonb NOT NULL,"
+	"  n_rows int NOT NULL,"
+	"  total_rows bigint NOT NULL,"
+	"  truncated boolean NOT NULL,"
+	"  chart jsonb,"
+	"  duration_s float8,"
+	"  sql text,"
+	"  created_at timestamptz NOT NULL DEFAULT now());"
+	"CREATE INDEX report_results_report ON sluice.report_results (project, report, id DESC);"
+	"CREATE INDEX report_results_run ON sluice.report_results (run_id, report);",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

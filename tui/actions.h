@@ -88,6 +88,12 @@ enum {
 	  "checks", "checks", 0, "the latest result of every check and its recent ones; Enter: its failing rows") \
 	X(ACT_LAST_FAILED, '!', 0, VK_ALL, NO_VIEW, "failed", "status", AF_HINT,                                \
 	  "the task instance that failed last, on its log (the triage's first key)")                            \
+	X(ACT_REPORTS, '7', 0, VK_ALL, VIEW(REPORTS, reports_ops, VT_OPENS),                                    \
+	  "reports", "report", 0, "the reports, their table and bar chart: :reports [NAME [RUN]]")              \
+	X(ACT_EXPORT_CSV, 'x', 0, VK_REPORTS, NO_VIEW, "export-csv", "report", AF_HINT,                        \
+	  "write the report shown as CSV (asks for the file)")                                                  \
+	X(ACT_EXPORT_HTML, 'X', 0, VK_REPORTS, NO_VIEW, "export-html", "report", 0,                            \
+	  "write the report shown as one HTML file with its chart (asks for the file)")                        \
 	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \

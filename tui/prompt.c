@@ -29,12 +29,17 @@ void tui_prompt(struct tui *t, int action, const char *initial)
 const char *prompt_hint(struct tui *t)
 {
 	return t->prompt == ACT_COMMAND ? "Enter: run   Tab: complete   Esc: cancel"
-					: "Enter: apply   Esc: cancel   (POSIX ERE; a leading ! inverts)";
+	       : t->prompt == ACT_FIND	 ? "Enter: apply   Esc: cancel   (POSIX ERE; a leading ! inverts)"
+					 : "Enter: apply   Esc: cancel";
 }
 
 void prompt_draw(struct tui *t, int y)
 {
-	const char *lead = t->prompt == ACT_COMMAND ? ":" : "/";
+	/* a view's own prompt (an export's file) says what it asks for */
+	char own[64];
+	const char *cmd = action_info((enum action)t->prompt)->command;
+	snprintf(own, sizeof own, "%s: ", cmd ? cmd : "?");
+	const char *lead = t->prompt == ACT_COMMAND ? ":" : t->prompt == ACT_FIND ? "/" : own;
 	int x = draw_text(y, 0, COLS, lead, style_attr(t, S_STATUS) | A_BOLD);
 	/* keep the cursor in view on long input */
 	char before[sizeof t->input];

@@ -8,7 +8,8 @@
 	X(load)  \
 	X(model) \
 	X(check) \
-	X(models)
+	X(models) \
+	X(report)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)
