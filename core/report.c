@@ -41,7 +41,7 @@ int chart_type_parse(const char *s)
 	return -1;
 }
 
-static void names_free(struct report_names *n)
+static void rnames_free(struct report_names *n)
 {
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);
@@ -49,7 +49,7 @@ static void names_free(struct report_names *n)
 	memset(n, 0, sizeof *n);
 }
 
-static bool names_has(const struct report_names *n, const char *s)
+static bool rnames_has(const struct report_names *n, const char *s)
 {
 	for (size_t i = 0; i < n->n; i++)
 		if (!strcmp(n->v[i], s))
@@ -81,7 +81,7 @@ static int read_names(const struct yread *r, const json_t *obj, const char *key,
 			diags_add(r->d, ypos_item(r->pos, v, i), "'%s' items must be column names, got %s", key,
 				  json_is_string(s) ? "an empty string" : yr_type_name(s));
 			rc = -1;
-		} else if (names_has(out, json_string_value(s))) {
+		} else if (rnames_has(out, json_string_value(s))) {
 			diags_add(r->d, ypos_item(r->pos, v, i), "column '%s' is listed twice in '%s'", json_string_value(s),
 				  key);
 			rc = -1;
@@ -97,7 +97,7 @@ static int read_names(const struct yread *r, const json_t *obj, const char *key,
 static void check_shown(const struct yread *r, const json_t *chart, const char *key, int index, const char *col,
 			const struct report_def *rd)
 {
-	if (!rd->columns.n || names_has(&rd->columns, col))
+	if (!rd->columns.n || rnames_has(&rd->columns, col))
 		return;
 	const json_t *v = json_object_get(chart, key);
 	struct loc at = index >= 0 && json_is_array(v) ? ypos_item(r->pos, v, (size_t)index) : yr_at_value(r, chart, key);
@@ -367,9 +367,9 @@ void reports_free(struct report_set *s)
 		free(r->sql_file);
 		free(r->model);
 		free(r->conn);
-		names_free(&r->columns);
+		rnames_free(&r->columns);
 		free(r->chart.x);
-		names_free(&r->chart.y);
+		rnames_free(&r->chart.y);
 		free(r->chart.series);
 	}
 	free(s->v);

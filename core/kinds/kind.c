@@ -61,7 +61,7 @@ static void strv_clear(struct strv *s)
 }
 
 /* A list of names: a YAML list of strings, or one comma-separated string. */
-static int read_names(const struct yread *r, const json_t *obj, const char *key, struct strv *out)
+static int read_name_list(const struct yread *r, const json_t *obj, const char *key, struct strv *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))
@@ -202,7 +202,7 @@ static void read_key(const struct kind_parse *p, const struct kind_key *key, voi
 		break;
 	}
 	case KEY_NAMES:
-		read_names(r, task, key->name, field);
+		read_name_list(r, task, key->name, field);
 		break;
 	case KEY_ENV:
 		read_env(r, task, key->name, field);

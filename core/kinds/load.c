@@ -32,7 +32,7 @@ struct load_spec {
 	bool create;          /* create the table when it is missing */
 };
 
-static const char *const modes[] = {"append", "replace", "merge", NULL};
+static const char *const load_modes[] = {"append", "replace", "merge", NULL};
 static const char *const formats[] = {"csv", "jsonl", "json", NULL};
 static const char *const encodings[] = {"utf8", "latin1", NULL};
 
@@ -42,7 +42,7 @@ static const struct kind_key load_keys[] = {
 	{.name = "source", .type = KEY_TEMPLATE, F(source), .required = true},
 	{.name = "into", .type = KEY_STRING, F(into), .required = true},
 	{.name = "contract", .type = KEY_STRING, F(contract)},
-	{.name = "mode", .type = KEY_ENUM, F(mode), .values = modes},
+	{.name = "mode", .type = KEY_ENUM, F(mode), .values = load_modes},
 	{.name = "key", .type = KEY_NAMES, F(key)},
 	{.name = "format", .type = KEY_ENUM, F(format), .values = formats},
 	{.name = "delimiter", .type = KEY_STRING, F(delimiter)},

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
 #include "core/models/model.h"
@@ -28,7 +29,7 @@ struct report_spec {
 };
 
 #define F(x) .field = offsetof(struct report_spec, x)
-static const struct kind_key report_keys[] = {
+static const struct kind_key report_task_keys[] = {
 	{.name = "report", .type = KEY_STRING, F(report), .required = true},
 	{.name = "statement_timeout", .type = KEY_INT, F(statement_timeout), .min = 1},
 };
@@ -43,7 +44,7 @@ static json_t *report_names_json(const struct report_names *n)
 }
 
 /* The report as a run executes it; -1 with err when its model has no place. */
-static json_t *resolve(const struct project *p, const struct report_def *rd, struct err *err)
+static json_t *resolve_report(const struct project *p, const struct report_def *rd, struct err *err)
 {
 	const struct target *t = project_target(p, NULL);
 	char *sql = xstrdup(rd->sql);
@@ -101,7 +102,7 @@ static void report_check(const struct kind_check *c, void *spec)
 		return;
 	}
 	struct err e = {0};
-	json_t *o = resolve(c->p, rd, &e);
+	json_t *o = resolve_report(c->p, rd, &e);
 	if (!o) {
 		diags_add(r->d, yr_at_value(r, c->task, "report"), "report '%s': %s", s->report, e.msg);
 		return;
@@ -137,15 +138,10 @@ static void report_done(void *spec)
 	free(((struct report_spec *)spec)->built);
 }
 
-static const char *str(const json_t *spec, const char *key)
-{
-	return json_string_value(json_object_get(spec, key));
-}
-
 static void report_describe(const json_t *spec, struct strbuf *out)
 {
-	sb_addf(out, "report %s on %s: %s", str(spec, "report") ? str(spec, "report") : "?", kind_spec_conn_key(spec),
-		str(spec, "sql") ? str(spec, "sql") : "");
+	sb_addf(out, "report %s on %s: %s", json_str(spec, "report") ? json_str(spec, "report") : "?", kind_spec_conn_key(spec),
+		json_str(spec, "sql") ? json_str(spec, "sql") : "");
 }
 
 /* ---- the run -------------------------------------------------------------------- */
@@ -158,7 +154,7 @@ struct outcome {
 
 /* The query without the semicolons and blanks it may end in: it goes into
  * a subquery. */
-static char *trimmed(const char *sql)
+static char *sql_trimmed(const char *sql)
 {
 	size_t n = strlen(sql);
 	while (n && strchr(" \t\r\n;", sql[n - 1]))
@@ -213,7 +209,7 @@ static int fetch(struct pg_conn *c, const json_t *spec, struct outcome *o, struc
 	    pg_cmd(c, "SELECT set_config('statement_timeout', $1, true)", 1, tp, err) < 0)
 		return -1;
 	/* the newlines end a -- comment the query may end in */
-	char *q = trimmed(str(spec, "sql"));
+	char *q = sql_trimmed(json_str(spec, "sql"));
 	char *rows_sql = xasprintf("SELECT * FROM (\n%s\n) AS sluice_report LIMIT %lld", q, max + 1);
 	struct pg_result *r = pg_exec(c, rows_sql, 0, NULL, err);
 	free(rows_sql);
@@ -285,10 +281,10 @@ static int record(const json_t *spec, const struct outcome *o, double secs, cons
 	json_t *chart = json_object_get(spec, "chart");
 	char *chart_text = chart ? json_dumps(chart, JSON_COMPACT) : NULL;
 	struct report_save s = {
-		.project = env->project, .report = str(spec, "report"), .title = str(spec, "title"),
+		.project = env->project, .report = json_str(spec, "report"), .title = json_str(spec, "title"),
 		.run_id = env->run_id, .task = env->task, .try_number = env->try_number,
 		.columns_json = cols, .rows_json = rows, .n_rows = (int)json_array_size(o->rows), .total_rows = o->total,
-		.chart_json = chart_text, .duration_s = secs, .sql = str(spec, "sql"),
+		.chart_json = chart_text, .duration_s = secs, .sql = json_str(spec, "sql"),
 		.keep = (int)json_integer_value(json_object_get(spec, "keep")),
 	};
 	int rc = reportstore_save(state, &s, NULL, err);
@@ -303,8 +299,8 @@ static int record(const json_t *spec, const struct outcome *o, double secs, cons
  * recorded; 2: the connection cannot be reached. */
 static int report_run(const json_t *spec, const struct task_env *env)
 {
-	const char *name = str(spec, "report");
-	if (!name || !str(spec, "sql")) {
+	const char *name = json_str(spec, "report");
+	if (!name || !json_str(spec, "sql")) {
 		fprintf(stderr, "report: the task spec is incomplete\n");
 		return 2;
 	}
@@ -354,8 +350,8 @@ const struct kind_ops kind_report = {
 	.name = "report",
 	.summary = "a report of reports/ run, its rows kept for sluice report and the console",
 	.spec_size = sizeof(struct report_spec),
-	.keys = report_keys,
-	.n_keys = sizeof report_keys / sizeof report_keys[0],
+	.keys = report_task_keys,
+	.n_keys = sizeof report_task_keys / sizeof report_task_keys[0],
 	.check = report_check,
 	.build = report_build,
 	.describe = report_describe,
