@@ -10,6 +10,7 @@
 
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
+#include "core/ledger.h"
 #include "core/models/materialize.h"
 #include "core/models/model.h"
 #include "core/project.h"
@@ -191,22 +192,33 @@ static void print_stats(const struct mat_job *j, const struct mat_stats *st)
 }
 
 /* The batch and the rows written, on the task instance as a load records
- * its own. */
-static void record_rows(const struct task_env *env, const struct mat_stats *st)
+ * its own (-1: unknown). */
+static void record_rows(const struct task_env *env, long long batch, long long written)
 {
-	if (!env->state_conninfo || st->batch < 0)
+	if (!env->state_conninfo)
 		return;
 	struct store s = {0};
 	struct err e = {0};
 	s.pg = pg_connect(env->state_conninfo, "state database", &e);
 	if (s.pg)
-		store_ti_rows(&s, env->run_id, env->task, env->try_number, st->batch,
-			      st->inserted + st->updated + st->deleted, &e);
+		store_ti_rows(&s, env->run_id, env->task, env->try_number, batch, written, &e);
 	pg_close(s.pg);
 }
 
+/* An earlier try of the attempt committed the build (before this try
+ * started, or while it ran and this one rolled back): the model is built
+ * once, and its rows are that try's. */
+static int already_built(const struct ledger *lg, const struct task_env *env, bool meanwhile)
+{
+	ledger_say(lg, stdout, meanwhile);
+	record_rows(env, -1, lg->prior_rows);
+	return 0;
+}
+
 /* Exit 2 when the database cannot be reached, 1 when the build failed (then
- * nothing was changed), 3 for a spec that cannot be read. */
+ * nothing was changed), 3 for a spec that cannot be read. Every build is
+ * in the commit ledger (core/ledger.h), idempotent or not (an append): a
+ * retry whose earlier try committed has nothing to do. */
 static int model_run(const json_t *spec, const struct task_env *env)
 {
 	struct mat_job j;
@@ -223,9 +235,24 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		mat_job_arrays_free(arrays);
 		return 2;
 	}
+	struct ledger lg;
+	ledger_init(&lg, env);
+	int seen = ledger_begin_check(&lg, c, stdout, &e);
+	if (seen != 0) {
+		pg_close(c);
+		mat_job_arrays_free(arrays);
+		if (seen > 0)
+			return already_built(&lg, env, false);
+		fprintf(stderr, "model %s: %s\n", j.model, e.msg);
+		return 1;
+	}
 	struct mat_stats st;
-	int rc = mat_build(c, &j, &st, &e);
+	int rc = mat_build(c, &j, &lg, &st, &e);
 	pg_close(c);
+	if (rc == MAT_COMMITTED_MEANWHILE) {
+		mat_job_arrays_free(arrays);
+		return already_built(&lg, env, true);
+	}
 	if (rc < 0) {
 		fflush(stdout);
 		taskexec_settle(1);
@@ -238,7 +265,8 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		return rc == ERR_UNREACHABLE ? 2 : 1;
 	}
 	print_stats(&j, &st);
-	record_rows(env, &st);
+	if (st.batch >= 0)
+		record_rows(env, st.batch, st.inserted + st.updated + st.deleted);
 	mat_job_arrays_free(arrays);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "connectors/pg.h"
+#include "core/ledger.h"
 #include "core/project.h"
 
 #define PG_NAME_MAX 63
@@ -1532,7 +1533,8 @@ static int dispatch(struct mx *x, struct mat_stats *st)
 	return rc;
 }
 
-int mat_build(struct pg_conn *c, const struct mat_job *j, struct mat_stats *st, struct err *err)
+int mat_build(struct pg_conn *c, const struct mat_job *j, struct ledger *lg, struct mat_stats *st,
+	      struct err *err)
 {
 	memset(st, 0, sizeof *st);
 	st->batch = -1;
@@ -1542,6 +1544,11 @@ int mat_build(struct pg_conn *c, const struct mat_job *j, struct mat_stats *st, 
 	int rc = run(&x, NULL, "BEGIN");
 	if (rc == 0)
 		rc = dispatch(&x, st);
+	if (rc == 0 && lg) {
+		char what[300];
+		snprintf(what, sizeof what, "model %s", j->model);
+		rc = ledger_mark(lg, c, what, st->inserted + st->updated + st->deleted, err);
+	}
 	if (rc == 0)
 		rc = run(&x, "committing", "COMMIT");
 	else {
