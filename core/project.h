@@ -58,6 +58,19 @@ struct target {
 	int schema_line, schema_col; /* where its rule starts */
 };
 
+/* A connection name the project's files give, and where (its file owned):
+ * `sluice validate` checks each against the connections file, which is
+ * not the project's (project_check_connections). */
+struct conn_ref {
+	char *name;
+	struct loc at;
+};
+
+struct conn_refs {
+	struct conn_ref *v;
+	size_t n;
+};
+
 struct project {
 	char *root;           /* absolute path of the project directory */
 	char *file;           /* root/sluice.yml */
@@ -86,6 +99,9 @@ struct project {
 	struct model_set *models;
 	struct diags model_diags;
 	bool model_diags_shown;
+	/* the connection names of targets, pipelines and tasks (those of the
+	 * models are in models); filled while the project loads */
+	struct conn_refs *conn_refs;
 };
 
 /* Finds the project root: dir itself or its nearest ancestor with sluice.yml.
@@ -101,6 +117,13 @@ void project_free(struct project *p);
 
 /* The keys every task may have, whatever its kind. */
 const char *const *project_task_keys(size_t *n);
+
+/* Adds to d every connection name the project gives (targets, pipelines'
+ * defaults, tasks) that its connections file does not define,
+ * at its file:line:col; "default" is always there. Nothing when the file
+ * cannot be read (connections_check says why). Returns 0, or -1 when d
+ * gained any. */
+int project_check_connections(const struct project *p, struct diags *d);
 
 /* The target called name, or the default one for NULL; NULL if none. */
 const struct target *project_target(const struct project *p, const char *name);

@@ -129,47 +129,6 @@ static void model_describe(const json_t *spec, struct strbuf *out)
 		m ? m : "?", json_string_value(json_object_get(spec, "target")) ? json_string_value(json_object_get(spec, "target")) : "?");
 }
 
-/* A target's database: connected to directly; the first build of a target
- * on sluice's own server ("default") creates it, as the embedded cluster
- * creates its warehouse. */
-static struct pg_conn *connect_target(const json_t *spec, const struct task_env *env, struct err *err)
-{
-	const char *conn = kind_spec_conn_key(spec), *db = json_string_value(json_object_get(spec, "database"));
-	const char *conninfo = env->conninfo ? env->conninfo : "";
-	char what[300];
-	snprintf(what, sizeof what, "connection '%s'%s%s", conn, db ? ", database " : "", db ? db : "");
-	struct pg_conn *c = pg_connect_db(conninfo, db, what, err);
-	if (c || !db)
-		return c;
-	struct err e = {0};
-	snprintf(what, sizeof what, "connection '%s'", conn);
-	struct pg_conn *base = pg_connect(conninfo, what, &e);
-	if (!base)
-		return NULL; /* the first error says it */
-	const char *p[] = {db};
-	struct pg_result *r = pg_exec(base, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, p, &e);
-	bool missing = r && pg_rows(r) == 0;
-	pg_clear(r);
-	if (missing && strcmp(conn, "default")) {
-		pg_close(base);
-		err_setc(err, ERR_FAIL, "target '%s': database '%s' does not exist on connection '%s' (create it there)",
-			 json_string_value(json_object_get(spec, "target")), db, conn);
-		return NULL;
-	}
-	if (missing) {
-		if (pg_db_ensure(base, db, &e) < 0) {
-			pg_close(base);
-			*err = e;
-			return NULL;
-		}
-		printf("created database %s\n", db);
-	}
-	pg_close(base);
-	snprintf(what, sizeof what, "connection '%s', database %s", conn, db);
-	err_clear(err);
-	return pg_connect_db(conninfo, db, what, err);
-}
-
 static void print_stats(const struct mat_job *j, const struct mat_stats *st)
 {
 	printf("model %s: %s", j->model, model_mat_name(j->mat));
@@ -229,7 +188,7 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		mat_job_arrays_free(arrays);
 		return 3;
 	}
-	struct pg_conn *c = connect_target(spec, env, &e);
+	struct pg_conn *c = kind_connect(spec, env, &e);
 	if (!c) {
 		fprintf(stderr, "%s\n", e.msg);
 		mat_job_arrays_free(arrays);

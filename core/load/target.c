@@ -42,7 +42,7 @@ int load_find_col(char **v, size_t n, const char *name)
 
 struct pg_conn *load_connect_target(const struct load_opts *o, struct err *err)
 {
-	struct pg_conn *c = pg_connect(o->conninfo, "target database", err);
+	struct pg_conn *c = pg_connect_db(o->conninfo, o->database, "target database", err);
 	if (!c)
 		return NULL;
 	/* the COPY text is UTF-8 whatever the server's default */

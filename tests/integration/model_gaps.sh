@@ -1,6 +1,7 @@
 #!/bin/sh
 # What the examples needed beside models: a load that creates the schema of
-# the table it creates, and `sluice status` with long task names.
+# the table it creates, `sluice status` with long task names, and sql and
+# load tasks on another connection or database.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 PROJ=$(mkproj model_gaps_it)
 trap cleanup EXIT
@@ -49,6 +50,64 @@ echo "$out" | grep -q "^  a_task_name_that_is_much_longer_than_the_old_tw… "
 ok $? "a name past 48 characters is cut with an ellipsis" || echo "$out" | diag
 echo "$out" | grep -q "^  $MID  "
 ok $? "a name within the bound is whole" || echo "$out" | diag
+
+# ---- sql and load tasks: connection: and database: ---------------------------
+wh "create database side_b" >/dev/null
+cat >"$PROJ/connections.yml" <<YML
+connections:
+  other: { dsn: "$WH dbname=side_b" }
+YML
+chmod 600 "$PROJ/connections.yml"
+printf 'connections: connections.yml\n' >>"$PROJ/sluice.yml"
+cat >"$PROJ/pipelines/place.yml" <<'YML'
+tasks:
+  mk: { kind: sql, database: side_a, sql: "create table made_here (x int); insert into made_here values (1)" }
+  ld: { kind: load, database: side_a, source: data/p.csv, into: side.people, create: true, depends_on: [mk] }
+  via: { kind: sql, connection: other, sql: "create table via_other (x int)" }
+  vld: { kind: load, connection: other, database: side_a, source: data/p.csv, into: via_people, create: true,
+         depends_on: [ld] }
+YML
+out=$(sl validate 2>&1)
+ok $? "validate: connection: and database: on sql and load tasks" || echo "$out" | diag
+out=$(sl run place --wait 2>&1)
+ok $? "the tasks run where they say" || echo "$out" | diag
+side_a() { psql "$WH dbname=side_a" -XAtqc "$1"; }
+is "a sql task's database: is made on the default server and the script runs there" \
+	"$(side_a "select count(*) from made_here")" 1
+is "a load task's database: takes the rows (and its create: the schema)" "$(side_a "select count(*) from side.people")" 3
+is "connection: names a connection of connections.yml" \
+	"$(psql "$WH dbname=side_b" -XAtqc "select count(*) from pg_tables where tablename = 'via_other'")" 1
+is "connection: and database: together: that server's other database" "$(side_a "select count(*) from via_people")" 3
+is "none of it went to the warehouse" \
+	"$(wh "select count(*) from pg_tables where tablename in ('made_here', 'via_other', 'via_people') or schemaname = 'side'")" 0
+cat >"$PROJ/pipelines/nodb.yml" <<'YML'
+tasks:
+  q: { kind: sql, connection: other, database: no_such_db, sql: "select 1" }
+YML
+sl run nodb --wait >/dev/null 2>&1
+[ $? -ne 0 ]; ok $? "a missing database on a connection of connections.yml fails the task"
+is "its log says so (sluice does not create databases on servers it does not run)" \
+	"$(sl logs latest q 2>&1 | grep -o "database 'no_such_db' does not exist.*")" \
+	"database 'no_such_db' does not exist on connection 'other' (create it there)"
+rm "$PROJ/pipelines/nodb.yml"
+
+cat >"$PROJ/pipelines/bad_place.yml" <<'YML'
+tasks:
+  a: { kind: sql, connection: nowhere, sql: "select 1" }
+  b: { kind: load, conn: elsewhere, source: data/p.csv, into: t }
+  c: { kind: sql, conn: other, connection: other, sql: "select 1" }
+  d: { kind: load, database: "", source: data/p.csv, into: t }
+YML
+errs=$(cd "$PROJ" && "$SLUICE_BIN" validate 2>&1)
+P=pipelines/bad_place.yml
+C=$PROJ/connections.yml
+exp="$P:2:31: error: unknown connection 'nowhere' ($C defines: other)
+$P:3:26: error: unknown connection 'elsewhere' ($C defines: other)
+$P:4:32: error: 'connection' and 'conn' say the same; give one of them
+$P:5:30: error: 'database' must be a database name of 1 to 63 bytes, got ''"
+is "validate: an unknown connection, both spellings, an empty database, at file:line:col" \
+	"$(echo "$errs" | grep "^$P" | sort -t: -k2,2n)" "$exp"
+rm "$PROJ/pipelines/bad_place.yml"
 
 echo "1..$tap_n"
 done_testing
