@@ -1317,6 +1317,17 @@ int project_check_connections(const struct project *p, struct diags *d)
 		return 0;
 	for (size_t i = 0; p->conn_refs && i < p->conn_refs->n; i++)
 		check_conn(p, &c, p->conn_refs->v[i].name, p->conn_refs->v[i].at, d);
+	const struct model_set *s = p->models;
+	for (size_t i = 0; s && i < s->n_tables; i++) {
+		const struct source_table *t = &s->tables[i];
+		/* a source's connection is copied into each of its tables */
+		bool seen = false;
+		for (size_t j = 0; t->connection && j < i && !seen; j++)
+			seen = s->tables[j].conn_loc.file == t->conn_loc.file && s->tables[j].conn_loc.line == t->conn_loc.line &&
+			       s->tables[j].conn_loc.col == t->conn_loc.col;
+		if (t->connection && !seen)
+			check_conn(p, &c, t->connection, t->conn_loc, d);
+	}
 	connections_free(&c);
 	return d->n > before ? -1 : 0;
 }

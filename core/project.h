@@ -119,7 +119,7 @@ void project_free(struct project *p);
 const char *const *project_task_keys(size_t *n);
 
 /* Adds to d every connection name the project gives (targets, pipelines'
- * defaults, tasks) that its connections file does not define,
+ * defaults, tasks, sources) that its connections file does not define,
  * at its file:line:col; "default" is always there. Nothing when the file
  * cannot be read (connections_check says why). Returns 0, or -1 when d
  * gained any. */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # What the examples needed beside models: a load that creates the schema of
-# the table it creates, `sluice status` with long task names, and sql and
-# load tasks on another connection or database.
+# the table it creates, `sluice status` with long task names, sql and load
+# tasks on another connection or database, and sources that say where they
+# are.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 PROJ=$(mkproj model_gaps_it)
 trap cleanup EXIT
@@ -108,6 +109,47 @@ $P:5:30: error: 'database' must be a database name of 1 to 63 bytes, got ''"
 is "validate: an unknown connection, both spellings, an empty database, at file:line:col" \
 	"$(echo "$errs" | grep "^$P" | sort -t: -k2,2n)" "$exp"
 rm "$PROJ/pipelines/bad_place.yml"
+
+# ---- sources: where they are ---------------------------------------------------
+cat >>"$PROJ/sluice.yml" <<'YML'
+target: dev
+targets:
+  dev: { connection: default, database: side_a }
+  pro: { connection: default, database: side_c }
+YML
+mkdir -p "$PROJ/models"
+cat >"$PROJ/models/sources.yml" <<'YML'
+sources:
+  - name: here
+    schema: side
+    database: side_a
+    tables: [{name: people}]
+YML
+echo "select count(*) as n from {{ source('here', 'people') }}" >"$PROJ/models/people_n.sql"
+out=$(sl validate 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "models/people_n.sql:1:30: error: source('here', 'people') is on connection 'default', database side_a but target 'pro' builds on connection 'default', database side_c: a query cannot read another database, so the source's connection must be the target's database"
+ok $? "validate: a source in another database than a target's is an error at its source() call" || echo "$out" | diag
+cat >"$PROJ/pipelines/pn.yml" <<'YML'
+tasks:
+  pn: { kind: model, model: people_n }
+YML
+out=$(sl run pn --wait 2>&1)
+ok $? "a source in the target's own database builds" || echo "$out" | diag
+is "it read the source there" "$(side_a "select n from public.people_n")" 3
+out=$(sl run pn --target pro --wait 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "a query cannot read another database"
+ok $? "on the other target the run is refused, saying why" || echo "$out" | diag
+cat >"$PROJ/models/sources.yml" <<'YML'
+sources:
+  - name: here
+    schema: side
+    connection: nowhere_s
+    tables: [{name: people}]
+YML
+out=$(cd "$PROJ" && "$SLUICE_BIN" validate 2>&1)
+echo "$out" | grep -qx "models/sources.yml:4:17: error: unknown connection 'nowhere_s' ($C defines: other)"
+ok $? "validate: a source's unknown connection at file:line:col" || echo "$out" | diag
+rm -r "$PROJ/models" "$PROJ/pipelines/pn.yml"
 
 echo "1..$tap_n"
 done_testing
