@@ -175,9 +175,10 @@ static int already_built(const struct ledger *lg, const struct task_env *env, bo
 }
 
 /* Exit 2 when the database cannot be reached, 1 when the build failed (then
- * nothing was changed), 3 for a spec that cannot be read. Every build is
- * in the commit ledger (core/ledger.h), idempotent or not (an append): a
- * retry whose earlier try committed has nothing to do. */
+ * nothing was changed), 3 for a spec that cannot be read. A build that is
+ * not idempotent (an append, a snapshot) is in the commit ledger
+ * (core/ledger.h): a retry whose earlier try committed has nothing to do.
+ * The others build again, to the same result, without its round trips. */
 static int model_run(const json_t *spec, const struct task_env *env)
 {
 	struct mat_job j;
@@ -196,6 +197,8 @@ static int model_run(const json_t *spec, const struct task_env *env)
 	}
 	struct ledger lg;
 	ledger_init(&lg, env);
+	if (mat_job_idempotent(&j))
+		lg.off = true;
 	int seen = ledger_begin_check(&lg, c, stdout, &e);
 	if (seen != 0) {
 		pg_close(c);

@@ -1533,6 +1533,11 @@ static int dispatch(struct mx *x, struct mat_stats *st)
 	return rc;
 }
 
+bool mat_job_idempotent(const struct mat_job *j)
+{
+	return j->mat == MAT_VIEW || j->mat == MAT_TABLE || (j->mat == MAT_INCREMENTAL && j->strategy != INC_APPEND);
+}
+
 int mat_build(struct pg_conn *c, const struct mat_job *j, struct ledger *lg, struct mat_stats *st,
 	      struct err *err)
 {

@@ -82,6 +82,12 @@ void mat_job_arrays_free(void *cols);
  * meanwhile the build is rolled back and MAT_COMMITTED_MEANWHILE returned
  * (lg->prior_* set). */
 #define MAT_COMMITTED_MEANWHILE 1
+/* Does building j twice leave what building it once does? A view or a
+ * table is replaced whole, a merge or a delete+insert of a batch a second
+ * time changes nothing more (and an is_incremental() batch read after the
+ * first commit is empty); an append adds its batch again, and a snapshot
+ * could record a second version. Only those need the commit ledger. */
+bool mat_job_idempotent(const struct mat_job *j);
 int mat_build(struct pg_conn *c, const struct mat_job *j, struct ledger *lg, struct mat_stats *st,
 	      struct err *err);
 
