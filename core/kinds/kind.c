@@ -381,8 +381,6 @@ void kind_build_place(json_t *out, const char *conn, const char *database)
 		json_object_set_new(out, "database", json_string(database));
 }
 
-static const char SQL_DB_EXISTS[] = "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1";
-
 /* The database is missing on the server of conn: made on sluice's own
  * server ("default"), as the embedded cluster makes its warehouse; said
  * elsewhere, where it is the owner's to make. 0, or <0 with err set. */
@@ -395,10 +393,7 @@ static int ensure_database(const json_t *spec, const char *conninfo, const char 
 	struct pg_conn *base = pg_connect(conninfo, what, &e);
 	if (!base)
 		return err_code(err); /* the first error says it */
-	const char *p[] = {db};
-	struct pg_result *r = pg_exec(base, SQL_DB_EXISTS, 1, p, &e);
-	bool missing = r && pg_rows(r) == 0;
-	pg_clear(r);
+	bool missing = pg_db_exists(base, db, &e) == 0;
 	int rc = 0;
 	if (missing && strcmp(conn, "default")) {
 		const char *target = json_string_value(json_object_get(spec, "target"));
@@ -418,6 +413,13 @@ static int ensure_database(const json_t *spec, const char *conninfo, const char 
 
 struct pg_conn *kind_connect(const json_t *spec, const struct task_env *env, struct err *err)
 {
+	/* the worker's, for a kind that takes one (shares_conn): the same
+	 * conninfo and database, opened once for many tasks */
+	if (env->shared) {
+		struct err ignored = {0};
+		if (pg_session_reset(env->shared, &ignored) == 0)
+			return env->shared;
+	}
 	const char *conn = kind_spec_conn_key(spec), *db = json_string_value(json_object_get(spec, "database"));
 	const char *conninfo = env->conninfo ? env->conninfo : "";
 	char what[300];
@@ -429,4 +431,16 @@ struct pg_conn *kind_connect(const json_t *spec, const struct task_env *env, str
 		return NULL;
 	err_clear(err);
 	return pg_connect_db(conninfo, db, what, err);
+}
+
+void kind_disconnect(struct pg_conn *c, const struct task_env *env)
+{
+	if (c != env->shared)
+		pg_close(c);
+}
+
+bool kind_spec_shares_conn(const json_t *spec)
+{
+	const struct kind_ops *k = kind_of_spec(spec);
+	return k && k->shares_conn;
 }

@@ -132,6 +132,12 @@ struct kind_ops {
 	 * execs, said in the worker, which then starts it without forking a copy
 	 * of itself (taskexec_start). May be NULL: run in a fork. */
 	int (*exec)(const json_t *spec, const struct task_env *env, struct task_exec *out, struct err *err);
+	/* The run connects with kind_connect only, leaves the connection idle
+	 * when it exits 0, and keeps to its own transactions: it may be given
+	 * the connection its worker keeps to where it runs (env->shared). For
+	 * many short tasks on one target, a backend start and cold catalog
+	 * caches saved per task. */
+	bool shares_conn;
 	/* Frees what parse or check kept in the spec beyond its keys (the keys
 	 * are freed by the table). May be NULL. */
 	void (*done)(void *spec);
@@ -184,5 +190,9 @@ void kind_build_place(json_t *out, const char *conn, const char *database);
  * build creates it; elsewhere it is an error naming it. What a model, sql or
  * load task connects to. */
 struct pg_conn *kind_connect(const json_t *spec, const struct task_env *env, struct err *err);
+/* Closes what kind_connect gave, unless it is the worker's (env->shared). */
+void kind_disconnect(struct pg_conn *c, const struct task_env *env);
+/* Does a run of spec take the connection its worker keeps (shares_conn)? */
+bool kind_spec_shares_conn(const json_t *spec);
 
 #endif

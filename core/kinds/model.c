@@ -201,7 +201,7 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		lg.off = true;
 	int seen = ledger_begin_check(&lg, c, stdout, &e);
 	if (seen != 0) {
-		pg_close(c);
+		kind_disconnect(c, env);
 		mat_job_arrays_free(arrays);
 		if (seen > 0)
 			return already_built(&lg, env, false);
@@ -210,7 +210,7 @@ static int model_run(const json_t *spec, const struct task_env *env)
 	}
 	struct mat_stats st;
 	int rc = mat_build(c, &j, &lg, &st, &e);
-	pg_close(c);
+	kind_disconnect(c, env);
 	if (rc == MAT_COMMITTED_MEANWHILE) {
 		mat_job_arrays_free(arrays);
 		return already_built(&lg, env, true);
@@ -244,4 +244,5 @@ const struct kind_ops kind_model = {
 	.describe = model_describe,
 	.conn = kind_spec_conn_key,
 	.run = model_run,
+	.shares_conn = true,
 };

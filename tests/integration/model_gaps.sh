@@ -1,8 +1,8 @@
 #!/bin/sh
 # What the examples needed beside models: a load that creates the schema of
 # the table it creates, `sluice status` with long task names, sql and load
-# tasks on another connection or database, and sources that say where they
-# are.
+# tasks on another connection or database, sources that say where they are,
+# and model tasks on the connection their worker keeps.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 PROJ=$(mkproj model_gaps_it)
 trap cleanup EXIT
@@ -149,7 +149,50 @@ YML
 out=$(cd "$PROJ" && "$SLUICE_BIN" validate 2>&1)
 echo "$out" | grep -qx "models/sources.yml:4:17: error: unknown connection 'nowhere_s' ($C defines: other)"
 ok $? "validate: a source's unknown connection at file:line:col" || echo "$out" | diag
-rm -r "$PROJ/models" "$PROJ/pipelines/pn.yml"
+rm "$PROJ/models/sources.yml" "$PROJ/models/people_n.sql" "$PROJ/pipelines/pn.yml"
+
+# ---- model tasks on their worker's connection ---------------------------------
+# Each model records the backend that built it: with the worker's
+# connection lent to its tasks, six builds on two workers use at most two.
+mkdir -p "$PROJ/models/pool"
+for i in 1 2 3 4 5 6; do
+	echo "select pg_backend_pid() as pid" >"$PROJ/models/pool/pool_$i.sql"
+done
+cat >"$PROJ/models/pool/_pool.yml" <<'YML'
+models:
+  - {name: pool_1, materialized: table}
+  - {name: pool_2, materialized: table}
+  - {name: pool_3, materialized: table}
+  - {name: pool_4, materialized: table}
+  - {name: pool_5, materialized: table}
+  - {name: pool_6, materialized: table}
+  - name: pool_slow
+    materialized: table
+YML
+echo "select pg_sleep(60) as slept" >"$PROJ/models/pool/pool_slow.sql"
+{ echo "tasks:"
+  echo "  pool_1: { kind: model, model: pool_1 }"
+  for i in 2 3 4 5 6; do echo "  pool_$i: { kind: model, model: pool_$i, depends_on: [pool_$((i - 1))] }"; done
+} >"$PROJ/pipelines/pool.yml"
+out=$(sl run pool --wait 2>&1)
+ok $? "six model tasks, one after another" || echo "$out" | diag
+n=$(side_a "select count(distinct pid) from (select pid from pool.pool_1 union all select pid from pool.pool_2
+	union all select pid from pool.pool_3 union all select pid from pool.pool_4 union all select pid from pool.pool_5
+	union all select pid from pool.pool_6) x")
+[ "$n" -ge 1 ] && [ "$n" -le 2 ]
+ok $? "they were built on their workers' connections, not one each ($n backends for 6 builds)"
+cat >"$PROJ/pipelines/slow.yml" <<'YML'
+tasks:
+  pool_slow: { kind: model, model: pool_slow, timeout: 2 }
+YML
+sl run slow --wait >/dev/null 2>&1
+[ $? -ne 0 ]; ok $? "a model task past its timeout fails"
+gone() { [ "$(side_a "select count(*) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()")" = 0 ]; }
+wait_for 10 gone
+ok $? "its build's backend is gone with it: the connection it had was closed, its transaction rolled back"
+is "nothing of it was built" "$(side_a "select count(*) from pg_tables where tablename like 'pool_slow%'")" 0
+out=$(sl run pool --wait 2>&1)
+ok $? "the next model tasks build, on a connection the worker opens anew" || echo "$out" | diag
 
 echo "1..$tap_n"
 done_testing
