@@ -396,13 +396,15 @@ PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
 	return pg_connect_db(conninfo, NULL, what, err);
 }
 
-PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err)
+/* timeout_s > 0: in place of the conninfo's connect_timeout */
+static PGconn *connect_db(const char *conninfo, const char *dbname, int timeout_s, const char *what,
+			  struct err *err)
 {
 	/* dbname is expanded as the whole conninfo or URI, the password after it;
 	 * only the first dbname is expanded, so a second one is just the database */
 	struct pg_dsn d;
 	pg_dsn_split(conninfo, &d);
-	const char *keys[4] = {"dbname"}, *vals[4] = {d.dsn};
+	const char *keys[5] = {"dbname"}, *vals[5] = {d.dsn};
 	size_t n = 1;
 	if (d.password) {
 		keys[n] = "password";
@@ -411,6 +413,12 @@ PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what
 	if (dbname) {
 		keys[n] = "dbname";
 		vals[n++] = dbname;
+	}
+	char t[16];
+	if (timeout_s > 0) {
+		snprintf(t, sizeof t, "%d", timeout_s);
+		keys[n] = "connect_timeout";
+		vals[n++] = t;
 	}
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (!c) {
@@ -428,6 +436,17 @@ PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what
 	PGresult *r = PQexec(c, SQL_SESSION);
 	PQclear(r);
 	return c;
+}
+
+PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err)
+{
+	return connect_db(conninfo, dbname, 0, what, err);
+}
+
+PGconn *pg_connect_quick(const char *conninfo, const char *dbname, int timeout_s, const char *what,
+			 struct err *err)
+{
+	return connect_db(conninfo, dbname, timeout_s, what, err);
 }
 
 bool pg_lendable(PGconn *c)

@@ -24,6 +24,10 @@ struct pg_conn *pg_connect(const char *conninfo, const char *what, struct err *e
 /* The same on database dbname of that server instead of the conninfo's own
  * (NULL: its own). */
 struct pg_conn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err);
+/* pg_connect_db giving up after timeout_s seconds (whatever the conninfo
+ * says): for a process that must not stop long to connect. */
+struct pg_conn *pg_connect_quick(const char *conninfo, const char *dbname, int timeout_s, const char *what,
+				 struct err *err);
 /* Closes a connection from pg_connect; NULL is fine. */
 void pg_close(struct pg_conn *c);
 /* Drops the server's notices on c instead of printing them on stderr: for

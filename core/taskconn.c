@@ -10,6 +10,10 @@
 /* A worker's tasks run on a few targets; past this many (connections.yml
  * edited under a long-lived worker), the oldest goes. */
 #define KEPT_MAX 8
+/* The worker's own wait to connect, and its wait before another try. */
+#define CONNECT_TIMEOUT_S 1
+#define RETRY_MS 60000
+#define QUICK_MS 100
 
 static char *key_of(const char *conninfo, const char *database, size_t *len)
 {
@@ -37,9 +41,9 @@ struct pg_conn *taskconn_lend(struct taskconns *k, const char *conninfo, const c
 	for (size_t i = 0; i < k->n; i++) {
 		if (k->v[i].key_len != len || memcmp(k->v[i].key, key, len))
 			continue;
-		if (k->v[i].lent) {
+		if (k->v[i].lent || (!k->v[i].c && now_ms() < k->v[i].retry_at)) {
 			free(key);
-			return NULL; /* one task at a time */
+			return NULL; /* one task at a time; or it failed a moment ago */
 		}
 		if (!pg_lendable(k->v[i].c)) {
 			/* ended meanwhile (a restart, idle_session_timeout): a new one */
@@ -51,13 +55,16 @@ struct pg_conn *taskconn_lend(struct taskconns *k, const char *conninfo, const c
 		return k->v[i].c;
 	}
 	struct err e = {0};
-	struct pg_conn *c = pg_connect_db(conninfo, database, "target", &e);
-	if (!c || !pg_lendable(c)) {
-		/* a missing database is made by the task; TLS is not lent */
-		pg_close(c);
-		free(key);
-		return NULL;
+	int64_t t0 = now_ms();
+	struct pg_conn *c = pg_connect_quick(conninfo, database, CONNECT_TIMEOUT_S, "target", &e);
+	/* a quick refusal (a database the task is to make) is asked again
+	 * next time; a wait is not */
+	int64_t retry_at = now_ms() - t0 < QUICK_MS ? 0 : now_ms() + RETRY_MS;
+	if (c && !pg_lendable(c)) {
+		pg_close(c); /* TLS is not lent */
+		c = NULL;
 	}
+	/* a missing database is made by the task, and then lent */
 	if (k->n == KEPT_MAX) {
 		for (size_t i = 0; i < k->n; i++)
 			if (!k->v[i].lent) {
@@ -66,7 +73,7 @@ struct pg_conn *taskconn_lend(struct taskconns *k, const char *conninfo, const c
 			}
 	}
 	k->v = xrealloc(k->v, (k->n + 1) * sizeof *k->v);
-	k->v[k->n++] = (struct taskconn){key, len, c, true};
+	k->v[k->n++] = (struct taskconn){key, len, c, retry_at, c != NULL};
 	return c;
 }
 

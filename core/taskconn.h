@@ -13,13 +13,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pg_conn;
 
 struct taskconn {
 	char *key;            /* conninfo, NUL, database (secret: never printed) */
 	size_t key_len;
-	struct pg_conn *c;
+	struct pg_conn *c;    /* NULL: it could not be opened, not before retry_at */
+	int64_t retry_at;     /* now_ms() */
 	bool lent;
 };
 
@@ -30,7 +32,9 @@ struct taskconns {
 
 /* The kept connection to conninfo (in database; NULL: its own), opened if
  * there is none; NULL when it cannot be opened or shared (the task then
- * connects by itself, and says why if that fails too). */
+ * connects by itself, and says why if that fails too). The worker waits
+ * for it at most a second, and tries again only a minute after a failure:
+ * its heartbeats must go on. */
 struct pg_conn *taskconn_lend(struct taskconns *k, const char *conninfo, const char *database);
 /* After the try that had c: kept when the try exited 0 and c is idle,
  * else closed. */
