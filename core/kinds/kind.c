@@ -1,5 +1,6 @@
 /* What every kind shares: finding a kind, reading its keys from YAML by its
- * key table, freeing its spec, and the console's one-line description. */
+ * key table, freeing its spec, the console's one-line description, and the
+ * connection a task that runs on a database connects to. */
 #include "core/kinds/kind.h"
 
 #include <ctype.h>
