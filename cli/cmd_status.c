@@ -72,13 +72,48 @@ static const char *glyph(const char *state)
 	return s < 0 ? "?" : state_glyph((enum task_state)s);
 }
 
+/* A name column is as wide as its longest name, within these bounds; a
+ * longer name is cut with an ellipsis, so the columns after it stay put. */
+#define NAME_MIN 4
+#define NAME_COL_MAX 48
+
+static int name_width_add(int w, const char *name)
+{
+	size_t l = name ? strlen(name) : 0;
+	return l > (size_t)w ? (l > NAME_COL_MAX ? NAME_COL_MAX : (int)l) : w;
+}
+
+/* The width of the task column of the run j. */
+static int task_width(const json_t *j)
+{
+	int w = NAME_MIN;
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(j, "tasks"), i, t)
+		w = name_width_add(w, json_string_value(json_object_get(t, "task")));
+	return w;
+}
+
+/* name padded to w columns, or cut to w - 1 and an ellipsis (the names of
+ * tasks and pipelines are ASCII: one byte, one column). */
+static void print_name(FILE *out, const char *name, int w)
+{
+	if (!name)
+		name = "";
+	if (strlen(name) <= (size_t)w)
+		fprintf(out, "%-*s", w, name);
+	else
+		fprintf(out, "%.*s\xe2\x80\xa6", w - 1, name);
+}
+
 static void print_run(const json_t *j)
 {
 	printf("run %lld  %s  %s  %s %s  (%s)\n", (long long)json_integer_value(json_object_get(j, "run_id")),
 	       json_string_value(json_object_get(j, "pipeline")), json_string_value(json_object_get(j, "logical_date")),
 	       glyph(json_string_value(json_object_get(j, "state"))), json_string_value(json_object_get(j, "state")),
 	       json_string_value(json_object_get(j, "trigger")));
-	printf("  %-28s %-16s %4s %9s  %s\n", "TASK", "STATE", "TRY", "DURATION", "ERROR");
+	int w = task_width(j);
+	printf("  %-*s %-16s %4s %9s  %s\n", w, "TASK", "STATE", "TRY", "DURATION", "ERROR");
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(j, "tasks"), i, t) {
@@ -88,8 +123,10 @@ static void print_run(const json_t *j)
 			snprintf(dur, sizeof dur, "%.2fs", json_real_value(d));
 		const char *st = json_string_value(json_object_get(t, "state"));
 		const char *er = json_string_value(json_object_get(t, "error"));
-		printf("  %-28s %s %-14s %4lld %9s  %s\n", json_string_value(json_object_get(t, "task")), glyph(st), st,
-		       (long long)json_integer_value(json_object_get(t, "try")), dur, er ? er : "");
+		printf("  ");
+		print_name(stdout, json_string_value(json_object_get(t, "task")), w);
+		printf(" %s %-14s %4lld %9s  %s\n", glyph(st), st, (long long)json_integer_value(json_object_get(t, "try")),
+		       dur, er ? er : "");
 	}
 }
 
@@ -98,6 +135,7 @@ static void print_run(const json_t *j)
 /* Prints the tasks whose state changed since the last call. */
 static void print_changes(json_t *j, json_t *seen)
 {
+	int w = task_width(j);
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(j, "tasks"), i, t) {
@@ -114,7 +152,9 @@ static void print_changes(json_t *j, json_t *seen)
 		char tries[32] = "";
 		if (tr > 1)
 			snprintf(tries, sizeof tries, " (try %lld)", tr);
-		fprintf(stderr, "  %s %-28s %s%s%s%s\n", glyph(st), name, st, tries, er ? ": " : "", er ? er : "");
+		fprintf(stderr, "  %s ", glyph(st));
+		print_name(stderr, name, w);
+		fprintf(stderr, " %s%s%s%s\n", st, tries, er ? ": " : "", er ? er : "");
 	}
 }
 
@@ -277,12 +317,18 @@ int cmd_status(struct cli *g, int argc, char **argv)
 	} else if (n == 0) {
 		printf("no runs yet in project %s (start one: sluice run PIPELINE)\n", c.proj->name);
 	} else {
-		printf("%6s  %-24s %-10s %-10s %-9s %9s  %s\n", "RUN", "PIPELINE", "DATE", "STATE", "TRIGGER", "DURATION",
-		       "TASKS ok/failed/active/total");
+		int w = NAME_MIN;
 		for (size_t i = 0; i < n; i++)
-			printf("%6ld  %-24s %-10s %s %-8s %-9s %8.1fs  %d/%d/%d/%d\n", rows[i].id, rows[i].pipeline,
-			       rows[i].logical_date, glyph(rows[i].state), rows[i].state, rows[i].trigger, rows[i].duration_s,
-			       rows[i].n_success, rows[i].n_failed, rows[i].n_active, rows[i].n_total);
+			w = name_width_add(w, rows[i].pipeline);
+		printf("%6s  %-*s %-10s %-10s %-9s %9s  %s\n", "RUN", w, "PIPELINE", "DATE", "STATE", "TRIGGER", "DURATION",
+		       "TASKS ok/failed/active/total");
+		for (size_t i = 0; i < n; i++) {
+			printf("%6ld  ", rows[i].id);
+			print_name(stdout, rows[i].pipeline, w);
+			printf(" %-10s %s %-8s %-9s %8.1fs  %d/%d/%d/%d\n", rows[i].logical_date, glyph(rows[i].state),
+			       rows[i].state, rows[i].trigger, rows[i].duration_s, rows[i].n_success, rows[i].n_failed,
+			       rows[i].n_active, rows[i].n_total);
+		}
 	}
 	run_rows_free(rows, n);
 	ctx_close(&c);

@@ -151,6 +151,9 @@ int cmd_validate(struct cli *g, int argc, char **argv)
 		/* what every other command reads first is checked too */
 		if (p && p->connections_file)
 			connections_check(p->connections_file, &d);
+		/* and every connection name the project gives is one of it */
+		if (p)
+			project_check_connections(p, &d);
 	}
 	diags_sort(&d);
 

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 /* SQL this module runs (database names go through PQescapeIdentifier). */
 static const char SQL_DB_EXISTS[] = "SELECT 1 FROM pg_database WHERE datname = $1";
 static const char SQL_CREATE_DB[] = "CREATE DATABASE ";
+/* What every session starts with: our own messages are plain; notices from
+ * user SQL go to the task log. */
+static const char SQL_SESSION[] = "SET client_min_messages = warning";
 /* duplicate_database: made meanwhile by another client */
 static const char SQLSTATE_DUPLICATE_DB[] = "42P04";
 
@@ -354,19 +358,27 @@ bool pg_ping(const char *dsn, int timeout_s)
 	return up;
 }
 
-int pg_db_ensure(PGconn *c, const char *name, struct err *err)
+int pg_db_exists(PGconn *c, const char *name, struct err *err)
 {
 	PGresult *r = pg_exec(c, SQL_DB_EXISTS, 1, &name, err);
 	if (!r)
 		return err_code(err);
 	bool exists = PQntuples(r) > 0;
 	PQclear(r);
+	return exists;
+}
+
+int pg_db_ensure(PGconn *c, const char *name, struct err *err)
+{
+	int exists = pg_db_exists(c, name, err);
+	if (exists < 0)
+		return exists;
 	if (exists)
 		return 0;
 	char *id = pg_ident(c, name);
 	char *sql = xasprintf("%s%s", SQL_CREATE_DB, id);
 	free(id);
-	r = PQexec(c, sql);
+	PGresult *r = PQexec(c, sql);
 	free(sql);
 	int rc = 0;
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -384,13 +396,15 @@ PGconn *pg_connect(const char *conninfo, const char *what, struct err *err)
 	return pg_connect_db(conninfo, NULL, what, err);
 }
 
-PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err)
+/* timeout_s > 0: in place of the conninfo's connect_timeout */
+static PGconn *connect_db(const char *conninfo, const char *dbname, int timeout_s, const char *what,
+			  struct err *err)
 {
 	/* dbname is expanded as the whole conninfo or URI, the password after it;
 	 * only the first dbname is expanded, so a second one is just the database */
 	struct pg_dsn d;
 	pg_dsn_split(conninfo, &d);
-	const char *keys[4] = {"dbname"}, *vals[4] = {d.dsn};
+	const char *keys[5] = {"dbname"}, *vals[5] = {d.dsn};
 	size_t n = 1;
 	if (d.password) {
 		keys[n] = "password";
@@ -399,6 +413,12 @@ PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what
 	if (dbname) {
 		keys[n] = "dbname";
 		vals[n++] = dbname;
+	}
+	char t[16];
+	if (timeout_s > 0) {
+		snprintf(t, sizeof t, "%d", timeout_s);
+		keys[n] = "connect_timeout";
+		vals[n++] = t;
 	}
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (!c) {
@@ -413,10 +433,36 @@ PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what
 		return NULL;
 	}
 	pg_dsn_free(&d);
-	/* Our own messages are plain; notices from user SQL go to the task log. */
-	PGresult *r = PQexec(c, "SET client_min_messages = warning");
+	PGresult *r = PQexec(c, SQL_SESSION);
 	PQclear(r);
 	return c;
+}
+
+PGconn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err)
+{
+	return connect_db(conninfo, dbname, 0, what, err);
+}
+
+PGconn *pg_connect_quick(const char *conninfo, const char *dbname, int timeout_s, const char *what,
+			 struct err *err)
+{
+	return connect_db(conninfo, dbname, timeout_s, what, err);
+}
+
+bool pg_lendable(PGconn *c)
+{
+	if (!c || PQstatus(c) != CONNECTION_OK || PQsslInUse(c) || PQgssEncInUse(c) || PQsocket(c) < 0)
+		return false;
+	struct pollfd p = {PQsocket(c), POLLIN, 0};
+	return poll(&p, 1, 0) == 0;
+}
+
+int pg_session_reset(PGconn *c, struct err *err)
+{
+	/* DISCARD ALL refuses to run in a multi-statement string: two trips */
+	if (pg_script(c, "DISCARD ALL", err) < 0 || pg_script(c, SQL_SESSION, err) < 0)
+		return err_code(err);
+	return 0;
 }
 
 static void drop_notice(void *arg, const char *message)

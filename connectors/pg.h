@@ -24,6 +24,10 @@ struct pg_conn *pg_connect(const char *conninfo, const char *what, struct err *e
 /* The same on database dbname of that server instead of the conninfo's own
  * (NULL: its own). */
 struct pg_conn *pg_connect_db(const char *conninfo, const char *dbname, const char *what, struct err *err);
+/* pg_connect_db giving up after timeout_s seconds (whatever the conninfo
+ * says): for a process that must not stop long to connect. */
+struct pg_conn *pg_connect_quick(const char *conninfo, const char *dbname, int timeout_s, const char *what,
+				 struct err *err);
 /* Closes a connection from pg_connect; NULL is fine. */
 void pg_close(struct pg_conn *c);
 /* Drops the server's notices on c instead of printing them on stderr: for
@@ -87,8 +91,25 @@ bool pg_ping(const char *dsn, int timeout_s);
 /* Creates database name unless it exists (made meanwhile by someone else
  * counts as existing). */
 int pg_db_ensure(struct pg_conn *c, const char *name, struct err *err);
+/* Does database name exist on c's server? 1, 0, or <0 with err set. */
+int pg_db_exists(struct pg_conn *c, const char *name, struct err *err);
 /* true if the connection is broken (so the caller should reconnect). */
 bool pg_broken(struct pg_conn *c);
+
+/* ---- a connection kept by a process and used by its forked children ----
+ * One child at a time uses the parent's connection (the fork's copy of it)
+ * and leaves it idle; the parent never uses it itself, so its copy stays in
+ * step with the server. Only over a plain socket: TLS or GSS encryption keep
+ * state that a child's use would put out of step. */
+
+/* For the parent, between two children: true when c is plain, connected and
+ * has nothing to read (the server neither closed it nor said anything). */
+bool pg_lendable(struct pg_conn *c);
+/* For a child, before it uses the parent's connection: the session as
+ * pg_connect leaves it (DISCARD ALL: no temporary tables, settings, prepared
+ * statements, session locks or LISTEN of an earlier child). A child never
+ * closes it (pg_close would end the parent's session). */
+int pg_session_reset(struct pg_conn *c, struct err *err);
 /* The connection's socket, to poll for notifications; -1 when none. */
 int pg_socket(struct pg_conn *c);
 /* Reads what came in on the socket without waiting (for pg_notified). */

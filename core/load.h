@@ -42,6 +42,7 @@ struct load_opts {
 	bool parallel_set;           /* parallel was asked for (else append uses one stream) */
 	bool create;                 /* create a missing target (contract types, else text) */
 	const char *conninfo;        /* the target database (never printed) */
+	const char *database;        /* another database of its server; NULL: the conninfo's */
 	const char *state_conninfo;  /* where the load and its rejects are recorded */
 	const char *project;
 	long run_id;                 /* 0 for an ad-hoc load */

@@ -60,6 +60,19 @@ struct target {
 	int schema_line, schema_col; /* where its rule starts */
 };
 
+/* A connection name the project's files give, and where (its file owned):
+ * `sluice validate` checks each against the connections file, which is
+ * not the project's (project_check_connections). */
+struct conn_ref {
+	char *name;
+	struct loc at;
+};
+
+struct conn_refs {
+	struct conn_ref *v;
+	size_t n;
+};
+
 struct project {
 	char *root;           /* absolute path of the project directory */
 	char *file;           /* root/sluice.yml */
@@ -90,6 +103,9 @@ struct project {
 	bool model_diags_shown;
 	/* reports/ *.yml (core/report.h); never NULL once loaded */
 	struct report_set *reports;
+	/* the connection names of targets, pipelines and tasks (those of the
+	 * models are in models); filled while the project loads */
+	struct conn_refs *conn_refs;
 };
 
 /* The target called name, or the default one for NULL; NULL if none. */

@@ -18,6 +18,7 @@
 #include "base/date.h"
 #include "base/fs.h"
 #include "base/util.h"
+#include "core/connections.h"
 #include "core/dag.h"
 #include "core/kinds/kind.h"
 #include "core/models/model.h"
@@ -208,7 +209,34 @@ struct task_defaults {
 	double retry_delay, retry_backoff, retry_max_delay, timeout;
 	char *pool;
 	char *conn; /* the connection of the kinds that run on one */
+	struct conn_refs *refs; /* the project's (project_check_connections) */
 };
+
+/* The connection name obj[key] gives, if it is a string, with its place. */
+static void conn_ref_add(const struct yread *r, struct conn_refs *refs, const json_t *obj, const char *key)
+{
+	const char *name = json_string_value(json_object_get(obj, key));
+	if (!refs || !name)
+		return;
+	struct loc at = yr_at_value(r, obj, key);
+	if (!at.file)
+		return; /* not from a file (sluice build's pipeline): nowhere to say it */
+	refs->v = xrealloc(refs->v, (refs->n + 1) * sizeof *refs->v);
+	refs->v[refs->n].name = xstrdup(name);
+	refs->v[refs->n].at = (struct loc){xstrdup(at.file ? at.file : ""), at.line, at.col};
+	refs->n++;
+}
+
+static void conn_refs_free(struct conn_refs *refs)
+{
+	for (size_t i = 0; refs && i < refs->n; i++) {
+		free(refs->v[i].name);
+		free((char *)refs->v[i].at.file);
+	}
+	if (refs)
+		free(refs->v);
+	free(refs);
+}
 
 /* The retry/timeout fields, read the same way from `defaults:` and a task. */
 static void read_run_settings(const struct yread *r, const json_t *obj, struct task_defaults *s)
@@ -394,6 +422,8 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 		free(t->pool);
 		t->pool = s.pool;
 	}
+	conn_ref_add(r, defs->refs, task, "conn");
+	conn_ref_add(r, defs->refs, task, "connection");
 	if (t->kind) {
 		struct kind_parse kp = {r, task, name, here, defs->conn};
 		t->spec = kind_spec_parse(t->kind, &kp);
@@ -796,10 +826,12 @@ static size_t read_pipeline(const struct project *p, const struct yread *r, cons
 	};
 	const struct target *dt = project_target(p, NULL);
 	defs.conn = xstrdup(dt ? dt->connection : "default");
+	defs.refs = p->conn_refs;
 	json_t *dj = get_mapping(r, root, "defaults");
 	if (dj) {
 		yr_check_keys(r, dj, "'defaults'", defaults_keys, N_OF(defaults_keys));
 		read_run_settings(r, dj, &defs);
+		conn_ref_add(r, defs.refs, dj, "conn");
 		if (yr_string(r, dj, "conn", &defs.conn) > 0 && !yr_name_valid(defs.conn))
 			diags_add(d, yr_at_value(r, dj, "conn"), "invalid connection name '%s'", defs.conn);
 	}
@@ -937,7 +969,8 @@ static void rule_error(void *arg, const struct mt_error *e)
 	diags_add(c->r->d, ypos_value_offset(c->r->pos, c->parent, "schema", 0, e->off), "%s", e->msg);
 }
 
-static void read_target(const struct yread *r, const json_t *targets, const char *name, struct target *t)
+static void read_target(const struct yread *r, const json_t *targets, const char *name, struct target *t,
+			struct conn_refs *refs)
 {
 	t->name = xstrdup(name);
 	struct loc at = yr_at_key(r, targets, name);
@@ -955,6 +988,7 @@ static void read_target(const struct yread *r, const json_t *targets, const char
 	yr_check_keys(r, tj, where, target_keys, N_OF(target_keys));
 	if (yr_string(r, tj, "connection", &t->connection) > 0 && !yr_name_valid(t->connection))
 		diags_add(r->d, yr_at_value(r, tj, "connection"), "invalid connection name '%s'", t->connection);
+	conn_ref_add(r, refs, tj, "connection");
 	yr_string(r, tj, "database", &t->database);
 	if (yr_string(r, tj, "schema", &t->schema) > 0) {
 		struct loc sat = yr_at_value(r, tj, "schema");
@@ -978,13 +1012,14 @@ static void read_targets(const struct yread *r, const json_t *root, struct proje
 			diags_add(r->d, yr_at_value(r, root, "targets"), "'targets' has no target");
 		if (p->target && !yr_name_valid(p->target))
 			diags_add(r->d, yr_at_value(r, root, "target"), "invalid connection name '%s'", p->target);
+		conn_ref_add(r, p->conn_refs, root, "target");
 		return;
 	}
 	p->targets = xcalloc(json_object_size(tj), sizeof *p->targets);
 	const char *k;
 	json_t *v;
 	json_object_foreach(tj, k, v)
-		read_target(r, tj, k, &p->targets[p->n_targets++]);
+		read_target(r, tj, k, &p->targets[p->n_targets++], p->conn_refs);
 	if (!p->target) {
 		p->target = xstrdup(p->targets[0].name);
 	} else if (!project_target(p, p->target)) {
@@ -1167,6 +1202,7 @@ int project_load(const char *root, struct project **out, struct diags *d)
 	p->heartbeat_interval = 2;
 	p->heartbeat_timeout = 15;
 	p->connections_file = default_connections_file();
+	p->conn_refs = xcalloc(1, sizeof *p->conn_refs);
 	read_project_file(p, shown, d);
 	if (!p->target)
 		p->target = xstrdup("default");
@@ -1245,6 +1281,7 @@ void project_free(struct project *p)
 	}
 	free(p->targets);
 	free(p->connections_file);
+	conn_refs_free(p->conn_refs);
 	free(p->theme);
 	json_decref(p->vars);
 	for (size_t i = 0; i < p->n_pipelines; i++)
@@ -1254,4 +1291,95 @@ void project_free(struct project *p)
 	diags_free(&p->model_diags);
 	reports_free(p->reports);
 	free(p);
+}
+
+/* One name: known, or an error at its place that says what is known. */
+static void check_conn(const struct project *p, const struct connections *c, const char *name, struct loc at,
+		       struct diags *d)
+{
+	if (!strcmp(name, "default") || connections_get(c, name))
+		return;
+	struct strbuf b = {0};
+	for (size_t i = 0; i < c->n; i++)
+		sb_addf(&b, "%s%s", i ? ", " : "", c->v[i].name);
+	if (!path_exists(p->connections_file))
+		diags_add(d, at, "unknown connection '%s' (there is no connections file %s; only 'default' is defined)",
+			  name, p->connections_file);
+	else
+		diags_add(d, at, "unknown connection '%s' (%s defines: %s)", name, p->connections_file,
+			  b.s ? b.s : "none but 'default'");
+	sb_free(&b);
+}
+
+int project_check_connections(const struct project *p, struct diags *d)
+{
+	size_t before = d->n;
+	struct connections c = {0};
+	struct err e = {0};
+	if (!p->connections_file || connections_load(p->connections_file, &c, &e) < 0)
+		return 0;
+	for (size_t i = 0; p->conn_refs && i < p->conn_refs->n; i++)
+		check_conn(p, &c, p->conn_refs->v[i].name, p->conn_refs->v[i].at, d);
+	const struct model_set *s = p->models;
+	for (size_t i = 0; s && i < s->n_tables; i++) {
+		const struct source_table *t = &s->tables[i];
+		/* a source's connection is copied into each of its tables */
+		bool seen = false;
+		for (size_t j = 0; t->connection && j < i && !seen; j++)
+			seen = s->tables[j].conn_loc.file == t->conn_loc.file && s->tables[j].conn_loc.line == t->conn_loc.line &&
+			       s->tables[j].conn_loc.col == t->conn_loc.col;
+		if (t->connection && !seen)
+			check_conn(p, &c, t->connection, t->conn_loc, d);
+	}
+	connections_free(&c);
+	return d->n > before ? -1 : 0;
+}
+
+const struct target *project_target(const struct project *p, const char *name)
+{
+	if (!name)
+		name = p->target;
+	for (size_t i = 0; name && i < p->n_targets; i++)
+		if (!strcmp(p->targets[i].name, name))
+			return &p->targets[i];
+	return NULL;
+}
+
+const struct pipeline *project_pipeline(const struct project *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n_pipelines; i++)
+		if (!strcmp(p->pipelines[i].name, name))
+			return &p->pipelines[i];
+	return NULL;
+}
+
+const struct task_def *pipeline_task(const struct pipeline *pl, const char *name)
+{
+	for (size_t i = 0; pl && i < pl->n_tasks; i++)
+		if (!strcmp(pl->tasks[i].name, name))
+			return &pl->tasks[i];
+	return NULL;
+}
+
+json_t *project_template_ctx(const struct project *p, const struct pipeline *pl, const char *ds,
+			     const json_t *given_params, const char *task, long run_id)
+{
+	json_t *ctx = json_object();
+	char nodash[16] = "";
+	size_t j = 0;
+	for (const char *s = ds ? ds : ""; *s && j + 1 < sizeof nodash; s++)
+		if (*s != '-')
+			nodash[j++] = *s;
+	nodash[j] = '\0';
+	json_object_set_new(ctx, "ds", json_string(ds ? ds : ""));
+	json_object_set_new(ctx, "ds_nodash", json_string(nodash));
+	json_object_set_new(ctx, "run_id", json_integer(run_id));
+	json_object_set_new(ctx, "pipeline", pl ? json_string(pl->name) : json_null());
+	json_object_set_new(ctx, "task", task ? json_string(task) : json_null());
+	json_t *params = pl && pl->params ? json_deep_copy(pl->params) : json_object();
+	if (json_is_object(given_params))
+		json_object_update(params, (json_t *)given_params);
+	json_object_set_new(ctx, "params", params);
+	json_object_set_new(ctx, "vars", p && p->vars ? json_deep_copy(p->vars) : json_object());
+	return ctx;
 }

@@ -25,6 +25,13 @@ void project_free(struct project *p);
 /* The keys every task may have, whatever its kind. */
 const char *const *project_task_keys(size_t *n);
 
+/* Adds to d every connection name the project gives (targets, pipelines'
+ * defaults, tasks, sources) that its connections file does not define,
+ * at its file:line:col; "default" is always there. Nothing when the file
+ * cannot be read (connections_check says why). Returns 0, or -1 when d
+ * gained any. */
+int project_check_connections(const struct project *p, struct diags *d);
+
 /* The name of the pipeline `sluice build` runs are runs of. */
 #define PROJECT_BUILD_PIPELINE "build"
 

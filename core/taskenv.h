@@ -4,6 +4,8 @@
 #ifndef SLUICE_TASKENV_H
 #define SLUICE_TASKENV_H
 
+struct pg_conn;
+
 /* What the child needs besides the spec. */
 struct task_env {
 	const char *root;      /* project root: cwd default */
@@ -18,6 +20,10 @@ struct task_env {
 	 * success (failed, or lost with their worker), so any of them may have
 	 * committed its effect (core/ledger.h). */
 	int first_try;
+	/* For a kind that shares_conn: the worker's connection to conninfo (in
+	 * the spec's database), this try's to use and never to close; NULL:
+	 * none (core/taskconn.h). */
+	struct pg_conn *shared;
 };
 
 /* A run that is one exec (a kind's exec op): what to exec, so the child

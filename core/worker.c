@@ -17,6 +17,7 @@
 #include "connectors/pg.h"
 #include "core/actions.h"
 #include "core/kinds/kind.h"
+#include "core/taskconn.h"
 #include "core/taskexec.h"
 
 /* ---- signals -------------------------------------------------------------- */
@@ -252,6 +253,7 @@ struct worker {
 	int64_t next_claim;  /* when to look for entries of dead workers */
 	bool busy;           /* a try is running */
 	struct reach pg_reach, queue_reach;
+	struct taskconns lent; /* what its tasks run on, kept across them (core/taskconn.h) */
 };
 
 /* A line of the runner's log (the worker's stderr), stamped as the runner
@@ -607,9 +609,12 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	}
 
 	struct task_env env = {w->c->proj->root, conninfo, cl->ds, cl->task, cl->pipeline, cl->run_id, cl->try_number,
-			       w->c->svc.state_conninfo, w->c->proj->name, cl->first_try};
+			       w->c->svc.state_conninfo, w->c->proj->name, cl->first_try, NULL};
+	if (conninfo && kind_spec_shares_conn(spec))
+		env.shared = taskconn_lend(&w->lent, conninfo, json_string_value(json_object_get(spec, "database")));
 	struct task_proc p;
 	if (taskexec_start(spec, &env, &p, &e) < 0) {
+		taskconn_return(&w->lent, env.shared, false);
 		char msg[1100];
 		snprintf(msg, sizeof msg, "%s", e.msg);
 		if (record_end(w, cl, &lb, false, -1, msg, &queued, NULL, &e) < 0 && e.code != ERR_CONFLICT)
@@ -621,6 +626,10 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	follow_try(w, cl, entry_id, &p, &lb, timeout, &status, &timed_out, &fenced);
 	/* Anything the task left behind in its group goes too. */
 	taskexec_kill(&p, SIGKILL);
+	/* before the end is recorded: a try that did not end well may have
+	 * left a transaction open on it, rolled back when it is closed */
+	taskconn_return(&w->lent, env.shared,
+			!timed_out && !fenced && !runner_gone && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	log_finish_partials(&lb);
 	if (runner_gone) {
 		/* killed because our runner died, not by its own doing: nothing to
@@ -881,6 +890,7 @@ int worker_main(struct sctx *c, const struct worker_opts *o, struct err *err)
 	store_worker_gone(&w.store, w.name, NULL);
 	store_close(&w.store);
 	queue_close(&w.queue);
+	taskconns_close(&w.lent);
 	loop_free(w.loop);
 	free(w.name);
 	return 0;

@@ -1,11 +1,14 @@
 /* What every kind shares: finding a kind, reading its keys from YAML by its
- * key table, freeing its spec, and the console's one-line description. */
+ * key table, freeing its spec, the console's one-line description, and the
+ * connection a task that runs on a database connects to. */
 #include "core/kinds/kind.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/pg.h"
 #include "core/template.h"
 
 const struct kind_ops *kind_find(const char *name)
@@ -347,4 +350,98 @@ int kind_render(const struct kind_build *b, const char *text, const char *what, 
 	if (tmpl_render(text ? text : "", b->ctx, out, &te) < 0)
 		return err_setc(err, ERR_PROJECT, "task '%s': %s at offset %zu: %s", b->task, what, te.offset, te.msg);
 	return 0;
+}
+
+/* ---- the connection a task runs on --------------------------------------------- */
+
+/* PostgreSQL's NAMEDATALEN - 1: a longer name would be cut by the server. */
+#define PG_NAME_MAX 63
+
+void kind_parse_place(const struct kind_parse *p, char **conn, char **connection, const char *database)
+{
+	const struct yread *r = p->r;
+	if (*connection) {
+		if (json_object_get(p->task, "conn"))
+			diags_add(r->d, yr_at_key(r, p->task, "connection"),
+				  "'connection' and 'conn' say the same; give one of them");
+		else if (!yr_name_valid(*connection))
+			diags_add(r->d, yr_at_value(r, p->task, "connection"), "invalid connection name '%s'", *connection);
+		free(*conn);
+		*conn = *connection;
+		*connection = NULL;
+	}
+	if (database && (!*database || strlen(database) > PG_NAME_MAX))
+		diags_add(r->d, yr_at_value(r, p->task, "database"),
+			  "'database' must be a database name of 1 to %d bytes, got '%s'", PG_NAME_MAX, database);
+}
+
+void kind_build_place(json_t *out, const char *conn, const char *database)
+{
+	json_object_set_new(out, "conn", json_string(conn ? conn : "default"));
+	if (database)
+		json_object_set_new(out, "database", json_string(database));
+}
+
+/* The database is missing on the server of conn: made on sluice's own
+ * server ("default"), as the embedded cluster makes its warehouse; said
+ * elsewhere, where it is the owner's to make. 0, or <0 with err set. */
+static int ensure_database(const json_t *spec, const char *conninfo, const char *conn, const char *db,
+			   struct err *err)
+{
+	char what[300];
+	snprintf(what, sizeof what, "connection '%s'", conn);
+	struct err e = {0};
+	struct pg_conn *base = pg_connect(conninfo, what, &e);
+	if (!base)
+		return err_code(err); /* the first error says it */
+	bool missing = pg_db_exists(base, db, &e) == 0;
+	int rc = 0;
+	if (missing && strcmp(conn, "default")) {
+		const char *target = json_string_value(json_object_get(spec, "target"));
+		rc = err_setc(err, ERR_FAIL, "%s%s%sdatabase '%s' does not exist on connection '%s' (create it there)",
+			      target ? "target '" : "", target ? target : "", target ? "': " : "", db, conn);
+	} else if (missing) {
+		if (pg_db_ensure(base, db, &e) < 0) {
+			*err = e;
+			rc = err_code(err);
+		} else {
+			printf("created database %s\n", db);
+		}
+	}
+	pg_close(base);
+	return rc;
+}
+
+struct pg_conn *kind_connect(const json_t *spec, const struct task_env *env, struct err *err)
+{
+	/* the worker's, for a kind that takes one (shares_conn): the same
+	 * conninfo and database, opened once for many tasks */
+	if (env->shared) {
+		struct err ignored = {0};
+		if (pg_session_reset(env->shared, &ignored) == 0)
+			return env->shared;
+	}
+	const char *conn = kind_spec_conn_key(spec), *db = json_string_value(json_object_get(spec, "database"));
+	const char *conninfo = env->conninfo ? env->conninfo : "";
+	char what[300];
+	snprintf(what, sizeof what, "connection '%s'%s%s", conn, db ? ", database " : "", db ? db : "");
+	struct pg_conn *c = pg_connect_db(conninfo, db, what, err);
+	if (c || !db)
+		return c;
+	if (ensure_database(spec, conninfo, conn, db, err) < 0)
+		return NULL;
+	err_clear(err);
+	return pg_connect_db(conninfo, db, what, err);
+}
+
+void kind_disconnect(struct pg_conn *c, const struct task_env *env)
+{
+	if (c != env->shared)
+		pg_close(c);
+}
+
+bool kind_spec_shares_conn(const json_t *spec)
+{
+	const struct kind_ops *k = kind_of_spec(spec);
+	return k && k->shares_conn;
 }

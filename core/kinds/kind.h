@@ -14,6 +14,7 @@
 #include "core/taskenv.h"
 #include "core/yamlread.h"
 
+struct pg_conn;
 struct project;
 
 /* A list of strings a spec owns. */
@@ -131,6 +132,12 @@ struct kind_ops {
 	 * execs, said in the worker, which then starts it without forking a copy
 	 * of itself (taskexec_start). May be NULL: run in a fork. */
 	int (*exec)(const json_t *spec, const struct task_env *env, struct task_exec *out, struct err *err);
+	/* The run connects with kind_connect only, leaves the connection idle
+	 * when it exits 0, and keeps to its own transactions: it may be given
+	 * the connection its worker keeps to where it runs (env->shared). For
+	 * many short tasks on one target, a backend start and cold catalog
+	 * caches saved per task. */
+	bool shares_conn;
 	/* Frees what parse or check kept in the spec beyond its keys (the keys
 	 * are freed by the table). May be NULL. */
 	void (*done)(void *spec);
@@ -169,5 +176,23 @@ char *kind_spec_line(const char *spec_json);
 int kind_render(const struct kind_build *b, const char *text, const char *what, char **out, struct err *err);
 /* The spec's "conn", or "default": the conn op of kinds that run on one. */
 const char *kind_spec_conn_key(const json_t *spec);
+/* Where a task that runs on a database runs: `connection:` or its short
+ * form `conn:` (a connections.yml name, default the pipeline's), and
+ * `database:`, a database of that connection's server (NULL: its own).
+ * For a kind's parse: checks them, and moves *connection (when given) into
+ * *conn. */
+void kind_parse_place(const struct kind_parse *p, char **conn, char **connection, const char *database);
+/* For a kind's build: "conn" and "database" of the spec. */
+void kind_build_place(json_t *out, const char *conn, const char *database);
+/* A connection to where a built spec runs: env->conninfo (its "conn"), in
+ * its "database" when it names one (of that connection's server). On the
+ * `default` server a missing database is created first, as a target's first
+ * build creates it; elsewhere it is an error naming it. What a model, sql or
+ * load task connects to. */
+struct pg_conn *kind_connect(const json_t *spec, const struct task_env *env, struct err *err);
+/* Closes what kind_connect gave, unless it is the worker's (env->shared). */
+void kind_disconnect(struct pg_conn *c, const struct task_env *env);
+/* Does a run of spec take the connection its worker keeps (shares_conn)? */
+bool kind_spec_shares_conn(const json_t *spec);
 
 #endif

@@ -17,6 +17,8 @@
 
 struct load_spec {
 	char *conn;
+	char *connection;     /* conn's long form (kind_parse_place) */
+	char *database;       /* NULL: the connection's own */
 	char *source;         /* template text: the file to load (relative to the root) */
 	char *into;           /* table or schema.table */
 	char *contract;       /* as written; after the check, the contract file's path */
@@ -39,6 +41,8 @@ static const char *const encodings[] = {"utf8", "latin1", NULL};
 #define F(x) .field = offsetof(struct load_spec, x)
 static const struct kind_key load_keys[] = {
 	{.name = "conn", .type = KEY_CONN, F(conn)},
+	{.name = "connection", .type = KEY_STRING, F(connection)},
+	{.name = "database", .type = KEY_STRING, F(database)},
 	{.name = "source", .type = KEY_TEMPLATE, F(source), .required = true},
 	{.name = "into", .type = KEY_STRING, F(into), .required = true},
 	{.name = "contract", .type = KEY_STRING, F(contract)},
@@ -59,6 +63,7 @@ static void load_parse(const struct kind_parse *p, void *spec)
 {
 	struct load_spec *s = spec;
 	const struct yread *r = p->r;
+	kind_parse_place(p, &s->conn, &s->connection, s->database);
 	if (s->into) {
 		const char *dot = strchr(s->into, '.');
 		if (!s->into[0] || (dot && (dot == s->into || !dot[1] || strchr(dot + 1, '.'))))
@@ -120,7 +125,7 @@ static int load_build(const void *spec, const struct kind_build *b, json_t *out,
 {
 	const struct load_spec *s = spec;
 	char *source;
-	json_object_set_new(out, "conn", json_string(s->conn ? s->conn : "default"));
+	kind_build_place(out, s->conn, s->database);
 	if (kind_render(b, s->source, "source", &source, err) < 0)
 		return err_code(err);
 	/* relative to the project root, where the task runs */
@@ -209,6 +214,7 @@ static int load_task_run(const json_t *spec, const struct task_env *env)
 	}
 	o.create = json_is_true(json_object_get(spec, "create"));
 	o.conninfo = env->conninfo ? env->conninfo : "";
+	o.database = json_string_value(json_object_get(spec, "database"));
 	o.state_conninfo = env->state_conninfo;
 	o.project = env->project;
 	o.run_id = env->run_id;
@@ -219,11 +225,23 @@ static int load_task_run(const json_t *spec, const struct task_env *env)
 	ledger_init(&lg, env);
 	o.ledger = lg.off ? NULL : &lg;
 
-	printf("load: %s into %s (%s%s%s)\n", o.source, o.into, load_mode_name(o.mode), o.contract ? ", contract " : "",
+	printf("load: %s into %s%s%s (%s%s%s)\n", o.source, o.into, o.database ? " in database " : "",
+	       o.database ? o.database : "", load_mode_name(o.mode), o.contract ? ", contract " : "",
 	       o.contract ? o.contract : "");
 	fflush(stdout);
 	struct load_stats st;
 	struct err e = {0};
+	if (o.database) {
+		/* made first if it is missing, as for sql and model tasks */
+		struct pg_conn *c = kind_connect(spec, env, &e);
+		if (!c) {
+			fprintf(stderr, "load failed: %s\n", e.msg);
+			free(kv);
+			free(cv);
+			return err_code(&e) == ERR_UNREACHABLE ? 4 : 1;
+		}
+		pg_close(c);
+	}
 	int rc = load_run(&o, &st, &e);
 	if (lg.prior_try && (rc == 0 || rc == ERR_EXISTS)) {
 		/* the rows are there once, from the try that committed them */

@@ -10,6 +10,7 @@
 
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
+#include "core/ledger.h"
 #include "core/models/materialize.h"
 #include "core/models/model.h"
 #include "core/projdef.h"
@@ -128,47 +129,6 @@ static void model_describe(const json_t *spec, struct strbuf *out)
 		m ? m : "?", json_string_value(json_object_get(spec, "target")) ? json_string_value(json_object_get(spec, "target")) : "?");
 }
 
-/* A target's database: connected to directly; the first build of a target
- * on sluice's own server ("default") creates it, as the embedded cluster
- * creates its warehouse. */
-static struct pg_conn *connect_target(const json_t *spec, const struct task_env *env, struct err *err)
-{
-	const char *conn = kind_spec_conn_key(spec), *db = json_string_value(json_object_get(spec, "database"));
-	const char *conninfo = env->conninfo ? env->conninfo : "";
-	char what[300];
-	snprintf(what, sizeof what, "connection '%s'%s%s", conn, db ? ", database " : "", db ? db : "");
-	struct pg_conn *c = pg_connect_db(conninfo, db, what, err);
-	if (c || !db)
-		return c;
-	struct err e = {0};
-	snprintf(what, sizeof what, "connection '%s'", conn);
-	struct pg_conn *base = pg_connect(conninfo, what, &e);
-	if (!base)
-		return NULL; /* the first error says it */
-	const char *p[] = {db};
-	struct pg_result *r = pg_exec(base, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, p, &e);
-	bool missing = r && pg_rows(r) == 0;
-	pg_clear(r);
-	if (missing && strcmp(conn, "default")) {
-		pg_close(base);
-		err_setc(err, ERR_FAIL, "target '%s': database '%s' does not exist on connection '%s' (create it there)",
-			 json_string_value(json_object_get(spec, "target")), db, conn);
-		return NULL;
-	}
-	if (missing) {
-		if (pg_db_ensure(base, db, &e) < 0) {
-			pg_close(base);
-			*err = e;
-			return NULL;
-		}
-		printf("created database %s\n", db);
-	}
-	pg_close(base);
-	snprintf(what, sizeof what, "connection '%s', database %s", conn, db);
-	err_clear(err);
-	return pg_connect_db(conninfo, db, what, err);
-}
-
 static void print_stats(const struct mat_job *j, const struct mat_stats *st)
 {
 	printf("model %s: %s", j->model, model_mat_name(j->mat));
@@ -191,22 +151,34 @@ static void print_stats(const struct mat_job *j, const struct mat_stats *st)
 }
 
 /* The batch and the rows written, on the task instance as a load records
- * its own. */
-static void record_rows(const struct task_env *env, const struct mat_stats *st)
+ * its own (-1: unknown). */
+static void record_rows(const struct task_env *env, long long batch, long long written)
 {
-	if (!env->state_conninfo || st->batch < 0)
+	if (!env->state_conninfo)
 		return;
 	struct store s = {0};
 	struct err e = {0};
 	s.pg = pg_connect(env->state_conninfo, "state database", &e);
 	if (s.pg)
-		store_ti_rows(&s, env->run_id, env->task, env->try_number, st->batch,
-			      st->inserted + st->updated + st->deleted, &e);
+		store_ti_rows(&s, env->run_id, env->task, env->try_number, batch, written, &e);
 	pg_close(s.pg);
 }
 
+/* An earlier try of the attempt committed the build (before this try
+ * started, or while it ran and this one rolled back): the model is built
+ * once, and its rows are that try's. */
+static int already_built(const struct ledger *lg, const struct task_env *env, bool meanwhile)
+{
+	ledger_say(lg, stdout, meanwhile);
+	record_rows(env, -1, lg->prior_rows);
+	return 0;
+}
+
 /* Exit 2 when the database cannot be reached, 1 when the build failed (then
- * nothing was changed), 3 for a spec that cannot be read. */
+ * nothing was changed), 3 for a spec that cannot be read. A build that is
+ * not idempotent (an append, a snapshot) is in the commit ledger
+ * (core/ledger.h): a retry whose earlier try committed has nothing to do.
+ * The others build again, to the same result, without its round trips. */
 static int model_run(const json_t *spec, const struct task_env *env)
 {
 	struct mat_job j;
@@ -217,15 +189,32 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		mat_job_arrays_free(arrays);
 		return 3;
 	}
-	struct pg_conn *c = connect_target(spec, env, &e);
+	struct pg_conn *c = kind_connect(spec, env, &e);
 	if (!c) {
 		fprintf(stderr, "%s\n", e.msg);
 		mat_job_arrays_free(arrays);
 		return 2;
 	}
+	struct ledger lg;
+	ledger_init(&lg, env);
+	if (mat_job_idempotent(&j))
+		lg.off = true;
+	int seen = ledger_begin_check(&lg, c, stdout, &e);
+	if (seen != 0) {
+		kind_disconnect(c, env);
+		mat_job_arrays_free(arrays);
+		if (seen > 0)
+			return already_built(&lg, env, false);
+		fprintf(stderr, "model %s: %s\n", j.model, e.msg);
+		return 1;
+	}
 	struct mat_stats st;
-	int rc = mat_build(c, &j, &st, &e);
-	pg_close(c);
+	int rc = mat_build(c, &j, &lg, &st, &e);
+	kind_disconnect(c, env);
+	if (rc == MAT_COMMITTED_MEANWHILE) {
+		mat_job_arrays_free(arrays);
+		return already_built(&lg, env, true);
+	}
 	if (rc < 0) {
 		fflush(stdout);
 		taskexec_settle(1);
@@ -238,7 +227,8 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		return rc == ERR_UNREACHABLE ? 2 : 1;
 	}
 	print_stats(&j, &st);
-	record_rows(env, &st);
+	if (st.batch >= 0)
+		record_rows(env, st.batch, st.inserted + st.updated + st.deleted);
 	mat_job_arrays_free(arrays);
 	return 0;
 }
@@ -254,4 +244,5 @@ const struct kind_ops kind_model = {
 	.describe = model_describe,
 	.conn = kind_spec_conn_key,
 	.run = model_run,
+	.shares_conn = true,
 };

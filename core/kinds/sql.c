@@ -12,19 +12,29 @@
 
 struct sql_spec {
 	char *conn;
-	char *sql;    /* template text */
+	char *connection; /* conn's long form (kind_parse_place) */
+	char *database;   /* NULL: the connection's own */
+	char *sql;        /* template text */
 };
 
 static const struct kind_key sql_keys[] = {
 	{.name = "conn", .type = KEY_CONN, .field = offsetof(struct sql_spec, conn)},
+	{.name = "connection", .type = KEY_STRING, .field = offsetof(struct sql_spec, connection)},
+	{.name = "database", .type = KEY_STRING, .field = offsetof(struct sql_spec, database)},
 	{.name = "sql", .type = KEY_TEMPLATE, .field = offsetof(struct sql_spec, sql), .required = true},
 };
+
+static void sql_parse(const struct kind_parse *p, void *spec)
+{
+	struct sql_spec *s = spec;
+	kind_parse_place(p, &s->conn, &s->connection, s->database);
+}
 
 static int sql_build(const void *spec, const struct kind_build *b, json_t *out, struct err *err)
 {
 	const struct sql_spec *s = spec;
 	char *sql;
-	json_object_set_new(out, "conn", json_string(s->conn ? s->conn : "default"));
+	kind_build_place(out, s->conn, s->database);
 	if (kind_render(b, s->sql, "sql", &sql, err) < 0)
 		return err_code(err);
 	json_object_set_new(out, "sql", json_string(sql));
@@ -35,7 +45,8 @@ static int sql_build(const void *spec, const struct kind_build *b, json_t *out, 
 static void sql_describe(const json_t *spec, struct strbuf *out)
 {
 	const char *sql = json_string_value(json_object_get(spec, "sql"));
-	sb_addf(out, "sql on %s: %s", kind_spec_conn_key(spec), sql ? sql : "");
+	const char *db = json_string_value(json_object_get(spec, "database"));
+	sb_addf(out, "sql on %s%s%s: %s", kind_spec_conn_key(spec), db ? ", database " : "", db ? db : "", sql ? sql : "");
 }
 
 /* Each statement's command tag on stdout, an error on stderr. */
@@ -65,10 +76,11 @@ static void print_step(const struct pg_step *s, void *arg)
 static int sql_run(const json_t *spec, const struct task_env *env)
 {
 	const char *sql = json_string_value(json_object_get(spec, "sql"));
+	const char *db = json_string_value(json_object_get(spec, "database"));
 	struct err e = {0};
 	char what[300];
-	snprintf(what, sizeof what, "connection '%s'", kind_spec_conn_key(spec));
-	struct pg_conn *c = pg_connect(env->conninfo ? env->conninfo : "", what, &e);
+	snprintf(what, sizeof what, "connection '%s'%s%s", kind_spec_conn_key(spec), db ? ", database " : "", db ? db : "");
+	struct pg_conn *c = kind_connect(spec, env, &e);
 	if (!c) {
 		/* one line, so it is the error summary too */
 		fprintf(stderr, "%s\n", e.msg);
@@ -129,6 +141,7 @@ const struct kind_ops kind_sql = {
 	.spec_size = sizeof(struct sql_spec),
 	.keys = sql_keys,
 	.n_keys = sizeof sql_keys / sizeof sql_keys[0],
+	.parse = sql_parse,
 	.build = sql_build,
 	.describe = sql_describe,
 	.conn = kind_spec_conn_key,

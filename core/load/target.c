@@ -42,7 +42,7 @@ int load_find_col(char **v, size_t n, const char *name)
 
 struct pg_conn *load_connect_target(const struct load_opts *o, struct err *err)
 {
-	struct pg_conn *c = pg_connect(o->conninfo, "target database", err);
+	struct pg_conn *c = pg_connect_db(o->conninfo, o->database, "target database", err);
 	if (!c)
 		return NULL;
 	/* the COPY text is UTF-8 whatever the server's default */
@@ -206,10 +206,22 @@ out:
 	return rc;
 }
 
+/* The schema a missing target names, for a load that creates it: the table
+ * does not exist, so L->schema is the one `into` gave. */
+static void add_create_schema(struct load *L, struct strbuf *b)
+{
+	if (L->target_exists || !L->o->create || !L->schema)
+		return;
+	char *q = pg_ident(L->main, L->schema);
+	sb_addf(b, "CREATE SCHEMA IF NOT EXISTS %s; ", q);
+	free(q);
+}
+
 /* CREATE TABLE for a missing target (inside the load's transaction). */
 int load_create_target(struct load *L, struct err *err)
 {
 	struct strbuf b = {0};
+	add_create_schema(L, &b);
 	sb_addf(&b, "CREATE TABLE %s (", L->q_target);
 	for (size_t i = 0; i < L->n_cols; i++) {
 		char *q = pg_ident(L->main, L->cols[i]);
@@ -273,7 +285,10 @@ int load_create_stage(struct load *L, long load_id, struct err *err)
 	snprintf(name, sizeof name, STAGE_PREFIX "%ld_%d", load_id, (int)getpid());
 	L->q_stage = load_quote_name(L->main, L->schema, name);
 	struct strbuf b = {0};
-	sb_addf(&b, "BEGIN; CREATE UNLOGGED TABLE %s (", L->q_stage);
+	/* the staging table lives beside the target, in its schema */
+	sb_adds(&b, "BEGIN; ");
+	add_create_schema(L, &b);
+	sb_addf(&b, "CREATE UNLOGGED TABLE %s (", L->q_stage);
 	for (size_t i = 0; i < L->n_cols; i++) {
 		char *q = pg_ident(L->main, L->cols[i]);
 		sb_addf(&b, "%s %s, ", q, L->types[i]);

@@ -125,9 +125,10 @@ static int subject_of(const struct model_set *s, const struct project *p, const 
 		sb_addc(&b, '.');
 		mt_quote_ident(&b, st->identifier);
 		out->relation = sb_steal(&b);
-		if (st->connection) {
-			out->conn = st->connection;
-			out->database = NULL;
+		if (st->connection || st->database) {
+			if (st->connection)
+				out->conn = st->connection;
+			out->database = st->database;
 		}
 	}
 	return 0;

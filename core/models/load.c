@@ -489,6 +489,7 @@ void models_free(struct model_set *s)
 		free(t->identifier);
 		free(t->schema);
 		free(t->connection);
+		free(t->database);
 		free(t->description);
 		free(t->loaded_at_field);
 		for (size_t j = 0; j < t->n_columns; j++) {

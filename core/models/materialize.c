@@ -12,6 +12,7 @@
 
 #include "base/json.h"
 #include "connectors/pg.h"
+#include "core/ledger.h"
 #include "core/projdef.h"
 
 #define PG_NAME_MAX 63
@@ -933,8 +934,13 @@ static int batch(struct mx *x, const char *sel, struct cols *got, struct mat_sta
 }
 
 /* Before a merge, delete+insert or snapshot writes anything: a NULL or a
- * repeated key in the batch is an error that names those keys. */
-static int key_check(struct mx *x)
+ * repeated key in the batch is an error that names those keys. A merge or a
+ * snapshot matches one target row to one batch row, so a repeated key has
+ * no answer; delete+insert deletes the rows of the batch's keys and inserts
+ * every batch row, so a key may repeat (a day's rows under its date). Its
+ * NULL keys are still refused: NULL matches nothing, so such rows would never
+ * be deleted again and each rerun of the batch would add them once more. */
+static int key_check(struct mx *x, bool repeats_ok)
 {
 	const struct mat_job *j = x->j;
 	struct mat_col *k = xcalloc(j->n_key, sizeof *k);
@@ -946,11 +952,13 @@ static int key_check(struct mx *x)
 	each(x, &b, k, j->n_key, "%", ", ");
 	sb_addf(&b, ", count(*) AS sluice_n FROM %s GROUP BY ", BATCH);
 	each(x, &b, k, j->n_key, "%", ", ");
-	sb_adds(&b, " HAVING count(*) > 1 OR ");
+	sb_adds(&b, repeats_ok ? " HAVING " : " HAVING count(*) > 1 OR ");
 	each(x, &b, k, j->n_key, "% IS NULL", " OR ");
 	sb_addf(&b, ") d ORDER BY d.sluice_n DESC, 1 LIMIT %d", BAD_KEYS_SHOWN);
 	free(k);
-	note(x, "NULL or repeated keys in the batch fail the build here, before anything is written");
+	const char *what = repeats_ok ? "NULL" : "NULL or repeated";
+	note(x, repeats_ok ? "NULL keys in the batch fail the build here, before anything is written"
+			   : "NULL or repeated keys in the batch fail the build here, before anything is written");
 	struct pg_result *r = NULL;
 	int rc = run_sql(x, "checking the batch's keys", b.s, 0, NULL, NULL, x->c ? &r : NULL);
 	sb_free(&b);
@@ -973,8 +981,8 @@ static int key_check(struct mx *x)
 	struct strbuf names = {0};
 	for (int c = 0; c < nk; c++)
 		sb_addf(&names, "%s%s", c ? ", " : "", j->key[c]);
-	err_set(x->err, "unique_key (%s): %ld key%s of the new rows %s NULL or repeated (%s rows), nothing was written: %s",
-		names.s, groups, groups == 1 ? "" : "s", groups == 1 ? "is" : "are", pg_val(r, 0, nk + 2), m.s);
+	err_set(x->err, "unique_key (%s): %ld key%s of the new rows %s %s (%s rows), nothing was written: %s", names.s,
+		groups, groups == 1 ? "" : "s", groups == 1 ? "is" : "are", what, pg_val(r, 0, nk + 2), m.s);
 	sb_free(&names);
 	sb_free(&m);
 	pg_clear(r);
@@ -1088,7 +1096,7 @@ static int build_incremental(struct mx *x, struct mat_stats *st)
 	if (rc == 0)
 		rc = batch_fits(x, &got, &have);
 	if (rc == 0 && j->strategy != INC_APPEND)
-		rc = key_check(x);
+		rc = key_check(x, j->strategy == INC_DELETE_INSERT);
 	if (rc == 0) {
 		switch (j->strategy) {
 		case INC_MERGE:
@@ -1412,7 +1420,7 @@ static int build_snapshot(struct mx *x, struct mat_stats *st)
 	if (rc == 0)
 		rc = snap_prepare(x, &got, &q);
 	if (rc == 0)
-		rc = key_check(x);
+		rc = key_check(x, false);
 	if (rc == 0)
 		rc = snap_null_updated_at(x);
 	if (rc == 0 && !kind) {
@@ -1513,7 +1521,13 @@ static int dispatch(struct mx *x, struct mat_stats *st)
 	return rc;
 }
 
-int mat_build(struct pg_conn *c, const struct mat_job *j, struct mat_stats *st, struct err *err)
+bool mat_job_idempotent(const struct mat_job *j)
+{
+	return j->mat == MAT_VIEW || j->mat == MAT_TABLE || (j->mat == MAT_INCREMENTAL && j->strategy != INC_APPEND);
+}
+
+int mat_build(struct pg_conn *c, const struct mat_job *j, struct ledger *lg, struct mat_stats *st,
+	      struct err *err)
 {
 	memset(st, 0, sizeof *st);
 	st->batch = -1;
@@ -1523,6 +1537,11 @@ int mat_build(struct pg_conn *c, const struct mat_job *j, struct mat_stats *st, 
 	int rc = run(&x, NULL, "BEGIN");
 	if (rc == 0)
 		rc = dispatch(&x, st);
+	if (rc == 0 && lg) {
+		char what[300];
+		snprintf(what, sizeof what, "model %s", j->model);
+		rc = ledger_mark(lg, c, what, st->inserted + st->updated + st->deleted, err);
+	}
 	if (rc == 0)
 		rc = run(&x, "committing", "COMMIT");
 	else {

@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "core/models/model.h"
 
+struct ledger;
 struct pg_conn;
 struct project;
 struct target;
@@ -75,8 +76,20 @@ int mat_job_from_spec(const json_t *spec, struct mat_job *j, void **cols, struct
 void mat_job_arrays_free(void *cols);
 
 /* Builds the job on c in one transaction. On failure nothing was changed
- * and err says why (which column breaks the contract, which keys repeat). */
-int mat_build(struct pg_conn *c, const struct mat_job *j, struct mat_stats *st, struct err *err);
+ * and err says why (which column breaks the contract, which keys repeat).
+ * With a commit ledger (core/ledger.h; NULL: none) the build's row goes in
+ * just before the COMMIT; when an earlier try of the attempt committed
+ * meanwhile the build is rolled back and MAT_COMMITTED_MEANWHILE returned
+ * (lg->prior_* set). */
+#define MAT_COMMITTED_MEANWHILE 1
+/* Does building j twice leave what building it once does? A view or a
+ * table is replaced whole, a merge or a delete+insert of a batch a second
+ * time changes nothing more (and an is_incremental() batch read after the
+ * first commit is empty); an append adds its batch again, and a snapshot
+ * could record a second version. Only those need the commit ledger. */
+bool mat_job_idempotent(const struct mat_job *j);
+int mat_build(struct pg_conn *c, const struct mat_job *j, struct ledger *lg, struct mat_stats *st,
+	      struct err *err);
 
 /* The statements mat_build would run, for `sluice compile`, as if the
  * relation exists (exists) or not; what only the server can say (the

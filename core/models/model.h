@@ -125,6 +125,8 @@ struct source_table {
 	char *identifier;    /* the table's name in the database (default name) */
 	char *schema;        /* default: the source's name */
 	char *connection;    /* the connection it lives on; NULL: the target's */
+	char *database;      /* a database of that connection's server; NULL: its own */
+	struct loc conn_loc; /* where the source gives connection (or database) */
 	char *description;
 	char *loaded_at_field; /* for source freshness; NULL: none */
 	double warn_after, error_after; /* seconds, 0: none */

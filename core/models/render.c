@@ -1394,7 +1394,7 @@ static int eval_name(struct rctx *r, const struct expr *x, struct val *v)
 static int eval_call(struct rctx *r, const struct expr *x, struct val *v)
 {
 	const struct mt_env *env = r->env;
-	char msg[256] = "";
+	char msg[sizeof ((struct mt_error *)0)->msg] = "";
 	switch ((enum ex_fn)x->id) {
 	case FN_REF:
 	case FN_SOURCE: {

@@ -92,6 +92,33 @@ void model_place_free(struct model_place *pl)
 	pl->schema = pl->relation = NULL;
 }
 
+static bool same_db(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* A query reads one database: PostgreSQL has no cross-database names (a
+ * dblink or postgres_fdw foreign table in the target's database stands for
+ * a table elsewhere). So a source a model reads must be where the target
+ * builds; one that says another place is an error, not SQL that reads
+ * whatever the target's database has under that name. */
+static int source_here(const struct source_table *st, const struct target *t, char *msg, size_t cap)
+{
+	if (!st->connection && !st->database)
+		return 0;
+	const char *conn = st->connection ? st->connection : t->connection;
+	/* a connection without a database: that connection's own */
+	const char *db = st->database ? st->database : st->connection ? NULL : t->database;
+	if (!strcmp(conn, t->connection) && same_db(db, t->database))
+		return 0;
+	snprintf(msg, cap,
+		 "source('%s', '%s') is on connection '%s'%s%s but target '%s' builds on connection '%s'%s%s: a query "
+		 "cannot read another database, so the source's connection must be the target's database",
+		 st->source, st->name, conn, db ? ", database " : "", db ? db : "", t->name, t->connection,
+		 t->database ? ", database " : "", t->database ? t->database : "");
+	return -1;
+}
+
 struct rel_arg {
 	const struct model_set *s;
 	const struct project *p;
@@ -108,6 +135,8 @@ static int relation(void *arg, enum mt_rel what, const char *a, const char *b, s
 			const struct source_table *t = &x->s->tables[i];
 			if (strcmp(t->source, a) || strcmp(t->name, b))
 				continue;
+			if (source_here(t, x->t, msg, cap) < 0)
+				return -1;
 			mt_quote_ident(out, t->schema);
 			sb_addc(out, '.');
 			mt_quote_ident(out, t->identifier);
@@ -209,20 +238,32 @@ int models_check_targets(const struct model_set *s, const struct project *p, str
 			snprintf(last, sizeof last, "%s", e.msg);
 		}
 	}
-	/* each model's SQL under the default target, for env_var() and var() */
+	/* each model's SQL under the default target, for env_var() and var();
+	 * under the others too when a source says where it is (source_here) */
 	const struct target *t = pick(p, NULL);
+	bool placed = false;
+	for (size_t i = 0; i < s->n_tables; i++)
+		placed = placed || s->tables[i].connection || s->tables[i].database;
 	struct strbuf b = {0};
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->v[i].tmpl)
 			continue;
-		struct mt_error e = {0};
-		struct err err = {0};
-		sb_reset(&b);
-		if (render(s, p, t, (int)i, s->v[i].cfg.materialized == MAT_INCREMENTAL, &b, &e, &err) == 0 || err.msg[0])
-			continue;
-		struct loc at = {s->v[i].path, 0, 0};
-		mtmpl_loc(s->v[i].sql, e.off, &at.line, &at.col);
-		diags_add(d, at, "%s", e.msg);
+		/* the default first, then the others */
+		for (size_t k = 0; k <= (placed && p ? p->n_targets : 0); k++) {
+			const struct target *tk = k ? &p->targets[k - 1] : t;
+			if (k && tk == t)
+				continue;
+			struct mt_error e = {0};
+			struct err err = {0};
+			sb_reset(&b);
+			if (render(s, p, tk, (int)i, s->v[i].cfg.materialized == MAT_INCREMENTAL, &b, &e, &err) == 0 ||
+			    err.msg[0])
+				continue;
+			struct loc at = {s->v[i].path, 0, 0};
+			mtmpl_loc(s->v[i].sql, e.off, &at.line, &at.col);
+			diags_add(d, at, "%s", e.msg);
+			break; /* one error per model: the others would say it again */
+		}
 	}
 	sb_free(&b);
 	return d->n > before ? -1 : 0;

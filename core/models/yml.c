@@ -19,7 +19,7 @@ static const char *const entry_keys[] = {
 };
 static const char *const column_keys[] = {"name", "type", "data_type", "description", "tests", "data_tests"};
 static const char *const source_keys[] = {
-	"name", "description", "schema", "connection", "loaded_at_field", "freshness", "tables",
+	"name", "description", "schema", "connection", "database", "loaded_at_field", "freshness", "tables",
 };
 static const char *const table_keys[] = {
 	"name", "identifier", "description", "schema", "loaded_at_field", "freshness", "columns", "tests", "data_tests",
@@ -248,6 +248,9 @@ static void read_table(struct mload *L, const struct yread *r, const struct cfg_
 	if (!t.schema)
 		t.schema = xstrdup(source);
 	yr_string(r, sj, "connection", &t.connection);
+	yr_string(r, sj, "database", &t.database);
+	if (t.connection || t.database)
+		t.conn_loc = owned(c, yr_at_value(r, sj, t.connection ? "connection" : "database"));
 	yr_string(r, tj, "identifier", &t.identifier);
 	if (!t.identifier)
 		t.identifier = xstrdup(t.name);
@@ -271,6 +274,7 @@ static void read_table(struct mload *L, const struct yread *r, const struct cfg_
 		free(t.name);
 		free(t.schema);
 		free(t.connection);
+		free(t.database);
 		free(t.identifier);
 		free(t.description);
 		free(t.loaded_at_field);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The commit ledger (sluice.applied in the target database): a sql or load
+# The commit ledger (sluice.applied in the target database): a sql, load or model
 # task whose try committed but whose end was never recorded is not committed
 # again by the next try.
 #
@@ -50,6 +50,20 @@ cat >"$PROJ/pipelines/lg_pload.yml" <<'YML'
 defaults: { retries: 1, retry_delay: 1 }
 tasks:
   body: { kind: load, source: data/lg.csv, into: lg_load, mode: append, parallel: 2 }
+YML
+# an append model: each build adds its SELECT's row once more
+mkdir -p "$PROJ/models"
+cat >"$PROJ/models/_models.yml" <<'YML'
+models:
+  - name: lg_app
+    materialized: incremental
+    incremental_strategy: append
+YML
+echo "select 1 as n" >"$PROJ/models/lg_app.sql"
+cat >"$PROJ/pipelines/lg_model.yml" <<'YML'
+defaults: { retries: 1, retry_delay: 1 }
+tasks:
+  body: { kind: model, model: lg_app }
 YML
 python3 -c "
 print('id,name')
@@ -170,6 +184,14 @@ is "load, worker killed after COMMIT: the killed try's load says it committed it
 	"success $LOAD_ROWS true"
 is "load, worker killed after COMMIT: the task's rows are those of the commit" \
 	"$(sq "SELECT rows_out FROM sluice.task_instances WHERE run_id = $run_id AND task = 'body'")" "$LOAD_ROWS"
+
+# the model's first build creates its table; the next one appends
+start_run lg_model
+finish "model, first build"
+takeover lg_model "model append, worker killed after COMMIT"
+is "model append, worker killed after COMMIT: appended once" "$(wq "SELECT count(*) FROM public.lg_app")" 2
+is "model append, worker killed after COMMIT: the task's rows are those of the commit" \
+	"$(sq "SELECT rows_out FROM sluice.task_instances WHERE run_id = $run_id AND task = 'body'")" 1
 
 # staged: the staging table's creation commits on the same connection
 # first; that wait is let go (a cancel: the COMMIT then returns, with a
