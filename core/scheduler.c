@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/backfill.h"
 #include "core/rejects.h"
 #include "core/services.h"
 #include "core/worker.h"
@@ -265,6 +266,28 @@ static int64_t fire_schedules(struct sched *s)
 	return next_ms;
 }
 
+/* Fills the free slots of the running backfills (core/backfill.c). Called
+ * after a burst of state changes (a backfill's run that ended frees its
+ * slot) and by the sweep (a backfill just created, resumed, or a runner
+ * that starts again). */
+static void drive_backfills(struct sched *s)
+{
+	if (s->draining || !s->store_ok)
+		return;
+	struct sctx *c = s->c;
+	c->store = s->store;
+	c->have_store = true;
+	c->queue = s->queue;
+	c->have_queue = s->queue_ok;
+	struct err e = {0};
+	int started = 0;
+	if (backfill_drive(c, &started, &e) < 0)
+		sweep_failed(s, "backfills", &e);
+	c->have_store = c->have_queue = false;
+	memset(&c->store, 0, sizeof c->store);
+	memset(&c->queue, 0, sizeof c->queue);
+}
+
 static pid_t spawn_worker(struct sched *s, int slot)
 {
 	fflush(NULL);
@@ -465,6 +488,7 @@ static void on_sweep_timer(struct loop *l, long id, void *data)
 	 * that died mid-task), plus retries and stale entries. */
 	if (s->store_ok)
 		sweep(s);
+	drive_backfills(s);
 	sweep_in(s, SWEEP_MS);
 	if (s->store_ok)
 		sweep_by_next_retry(s);
@@ -509,6 +533,7 @@ static void on_retry_timer(struct loop *l, long id, void *data)
 	s->retry_timer = 0;
 	if (s->store_ok)
 		sweep_by_next_retry(s);
+	drive_backfills(s);
 }
 
 /* Notifications: a burst of changes gives one retry check. */
