@@ -86,10 +86,20 @@ enum {
 	  "log", "logs", 0, "the selected task instance and its log: :log [RUN TASK]")                          \
 	X(ACT_CHECKS, '5', 0, VK_ALL, VIEW(CHECKS, checks_ops, VT_TASK | VT_OPENS),                            \
 	  "checks", "checks", 0, "the latest result of every check and its recent ones; Enter: its failing rows") \
+	X(ACT_BACKFILLS, '6', 0, VK_ALL, VIEW(BACKFILLS, backfills_ops, VT_OPENS),                              \
+	  "backfills", "backfill", 0,                                                                           \
+	  "the backfills: done, running, failed, left per backfill and a strip of its dates")                   \
 	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \
 	  "trigger", "run", AF_WRITE | AF_HINT, "trigger a run: a form for the logical date and params")        \
+	X(ACT_BACKFILL, 'B', 0, VK_RUNNABLE, NO_VIEW,                                                           \
+	  "backfill", "backfill", AF_WRITE | AF_HINT,                                                           \
+	  "backfill a pipeline: a form for the range, reprocess, max parallel, params, with the live dry run")  \
+	X(ACT_BF_PAUSE, 'p', 0, VK_BACKFILLS, NO_VIEW,                                                          \
+	  "pause", "backfill", AF_WRITE | AF_HINT, "pause the backfill, or resume a paused one: :pause ID")     \
+	X(ACT_BF_CANCEL, 'X', 0, VK_BACKFILLS, NO_VIEW,                                                         \
+	  "cancel", "backfill", AF_WRITE | AF_HINT, "cancel the backfill (its dates not started are dropped)")  \
 	X(ACT_RETRY, 'r', 0, VK_TASKS, NO_VIEW,                                                                 \
 	  "retry", "retry", AF_WRITE | AF_HINT, "retry a failed task with the downstream it held back")         \
 	X(ACT_CLEAR, 'c', 0, VK_TASKS, NO_VIEW,                                                                 \
