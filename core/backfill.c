@@ -244,11 +244,11 @@ void backfill_decide(struct bf_date *d, enum bf_reprocess rp, long live_run, lon
 		d->reason = xasprintf("run %ld failed: its failed tasks cleared", last_run);
 	} else if (failed) {
 		d->action = BF_SKIP;
-		d->why = "failed";
+		d->why = "already failed";
 		d->reason = xasprintf("run %ld failed (--reprocess failed re-runs it)", last_run);
 	} else {
 		d->action = BF_SKIP;
-		d->why = "succeeded";
+		d->why = "already succeeded";
 		d->reason = xasprintf("run %ld succeeded (--reprocess all re-runs it)", last_run);
 	}
 }

@@ -813,6 +813,17 @@ static const char *const migrations[] = {
 	" END $$;"
 	"CREATE TRIGGER run_backfill BEFORE INSERT ON sluice.runs"
 	"  FOR EACH ROW WHEN (NEW.trigger = 'backfill') EXECUTE FUNCTION sluice.run_backfill_id();"
+	/* A backfill created, paused, resumed or cancelled: runs are about to
+	 * change, which ones is not known yet, and 'run 0' says just that to
+	 * whoever listens (the runner drives backfills on it, the console
+	 * looks again). */
+	"CREATE FUNCTION sluice.notify_backfill() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'run 0');"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER backfill_notify AFTER INSERT OR UPDATE OF state ON sluice.backfills"
+	"  FOR EACH ROW EXECUTE FUNCTION sluice.notify_backfill();"
 	/* A date's re-run in one transaction: the date taken, the tasks cleared
 	 * as `clear` does (all of them, or those that failed), the run reopened.
 	 * NULL when the date was not pending any more. */

@@ -99,7 +99,7 @@ is "dry run, all: 7 created, 2 re-run, 1 skipped (the live run)" "$(plan --repro
 is "all: the live date skipped, with its run" \
 	"$(plan --reprocess all | json_get '[d["reason"] for d in j["dates"] if d["action"] == "skip"][0]')" "run $live is live"
 txt=$(sl backfill daily --from 2026-01-01 --to 2026-01-10 --dry-run)
-echo "$txt" | grep -q "^7 runs will be created, 3 skipped (1 succeeded, 1 failed, 1 a live run)$" &&
+echo "$txt" | grep -q "^7 runs will be created, 3 skipped (1 already succeeded, 1 already failed, 1 a live run)$" &&
 	echo "$txt" | grep -q "^  2026-01-03  skip    run [0-9]* failed (--reprocess failed re-runs it)$"
 ok $? "the text dry run: the summary and each date with why" || echo "$txt" | diag
 is "a dry run creates nothing" "$(sq "SELECT (SELECT count(*) FROM sluice.runs) || ' ' || (SELECT count(*) FROM sluice.backfills)")" \
