@@ -541,7 +541,7 @@ static int start_date(struct sctx *c, const struct running_bf *b, const char *bf
 	return create_taken(c, b, bf, ds, run_id, err) < 0 ? err_code(err) : 1;
 }
 
-static int drive_one(struct sctx *c, const struct running_bf *b, int *started, struct err *err)
+static int drive_one(struct sctx *c, const struct running_bf *b, int *started, bool *ended, struct err *err)
 {
 	char bf[32];
 	snprintf(bf, sizeof bf, "%ld", b->id);
@@ -589,12 +589,18 @@ static int drive_one(struct sctx *c, const struct running_bf *b, int *started, s
 	}
 	if (rc < 0)
 		return rc;
-	return pg_cmd(c->store.pg, SETTLE_SQL, 1, p1, err);
+	r = pg_exec(c->store.pg, SETTLE_SQL, 1, p1, err);
+	if (!r)
+		return err_code(err);
+	*ended = pg_cmd_rows(r) == 1;
+	pg_clear(r);
+	return 0;
 }
 
-int backfill_drive(struct sctx *c, int *started, struct err *err)
+int backfill_drive(struct sctx *c, int *started, int *running, struct err *err)
 {
 	*started = 0;
+	*running = 0;
 	const char *p[1] = {c->store.project};
 	struct pg_result *r = pg_exec(c->store.pg, RUNNING_SQL, 1, p, err);
 	if (!r)
@@ -611,7 +617,10 @@ int backfill_drive(struct sctx *c, int *started, struct err *err)
 	pg_clear(r);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = drive_one(c, &v[i], started, err);
+		bool ended = false;
+		rc = drive_one(c, &v[i], started, &ended, err);
+		if (!ended)
+			(*running)++;
 		if (rc < 0 && !pg_broken(c->store.pg) && rc != ERR_UNREACHABLE)
 			rc = 0; /* one backfill's trouble does not hold up the others */
 	}

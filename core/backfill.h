@@ -90,9 +90,10 @@ int backfill_set_state(struct sctx *c, long id, const char *verb, struct err *er
 
 /* The runner's part: every running backfill of the project gets its free
  * slots filled with its next dates; one whose dates are all done ends.
- * *started: runs created or re-run. Errors of one date are kept on it
- * (state error) and do not stop the others. */
-int backfill_drive(struct sctx *c, int *started, struct err *err);
+ * *started: runs created or re-run; *running: backfills still running
+ * after it. Errors of one date are kept on it (state error) and do not
+ * stop the others. */
+int backfill_drive(struct sctx *c, int *started, int *running, struct err *err);
 
 /* ---- reading them back ------------------------------------------------------ */
 

@@ -29,6 +29,7 @@
 
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
 #define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one retry check */
+#define BACKFILL_DEBOUNCE_MS 20  /* while backfills run: a slot freed is filled this soon */
 #define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
 #define FULL_ADVANCE_MS 10000    /* the safety-net pass over every active run */
 #define QUEUE_CHECK_MS 1000      /* is the broker there, with our queue? */
@@ -73,6 +74,8 @@ struct sched {
 	bool store_ok;     /* connected, and its socket watched */
 	int store_fd;
 	long sweep_timer, queue_timer, cron_timer, retry_timer; /* 0: not armed */
+	long backfill_timer;
+	bool backfills_running; /* as the last drive left them */
 	int64_t next_sweep;
 	struct supervised pg, redis;
 	int64_t store_lost_at, queue_lost_at; /* when the connection went; 0 while up */
@@ -280,9 +283,10 @@ static void drive_backfills(struct sched *s)
 	c->queue = s->queue;
 	c->have_queue = s->queue_ok;
 	struct err e = {0};
-	int started = 0;
-	if (backfill_drive(c, &started, &e) < 0)
+	int started = 0, running = 0;
+	if (backfill_drive(c, &started, &running, &e) < 0)
 		sweep_failed(s, "backfills", &e);
+	s->backfills_running = running > 0;
 	c->have_store = c->have_queue = false;
 	memset(&c->store, 0, sizeof c->store);
 	memset(&c->queue, 0, sizeof c->queue);
@@ -536,11 +540,26 @@ static void on_retry_timer(struct loop *l, long id, void *data)
 	drive_backfills(s);
 }
 
-/* Notifications: a burst of changes gives one retry check. */
+static void on_backfill_timer(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct sched *s = data;
+	s->backfill_timer = 0;
+	drive_backfills(s);
+}
+
+/* Notifications: a burst of changes gives one retry check, and while
+ * backfills run, a look at their slots sooner than that (one of their runs
+ * may have ended). */
 static void take_notifies(struct sched *s, bool read_socket)
 {
-	if (store_notified(&s->store, "run ", read_socket) > 0 && !s->retry_timer)
+	if (store_notified(&s->store, "run ", read_socket) <= 0)
+		return;
+	if (!s->retry_timer)
 		s->retry_timer = loop_timer_add(s->loop, NOTIFY_DEBOUNCE_MS, on_retry_timer, s);
+	if (s->backfills_running && !s->backfill_timer)
+		s->backfill_timer = loop_timer_add(s->loop, BACKFILL_DEBOUNCE_MS, on_backfill_timer, s);
 }
 
 static void on_store(struct loop *l, int fd, int mask, void *data)
