@@ -54,11 +54,11 @@ static const char RUNNING_SQL[] =
 /* Dates started whose run is still going, or was never created (its
  * runner died after taking the date). */
 static const char INFLIGHT_SQL[] =
-	"SELECT x.logical_date::text, x.run_id, r.id IS NULL FROM sluice.backfill_dates x"
+	"SELECT x.logical_date::text, x.run_id, r.id IS NULL, x.action FROM sluice.backfill_dates x"
 	" LEFT JOIN sluice.runs r ON r.id = x.run_id"
 	" WHERE x.backfill_id = $1 AND x.state = 'started' AND (r.id IS NULL OR r.state IN ('queued','running'))";
 static const char NEXT_SQL[] =
-	"SELECT logical_date::text, action, coalesce(prior_run, 0) FROM sluice.backfill_dates"
+	"SELECT logical_date::text, action FROM sluice.backfill_dates"
 	" WHERE backfill_id = $1 AND state = 'pending' ORDER BY seq LIMIT $2";
 static const char LIVE_SQL[] =
 	"SELECT id FROM sluice.runs WHERE project = $1 AND pipeline = $2 AND logical_date = $3"
@@ -66,9 +66,12 @@ static const char LIVE_SQL[] =
 static const char SKIP_SQL[] =
 	"UPDATE sluice.backfill_dates SET state = 'skipped', reason = $3"
 	" WHERE backfill_id = $1 AND logical_date = $2 AND state = 'pending'";
+/* Only while the backfill runs: a pause or cancel that committed since the
+ * drive looked starts nothing more. */
 static const char TAKE_SQL[] =
-	"UPDATE sluice.backfill_dates SET state = 'started', run_id = $3, started_at = now()"
-	" WHERE backfill_id = $1 AND logical_date = $2 AND state = 'pending'";
+	"UPDATE sluice.backfill_dates x SET state = 'started', run_id = $3, started_at = now()"
+	" WHERE x.backfill_id = $1 AND x.logical_date = $2 AND x.state = 'pending'"
+	" AND EXISTS (SELECT 1 FROM sluice.backfills b WHERE b.id = $1 AND b.state = 'running')";
 static const char ERROR_SQL[] =
 	"UPDATE sluice.backfill_dates SET state = 'error', reason = $3 WHERE backfill_id = $1 AND logical_date = $2";
 static const char RERUN_SQL[] = "SELECT sluice.backfill_rerun($1, $2, $3)";
@@ -497,9 +500,14 @@ static int create_taken(struct sctx *c, const struct running_bf *b, const char *
 	return rc;
 }
 
-/* Starts one pending date; 1 when a run was started, 0 when skipped. */
+/* What became of a pending date the drive took up. */
+enum { DATE_DONE, DATE_STARTED, DATE_LEFT };
+
+/* Starts one pending date: DATE_STARTED (a run created or reopened),
+ * DATE_DONE (skipped, or kept failed with why), DATE_LEFT (still pending:
+ * the backfill stopped running meanwhile), or a negative code. */
 static int start_date(struct sctx *c, const struct running_bf *b, const char *bf, const char *ds, const char *action,
-		      long prior, struct err *err)
+		      struct err *err)
 {
 	const char *lp[3] = {c->store.project, b->pipeline, ds};
 	struct pg_result *r = pg_exec(c->store.pg, LIVE_SQL, 3, lp, err);
@@ -511,7 +519,7 @@ static int start_date(struct sctx *c, const struct running_bf *b, const char *bf
 		char why[96];
 		snprintf(why, sizeof why, "run %ld was live when its turn came", live);
 		const char *p[3] = {bf, ds, why};
-		return pg_cmd(c->store.pg, SKIP_SQL, 3, p, err) < 0 ? err_code(err) : 0;
+		return pg_cmd(c->store.pg, SKIP_SQL, 3, p, err) < 0 ? err_code(err) : DATE_DONE;
 	}
 	if (!strcmp(action, "rerun")) {
 		const char *p[3] = {bf, ds, !strcmp(b->reprocess, "all") ? "t" : "f"};
@@ -520,10 +528,13 @@ static int start_date(struct sctx *c, const struct running_bf *b, const char *bf
 			return err_code(err);
 		long run = pg_isnull(r, 0, 0) ? 0 : atol(pg_val(r, 0, 0));
 		pg_clear(r);
-		(void)prior;
 		if (!run)
-			return 0;
-		return action_advance(c, run, err) < 0 ? err_code(err) : 1;
+			return DATE_LEFT;
+		/* reopened and committed: should the advance fail, the sweep's
+		 * pass over active runs queues its tasks */
+		struct err ae = {0};
+		action_advance(c, run, &ae);
+		return DATE_STARTED;
 	}
 	long run_id;
 	if (store_run_new_id(&c->store, &run_id, err) < 0)
@@ -537,8 +548,11 @@ static int start_date(struct sctx *c, const struct running_bf *b, const char *bf
 	bool taken = pg_cmd_rows(r) == 1;
 	pg_clear(r);
 	if (!taken)
-		return 0;
-	return create_taken(c, b, bf, ds, run_id, err) < 0 ? err_code(err) : 1;
+		return DATE_LEFT;
+	int rc = create_taken(c, b, bf, ds, run_id, err);
+	if (rc < 0)
+		return rc == ERR_UNREACHABLE || pg_broken(c->store.pg) ? rc : DATE_DONE;
+	return DATE_STARTED;
 }
 
 static int drive_one(struct sctx *c, const struct running_bf *b, int *started, bool *ended, struct err *err)
@@ -553,10 +567,18 @@ static int drive_one(struct sctx *c, const struct running_bf *b, int *started, b
 	for (int i = 0; i < pg_rows(r); i++) {
 		if (strcmp(pg_val(r, i, 2), "t"))
 			continue;
+		if (strcmp(pg_val(r, i, 3), "create")) {
+			/* the run a re-run reopened was deleted since */
+			date_error(c, bf, pg_val(r, i, 0), "its run is gone");
+			inflight--;
+			continue;
+		}
 		/* taken by a runner that died before creating its run */
 		struct err e = {0};
 		if (create_taken(c, b, bf, pg_val(r, i, 0), atol(pg_val(r, i, 1)), &e) == 0)
 			(*started)++;
+		else
+			inflight--;
 	}
 	pg_clear(r);
 	int rc = 0;
@@ -567,24 +589,22 @@ static int drive_one(struct sctx *c, const struct running_bf *b, int *started, b
 		r = pg_exec(c->store.pg, NEXT_SQL, 2, p2, err);
 		if (!r)
 			return err_code(err);
-		int n = pg_rows(r);
-		int got = 0;
-		for (int i = 0; i < n; i++) {
-			struct err e = {0};
-			int k = start_date(c, b, bf, pg_val(r, i, 0), pg_val(r, i, 1), atol(pg_val(r, i, 2)), &e);
-			if (k > 0)
+		int n = pg_rows(r), got = 0, done = 0;
+		for (int i = 0; i < n && rc == 0; i++) {
+			int k = start_date(c, b, bf, pg_val(r, i, 0), pg_val(r, i, 1), err);
+			if (k == DATE_STARTED)
 				got++;
-			else if (k < 0 && (k == ERR_UNREACHABLE || pg_broken(c->store.pg))) {
-				*err = e;
+			else if (k == DATE_DONE)
+				done++;
+			else if (k < 0)
 				rc = k;
-				break;
-			}
 		}
 		pg_clear(r);
 		*started += got;
 		inflight += got;
-		/* skipped dates free their slot at once: look again; none left: done */
-		if (rc < 0 || n == 0 || got == n)
+		/* dates skipped free their slots at once: look again, unless
+		 * nothing is left or one stayed pending (try it next time) */
+		if (rc < 0 || n == 0 || got + done < n || !done)
 			break;
 	}
 	if (rc < 0)
@@ -615,14 +635,18 @@ int backfill_drive(struct sctx *c, int *started, int *running, struct err *err)
 		v[i].reprocess = xstrdup(pg_val(r, (int)i, 4));
 	}
 	pg_clear(r);
+	/* one backfill's trouble does not hold up the others; the first is said */
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		bool ended = false;
-		rc = drive_one(c, &v[i], started, &ended, err);
+		struct err e = {0};
+		int k = drive_one(c, &v[i], started, &ended, &e);
 		if (!ended)
 			(*running)++;
-		if (rc < 0 && !pg_broken(c->store.pg) && rc != ERR_UNREACHABLE)
-			rc = 0; /* one backfill's trouble does not hold up the others */
+		if (k < 0 && rc == 0)
+			rc = err_setc(err, k, "backfill %ld: %s", v[i].id, e.msg);
+		if (k < 0 && (k == ERR_UNREACHABLE || pg_broken(c->store.pg)))
+			break;
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].pipeline);

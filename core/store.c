@@ -833,6 +833,7 @@ static const char *const migrations[] = {
 	" BEGIN"
 	"  UPDATE sluice.backfill_dates x SET state = 'started', run_id = x.prior_run, started_at = now()"
 	"   WHERE x.backfill_id = p_bf AND x.logical_date = p_date AND x.state = 'pending'"
+	"     AND EXISTS (SELECT 1 FROM sluice.backfills b WHERE b.id = p_bf AND b.state = 'running')"
 	"   RETURNING x.run_id INTO r;"
 	"  IF NOT FOUND OR r IS NULL THEN RETURN NULL; END IF;"
 	"  PERFORM 1 FROM sluice.runs x WHERE x.id = r FOR UPDATE;"
