@@ -40,6 +40,7 @@ static const char BACKFILL_HELP[] =
 	"  --dry-run          list the runs it would create, re-run and skip, and why;\n"
 	"                     change nothing\n"
 	"  --wait             follow the backfill until it ends; exit 1 if a run failed\n"
+	"                     or it was cancelled\n"
 	"  --no-runner        do not start a runner if none is running\n"
 	"  --json             print the plan (or the list) as JSON\n"
 	"\n"

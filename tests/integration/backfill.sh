@@ -7,7 +7,7 @@
 # killed -9 mid-backfill finishing it with no date run twice; a date taken
 # by a runner that died before creating its run created once, with that id.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..47"
+echo "1..49"
 PROJ=$(mkproj backfill_it)
 trap cleanup EXIT
 cat >"$PROJ/sluice.yml" <<'YML'
@@ -222,5 +222,18 @@ wait_for 30 bf_over "$id"
 is "every date done already: it ends, all skipped" \
 	"$(sl --json backfill --list | json_get 'next("%s %d" % (b["state"], b["skipped"]) for b in j["backfills"] if b["backfill_id"] == '"$id"')')" \
 	"success 3"
+
+# ---- dates that cannot start: kept failed with why, the backfill ends failed ---------
+sl -q runner --stop >/dev/null 2>&1
+printf 'tasks:\n  a: { kind: shell, command: "true" }\n' >"$PROJ/pipelines/gone.yml"
+id=$(sl -q --json backfill gone --from 2026-07-01 --to 2026-07-02 --no-runner | bf_id)
+rm -f "$PROJ/pipelines/gone.yml"
+sl -q runner >/dev/null 2>&1
+wait_for 60 bf_over "$id"
+is "a backfill whose pipeline went away ends failed, its dates failed" \
+	"$(sl --json backfill --list | json_get 'next("%s %d %d" % (b["state"], b["failed"], b["done"]) for b in j["backfills"] if b["backfill_id"] == '"$id"')')" \
+	"failed 2 0"
+is "each date says why" "$(sq "SELECT DISTINCT state || ': ' || reason FROM sluice.backfill_dates WHERE backfill_id = $id")" \
+	"error: no pipeline 'gone'"
 
 done_testing
