@@ -4,6 +4,7 @@
 #include "base/fs.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,4 +187,32 @@ int mkdir_p(const char *path, int mode, struct err *err)
 		rc = err_set(err, "mkdir %s: %s", p, strerror(errno));
 	free(p);
 	return rc;
+}
+
+static void tree_stamp(const char *dir, int depth, int64_t *newest, int64_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *f = path_join(dir, de->d_name);
+		struct stat st;
+		if (stat(f, &st) == 0) {
+			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			*newest = t > *newest ? t : *newest;
+			(*n)++;
+			if (S_ISDIR(st.st_mode) && depth < 32)
+				tree_stamp(f, depth + 1, newest, n);
+		}
+		free(f);
+	}
+	closedir(d);
+}
+
+void fs_tree_stamp(const char *dir, int64_t *newest, int64_t *n)
+{
+	tree_stamp(dir, 0, newest, n);
 }

@@ -3,6 +3,7 @@
 #define SLUICE_BASE_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
@@ -21,5 +22,11 @@ int file_read(const char *path, char **out, size_t *len, struct err *err);
 int file_read_regular(const char *path, size_t max, char **out, size_t *len, struct err *err);
 int file_write_atomic(const char *path, const char *data, size_t len, int mode, struct err *err);
 int mkdir_p(const char *path, int mode, struct err *err);
+
+/* Adds to *newest the latest modification time (ns) and to *n the number of
+ * the entries under dir, recursively (hidden ones skipped, 32 levels at
+ * most), so an edited, added or removed file changes one or the other. A
+ * missing dir adds nothing. */
+void fs_tree_stamp(const char *dir, int64_t *newest, int64_t *n);
 
 #endif

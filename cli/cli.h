@@ -54,5 +54,10 @@ int cli_exit_code(int err_code);
 char *cli_shown_root(const char *root);
 /* Prints "sluice CMD: msg" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The value of option opt (text NULL: it had none) as a whole number from
+ * min to max; false, with "sluice CMD: OPT wants what (MIN to MAX), not
+ * 'TEXT'" printed, otherwise. */
+bool cli_number(const char *cmd, const char *opt, const char *text, const char *what, long min, long max,
+		long *out);
 
 #endif

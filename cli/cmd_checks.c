@@ -102,7 +102,12 @@ static json_t *result_json(const struct check_row *r, const struct failure_row *
 	return o;
 }
 
-static void result_text(const struct check_row *r, const struct failure_row *f, size_t nf)
+/* Widths of the CHECK and TASK columns: the longest name shown. */
+struct widths {
+	int check, task;
+};
+
+static void result_text(const struct check_row *r, const struct failure_row *f, size_t nf, const struct widths *w)
 {
 	char failing[32] = "-", total[32] = "-", run[32] = "-";
 	if (r->failing >= 0)
@@ -111,8 +116,8 @@ static void result_text(const struct check_row *r, const struct failure_row *f, 
 		snprintf(total, sizeof total, "%lld", r->total);
 	if (r->run_id)
 		snprintf(run, sizeof run, "%ld", r->run_id);
-	printf("%-36s %-6s %8s %8s %6s  %-16s %s\n", r->check, r->status, failing, total, run, r->task ? r->task : "-",
-	       r->threshold ? r->threshold : "");
+	printf("%-*s  %-6s %8s %8s %6s  %-*s  %s\n", w->check, r->check, r->status, failing, total, run, w->task,
+	       r->task ? r->task : "-", r->threshold ? r->threshold : "");
 	if (r->error)
 		printf("    error: %s\n", r->error);
 	for (size_t i = 0; i < nf; i++)
@@ -136,14 +141,10 @@ int cmd_checks(struct cli *g, int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "--failures")) {
-			char *end;
-			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
-			if (i + 1 >= argc || *end || v < 0 || v > 1000000) {
-				cli_error("checks", "--failures wants a count (0 or more)");
+			long v;
+			if (!cli_number("checks", a, i + 1 < argc ? argv[++i] : NULL, "a count of rows", 0, 1000000, &v))
 				return EXIT_USAGE;
-			}
 			n_failures = (int)v;
-			i++;
 		} else if (a[0] == '-' && a[1]) {
 			cli_error("checks", "unknown option '%s'", a);
 			usage(stderr);
@@ -183,9 +184,16 @@ int cmd_checks(struct cli *g, int argc, char **argv)
 	}
 	json_t *j = json ? json_object() : NULL;
 	json_t *results = json ? json_array() : NULL;
+	struct widths w = {(int)strlen("CHECK"), (int)strlen("TASK")};
+	for (size_t i = 0; i < n; i++) {
+		if ((int)strlen(rows[i].check) > w.check)
+			w.check = (int)strlen(rows[i].check);
+		if (rows[i].task && (int)strlen(rows[i].task) > w.task)
+			w.task = (int)strlen(rows[i].task);
+	}
 	if (!json && n)
-		printf("%-36s %-6s %8s %8s %6s  %-16s %s\n", "CHECK", "STATUS", "FAILING", "TOTAL", "RUN", "TASK",
-		       "THRESHOLD");
+		printf("%-*s  %-6s %8s %8s %6s  %-*s  %s\n", w.check, "CHECK", "STATUS", "FAILING", "TOTAL", "RUN", w.task,
+		       "TASK", "THRESHOLD");
 	for (size_t i = 0; i < n; i++) {
 		struct failure_row *f = NULL;
 		size_t nf = 0;
@@ -200,7 +208,7 @@ int cmd_checks(struct cli *g, int argc, char **argv)
 		if (json)
 			json_array_append_new(results, result_json(&rows[i], f, nf));
 		else
-			result_text(&rows[i], f, nf);
+			result_text(&rows[i], f, nf, &w);
 		failure_rows_free(f, nf);
 		if (!strcmp(rows[i].status, "fail") || !strcmp(rows[i].status, "error"))
 			rc = EXIT_RUN_FAILED;

@@ -2,6 +2,7 @@
  * pipeline task kind; `sluice rejects`: the rows loads kept out; `sluice
  * loads`: the loads themselves. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,12 +167,9 @@ int cmd_load(struct cli *g, int argc, char **argv)
 			}
 			break;
 		case O_PARALLEL: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 256) {
-				cli_error("load", "--parallel wants a number of streams from 1 to 256, not '%s'", optarg);
+			long v;
+			if (!cli_number("load", "--parallel", optarg, "a number of streams", 1, 256, &v))
 				goto out;
-			}
 			o.parallel = (int)v;
 			o.parallel_set = true;
 			break;
@@ -355,17 +353,13 @@ int cmd_rejects(struct cli *g, int argc, char **argv)
 			rejects_usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "--load") || !strcmp(a, "--limit")) {
-			char *end;
-			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-			if (i + 1 >= argc || *end || v <= 0) {
-				cli_error("rejects", "%s wants a positive number", a);
+			long v;
+			if (!cli_number("rejects", a, i + 1 < argc ? argv[++i] : NULL, "an id or a count", 1, LONG_MAX, &v))
 				return EXIT_USAGE;
-			}
 			if (!strcmp(a, "--load"))
 				load_id = v;
 			else
-				limit = (int)v;
-			i++;
+				limit = (int)(v < INT_MAX ? v : INT_MAX);
 		} else if (a[0] == '-' && a[1]) {
 			cli_error("rejects", "unknown option '%s'", a);
 			rejects_usage(stderr);
@@ -497,14 +491,10 @@ int cmd_loads(struct cli *g, int argc, char **argv)
 			loads_usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "--limit")) {
-			char *end;
-			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-			if (i + 1 >= argc || *end || v <= 0 || v > 1000000) {
-				cli_error("loads", "--limit wants a positive number");
+			long v;
+			if (!cli_number("loads", a, i + 1 < argc ? argv[++i] : NULL, "a count of loads", 1, 1000000, &v))
 				return EXIT_USAGE;
-			}
 			limit = (int)v;
-			i++;
 		} else {
 			cli_error("loads", a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
 			loads_usage(stderr);

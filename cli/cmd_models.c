@@ -237,7 +237,7 @@ static void models_usage(FILE *out)
 		     "3 the project has errors.\n");
 }
 
-static json_t *names_json(const struct model_set *s, const int *v, size_t n)
+static json_t *model_names_json(const struct model_set *s, const int *v, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -342,9 +342,9 @@ static json_t *rows_json(const struct model_set *s, const struct target *t, stru
 				json_array_append_new(uk, json_string(m->cfg.unique_key.v[j]));
 			json_object_set_new(o, "unique_key", uk);
 		}
-		json_object_set_new(o, "upstream", names_json(s, m->up, m->n_up));
+		json_object_set_new(o, "upstream", model_names_json(s, m->up, m->n_up));
 		json_object_set_new(o, "sources", sources_json(m));
-		json_object_set_new(o, "downstream", names_json(s, m->down, m->n_down));
+		json_object_set_new(o, "downstream", model_names_json(s, m->down, m->n_down));
 		json_object_set_new(o, "checks", checks[k] ? checks[k] : json_array());
 		checks[k] = NULL;
 		json_array_append_new(a, o);

@@ -1,5 +1,6 @@
 /* Commands that read state: status, logs, and following a run (run --wait). */
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,12 +313,10 @@ int cmd_logs(struct cli *g, int argc, char **argv)
 		switch (o) {
 		case 'q': g->quiet = true; break;
 		case 't': {
-			char *end;
-			want_try = (int)strtol(optarg, &end, 10);
-			if (*end || want_try < 1) {
-				fprintf(stderr, "sluice logs: --try needs a try number >= 1\n");
+			long v;
+			if (!cli_number("logs", "--try", optarg, "a try number", 1, INT_MAX, &v))
 				return EXIT_USAGE;
-			}
+			want_try = (int)v;
 			break;
 		}
 		case 'f': follow = true; break;

@@ -1,4 +1,5 @@
 /* What the batch commands share: opening the project, errors, exit codes. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,25 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+bool cli_number(const char *cmd, const char *opt, const char *text, const char *what, long min, long max,
+		long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long v = text ? strtol(text, &end, 10) : 0;
+	if (!text || !*text || *end || errno || v < min || v > max) {
+		char range[64];
+		if (max >= INT_MAX) /* a limit nobody types: no need to show it */
+			snprintf(range, sizeof range, "%ld or more", min);
+		else
+			snprintf(range, sizeof range, "%ld to %ld", min, max);
+		cli_error(cmd, "%s wants %s (%s), not '%s'", opt, what, range, text ? text : "nothing");
+		return false;
+	}
+	*out = v;
+	return true;
 }
 
 int cli_exit_code(int code)

@@ -12,31 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/util.h"
-
-/* The newest modification time (ns) under dir and the number of entries. */
-static void tree_stamp(const char *dir, int depth, int64_t *newest, int64_t *n)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *f = path_join(dir, de->d_name);
-		struct stat st;
-		if (stat(f, &st) == 0) {
-			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-			*newest = t > *newest ? t : *newest;
-			(*n)++;
-			if (S_ISDIR(st.st_mode) && depth < 32)
-				tree_stamp(f, depth + 1, newest, n);
-		}
-		free(f);
-	}
-	closedir(d);
-}
 
 /* How long a long-lived process goes on with the models' stamp it took: a
  * worker asks before every task, and a stat of every file of 2,000 models
@@ -59,8 +36,8 @@ static void models_stamp(struct sctx *c, const struct project *p, int64_t *mt, i
 	struct stat mst;
 	if (stat(mdir, &mst) == 0 && S_ISDIR(mst.st_mode)) {
 		char *tdir = path_join(p->root, "tests");
-		tree_stamp(mdir, 0, mt, mn);
-		tree_stamp(tdir, 0, mt, mn);
+		fs_tree_stamp(mdir, mt, mn);
+		fs_tree_stamp(tdir, mt, mn);
 		free(tdir);
 	}
 	free(mdir);

@@ -34,7 +34,7 @@
 #include <stdio.h>
 
 #include "base/err.h"
-#include "core/taskexec.h"
+#include "core/taskenv.h"
 
 /* libpq's connection (connectors/pg.h) */
 struct pg_conn;

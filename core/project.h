@@ -1,5 +1,6 @@
-/* The project a user writes: sluice.yml and pipelines/NAME.yml, loaded into typed
- * structs. Every problem found is reported with file:line:col, all of them. */
+/* The project a user writes: sluice.yml and pipelines/NAME.yml, loaded into
+ * the structs of core/projdef.h. Every problem found is reported with
+ * file:line:col, all of them. */
 #ifndef SLUICE_PROJECT_H
 #define SLUICE_PROJECT_H
 
@@ -8,85 +9,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
-#include "core/cron.h"
-
-struct kind_ops;
-struct model_set;
-
-/* What every task has; the rest is its kind's (core/kinds/kind.h). */
-struct task_def {
-	char *name;
-	char *description;    /* NULL if none */
-	char **depends_on;    /* names of upstream tasks in the same pipeline */
-	size_t n_depends;
-	int retries;          /* extra tries after the first (default 0) */
-	double retry_delay;   /* seconds before the first retry (default 10) */
-	double retry_backoff; /* multiplier for each further retry (default 2) */
-	double retry_max_delay; /* cap on the delay (default 3600) */
-	double timeout;       /* seconds; 0 = none (default 0) */
-	char *pool;           /* NULL = default pool */
-	const struct kind_ops *kind; /* NULL when the kind is missing or unknown */
-	void *spec;           /* the kind's own struct, as read from the YAML (owned) */
-	struct loc loc;       /* where the task's mapping starts; loc.file is the pipeline file */
-};
-
-struct pipeline {
-	char *name;           /* from the file name or `name:` */
-	char *file;           /* path of the YAML file (owned) */
-	char *description;
-	char *schedule;       /* cron text as written, NULL = manual only */
-	struct cron cron;     /* valid when schedule != NULL */
-	bool catchup;         /* create missed runs since start_date (default false) */
-	char *start_date;     /* YYYY-MM-DD or NULL */
-	json_t *params;       /* object: declared params and their defaults (owned) */
-	struct task_def *tasks;
-	size_t n_tasks;
-	/* not from a file: `build`, every model and check of the project, of
-	 * which `sluice build` runs a selection */
-	bool implicit;
-};
-
-/* Where models are built (`targets:` in sluice.yml). Without `targets:` a
- * project has one, named by `target:` (default "default"), on the
- * connection of that name with the rule "{{ model.schema }}". */
-struct target {
-	char *name;
-	char *connection;     /* a connection name ("default": the embedded warehouse) */
-	char *database;       /* a database on that connection's server; NULL: its own */
-	char *schema;         /* the schema rule (core/models/render.h, MT_RULE); NULL: "{{ model.schema }}" */
-	int line, col;        /* where it is in sluice.yml (0: implicit) */
-	int schema_line, schema_col; /* where its rule starts */
-};
-
-struct project {
-	char *root;           /* absolute path of the project directory */
-	char *file;           /* root/sluice.yml */
-	char *name;
-	char *description;    /* NULL if none */
-	/* NULL means the embedded default under root/.sluice/ */
-	char *state;          /* libpq conninfo or URI of the state database */
-	char *broker;         /* redis://host:port[/db], unix:/path or /path */
-	char *target;         /* the default target's name; without `targets:` also the
-			       * default connection of sql tasks ("default") */
-	struct target *targets; /* at least one (see struct target) */
-	size_t n_targets;
-	char *connections_file; /* default ~/.config/sluice/connections.yml */
-	char *theme;          /* the console's theme (`--theme` wins); NULL: default */
-	json_t *vars;         /* object (owned) */
-	int workers;          /* local worker processes; 0 = one per core */
-	double heartbeat_interval; /* seconds (default 2) */
-	double heartbeat_timeout;  /* seconds (default 15) */
-	struct pipeline *pipelines;
-	size_t n_pipelines;
-	/* models/ and tests/ (core/models/model.h), read with the project when
-	 * models/ exists (else NULL), and what is wrong with them. They are the
-	 * project's errors only where a pipeline expands models (then
-	 * model_diags_shown): elsewhere `validate` and the model commands say
-	 * them, and a broken model stops no other pipeline. */
-	struct model_set *models;
-	struct diags model_diags;
-	bool model_diags_shown;
-};
+#include "core/projdef.h"
 
 /* Finds the project root: dir itself or its nearest ancestor with sluice.yml.
  * Returns a malloc'ed absolute path or NULL. */
@@ -102,11 +25,6 @@ void project_free(struct project *p);
 /* The keys every task may have, whatever its kind. */
 const char *const *project_task_keys(size_t *n);
 
-/* The target called name, or the default one for NULL; NULL if none. */
-const struct target *project_target(const struct project *p, const char *name);
-
-const struct pipeline *project_pipeline(const struct project *p, const char *name);
-
 /* The name of the pipeline `sluice build` runs are runs of. */
 #define PROJECT_BUILD_PIPELINE "build"
 
@@ -118,7 +36,6 @@ const struct pipeline *project_pipeline(const struct project *p, const char *nam
 int project_adhoc_pipeline(const struct project *p, const char *name, const json_t *task, struct pipeline **out,
 			   struct diags *d);
 void pipeline_free(struct pipeline *pl);
-const struct task_def *pipeline_task(const struct pipeline *pl, const char *name);
 
 /* The template context for a run: {ds, ds_nodash, run_id, pipeline, task,
  * params: defaults overlaid with given, vars}. given may be NULL. Returns a new

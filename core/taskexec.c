@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -57,21 +56,6 @@ static void child_setup(int out_w, int err_w)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-void task_exec_free(struct task_exec *x)
-{
-	if (!x)
-		return;
-	free(x->path);
-	for (char **a = x->argv; a && *a; a++)
-		free(*a);
-	free(x->argv);
-	for (char **a = x->env; a && *a; a++)
-		free(*a);
-	free(x->env);
-	free(x->dir);
-	memset(x, 0, sizeof *x);
 }
 
 /* The child's environment: the worker's, then SLUICE_*, then the kind's
@@ -372,16 +356,3 @@ void taskexec_kill(const struct task_proc *p, int sig)
 		kill(-p->pid, sig);
 }
 
-void taskexec_settle(int fd)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
-		return;
-	/* FIONREAD on a pipe's write end counts what is still unread */
-	for (int i = 0; i < 200; i++) {
-		int n = 0;
-		if (ioctl(fd, FIONREAD, &n) < 0 || n == 0)
-			return;
-		usleep(1000);
-	}
-}

@@ -12,7 +12,9 @@
 #include "base/util.h"
 #include "tui/app.h"
 #include "tui/db.h"
+#include "tui/filter.h"
 #include "tui/header.h"
+#include "tui/status.h"
 
 #define TUI_VIEW(name, ops, traits) [VI_##name] = &ops,
 const struct view_ops *const tui_views[VIEW_COUNT] = {TUI_ACTIONS(TUI_VIEW_ROW)};
@@ -165,4 +167,29 @@ const struct hist_entry *tui_history(struct tui *t, size_t *n)
 {
 	*n = t->n_hist;
 	return t->hist;
+}
+
+bool view_filter_input(struct view *v, struct filter *f, const char *text)
+{
+	struct err e = {0};
+	if (filter_set(f, text, &e) < 0) {
+		tui_error(v->t, "%s", e.msg);
+		return false;
+	}
+	return true;
+}
+
+bool view_filter_back(struct filter *f)
+{
+	if (!f->active)
+		return false;
+	filter_clear(f);
+	return true;
+}
+
+void view_open_task(struct view *v, long run_id, const char *task)
+{
+	char arg[300];
+	snprintf(arg, sizeof arg, "%ld %s", run_id, task);
+	tui_push(v->t, &task_ops, arg);
 }

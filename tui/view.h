@@ -109,6 +109,17 @@ struct rect tui_body(struct tui *t);
  * from. False when it has nothing (sel is zeroed). */
 bool tui_selection(struct tui *t, struct tui_sel *sel);
 
+/* ---- what list views share --------------------------------------------------- */
+
+struct filter;
+/* `/` in a list view: sets f from text. A bad pattern goes to the status
+ * line and leaves f as it was (false): the view has nothing to rebuild. */
+bool view_filter_input(struct view *v, struct filter *f, const char *text);
+/* Esc in a list view clears an active filter first: true when it did. */
+bool view_filter_back(struct filter *f);
+/* Opens the task view of one task instance on top of v. */
+void view_open_task(struct view *v, long run_id, const char *task);
+
 /* ---- what a view reads of the console --------------------------------------- */
 
 const struct project *tui_project(struct tui *t);

@@ -207,14 +207,11 @@ static int checks_key(struct view *v, int key, int a)
 			tui_error(v->t, "%s: this result has no task instance", k->check);
 			return H_HANDLED;
 		}
-		char arg[300];
-		snprintf(arg, sizeof arg, "%ld %s", k->run_id, k->task);
-		tui_push(v->t, &task_ops, arg);
+		view_open_task(v, k->run_id, k->task);
 		return H_HANDLED;
 	}
 	case ACT_BACK:
-		if (c->filter.active) {
-			filter_clear(&c->filter);
+		if (view_filter_back(&c->filter)) {
 			rebuild(v);
 			return H_HANDLED | H_REDRAW;
 		}
@@ -230,11 +227,8 @@ static int checks_input(struct view *v, int action, const char *text)
 	struct checksv *c = C(v);
 	if (action != ACT_FIND)
 		return H_IGNORED;
-	struct err e = {0};
-	if (filter_set(&c->filter, text, &e) < 0) {
-		tui_error(v->t, "%s", e.msg);
+	if (!view_filter_input(v, &c->filter, text))
 		return H_HANDLED;
-	}
 	c->sel = 0;
 	rebuild(v);
 	return H_HANDLED | H_REDRAW;

@@ -481,14 +481,11 @@ static int dag_key(struct view *v, int key, int a)
 			tui_error(v->t, "%s has no task instance in this run", dag_name(d->g, d->sel));
 			return H_HANDLED;
 		}
-		char arg[300];
-		snprintf(arg, sizeof arg, "%ld %s", d->run.id, dag_name(d->g, d->sel));
-		tui_push(v->t, &task_ops, arg);
+		view_open_task(v, d->run.id, dag_name(d->g, d->sel));
 		return H_HANDLED;
 	}
 	case ACT_BACK:
-		if (d->filter.active) {
-			filter_clear(&d->filter);
+		if (view_filter_back(&d->filter)) {
 			set_title(v);
 			return H_HANDLED | H_REDRAW;
 		}
@@ -504,11 +501,8 @@ static int dag_input(struct view *v, int action, const char *text)
 	struct dagv *d = D(v);
 	if (action != ACT_FIND)
 		return H_IGNORED;
-	struct err e = {0};
-	if (filter_set(&d->filter, text, &e) < 0) {
-		tui_error(v->t, "%s", e.msg);
+	if (!view_filter_input(v, &d->filter, text))
 		return H_HANDLED;
-	}
 	/* select the first match after the selection, in layer order */
 	if (d->filter.active) {
 		int layers = daglayout_n_layers(d->l), found = -1, matches = 0;

@@ -341,14 +341,11 @@ static int grid_key(struct view *v, int key, int a)
 			tui_error(v->t, "no task instance there");
 			return H_HANDLED;
 		}
-		char arg[300];
-		snprintf(arg, sizeof arg, "%ld %s", ce->run_id, ce->task);
-		tui_push(v->t, &task_ops, arg);
+		view_open_task(v, ce->run_id, ce->task);
 		return H_HANDLED;
 	}
 	case ACT_BACK:
-		if (g->filter.active) {
-			filter_clear(&g->filter);
+		if (view_filter_back(&g->filter)) {
 			rebuild(v);
 			return H_HANDLED | H_REDRAW;
 		}
@@ -364,11 +361,8 @@ static int grid_input(struct view *v, int action, const char *text)
 	struct grid *g = G(v);
 	if (action != ACT_FIND)
 		return H_IGNORED;
-	struct err e = {0};
-	if (filter_set(&g->filter, text, &e) < 0) {
-		tui_error(v->t, "%s", e.msg);
+	if (!view_filter_input(v, &g->filter, text))
 		return H_HANDLED;
-	}
 	g->sel_row = 0;
 	rebuild(v);
 	return H_HANDLED | H_REDRAW;

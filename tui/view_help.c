@@ -91,8 +91,7 @@ static int tl_key(struct view *v, struct textlist *l, int a)
 	case ACT_TOP: l->top = 0; break;
 	case ACT_BOTTOM: l->top = max; break;
 	case ACT_BACK:
-		if (l->filter.active) {
-			filter_clear(&l->filter);
+		if (view_filter_back(&l->filter)) {
 			tl_filter(l);
 			return H_HANDLED | H_REDRAW;
 		}
@@ -107,11 +106,8 @@ static int tl_input(struct view *v, struct textlist *l, int action, const char *
 {
 	if (action != ACT_FIND)
 		return H_IGNORED;
-	struct err e = {0};
-	if (filter_set(&l->filter, text, &e) < 0) {
-		tui_error(v->t, "%s", e.msg);
+	if (!view_filter_input(v, &l->filter, text))
 		return H_HANDLED;
-	}
 	l->top = 0;
 	tl_filter(l);
 	return H_HANDLED | H_REDRAW;

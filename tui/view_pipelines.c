@@ -261,8 +261,7 @@ static int pl_handle_key(struct view *v, int key, int a)
 			tui_push(v->t, &grid_ops, tui_project(v->t)->pipelines[p->vis[p->sel]].name);
 		return H_HANDLED;
 	case ACT_BACK:
-		if (p->filter.active) {
-			filter_clear(&p->filter);
+		if (view_filter_back(&p->filter)) {
 			pl_rebuild(v);
 			return H_HANDLED | H_REDRAW;
 		}
@@ -278,11 +277,8 @@ static int pl_on_input(struct view *v, int action, const char *text)
 	struct pipelines *p = P(v);
 	if (action != ACT_FIND)
 		return H_IGNORED;
-	struct err e = {0};
-	if (filter_set(&p->filter, text, &e) < 0) {
-		tui_error(v->t, "%s", e.msg);
+	if (!view_filter_input(v, &p->filter, text))
 		return H_HANDLED;
-	}
 	p->sel = 0;
 	pl_rebuild(v);
 	return H_HANDLED | H_REDRAW;

@@ -8,7 +8,6 @@
  * Everything the run needs is resolved when the project loads (the check
  * op renders the SQL under the target) and stored in the task's spec at
  * trigger time, so a run does not depend on later edits of the project. */
-#include <dirent.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,14 +16,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/fs.h"
+#include "base/json.h"
 #include "connectors/pg.h"
 #include "core/checkstore.h"
 #include "core/connections.h"
 #include "core/kinds/kind.h"
 #include "core/models/check.h"
 #include "core/models/checksql.h"
-#include "core/project.h"
-#include "core/reconcile.h"
+#include "core/projdef.h"
+#include "core/models/reconcile.h"
 
 #define DEFAULT_STATEMENT_TIMEOUT 600 /* seconds */
 #define ROWS_IN_LOG 10                /* failing rows shown in the task log */
@@ -49,38 +50,13 @@ static const struct kind_key check_keys[] = {
 
 /* ---- the models, once per project load --------------------------------------- */
 
-/* The newest modification time and the number of the files under dir, so
- * an edited, added or removed model changes it. */
-static void tree_stamp(const char *dir, int depth, int64_t *newest, int64_t *n)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *f = path_join(dir, de->d_name);
-		struct stat st;
-		if (stat(f, &st) == 0) {
-			int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-			*newest = t > *newest ? t : *newest;
-			(*n)++;
-			if (S_ISDIR(st.st_mode) && depth < 32)
-				tree_stamp(f, depth + 1, newest, n);
-		}
-		free(f);
-	}
-	closedir(d);
-}
-
 static int64_t models_stamp(const struct project *p)
 {
 	int64_t newest = 0, n = 0;
 	const char *dirs[] = {"models", "tests"};
 	for (size_t i = 0; i < 2; i++) {
 		char *d = path_join(p->root, dirs[i]);
-		tree_stamp(d, 0, &newest, &n);
+		fs_tree_stamp(d, &newest, &n);
 		free(d);
 	}
 	struct stat st;
@@ -230,16 +206,11 @@ static void check_done(void *spec)
 	free(((struct check_spec *)spec)->built);
 }
 
-static const char *str(const json_t *spec, const char *key)
-{
-	return json_string_value(json_object_get(spec, key));
-}
-
 static void check_describe(const json_t *spec, struct strbuf *out)
 {
-	const char *rel = str(spec, "relation");
-	sb_addf(out, "check %s (%s on %s)", str(spec, "check") ? str(spec, "check") : "?",
-		str(spec, "type") ? str(spec, "type") : "?", rel ? rel : kind_spec_conn_key(spec));
+	const char *rel = json_str(spec, "relation");
+	sb_addf(out, "check %s (%s on %s)", json_str(spec, "check") ? json_str(spec, "check") : "?",
+		json_str(spec, "type") ? json_str(spec, "type") : "?", rel ? rel : kind_spec_conn_key(spec));
 }
 
 /* ---- the run -------------------------------------------------------------------- */
@@ -297,9 +268,9 @@ static void add_row(struct outcome *o, const char *key, const char *column, cons
 static int judge_of(const json_t *spec, struct model_check *c)
 {
 	memset(c, 0, sizeof *c);
-	c->severity = str(spec, "severity") && !strcmp(str(spec, "severity"), "warn") ? SEV_WARN : SEV_ERROR;
+	c->severity = json_str(spec, "severity") && !strcmp(json_str(spec, "severity"), "warn") ? SEV_WARN : SEV_ERROR;
 	size_t bad;
-	const char *e = str(spec, "error_if"), *w = str(spec, "warn_if");
+	const char *e = json_str(spec, "error_if"), *w = json_str(spec, "warn_if");
 	if (check_threshold_parse(e ? e : "!=0", &c->error_if, &bad) < 0 ||
 	    check_threshold_parse(w ? w : "!=0", &c->warn_if, &bad) < 0)
 		return -1;
@@ -330,9 +301,9 @@ static long long count_of(struct pg_conn *c, const char *sql, int np, const char
 /* Failing rows: their count, the rows checked, the first limit of them. */
 static int run_rows(struct pg_conn *c, const json_t *spec, struct outcome *o)
 {
-	const char *sql = str(spec, "sql");
-	const char *total_sql = str(spec, "total_sql");
-	const char *column = str(spec, "column");
+	const char *sql = json_str(spec, "sql");
+	const char *total_sql = json_str(spec, "total_sql");
+	const char *column = json_str(spec, "column");
 	int limit = (int)json_integer_value(json_object_get(spec, "limit"));
 	int np;
 	const char *const *p = params_of(spec, &np);
@@ -366,7 +337,7 @@ static int run_rows(struct pg_conn *c, const json_t *spec, struct outcome *o)
  * empty relation has no age and is as stale as can be. */
 static int run_freshness(struct pg_conn *c, const json_t *spec, struct outcome *o)
 {
-	const char *sql = str(spec, "sql");
+	const char *sql = json_str(spec, "sql");
 	o->sql = xstrdup(sql);
 	int np;
 	const char *const *p = params_of(spec, &np);
@@ -381,7 +352,7 @@ static int run_freshness(struct pg_conn *c, const json_t *spec, struct outcome *
 	double error = json_number_value(json_object_get(spec, "error_after"));
 	bool empty = !json_is_number(age);
 	double a = empty ? INFINITY : json_number_value(age);
-	bool warn_sev = str(spec, "severity") && !strcmp(str(spec, "severity"), "warn");
+	bool warn_sev = json_str(spec, "severity") && !strcmp(json_str(spec, "severity"), "warn");
 	o->status = CHECK_PASS;
 	if (error > 0 && a > error)
 		o->status = warn_sev ? CHECK_WARN : CHECK_FAIL;
@@ -391,7 +362,7 @@ static int run_freshness(struct pg_conn *c, const json_t *spec, struct outcome *
 	o->total = json_integer_value(json_object_get(row, "row_count"));
 	if (o->failing) {
 		char *text = json_dumps(row ? row : json_object(), JSON_COMPACT);
-		add_row(o, NULL, str(spec, "column"), text);
+		add_row(o, NULL, json_str(spec, "column"), text);
 		free(text);
 	}
 	o->detail = row ? row : json_object();
@@ -402,10 +373,10 @@ static int run_freshness(struct pg_conn *c, const json_t *spec, struct outcome *
  * perhaps), or one from connections.yml. conninfo is malloc'ed. */
 static int there_conninfo(const json_t *spec, const json_t *rc, const struct task_env *env, char **out, struct err *err)
 {
-	const char *name = str(rc, "connection");
-	const char *db = str(rc, "database");
+	const char *name = json_str(rc, "connection");
+	const char *db = json_str(rc, "database");
 	const char *here = kind_spec_conn_key(spec);
-	const char *path = str(spec, "connections_file");
+	const char *path = json_str(spec, "connections_file");
 	struct connections conns = {0};
 	const struct connection *k = NULL;
 	if (path && connections_load(path, &conns, err) < 0)
@@ -438,7 +409,7 @@ static int rc_columns(struct pg_conn *here, struct pg_conn *there, const json_t 
 			out->v[out->n++] = xstrdup(json_string_value(json_array_get(given, i)));
 		return 0;
 	}
-	const char *rel[2] = {here_rel, str(rc, "relation")};
+	const char *rel[2] = {here_rel, json_str(rc, "relation")};
 	struct pg_result *r[2] = {NULL, NULL};
 	for (int s = 0; s < 2; s++) {
 		r[s] = pg_exec(s ? there : here, CHECKSQL_COLUMNS, 1, &rel[s], err);
@@ -488,7 +459,7 @@ static int run_reconcile(struct pg_conn *here, const json_t *spec, const struct 
 	if (there_conninfo(spec, rc, env, &info, &o->err) < 0)
 		return -1;
 	char what[300];
-	snprintf(what, sizeof what, "reconcile: connection '%s'", str(rc, "connection"));
+	snprintf(what, sizeof what, "reconcile: connection '%s'", json_str(rc, "connection"));
 	struct pg_conn *there = open_side(info, what, timeout_ms, &o->err);
 	free(info);
 	if (!there)
@@ -499,13 +470,13 @@ static int run_reconcile(struct pg_conn *here, const json_t *spec, const struct 
 	for (size_t i = 0; i < json_array_size(key); i++)
 		kv[i] = json_string_value(json_array_get(key, i));
 	int ret = -1;
-	if (rc_columns(here, there, rc, str(spec, "relation"), &cols, &o->err) == 0) {
+	if (rc_columns(here, there, rc, json_str(spec, "relation"), &cols, &o->err) == 0) {
 		struct rc_opts opts = {
 			.here = here, .there = there,
-			.h = {str(spec, "relation"), kv, json_array_size(key), (const char *const *)cols.v, cols.n,
-			      str(spec, "where")},
-			.t = {str(rc, "relation"), kv, json_array_size(key), (const char *const *)cols.v, cols.n,
-			      str(spec, "where")},
+			.h = {json_str(spec, "relation"), kv, json_array_size(key), (const char *const *)cols.v, cols.n,
+			      json_str(spec, "where")},
+			.t = {json_str(rc, "relation"), kv, json_array_size(key), (const char *const *)cols.v, cols.n,
+			      json_str(spec, "where")},
 			.ranges = (int)json_integer_value(json_object_get(rc, "ranges")),
 			.leaf = (int)json_integer_value(json_object_get(rc, "leaf")),
 			.keep = (int)json_integer_value(json_object_get(spec, "limit")),
@@ -556,24 +527,24 @@ static int run_reconcile(struct pg_conn *here, const json_t *spec, const struct 
 
 static void threshold_text(const json_t *spec, char *buf, size_t cap)
 {
-	if (!strcmp(str(spec, "judge") ? str(spec, "judge") : "", "freshness")) {
+	if (!strcmp(json_str(spec, "judge") ? json_str(spec, "judge") : "", "freshness")) {
 		snprintf(buf, cap, "warn_after %gs, error_after %gs", json_number_value(json_object_get(spec, "warn_after")),
 			 json_number_value(json_object_get(spec, "error_after")));
 		return;
 	}
-	const char *sev = str(spec, "severity");
+	const char *sev = json_str(spec, "severity");
 	if (sev && !strcmp(sev, "warn"))
-		snprintf(buf, cap, "warn_if %s", str(spec, "warn_if") ? str(spec, "warn_if") : "!=0");
+		snprintf(buf, cap, "warn_if %s", json_str(spec, "warn_if") ? json_str(spec, "warn_if") : "!=0");
 	else
-		snprintf(buf, cap, "error_if %s, warn_if %s", str(spec, "error_if") ? str(spec, "error_if") : "!=0",
-			 str(spec, "warn_if") ? str(spec, "warn_if") : "!=0");
+		snprintf(buf, cap, "error_if %s, warn_if %s", json_str(spec, "error_if") ? json_str(spec, "error_if") : "!=0",
+			 json_str(spec, "warn_if") ? json_str(spec, "warn_if") : "!=0");
 }
 
 /* The result line and the first failing rows, in the task log. */
 static void print_outcome(const json_t *spec, const struct outcome *o, const char *thr, double secs,
 			  const struct task_env *env)
 {
-	const char *name = str(spec, "check");
+	const char *name = json_str(spec, "check");
 	if (o->status == CHECK_ERROR) {
 		printf("check %s: error after %.2f s\n", name, secs);
 		return;
@@ -604,9 +575,9 @@ static int record(const json_t *spec, const struct outcome *o, const char *thr, 
 	char *params = json_object_get(spec, "params") ? json_dumps(json_object_get(spec, "params"), JSON_COMPACT) : NULL;
 	char *detail = o->detail ? json_dumps(o->detail, JSON_COMPACT) : NULL;
 	struct check_result r = {
-		.project = env->project, .check = str(spec, "check"), .type = str(spec, "type"), .model = str(spec, "model"),
+		.project = env->project, .check = json_str(spec, "check"), .type = json_str(spec, "type"), .model = json_str(spec, "model"),
 		.run_id = env->run_id, .task = env->task, .try_number = env->try_number,
-		.status = check_status_name(o->status), .severity = str(spec, "severity") ? str(spec, "severity") : "error",
+		.status = check_status_name(o->status), .severity = json_str(spec, "severity") ? json_str(spec, "severity") : "error",
 		.failing = o->failing, .total = o->total, .threshold = thr, .duration_s = secs, .sql = o->sql,
 		.params_json = params, .detail_json = detail, .error = o->status == CHECK_ERROR ? o->err.msg : NULL,
 	};
@@ -622,24 +593,24 @@ static int record(const json_t *spec, const struct outcome *o, const char *thr, 
  * cannot be reached. */
 static int check_run(const json_t *spec, const struct task_env *env)
 {
-	const char *judge = str(spec, "judge");
-	if (!str(spec, "check") || !judge || (strcmp(judge, "reconcile") && !str(spec, "sql"))) {
+	const char *judge = json_str(spec, "judge");
+	if (!json_str(spec, "check") || !judge || (strcmp(judge, "reconcile") && !json_str(spec, "sql"))) {
 		fprintf(stderr, "check: the task spec is incomplete\n");
 		return 2;
 	}
-	bool warn_sev = str(spec, "severity") && !strcmp(str(spec, "severity"), "warn");
+	bool warn_sev = json_str(spec, "severity") && !strcmp(json_str(spec, "severity"), "warn");
 	int timeout_ms = (int)json_integer_value(json_object_get(spec, "statement_timeout")) * 1000;
 	if (timeout_ms <= 0)
 		timeout_ms = DEFAULT_STATEMENT_TIMEOUT * 1000;
 	char thr[160];
 	threshold_text(spec, thr, sizeof thr);
-	printf("check %s: %s on %s\n", str(spec, "check"), str(spec, "type"),
-	       str(spec, "relation") ? str(spec, "relation") : kind_spec_conn_key(spec));
+	printf("check %s: %s on %s\n", json_str(spec, "check"), json_str(spec, "type"),
+	       json_str(spec, "relation") ? json_str(spec, "relation") : kind_spec_conn_key(spec));
 	fflush(stdout);
 
 	struct outcome o = {.failing = -1, .total = -1};
 	double t0 = now_wall();
-	char *info = with_database(env->conninfo ? env->conninfo : "", str(spec, "database"));
+	char *info = with_database(env->conninfo ? env->conninfo : "", json_str(spec, "database"));
 	char what[300];
 	snprintf(what, sizeof what, "connection '%s'", kind_spec_conn_key(spec));
 	struct pg_conn *c = open_side(info, what, timeout_ms, &o.err);
@@ -663,16 +634,16 @@ static int check_run(const json_t *spec, const struct task_env *env)
 	int exit_status = 0;
 	if (record(spec, &o, thr, secs, env, &re) < 0) {
 		taskexec_settle(1);
-		fprintf(stderr, "check %s: %s\n", str(spec, "check"), re.msg);
+		fprintf(stderr, "check %s: %s\n", json_str(spec, "check"), re.msg);
 		exit_status = 1;
 	}
 	if (o.status == CHECK_ERROR) {
 		taskexec_settle(1);
-		fprintf(stderr, "check %s could not run: %s\n", str(spec, "check"), o.err.msg);
+		fprintf(stderr, "check %s could not run: %s\n", json_str(spec, "check"), o.err.msg);
 		exit_status = warn_sev ? exit_status : 1;
 	} else if (o.status == CHECK_FAIL) {
 		taskexec_settle(1);
-		fprintf(stderr, "check %s failed: %lld failing row%s (%s)\n", str(spec, "check"), o.failing,
+		fprintf(stderr, "check %s failed: %lld failing row%s (%s)\n", json_str(spec, "check"), o.failing,
 			o.failing == 1 ? "" : "s", thr);
 		exit_status = 1;
 	}

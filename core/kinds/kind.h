@@ -11,7 +11,7 @@
 
 #include "base/err.h"
 #include "base/util.h"
-#include "core/taskexec.h"
+#include "core/taskenv.h"
 #include "core/yamlread.h"
 
 struct project;

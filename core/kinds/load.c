@@ -12,7 +12,7 @@
 #include "core/kinds/kind.h"
 #include "core/ledger.h"
 #include "core/load.h"
-#include "core/project.h"
+#include "core/projdef.h"
 #include "core/store.h"
 
 struct load_spec {
@@ -108,7 +108,7 @@ static void load_check(const struct kind_check *c, void *spec)
 	s->contract = path;
 }
 
-static json_t *names_json(const struct strv *v)
+static json_t *strv_json(const struct strv *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->n; i++)
@@ -130,8 +130,8 @@ static int load_build(const void *spec, const struct kind_build *b, json_t *out,
 	if (s->contract)
 		json_object_set_new(out, "contract", json_string(s->contract));
 	json_object_set_new(out, "mode", json_string(s->mode ? s->mode : "append"));
-	json_object_set_new(out, "key", names_json(&s->key));
-	json_object_set_new(out, "columns", names_json(&s->columns));
+	json_object_set_new(out, "key", strv_json(&s->key));
+	json_object_set_new(out, "columns", strv_json(&s->columns));
 	if (s->format)
 		json_object_set_new(out, "format", json_string(s->format));
 	if (s->delimiter)

@@ -12,7 +12,7 @@
 #include "core/kinds/kind.h"
 #include "core/models/materialize.h"
 #include "core/models/model.h"
-#include "core/project.h"
+#include "core/projdef.h"
 #include "core/store.h"
 
 struct model_spec {
@@ -27,7 +27,7 @@ static const struct kind_key model_keys[] = {
 	{.name = "full_refresh", .type = KEY_BOOL, .field = offsetof(struct model_spec, full_refresh)},
 };
 
-static void model_check(const struct kind_check *c, void *spec)
+static void model_task_check(const struct kind_check *c, void *spec)
 {
 	struct model_spec *s = spec;
 	if (s->target && !project_target(c->p, s->target)) {
@@ -249,7 +249,7 @@ const struct kind_ops kind_model = {
 	.spec_size = sizeof(struct model_spec),
 	.keys = model_keys,
 	.n_keys = sizeof model_keys / sizeof model_keys[0],
-	.check = model_check,
+	.check = model_task_check,
 	.build = model_build,
 	.describe = model_describe,
 	.conn = kind_spec_conn_key,

@@ -14,7 +14,7 @@
 #include "core/models/check.h"
 #include "core/models/model.h"
 #include "core/models/plan.h"
-#include "core/project.h"
+#include "core/projdef.h"
 
 struct models_spec {
 	char *select;        /* the selector's words, space-separated; NULL: every model */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/models/check.h"
-#include "core/project.h"
+#include "core/projdef.h"
 
 const char CHECKSQL_BEGIN[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const char CHECKSQL_TIMEOUT[] = "SELECT set_config('statement_timeout', $1, true)";
@@ -96,14 +96,6 @@ static char *array_literal(const struct names *v)
 	}
 	sb_addc(&b, '}');
 	return sb_steal(&b);
-}
-
-static json_t *names_json(const struct names *n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; n && i < n->n; i++)
-		json_array_append_new(a, json_string(n->v[i]));
-	return a;
 }
 
 static json_t *str_or_null(const char *s)
@@ -300,7 +292,7 @@ static int rows_sql(const struct model_set *s, const struct project *p, const st
 	return rc;
 }
 
-static const char *judge_of(enum check_kind k)
+static const char *check_judge_name(enum check_kind k)
 {
 	switch (k) {
 	case CHECK_FRESHNESS:
@@ -348,7 +340,7 @@ int check_spec_build(const struct model_set *s, const struct project *p, const s
 	check_threshold_text(&c->warn_if, thr, sizeof thr);
 	json_object_set_new(spec, "warn_if", json_string(thr));
 	json_object_set_new(spec, "limit", json_integer(c->limit));
-	json_object_set_new(spec, "judge", json_string(judge_of(c->kind)));
+	json_object_set_new(spec, "judge", json_string(check_judge_name(c->kind)));
 	if (c->kind == CHECK_FRESHNESS || c->kind == CHECK_SOURCE_FRESHNESS) {
 		json_object_set_new(spec, "warn_after", json_real(c->warn_after));
 		json_object_set_new(spec, "error_after", json_real(c->error_after));

@@ -7,7 +7,7 @@
 #include "core/dag.h"
 #include "core/models/check.h"
 #include "core/models/model.h"
-#include "core/project.h"
+#include "core/projdef.h"
 #include "core/yamltree.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))

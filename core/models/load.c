@@ -91,6 +91,14 @@ void names_add(struct names *n, const char *s)
 	n->v[n->n++] = xstrdup(s);
 }
 
+json_t *names_json(const struct names *n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; n && i < n->n; i++)
+		json_array_append_new(a, json_string(n->v[i]));
+	return a;
+}
+
 void names_free(struct names *n)
 {
 	for (size_t i = 0; i < n->n; i++)

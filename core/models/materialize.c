@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "connectors/pg.h"
-#include "core/project.h"
+#include "core/projdef.h"
 
 #define PG_NAME_MAX 63
 /* the rows of a batch's bad keys named in an error */
@@ -218,14 +219,6 @@ int mat_contract_diff(const struct mat_col *want, size_t n_want, const struct ma
 
 /* ---- the spec ------------------------------------------------------------------------ */
 
-static json_t *names_json(const struct names *n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n->n; i++)
-		json_array_append_new(a, json_string(n->v[i]));
-	return a;
-}
-
 int mat_spec_build(const struct model_set *s, const struct project *p, const struct target *t, int i,
 		   bool full_refresh, json_t *out, struct err *err)
 {
@@ -325,29 +318,24 @@ static const char **strings_of(const json_t *a, size_t *n)
 	return v;
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 int mat_job_from_spec(const json_t *spec, struct mat_job *j, void **cols, struct err *err)
 {
 	memset(j, 0, sizeof *j);
 	*cols = NULL;
-	j->model = str(spec, "model");
-	j->path = str(spec, "path");
-	j->target = str(spec, "target");
-	j->schema = str(spec, "schema");
+	j->model = json_str(spec, "model");
+	j->path = json_str(spec, "path");
+	j->target = json_str(spec, "target");
+	j->schema = json_str(spec, "schema");
 	j->name = j->model;
-	j->sql = str(spec, "sql");
-	j->sql_incremental = str(spec, "sql_incremental");
+	j->sql = json_str(spec, "sql");
+	j->sql_incremental = json_str(spec, "sql_incremental");
 	j->full_refresh = json_is_true(json_object_get(spec, "full_refresh"));
 	int v = 0;
-	if (!j->model || !j->schema || !j->sql || enum_of(str(spec, "materialized"), mat_name_i, 4, &v) < 0)
+	if (!j->model || !j->schema || !j->sql || enum_of(json_str(spec, "materialized"), mat_name_i, 4, &v) < 0)
 		return err_set(err, "model: the task spec is incomplete (model, schema, sql, materialized)");
 	j->mat = (enum model_mat)v;
 	if (j->mat == MAT_INCREMENTAL) {
-		if (!j->sql_incremental || enum_of(str(spec, "incremental_strategy"), inc_name_i, 3, &v) < 0)
+		if (!j->sql_incremental || enum_of(json_str(spec, "incremental_strategy"), inc_name_i, 3, &v) < 0)
 			return err_set(err, "model: the task spec of an incremental model is incomplete");
 		j->strategy = (enum inc_strategy)v;
 	}
@@ -357,17 +345,17 @@ int mat_job_from_spec(const json_t *spec, struct mat_job *j, void **cols, struct
 	j->key = a->key;
 	const json_t *sn = json_object_get(spec, "snapshot");
 	if (j->mat == MAT_SNAPSHOT) {
-		if (enum_of(str(sn, "strategy"), snap_name_i, 2, &v) < 0)
+		if (enum_of(json_str(sn, "strategy"), snap_name_i, 2, &v) < 0)
 			return err_set(err, "model: the task spec of a snapshot has no strategy");
 		j->snap = (enum snap_strategy)v;
-		if (enum_of(str(sn, "hard_deletes"), hd_name_i, 3, &v) == 0)
+		if (enum_of(json_str(sn, "hard_deletes"), hd_name_i, 3, &v) == 0)
 			j->hard_deletes = (enum hard_deletes)v;
-		j->updated_at = str(sn, "updated_at");
+		j->updated_at = json_str(sn, "updated_at");
 		const json_t *cc = json_object_get(sn, "check_cols");
 		j->check_all = json_is_string(cc);
 		a->check_cols = strings_of(json_is_array(cc) ? cc : NULL, &j->n_check_cols);
 		j->check_cols = a->check_cols;
-		j->valid_to_current = str(sn, "valid_to_current");
+		j->valid_to_current = json_str(sn, "valid_to_current");
 		if (!j->n_key || (j->snap == SNAP_TIMESTAMP && !j->updated_at) ||
 		    (j->snap == SNAP_CHECK && !j->check_all && !j->n_check_cols))
 			return err_set(err, "model: the task spec of a snapshot is incomplete");
@@ -376,8 +364,8 @@ int mat_job_from_spec(const json_t *spec, struct mat_job *j, void **cols, struct
 	j->n_contract = json_array_size(cs);
 	a->contract = xcalloc(j->n_contract + 1, sizeof *a->contract);
 	for (size_t i = 0; i < j->n_contract; i++) {
-		a->contract[i].name = str(json_array_get(cs, i), "name");
-		a->contract[i].type = str(json_array_get(cs, i), "type");
+		a->contract[i].name = json_str(json_array_get(cs, i), "name");
+		a->contract[i].type = json_str(json_array_get(cs, i), "type");
 		if (!a->contract[i].name)
 			return err_set(err, "model: a contract column without a name in the task spec");
 	}

@@ -40,6 +40,8 @@ struct names {
 	char **v;
 	size_t n;
 };
+/* The names as a JSON array of strings (a new reference; n NULL: []). */
+json_t *names_json(const struct names *n);
 
 enum model_mat { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_SNAPSHOT };
 enum inc_strategy { INC_MERGE, INC_DELETE_INSERT, INC_APPEND };

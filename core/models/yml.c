@@ -35,7 +35,7 @@ static struct loc owned(const struct cfg_src *c, struct loc at)
 
 /* Unknown keys of obj: the known ones are list (and, with cfg, every
  * config key). */
-static void check_keys(const struct yread *r, const json_t *obj, const char *where, const char *const *list, size_t n,
+static void allowed_keys(const struct yread *r, const json_t *obj, const char *where, const char *const *list, size_t n,
 		       bool cfg)
 {
 	size_t total = n + (cfg ? n_cfg_keys : 0);
@@ -114,7 +114,7 @@ static void read_columns(struct mload *L, const struct yread *r, const struct cf
 			diags_add(L->d, at, "a column must be a mapping with a name, got %s", yr_type_name(cj));
 			continue;
 		}
-		check_keys(r, cj, "a column", column_keys, N_OF(column_keys), false);
+		allowed_keys(r, cj, "a column", column_keys, N_OF(column_keys), false);
 		struct model_column *col = &(*out)[*n_out];
 		if (yr_string(r, cj, "name", &col->name) <= 0) {
 			if (!json_object_get(cj, "name"))
@@ -158,7 +158,7 @@ static void read_entry(struct mload *L, const struct yread *r, const struct cfg_
 	}
 	char where[300];
 	snprintf(where, sizeof where, "model '%s'", name);
-	check_keys(r, ej, where, entry_keys, N_OF(entry_keys), true);
+	allowed_keys(r, ej, where, entry_keys, N_OF(entry_keys), true);
 	int m = models_find(L->s, name);
 	if (m < 0) {
 		const char *near = models_nearest(L->s, name);
@@ -218,7 +218,7 @@ static void read_freshness(struct mload *L, const struct yread *r, const struct 
 		yr_wrong_type(r, obj, "freshness", "a mapping with warn_after and error_after");
 		return;
 	}
-	check_keys(r, f, "'freshness'", freshness_keys, N_OF(freshness_keys), false);
+	allowed_keys(r, f, "'freshness'", freshness_keys, N_OF(freshness_keys), false);
 	cfg_duration(L, c, f, "warn_after", warn);
 	cfg_duration(L, c, f, "error_after", error);
 	if (!*warn && !*error && !json_object_get(f, "warn_after") && !json_object_get(f, "error_after"))
@@ -234,7 +234,7 @@ static void read_table(struct mload *L, const struct yread *r, const struct cfg_
 		diags_add(L->d, at, "a table must be a mapping with a name, got %s", yr_type_name(tj));
 		return;
 	}
-	check_keys(r, tj, "a source table", table_keys, N_OF(table_keys), false);
+	allowed_keys(r, tj, "a source table", table_keys, N_OF(table_keys), false);
 	struct source_table t = {0};
 	if (yr_string(r, tj, "name", &t.name) <= 0) {
 		if (!json_object_get(tj, "name"))
@@ -301,7 +301,7 @@ static void read_sources(struct mload *L, const struct yread *r, const struct cf
 		}
 		char where[300];
 		snprintf(where, sizeof where, "source '%s'", name);
-		check_keys(r, sj, where, source_keys, N_OF(source_keys), false);
+		allowed_keys(r, sj, where, source_keys, N_OF(source_keys), false);
 		json_t *tables = get_list(r, sj, "tables");
 		if (!tables || !json_array_size(tables))
 			diags_add(L->d, yr_at_value(r, sj, "name"), "source '%s' has no tables", name);

@@ -5,12 +5,8 @@
 # --readonly, resizing, NO_COLOR, an ASCII locale, a run started elsewhere
 # showing up live, and the terminal given back on SIGTERM and on a crash.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..49"
-
-command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 49); do echo "ok $i # SKIP tmux is not installed"; done
-	exit 0
-}
+. "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
+console_plan 49
 
 PROJ=$SLUICE_TESTDIR/console_it
 if [ -d "$PROJ" ]; then
@@ -22,46 +18,6 @@ mkdir -p "$SLUICE_TESTDIR"
 rm -f "$SLUICE_TESTDIR"/console-*.err
 cp -r "$SLUICE_SRCDIR/examples/demo" "$PROJ"
 rm -rf "$PROJ/.sluice"
-
-TMUXCONF=$SLUICE_TESTDIR/console.tmux.conf
-echo 'set -g default-terminal "tmux-256color"' >"$TMUXCONF"
-TM="tmux -L sluicetest-$$ -f $TMUXCONF"
-finish() {
-	$TM kill-server >/dev/null 2>&1 || true
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/sluicetest-$$"
-	cleanup
-}
-trap finish EXIT
-
-# console NAME [VAR=VALUE...] [-- SLUICE-ARGS...]: a console in its own
-# 120x40 tmux session; when it exits the pane says CONSOLE-EXITED <status>.
-console() {
-	name=$1
-	shift
-	envs="LANG=C.UTF-8 LC_ALL="
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs $1"; shift; done
-	[ "${1:-}" = "--" ] && shift
-	$TM new-session -d -s "$name" -x 120 -y 40 \
-		"env $envs '$SLUICE_BIN' -C '$PROJ' $* 2>'$SLUICE_TESTDIR/console-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
-}
-screen() { $TM capture-pane -p -t "$1"; }
-# shot NAME: the screen, also kept in $SHOT so a failed check on it can show
-# what it looked at: `shot main | grep -q X; ok $? "..." || diag <"$SHOT"`
-SHOT=$SLUICE_TESTDIR/console-shot.txt
-shot() { screen "$1" >"$SHOT"; cat "$SHOT"; }
-keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
-# wait_screen NAME REGEX: up to 10 s for the screen to show REGEX
-wait_screen() {
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		if screen "$1" | grep -Eq "$2"; then return 0; fi
-		sleep 0.1
-	done
-	screen "$1" | diag
-	return 1
-}
-# the pid of the console in session NAME (the pane's shell runs it)
-console_pid() { pgrep -P "$($TM display-message -p -t "$1" '#{pane_pid}')" -x sluice | head -n1; }
 
 warehouse_sql() {
 	conninfo=$(sl --json up -q 2>/dev/null | json_get 'j["warehouse"]["address"]')

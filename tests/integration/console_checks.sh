@@ -4,44 +4,10 @@
 # task instance on its failing rows, paged through 500 of them, `v` switches
 # to the log and back, and an ASCII locale draws the statuses in ASCII.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..12"
-
-command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 12); do echo "ok $i # SKIP tmux is not installed"; done
-	exit 0
-}
+. "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
+console_plan 12
 
 PROJ=$(mkproj console_checks_it)
-TMUXCONF=$SLUICE_TESTDIR/console_checks.tmux.conf
-echo 'set -g default-terminal "tmux-256color"' >"$TMUXCONF"
-TM="tmux -L sluicechecks-$$ -f $TMUXCONF"
-finish() {
-	$TM kill-server >/dev/null 2>&1 || true
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/sluicechecks-$$"
-	cleanup
-}
-trap finish EXIT
-
-console() {
-	name=$1
-	shift
-	$TM new-session -d -s "$name" -x 120 -y 40 \
-		"env $* '$SLUICE_BIN' -C '$PROJ' 2>'$SLUICE_TESTDIR/console-checks-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
-}
-screen() { $TM capture-pane -p -t "$1"; }
-SHOT=$SLUICE_TESTDIR/console-checks-shot.txt
-shot() { screen "$1" >"$SHOT"; cat "$SHOT"; }
-keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
-wait_screen() {
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		if screen "$1" | grep -Eq "$2"; then return 0; fi
-		sleep 0.1
-	done
-	screen "$1" | diag
-	return 1
-}
-
 sl -q up >/dev/null 2>&1
 WH=$(sl --json up -q 2>/dev/null | json_get 'j["warehouse"]["address"]')
 psql "$WH" -XAtqc "create schema shop;
@@ -75,7 +41,7 @@ sl -q run quality --wait >/dev/null 2>&1
 [ "$(sl --json checks | json_get 'len(j["results"])')" = 2 ]
 ok $? "two runs of two checks"
 
-console main LANG=C.UTF-8 LC_ALL=
+console main
 wait_screen main "PIPELINE .*SCHEDULE"
 keys main : checks Enter
 wait_screen main "CHECK +STATUS +FAILING / ROWS +RECENT"

@@ -146,13 +146,38 @@ opaque_connectors() {
 		{ printf '%s\n' "$bad" "a connectors/ header would hand that library's types to every includer: include it in the .c, name the types as opaque structs (struct pg_conn) in the header" | diag; }
 }
 
-echo "1..8"
+# below DIR HEADER...: no file under DIR includes one of the headers (core's
+# upper floors: the loader, the runner, the operator's actions), which sit
+# above it and use it
+below() {
+	dir=$1; shift
+	bad=$(includes $(sources "$dir") |
+		while IFS= read -r line; do
+			hdr=${line#*:*:}
+			where=${line%:"$hdr"}
+			name=$(printf '%s\n' "$hdr" | sed 's/^.\(.*\).$/\1/')
+			for h in "$@"; do
+				[ "$name" = "$h" ] && printf '%s: includes %s, which is above %s/\n' "$where" "$hdr" "$dir"
+			done
+		done)
+	[ -z "$bad" ]
+	ok $? "$dir/ includes none of {$*}" ||
+		{ printf '%s\n' "$bad" "read the project through core/projdef.h and a task's environment through core/taskenv.h" | diag; }
+}
+
+UPPER_CORE="core/project.h core/ctx.h core/actions.h core/scheduler.h core/worker.h core/taskexec.h core/services.h"
+
+echo "1..11"
 layer base base .
 layer connectors connectors base .
 layer core core connectors base .
 layer tui tui core connectors base .
 # the batch face may open the console, never the other way round
 layer cli cli tui core connectors base .
+# the kinds, the models and the loads are what the loader and the runner use
+below core/kinds $UPPER_CORE
+below core/models $UPPER_CORE core/kinds/kind.h
+below core/load $UPPER_CORE core/kinds/kind.h
 no_client_libs
 opaque_connectors
 done_testing

@@ -1,5 +1,5 @@
 /* Hashed key ranges compared across two connections; see reconcile.h. */
-#include "core/reconcile.h"
+#include "core/models/reconcile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  * down to ranges small enough to compare key by key. So the work follows
  * the differences, not the table's size, and what differs is named: the
  * key ranges, and in them the keys. The SQL is core/models/checksql.c's. */
-#ifndef SLUICE_RECONCILE_H
-#define SLUICE_RECONCILE_H
+#ifndef SLUICE_MODELS_RECONCILE_H
+#define SLUICE_MODELS_RECONCILE_H
 
 #include <jansson.h>
 #include <stdio.h>
