@@ -325,12 +325,9 @@ int cmd_backfill(struct cli *g, int argc, char **argv)
 			break;
 		}
 		case O_MAXP: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 10000) {
-				rc = usage_err("--max-parallel takes a number from 1 to 10000");
+			long n;
+			if (!cli_number("backfill", "--max-parallel", optarg, "a number of runs", 1, 10000, &n))
 				goto out;
-			}
 			o.max_parallel = (int)n;
 			break;
 		}
@@ -350,7 +347,13 @@ int cmd_backfill(struct cli *g, int argc, char **argv)
 		case O_WAIT: wait = true; break;
 		case O_NORUN: no_runner = true; break;
 		case O_LIST: do_list = true; nverbs++; break;
-		case O_LIMIT: limit = atoi(optarg); if (limit < 1) { rc = usage_err("--limit takes a number >= 1"); goto out; } break;
+		case O_LIMIT: {
+			long n;
+			if (!cli_number("backfill", "--limit", optarg, "a number of backfills", 1, 100000, &n))
+				goto out;
+			limit = (int)n;
+			break;
+		}
 		case O_PAUSE: verb = "pause"; verb_arg = optarg; nverbs++; break;
 		case O_RESUME: verb = "resume"; verb_arg = optarg; nverbs++; break;
 		case O_CANCEL: verb = "cancel"; verb_arg = optarg; nverbs++; break;

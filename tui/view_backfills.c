@@ -252,12 +252,10 @@ static int bfv_handle_key(struct view *v, int key, int a)
 		return H_HANDLED;
 	}
 	case ACT_BACK:
-		if (b->filter.active) {
-			filter_clear(&b->filter);
-			rebuild(v);
-			return H_HANDLED | H_REDRAW;
-		}
-		return H_IGNORED;
+		if (!view_filter_back(&b->filter))
+			return H_IGNORED;
+		rebuild(v);
+		return H_HANDLED | H_REDRAW;
 	default:
 		return H_IGNORED;
 	}
@@ -269,11 +267,8 @@ static int bfv_on_input(struct view *v, int action, const char *text)
 	struct backfillsv *b = B(v);
 	if (action != ACT_FIND)
 		return H_IGNORED;
-	struct err e = {0};
-	if (filter_set(&b->filter, text, &e) < 0) {
-		tui_error(v->t, "%s", e.msg);
+	if (!view_filter_input(v, &b->filter, text))
 		return H_HANDLED;
-	}
 	b->sel = 0;
 	rebuild(v);
 	return H_HANDLED | H_REDRAW;

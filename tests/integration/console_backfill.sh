@@ -6,12 +6,8 @@
 # strip; p pauses and resumes, X cancels after asking; the history has the
 # batch commands; --readonly refuses the form.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..16"
-
-command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 16); do echo "ok $i # SKIP tmux is not installed"; done
-	exit 0
-}
+. "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
+console_plan 16
 
 PROJ=$(mkproj console_backfill_it)
 cat >"$PROJ/pipelines/daily.yml" <<'YML'
@@ -20,38 +16,8 @@ params: { tag: none, nap: "0" }
 tasks:
   a: { kind: shell, command: "echo {{ ds }} {{ params.tag }} >> seen.txt; while [ -e hold-{{ ds }} ]; do sleep 0.1; done; sleep {{ params.nap }}" }
 YML
-TMUXCONF=$SLUICE_TESTDIR/console_backfill.tmux.conf
-echo 'set -g default-terminal "tmux-256color"' >"$TMUXCONF"
-TM="tmux -L sluicebf-$$ -f $TMUXCONF"
-finish() {
-	$TM kill-server >/dev/null 2>&1 || true
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/sluicebf-$$"
-	rm -f "$PROJ/hold-2026-01-05"
-	cleanup
-}
-trap finish EXIT
-
-# console NAME SLUICE_OPTIONS ENV...
-console() {
-	name=$1
-	opts=$2
-	shift 2
-	$TM new-session -d -s "$name" -x 130 -y 40 \
-		"env $* '$SLUICE_BIN' $opts -C '$PROJ' 2>'$SLUICE_TESTDIR/console-bf-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
-}
-screen() { $TM capture-pane -p -t "$1"; }
-SHOT=$SLUICE_TESTDIR/console-bf-shot.txt
-shot() { screen "$1" >"$SHOT"; cat "$SHOT"; }
-keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
-wait_screen() {
-	end=$(($(date +%s) + 15))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		if screen "$1" | grep -Eq -- "$2"; then return 0; fi
-		sleep 0.1
-	done
-	screen "$1" | diag
-	return 1
-}
+# the held run must end before the services stop
+trap 'rm -f "$PROJ/hold-2026-01-05"; console_finish' EXIT
 sq() { state_sql "$1"; }
 
 # planted: 01-03 succeeded, 01-05 live (held)
@@ -62,7 +28,7 @@ held() { grep -q 2026-01-05 "$PROJ/seen.txt" 2>/dev/null; }
 wait_for 20 held
 ok $? "a succeeded and a live run planted"
 
-console main "" LANG=C.UTF-8 LC_ALL=
+console main
 wait_screen main "PIPELINE .*SCHEDULE"
 keys main B
 wait_screen main "Backfill daily"
@@ -73,7 +39,7 @@ ok $? "the dry-run count follows the range typed, with why dates are skipped"
 shot main | grep -Eq "= sluice --batch backfill daily --from 2026-01-01 --to 2026-01-10"
 ok $? "the form shows its sluice --batch twin" || diag <"$SHOT"
 keys main Tab Tab C-u 2 Tab C-u yes Tab C-u tv
-wait_screen main "--max-parallel 2 --backwards --param tag=tv"
+wait_screen main "parallel 2 --backwards --param tag=tv"
 ok $? "max parallel, backwards and a param reach the batch twin"
 keys main BTab BTab BTab BTab C-u 2026-13-01
 wait_screen main "to '2026-13-01': expected a date as YYYY-MM-DD"
@@ -116,7 +82,7 @@ ok $(( r1 | $? )) "the history has each action as its batch command" || diag <"$
 keys main q q q
 sleep 0.5
 
-console ro --readonly LANG=C.UTF-8 LC_ALL=
+console ro -- --readonly
 wait_screen ro "PIPELINE"
 keys ro B
 wait_screen ro "read-only console \(--readonly\): backfill is disabled"
