@@ -2,6 +2,7 @@
  * range of logical dates; list backfills; pause, resume or cancel one. The
  * runner does the work (core/backfill.c). */
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static const char BACKFILL_HELP[] =
 	"                       [--max-parallel N] [--backwards] [--param KEY=VALUE]... [--dry-run] [--wait]\n"
 	"                       [--no-runner] [--json]\n"
 	"       sluice backfill --list [--limit N] [--json]\n"
+	"       sluice backfill --show ID [--json]\n"
 	"       sluice backfill --pause ID | --resume ID | --cancel ID [--json]\n"
 	"\n"
 	"Runs PIPELINE for every logical date from --from to --to (inclusive) that its\n"
@@ -47,6 +49,8 @@ static const char BACKFILL_HELP[] =
 	"  --list             the latest backfills with their progress: done, running,\n"
 	"                     failed, left, skipped, and a strip of the dates\n"
 	"                     (s success, r running, f failed, . left, k skipped, c cancelled)\n"
+	"  --show ID          one backfill date by date: what it decided, the date's\n"
+	"                     state and run, and why\n"
 	"  --pause ID         start no more dates (the runs going on finish)\n"
 	"  --resume ID        carry on with a paused backfill\n"
 	"  --cancel ID        drop the dates not started (the runs going on finish)\n"
@@ -254,12 +258,61 @@ static int list(struct cli *g, int limit)
 	return EXIT_OK;
 }
 
+static int show(struct cli *g, const char *arg)
+{
+	long id;
+	if (!cli_number("backfill", "--show", arg, "a backfill id", 1, LONG_MAX, &id))
+		return EXIT_USAGE;
+	struct sctx c;
+	int rc = cli_open(g, &c, CTX_STORE | CTX_LENIENT);
+	if (rc)
+		return rc;
+	struct bf_row *rows = NULL;
+	size_t n = 0, nd = 0;
+	struct bf_date_row *dates = NULL;
+	struct err e = {0};
+	if (store_backfill_dates(&c.store, id, &dates, &nd, &e) < 0 ||
+	    store_backfills(&c.store, id, 1, &rows, &n, &e) < 0 || !n) {
+		cli_error("backfill", "%s", e.msg);
+		rc = e.code == ERR_NOTFOUND ? EXIT_USAGE : exit_of(e.code);
+		goto out;
+	}
+	const struct bf_row *b = &rows[0];
+	if (g->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < nd; i++)
+			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o,s:s}", "logical_date", dates[i].ds, "action",
+							   dates[i].action, "state", dates[i].state, "run_id",
+							   dates[i].run_id ? json_integer(dates[i].run_id) : json_null(),
+							   "reason", dates[i].reason));
+		json_out(json_pack("{s:o,s:o}", "backfill", row_json(b), "dates", a));
+	} else {
+		printf("backfill %ld of %s, %s..%s: %s (reprocess %s, max parallel %d, %s first)\n", b->id, b->pipeline,
+		       b->from, b->to, b->state, b->reprocess, b->max_parallel, b->backwards ? "newest" : "oldest");
+		printf("%d done, %d running, %d failed, %d left, %d skipped, %d cancelled; by %s at %s\n", b->n_done,
+		       b->n_running, b->n_failed, b->n_left, b->n_skipped, b->n_cancelled, b->created_by, b->created_at);
+		for (size_t i = 0; i < nd; i++) {
+			char run[24] = "";
+			if (dates[i].run_id)
+				snprintf(run, sizeof run, "run %ld", dates[i].run_id);
+			printf("  %s  %-6s  %-9s  %-10s  %s\n", dates[i].ds, dates[i].action, dates[i].state, run,
+			       dates[i].reason);
+		}
+	}
+	rc = EXIT_OK;
+out:
+	bf_rows_free(rows, n);
+	bf_date_rows_free(dates, nd);
+	ctx_close(&c);
+	return rc;
+}
+
 static int change(struct cli *g, const char *verb, const char *arg)
 {
-	char *end;
-	long id = strtol(arg, &end, 10);
-	if (*end || id <= 0)
-		return usage_err("a backfill id is a number (see 'sluice backfill --list')");
+	long id;
+	if (!cli_number("backfill", !strcmp(verb, "pause") ? "--pause" : !strcmp(verb, "resume") ? "--resume" : "--cancel",
+			arg, "a backfill id", 1, LONG_MAX, &id))
+		return EXIT_USAGE;
 	struct sctx c;
 	int rc = cli_open(g, &c, CTX_STORE | CTX_LENIENT);
 	if (rc)
@@ -291,7 +344,7 @@ static int change(struct cli *g, const char *verb, const char *arg)
 int cmd_backfill(struct cli *g, int argc, char **argv)
 {
 	enum { O_FROM = 256, O_TO, O_REPROCESS, O_MAXP, O_BACK, O_PARAM, O_DRY, O_WAIT, O_NORUN, O_LIST, O_LIMIT,
-	       O_PAUSE, O_RESUME, O_CANCEL, O_JSON, O_HELP, O_QUIET };
+	       O_PAUSE, O_RESUME, O_CANCEL, O_SHOW, O_JSON, O_HELP, O_QUIET };
 	static const struct option longopts[] = {
 		{"from", required_argument, NULL, O_FROM},	   {"to", required_argument, NULL, O_TO},
 		{"reprocess", required_argument, NULL, O_REPROCESS}, {"max-parallel", required_argument, NULL, O_MAXP},
@@ -300,7 +353,7 @@ int cmd_backfill(struct cli *g, int argc, char **argv)
 		{"no-runner", no_argument, NULL, O_NORUN},	   {"list", no_argument, NULL, O_LIST},
 		{"limit", required_argument, NULL, O_LIMIT},	   {"pause", required_argument, NULL, O_PAUSE},
 		{"resume", required_argument, NULL, O_RESUME},	   {"cancel", required_argument, NULL, O_CANCEL},
-		{"json", no_argument, NULL, O_JSON},		   {"help", no_argument, NULL, O_HELP},
+		{"show", required_argument, NULL, O_SHOW},	   {"json", no_argument, NULL, O_JSON},		   {"help", no_argument, NULL, O_HELP},
 		{"quiet", no_argument, NULL, O_QUIET},		   {NULL, 0, NULL, 0},
 	};
 	struct bf_opts o = {.reprocess = BF_MISSING, .max_parallel = 4};
@@ -357,6 +410,7 @@ int cmd_backfill(struct cli *g, int argc, char **argv)
 		case O_PAUSE: verb = "pause"; verb_arg = optarg; nverbs++; break;
 		case O_RESUME: verb = "resume"; verb_arg = optarg; nverbs++; break;
 		case O_CANCEL: verb = "cancel"; verb_arg = optarg; nverbs++; break;
+		case O_SHOW: verb = "show"; verb_arg = optarg; nverbs++; break;
 		case O_JSON: g->json = true; break;
 		case O_QUIET: g->quiet = true; break;
 		case 'h':
@@ -365,16 +419,16 @@ int cmd_backfill(struct cli *g, int argc, char **argv)
 		}
 	}
 	if (nverbs > 1) {
-		rc = usage_err("--list, --pause, --resume and --cancel go one at a time");
+		rc = usage_err("--list, --show, --pause, --resume and --cancel go one at a time");
 		goto out;
 	}
 	if (nverbs) {
 		if (optind != argc || o.from || o.to || dry || wait) {
 			rc = usage_err(do_list ? "--list takes no PIPELINE, range or --dry-run"
-					       : "--pause, --resume and --cancel take only the backfill's ID");
+					       : "--show, --pause, --resume and --cancel take only the backfill's ID");
 			goto out;
 		}
-		rc = do_list ? list(g, limit) : change(g, verb, verb_arg);
+		rc = do_list ? list(g, limit) : !strcmp(verb, "show") ? show(g, verb_arg) : change(g, verb, verb_arg);
 		goto out;
 	}
 	if (optind != argc - 1) {

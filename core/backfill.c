@@ -4,6 +4,7 @@
  * are migration 10 of core/store.c. */
 #include "core/backfill.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,8 @@ static const char SETTLE_SQL[] =
 	" WHERE b.id = $1 AND b.state = 'running'"
 	" AND NOT EXISTS (SELECT 1 FROM sluice.backfill_dates x WHERE x.backfill_id = b.id AND x.state = 'pending')"
 	" AND NOT EXISTS (SELECT 1 FROM sluice.backfill_dates x LEFT JOIN sluice.runs r ON r.id = x.run_id"
-	"   WHERE x.backfill_id = b.id AND x.state = 'started' AND (r.id IS NULL OR r.state IN ('queued','running')))";
+	"   WHERE x.backfill_id = b.id AND x.state = 'started' AND (r.id IS NULL OR r.state IN ('queued','running')))"
+	" RETURNING b.state";
 
 /* The read side: each backfill with its counts and a strip of its dates. */
 static const char LIST_SQL[] =
@@ -105,6 +107,14 @@ static const char LIST_SQL[] =
 	"    WHERE x.backfill_id = b.id) d) s"
 	" WHERE b.project = $1 AND ($2::bigint IS NULL OR b.id = $2)"
 	" ORDER BY b.id DESC LIMIT $3";
+
+static const char DATES_SQL[] =
+	"SELECT x.logical_date::text, x.action, CASE x.state WHEN 'pending' THEN 'left' WHEN 'error' THEN 'failed'"
+	"   WHEN 'started' THEN CASE r.state WHEN 'success' THEN 'success' WHEN 'failed' THEN 'failed' ELSE 'running' END"
+	"   ELSE x.state END, coalesce(x.reason, ''), coalesce(x.run_id, 0)"
+	" FROM sluice.backfill_dates x JOIN sluice.backfills b ON b.id = x.backfill_id"
+	" LEFT JOIN sluice.runs r ON r.id = x.run_id"
+	" WHERE b.project = $1 AND b.id = $2 ORDER BY x.logical_date";
 
 static void q_num(struct query *q, int i, long v)
 {
@@ -477,7 +487,21 @@ struct running_bf {
 	long id;
 	char *pipeline, *params, *reprocess;
 	int max_parallel;
+	struct strbuf *log;  /* what the drive did, a line each */
 };
+
+static void say(const struct running_bf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct running_bf *b, const char *fmt, ...)
+{
+	if (!b->log)
+		return;
+	char line[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	sb_addf(b->log, "backfill %ld of %s: %s\n", b->id, b->pipeline, line);
+}
 
 static void date_error(struct sctx *c, const char *bf, const char *ds, const char *msg)
 {
@@ -492,10 +516,13 @@ static int create_taken(struct sctx *c, const struct running_bf *b, const char *
 	json_t *params = json_loads(b->params, 0, NULL);
 	int rc = action_trigger_reserved(c, b->pipeline, ds, params, "backfill", run_id, err);
 	json_decref(params);
-	if (rc < 0 && rc != ERR_UNREACHABLE && !pg_broken(c->store.pg)) {
+	if (rc == 0)
+		say(b, "run %ld for %s", run_id, ds);
+	else if (rc != ERR_UNREACHABLE && !pg_broken(c->store.pg)) {
 		/* a date that cannot start (the pipeline is gone, a template no
 		 * longer renders) is kept failed with why, not tried forever */
 		date_error(c, bf, ds, err->msg);
+		say(b, "%s cannot start: %s", ds, err->msg);
 	}
 	return rc;
 }
@@ -519,7 +546,10 @@ static int start_date(struct sctx *c, const struct running_bf *b, const char *bf
 		char why[96];
 		snprintf(why, sizeof why, "run %ld was live when its turn came", live);
 		const char *p[3] = {bf, ds, why};
-		return pg_cmd(c->store.pg, SKIP_SQL, 3, p, err) < 0 ? err_code(err) : DATE_DONE;
+		if (pg_cmd(c->store.pg, SKIP_SQL, 3, p, err) < 0)
+			return err_code(err);
+		say(b, "%s skipped: %s", ds, why);
+		return DATE_DONE;
 	}
 	if (!strcmp(action, "rerun")) {
 		const char *p[3] = {bf, ds, !strcmp(b->reprocess, "all") ? "t" : "f"};
@@ -534,6 +564,7 @@ static int start_date(struct sctx *c, const struct running_bf *b, const char *bf
 		 * pass over active runs queues its tasks */
 		struct err ae = {0};
 		action_advance(c, run, &ae);
+		say(b, "run %ld for %s re-run (%s tasks cleared)", run, ds, !strcmp(b->reprocess, "all") ? "all its" : "its failed");
 		return DATE_STARTED;
 	}
 	long run_id;
@@ -612,12 +643,14 @@ static int drive_one(struct sctx *c, const struct running_bf *b, int *started, b
 	r = pg_exec(c->store.pg, SETTLE_SQL, 1, p1, err);
 	if (!r)
 		return err_code(err);
-	*ended = pg_cmd_rows(r) == 1;
+	*ended = pg_rows(r) == 1;
+	if (*ended)
+		say(b, "ended, %s", pg_val(r, 0, 0));
 	pg_clear(r);
 	return 0;
 }
 
-int backfill_drive(struct sctx *c, int *started, int *running, struct err *err)
+int backfill_drive(struct sctx *c, int *started, int *running, struct strbuf *log, struct err *err)
 {
 	*started = 0;
 	*running = 0;
@@ -633,6 +666,7 @@ int backfill_drive(struct sctx *c, int *started, int *running, struct err *err)
 		v[i].max_parallel = atoi(pg_val(r, (int)i, 2));
 		v[i].params = xstrdup(pg_val(r, (int)i, 3));
 		v[i].reprocess = xstrdup(pg_val(r, (int)i, 4));
+		v[i].log = log;
 	}
 	pg_clear(r);
 	/* one backfill's trouble does not hold up the others; the first is said */
@@ -729,5 +763,43 @@ int store_backfills(struct store *s, long id, int limit, struct bf_row **rows, s
 		return err_code(err);
 	query_backfills_parse(r, rows, n);
 	pg_clear(r);
+	return 0;
+}
+
+void bf_date_rows_free(struct bf_date_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].action);
+		free(v[i].state);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+int store_backfill_dates(struct store *s, long id, struct bf_date_row **rows, size_t *n, struct err *err)
+{
+	*rows = NULL;
+	*n = 0;
+	char ids[32];
+	snprintf(ids, sizeof ids, "%ld", id);
+	const char *p[2] = {s->project, ids};
+	struct pg_result *r = pg_exec(s->pg, DATES_SQL, 2, p, err);
+	if (!r)
+		return err_code(err);
+	int nr = pg_rows(r);
+	struct bf_date_row *v = xcalloc((size_t)nr + 1, sizeof *v);
+	for (int i = 0; i < nr; i++) {
+		snprintf(v[i].ds, sizeof v[i].ds, "%.10s", pg_val(r, i, 0));
+		v[i].action = xstrdup(pg_val(r, i, 1));
+		v[i].state = xstrdup(pg_val(r, i, 2));
+		v[i].reason = xstrdup(pg_val(r, i, 3));
+		v[i].run_id = atol(pg_val(r, i, 4));
+	}
+	pg_clear(r);
+	*rows = v;
+	*n = (size_t)nr;
+	if (!nr)
+		return err_setc(err, ERR_NOTFOUND, "no backfill %ld in project %s (see 'sluice backfill --list')", id,
+				s->project);
 	return 0;
 }

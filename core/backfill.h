@@ -17,6 +17,7 @@ struct sctx;
 struct pipeline;
 struct store;
 struct pg_result;
+struct strbuf;
 
 /* At most this many logical dates in one backfill. */
 #define BACKFILL_MAX_DATES 20000
@@ -91,9 +92,10 @@ int backfill_set_state(struct sctx *c, long id, const char *verb, struct err *er
 /* The runner's part: every running backfill of the project gets its free
  * slots filled with its next dates; one whose dates are all done ends.
  * *started: runs created or re-run; *running: backfills still running
- * after it. Errors of one date are kept on it (state error) and do not
+ * after it; log (may be NULL) gets a line for each thing done, for the
+ * runner's log. Errors of one date are kept on it (state error) and do not
  * stop the others. */
-int backfill_drive(struct sctx *c, int *started, int *running, struct err *err);
+int backfill_drive(struct sctx *c, int *started, int *running, struct strbuf *log, struct err *err);
 
 /* ---- reading them back ------------------------------------------------------ */
 
@@ -112,5 +114,17 @@ void bf_rows_free(struct bf_row *v, size_t n);
 void query_backfills(struct query *q, const char *project, long id, int limit);
 int query_backfills_parse(struct pg_result *r, struct bf_row **rows, size_t *n);
 int store_backfills(struct store *s, long id, int limit, struct bf_row **rows, size_t *n, struct err *err);
+
+/* One date of a backfill, as it stands: state is left, running, success,
+ * failed (its run failed, or it could not start), skipped or cancelled. */
+struct bf_date_row {
+	char ds[11];
+	char *action, *state, *reason;
+	long run_id;                /* 0: none */
+};
+void bf_date_rows_free(struct bf_date_row *v, size_t n);
+/* The dates of backfill id in date order; ERR_NOTFOUND when the project has
+ * no such backfill. */
+int store_backfill_dates(struct store *s, long id, struct bf_date_row **rows, size_t *n, struct err *err);
 
 #endif

@@ -283,10 +283,17 @@ static void drive_backfills(struct sched *s)
 	c->queue = s->queue;
 	c->have_queue = s->queue_ok;
 	struct err e = {0};
+	struct strbuf log = {0};
 	int started = 0, running = 0;
-	if (backfill_drive(c, &started, &running, &e) < 0)
+	if (backfill_drive(c, &started, &running, &log, &e) < 0)
 		sweep_failed(s, "backfills", &e);
 	s->backfills_running = running > 0;
+	for (char *line = log.s, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		logf_("%s", line);
+	}
+	sb_free(&log);
 	c->have_store = c->have_queue = false;
 	memset(&c->store, 0, sizeof c->store);
 	memset(&c->queue, 0, sizeof c->queue);

@@ -7,7 +7,7 @@
 # killed -9 mid-backfill finishing it with no date run twice; a date taken
 # by a runner that died before creating its run created once, with that id.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..49"
+echo "1..52"
 PROJ=$(mkproj backfill_it)
 trap cleanup EXIT
 cat >"$PROJ/sluice.yml" <<'YML'
@@ -135,6 +135,17 @@ is "sluice status shows backfill runs as such" \
 	"$(sl --json status --limit 50 | json_get 'sum(1 for r in j["runs"] if r["trigger"] == "backfill")')" 7
 l=$(sl --json backfill --list | json_get 'next("%s %d %d %d %d %d %s" % (b["state"], b["done"], b["running"], b["failed"], b["left"], b["skipped"], b["strip"]) for b in j["backfills"] if b["backfill_id"] == '"$id"')')
 is "--list: its progress and strip" "$l" "success 8 0 0 0 2 skskssssss"
+out=$(sl backfill --show "$id")
+echo "$out" | grep -Eq "^  2026-01-03  rerun   success    run [0-9]+ +run [0-9]+ failed: its failed tasks cleared$" &&
+	echo "$out" | grep -Eq "^  2026-01-04  skip    skipped +run $live is live$" &&
+	echo "$out" | grep -Eq "^  2026-01-01  create  success    run [0-9]+ +no run yet$"
+ok $? "--show: each date's decision, state, run and why" || echo "$out" | diag
+is "--show --json" "$(sl --json backfill --show "$id" | json_get '"%s %d %s" % (j["backfill"]["state"], len(j["dates"]), j["dates"][3]["state"])')" \
+	"success 10 skipped"
+grep -q "backfill $id of daily: run [0-9]* for 2026-01-01" "$PROJ/.sluice/runner.log" &&
+	grep -q "backfill $id of daily: run [0-9]* for 2026-01-03 re-run (its failed tasks cleared)" "$PROJ/.sluice/runner.log" &&
+	grep -q "backfill $id of daily: ended, success" "$PROJ/.sluice/runner.log"
+ok $? "the runner's log says what it started and when the backfill ended" || grep backfill "$PROJ/.sluice/runner.log" | diag
 rm -f "$PROJ/hold-2026-01-04"
 live_done() { [ "$(sl status "$live" --json | json_get 'j["state"]')" = success ]; }
 wait_for 20 live_done
