@@ -147,6 +147,8 @@ const char *bf_action_name(enum bf_action a)
 
 void bf_plan_free(struct bf_plan *p)
 {
+	if (!p)
+		return;
 	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i].reason);
 	free(p->v);

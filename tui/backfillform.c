@@ -134,6 +134,7 @@ static void bf_body(struct sctx *c, void *arg, int fd)
 	struct bf_plan p;
 	long id = 0;
 	rc = backfill_plan(c, &o, &p, &e);
+	bool planned = rc == 0;
 	if (rc == 0 && r->job == BJ_CREATE) {
 		char *who = xasprintf("%s (console)", getenv("USER") ? getenv("USER") : "?");
 		rc = backfill_create(c, &o, &p, who, &id, &e);
@@ -144,13 +145,13 @@ static void bf_body(struct sctx *c, void *arg, int fd)
 		if (rc == 0)
 			action_ensure_runner(c, &pid, &started, &re);
 	}
-	char *summary = rc == 0 ? backfill_plan_summary(&p) : xstrdup("");
+	char *summary = planned ? backfill_plan_summary(&p) : xstrdup("");
 	a = json_pack("{s:b,s:s,s:s,s:I,s:I,s:I,s:I}", "ok", rc == 0, "error", rc == 0 ? "" : e.msg, "summary",
 		      summary, "create", (json_int_t)(rc == 0 ? p.n_create : 0), "rerun",
 		      (json_int_t)(rc == 0 ? p.n_rerun : 0), "skip", (json_int_t)(rc == 0 ? p.n_skip : 0),
 		      "backfill_id", (json_int_t)id);
 	free(summary);
-	if (rc == 0)
+	if (planned)
 		bf_plan_free(&p);
 	json_decref(params);
 	job_reply(fd, a);
