@@ -8,7 +8,7 @@ work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
 for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # models | reports | runner | loads | all
+only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -178,6 +178,59 @@ if [ "$only" = reports ] || [ "$only" = all ]; then
 	printf '%-34s %8.3f s   (%.2f x psql)\n' "stored result + HTML" "$(echo "$rrun_s + $rhtml_s" | bc -l)" \
 		"$(echo "($rrun_s + $rhtml_s) / $rpsql_s" | bc -l)"
 	[ "$only" = reports ] && exit 0
+# ---- backfill ----------------------------------------------------------------
+# A 365-day backfill of a 5-task no-op chain with max-parallel 4 (the runner
+# starts the next date when one of the backfill's runs ends), beside the
+# same 365 runs created by 365 `sluice run --date` calls one after another
+# with the runner taking them as they come (the anchor). Same project, same
+# runner, 4 workers; each side's wall time runs until its last run ended.
+if [ "$only" = backfill ] || [ "$only" = all ]; then
+	echo "== backfill: 365 dates of a 5-task chain (shell true), max-parallel 4, 4 workers"
+	bp="$work/backfill"
+	for d in "$bp"; do [ -d "$d/.sluice" ] && { "$bin" -q -C "$d" runner --stop; "$bin" -q -C "$d" down; } >/dev/null 2>&1; done
+	rm -rf "$bp"
+	mkdir -p "$bp/pipelines"
+	printf 'name: bench_backfill\nrunner:\n  workers: 4\n' >"$bp/sluice.yml"
+	for pl in bf runs; do
+		{
+			echo "tasks:"
+			echo "  t1: { kind: shell, command: \"true\" }"
+			for k in 2 3 4 5; do echo "  t$k: { kind: shell, command: \"true\", depends_on: [t$((k - 1))] }"; done
+		} >"$bp/pipelines/$pl.yml"
+	done
+	"$bin" -q -C "$bp" up >/dev/null
+	bsql() { psql "$("$bin" -q -C "$bp" --json up | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["address"])')" -XAtqc "$1"; }
+	"$bin" -q -C "$bp" runner --no-schedule >/dev/null
+	"$bin" -q -C "$bp" run bf --date 2024-01-01 --wait >/dev/null # warm-up
+	t0=$(now)
+	"$bin" -q -C "$bp" backfill bf --from 2025-01-01 --to 2025-12-31 --max-parallel 4 --wait >/dev/null 2>&1
+	t1=$(now)
+	bf_s=$(echo "$t1 - $t0" | bc -l)
+	bf_state=$(bsql "SELECT state || ', ' || (SELECT count(*) FROM sluice.runs WHERE backfill_id = b.id AND state = 'success') || ' runs succeeded' FROM sluice.backfills b ORDER BY id DESC LIMIT 1")
+	# the most runs of the backfill that overlapped, from their start and end times
+	bf_peak=$(bsql "SELECT max(s) FROM (SELECT sum(d) OVER (ORDER BY t, d) AS s FROM (
+		SELECT created_at AS t, 1 AS d FROM sluice.runs WHERE trigger = 'backfill' UNION ALL
+		SELECT ended_at, -1 FROM sluice.runs WHERE trigger = 'backfill') e) x")
+	t0=$(now)
+	day=$(date -u -d 2025-01-01 +%s)
+	for i in $(seq 0 364); do
+		"$bin" -q -C "$bp" run runs --date "$(date -u -d "@$((day + i * 86400))" +%F)" --no-runner >/dev/null
+	done
+	t1=$(now)
+	created_s=$(echo "$t1 - $t0" | bc -l)
+	all_ended() { [ "$(bsql "SELECT count(*) FROM sluice.runs WHERE pipeline = 'runs' AND state IN ('queued','running')")" = 0 ]; }
+	while ! all_ended; do sleep 0.05; done
+	t2=$(now)
+	runs_s=$(echo "$t2 - $t0" | bc -l)
+	runs_state=$(bsql "SELECT count(*) FILTER (WHERE state = 'success') || ' of ' || count(*) || ' succeeded' FROM sluice.runs WHERE pipeline = 'runs'")
+	"$bin" -q -C "$bp" runner --stop >/dev/null 2>&1 || true
+	"$bin" -q -C "$bp" down >/dev/null 2>&1 || true
+	printf '%-34s %8.2f s   %6.1f runs/s  (%s; at most %s at once)\n' "sluice backfill, max-parallel 4" "$bf_s" \
+		"$(echo "365 / $bf_s" | bc -l)" "$bf_state" "$bf_peak"
+	printf '%-34s %8.2f s   %6.1f runs/s  (%s; the calls alone %.2f s)\n' "365 x sluice run --date" "$runs_s" \
+		"$(echo "365 / $runs_s" | bc -l)" "$runs_state" "$created_s"
+	printf '%-34s %8.2f x\n' "backfill / sluice run calls" "$(echo "$bf_s / $runs_s" | bc -l)"
+	[ "$only" = backfill ] && exit 0
 	echo
 fi
 

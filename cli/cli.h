@@ -24,6 +24,7 @@ int cmd_validate(struct cli *g, int argc, char **argv);
 int cmd_up(struct cli *g, int argc, char **argv);
 int cmd_down(struct cli *g, int argc, char **argv);
 int cmd_run(struct cli *g, int argc, char **argv);
+int cmd_backfill(struct cli *g, int argc, char **argv);
 int cmd_build(struct cli *g, int argc, char **argv);
 int cmd_status(struct cli *g, int argc, char **argv);
 int cmd_logs(struct cli *g, int argc, char **argv);

@@ -13,6 +13,7 @@
 /* X(name, function, summary) */
 #define COMMANDS(X)                                                                   \
 	X("run", cmd_run, "trigger a run of a pipeline (--wait to follow it)")          \
+	X("backfill", cmd_backfill, "run a pipeline over a range of logical dates; list, pause, cancel backfills") \
 	X("status", cmd_status, "show recent runs, or the tasks of one run")            \
 	X("logs", cmd_logs, "print the log of a task instance (--follow)")              \
 	X("retry", cmd_retry, "run a failed task again, with the downstream it held back") \

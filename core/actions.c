@@ -57,7 +57,7 @@ static json_t *task_spec(struct sctx *c, const struct pipeline *pl, const struct
 
 /* A run of pl with every task's spec built, stored in one transaction. */
 static int create_run(struct sctx *c, const struct pipeline *pl, const char *ds, const json_t *params,
-		      const char *trigger, const char *target, long *run_id, struct err *err)
+		      const char *trigger, const char *target, long given_id, long *run_id, struct err *err)
 {
 	if (target && !project_target(c->proj, target)) {
 		struct strbuf b = {0};
@@ -74,8 +74,9 @@ static int create_run(struct sctx *c, const struct pipeline *pl, const char *ds,
 		n_edges += pl->tasks[i].n_depends;
 	struct new_edge *edges = xcalloc(n_edges ? n_edges : 1, sizeof *edges);
 	size_t e = 0;
-	*run_id = 0;
-	int rc = store_run_new_id(&c->store, run_id, err);
+	/* a backfill reserves the id before the run exists (core/backfill.c) */
+	*run_id = given_id;
+	int rc = given_id > 0 ? 0 : store_run_new_id(&c->store, run_id, err);
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < pl->n_tasks; i++) {
@@ -117,8 +118,8 @@ static const char *today_or(const char *ds, char today[11])
 	return today;
 }
 
-int action_trigger_on(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
-		      const char *trigger, const char *target, long *run_id, struct err *err)
+static int trigger_named(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+			 const char *trigger, const char *target, long given_id, long *run_id, struct err *err)
 {
 	const struct pipeline *pl = project_pipeline(c->proj, pipeline);
 	if (!pl) {
@@ -142,7 +143,25 @@ int action_trigger_on(struct sctx *c, const char *pipeline, const char *ds, cons
 			return err_setc(err, ERR_FAIL, "pipeline '%s' has no param '%s' (declare it under params:)",
 					pipeline, k);
 	}
-	return create_run(c, pl, ds, params, trigger, target, run_id, err);
+	return create_run(c, pl, ds, params, trigger, target, given_id, run_id, err);
+}
+
+int action_trigger_on(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+		      const char *trigger, const char *target, long *run_id, struct err *err)
+{
+	return trigger_named(c, pipeline, ds, params, trigger, target, 0, run_id, err);
+}
+
+int action_trigger_reserved(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+			    const char *trigger, long reserved_id, struct err *err)
+{
+	long run_id;
+	return trigger_named(c, pipeline, ds, params, trigger, NULL, reserved_id, &run_id, err);
+}
+
+int action_advance(struct sctx *c, long run_id, struct err *err)
+{
+	return advance(c, run_id, err);
 }
 
 int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
@@ -158,7 +177,7 @@ int action_trigger_pipeline(struct sctx *c, const struct pipeline *pl, const cha
 	ds = today_or(ds, today);
 	if (!date_valid(ds))
 		return err_setc(err, ERR_FAIL, "--date '%s': expected a date as YYYY-MM-DD", ds);
-	return create_run(c, pl, ds, params, "manual", target, run_id, err);
+	return create_run(c, pl, ds, params, "manual", target, 0, run_id, err);
 }
 
 int action_resolve_run(struct sctx *c, const char *spec, const char *pipeline, long *run_id, struct err *err)

@@ -18,6 +18,12 @@ int action_trigger(struct sctx *c, const char *pipeline, const char *ds, const j
  * (`--target`; NULL: each task's own target). */
 int action_trigger_on(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
 		      const char *trigger, const char *target, long *run_id, struct err *err);
+/* The same with the run's id reserved beforehand (store_run_new_id): a
+ * backfill takes a date with it first, so the run is created once. */
+int action_trigger_reserved(struct sctx *c, const char *pipeline, const char *ds, const json_t *params,
+			    const char *trigger, long reserved_id, struct err *err);
+/* Advances a run an action reopened and queues what became ready. */
+int action_advance(struct sctx *c, long run_id, struct err *err);
 /* A manual run of pl, a pipeline made for it (`sluice build`'s, from
  * project_adhoc_pipeline) rather than one of the project's: stored under
  * pl->name; params (may be NULL) are kept with the run as given. */

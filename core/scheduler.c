@@ -22,12 +22,14 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/actions.h"
+#include "core/backfill.h"
 #include "core/rejects.h"
 #include "core/services.h"
 #include "core/worker.h"
 
 #define SWEEP_MS 1000            /* fallback sweep when nothing happens */
 #define NOTIFY_DEBOUNCE_MS 100   /* a burst of changes gives one retry check */
+#define BACKFILL_DEBOUNCE_MS 20  /* while backfills run: a slot freed is filled this soon */
 #define REQUEUE_AFTER_S 10.0     /* queued this long without a taker: resend */
 #define FULL_ADVANCE_MS 10000    /* the safety-net pass over every active run */
 #define QUEUE_CHECK_MS 1000      /* is the broker there, with our queue? */
@@ -72,6 +74,8 @@ struct sched {
 	bool store_ok;     /* connected, and its socket watched */
 	int store_fd;
 	long sweep_timer, queue_timer, cron_timer, retry_timer; /* 0: not armed */
+	long backfill_timer;
+	bool backfills_running; /* as the last drive left them */
 	int64_t next_sweep;
 	struct supervised pg, redis;
 	int64_t store_lost_at, queue_lost_at; /* when the connection went; 0 while up */
@@ -263,6 +267,36 @@ static int64_t fire_schedules(struct sched *s)
 		}
 	}
 	return next_ms;
+}
+
+/* Fills the free slots of the running backfills (core/backfill.c). Called
+ * after a burst of state changes (a backfill's run that ended frees its
+ * slot) and by the sweep (a backfill just created, resumed, or a runner
+ * that starts again). */
+static void drive_backfills(struct sched *s)
+{
+	if (s->draining || !s->store_ok)
+		return;
+	struct sctx *c = s->c;
+	c->store = s->store;
+	c->have_store = true;
+	c->queue = s->queue;
+	c->have_queue = s->queue_ok;
+	struct err e = {0};
+	struct strbuf log = {0};
+	int started = 0, running = 0;
+	if (backfill_drive(c, &started, &running, &log, &e) < 0)
+		sweep_failed(s, "backfills", &e);
+	s->backfills_running = running > 0;
+	for (char *line = log.s, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		logf_("%s", line);
+	}
+	sb_free(&log);
+	c->have_store = c->have_queue = false;
+	memset(&c->store, 0, sizeof c->store);
+	memset(&c->queue, 0, sizeof c->queue);
 }
 
 static pid_t spawn_worker(struct sched *s, int slot)
@@ -465,6 +499,7 @@ static void on_sweep_timer(struct loop *l, long id, void *data)
 	 * that died mid-task), plus retries and stale entries. */
 	if (s->store_ok)
 		sweep(s);
+	drive_backfills(s);
 	sweep_in(s, SWEEP_MS);
 	if (s->store_ok)
 		sweep_by_next_retry(s);
@@ -509,13 +544,29 @@ static void on_retry_timer(struct loop *l, long id, void *data)
 	s->retry_timer = 0;
 	if (s->store_ok)
 		sweep_by_next_retry(s);
+	drive_backfills(s);
 }
 
-/* Notifications: a burst of changes gives one retry check. */
+static void on_backfill_timer(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct sched *s = data;
+	s->backfill_timer = 0;
+	drive_backfills(s);
+}
+
+/* Notifications: a burst of changes gives one retry check, and while
+ * backfills run, a look at their slots sooner than that (one of their runs
+ * may have ended). */
 static void take_notifies(struct sched *s, bool read_socket)
 {
-	if (store_notified(&s->store, "run ", read_socket) > 0 && !s->retry_timer)
+	if (store_notified(&s->store, "run ", read_socket) <= 0)
+		return;
+	if (!s->retry_timer)
 		s->retry_timer = loop_timer_add(s->loop, NOTIFY_DEBOUNCE_MS, on_retry_timer, s);
+	if (s->backfills_running && !s->backfill_timer)
+		s->backfill_timer = loop_timer_add(s->loop, BACKFILL_DEBOUNCE_MS, on_backfill_timer, s);
 }
 
 static void on_store(struct loop *l, int fd, int mask, void *data)

@@ -787,6 +787,83 @@ static const char *const migrations[] = {
 	"  created_at timestamptz NOT NULL DEFAULT now());"
 	"CREATE INDEX report_results_report ON sluice.report_results (project, report, id DESC);"
 	"CREATE INDEX report_results_run ON sluice.report_results (run_id, report);",
+	/* 10: backfills (core/backfill.c): a range of logical dates of a
+	 * pipeline run under a limit of its own, each date's decision kept (a
+	 * new run, a re-run of an earlier one, or skipped and why) and the run
+	 * it started. A date is taken (state started, with the id of the run
+	 * about to be created) before its run exists, so a runner that dies in
+	 * between creates that same run when it comes back, never a second one.
+	 * A run knows its backfill (runs.backfill_id): set on insert from the
+	 * date that reserved its id, and by a re-run. */
+	"CREATE TABLE sluice.backfills ("
+	"  id bigserial PRIMARY KEY,"
+	"  project text NOT NULL,"
+	"  pipeline text NOT NULL,"
+	"  from_date date NOT NULL, to_date date NOT NULL,"
+	"  reprocess text NOT NULL CHECK (reprocess IN ('missing','failed','all')),"
+	"  max_parallel int NOT NULL CHECK (max_parallel >= 1),"
+	"  backwards bool NOT NULL DEFAULT false,"
+	"  params jsonb NOT NULL DEFAULT '{}',"
+	"  state text NOT NULL DEFAULT 'running'"
+	"    CHECK (state IN ('running','paused','cancelled','success','failed')),"
+	"  created_by text,"
+	"  created_at timestamptz NOT NULL DEFAULT now(),"
+	"  ended_at timestamptz);"
+	"CREATE INDEX backfills_project ON sluice.backfills (project, id DESC);"
+	"CREATE TABLE sluice.backfill_dates ("
+	"  backfill_id bigint NOT NULL REFERENCES sluice.backfills(id) ON DELETE CASCADE,"
+	"  logical_date date NOT NULL,"
+	"  seq int NOT NULL,"
+	"  action text NOT NULL CHECK (action IN ('create','rerun','skip')),"
+	"  reason text,"
+	"  prior_run bigint,"
+	"  run_id bigint,"
+	"  state text NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending','started','skipped','cancelled','error')),"
+	"  started_at timestamptz,"
+	"  PRIMARY KEY (backfill_id, logical_date));"
+	"CREATE INDEX backfill_dates_next ON sluice.backfill_dates (backfill_id, seq) WHERE state = 'pending';"
+	"CREATE INDEX backfill_dates_run ON sluice.backfill_dates (run_id) WHERE run_id IS NOT NULL;"
+	"CREATE INDEX runs_pipeline_date ON sluice.runs (project, pipeline, logical_date, id DESC);"
+	"ALTER TABLE sluice.runs ADD COLUMN backfill_id bigint REFERENCES sluice.backfills(id) ON DELETE SET NULL;"
+	"CREATE FUNCTION sluice.run_backfill_id() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  NEW.backfill_id := (SELECT x.backfill_id FROM sluice.backfill_dates x WHERE x.run_id = NEW.id LIMIT 1);"
+	"  RETURN NEW;"
+	" END $$;"
+	"CREATE TRIGGER run_backfill BEFORE INSERT ON sluice.runs"
+	"  FOR EACH ROW WHEN (NEW.trigger = 'backfill') EXECUTE FUNCTION sluice.run_backfill_id();"
+	/* A backfill created, paused, resumed or cancelled: runs are about to
+	 * change, which ones is not known yet, and 'run 0' says just that to
+	 * whoever listens (the runner drives backfills on it, the console
+	 * looks again). */
+	"CREATE FUNCTION sluice.notify_backfill() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'run 0');"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER backfill_notify AFTER INSERT OR UPDATE OF state ON sluice.backfills"
+	"  FOR EACH ROW EXECUTE FUNCTION sluice.notify_backfill();"
+	/* A date's re-run in one transaction: the date taken, the tasks cleared
+	 * as `clear` does (all of them, or those that failed), the run reopened.
+	 * NULL when the date was not pending any more. */
+	"CREATE FUNCTION sluice.backfill_rerun(p_bf bigint, p_date date, p_all bool) RETURNS bigint"
+	" LANGUAGE plpgsql AS $$"
+	" DECLARE r bigint;"
+	" BEGIN"
+	"  UPDATE sluice.backfill_dates x SET state = 'started', run_id = x.prior_run, started_at = now()"
+	"   WHERE x.backfill_id = p_bf AND x.logical_date = p_date AND x.state = 'pending'"
+	"     AND EXISTS (SELECT 1 FROM sluice.backfills b WHERE b.id = p_bf AND b.state = 'running')"
+	"   RETURNING x.run_id INTO r;"
+	"  IF NOT FOUND OR r IS NULL THEN RETURN NULL; END IF;"
+	"  PERFORM 1 FROM sluice.runs x WHERE x.id = r FOR UPDATE;"
+	"  UPDATE sluice.task_instances t SET state = 'scheduled', failures = 0, lost = 0,"
+	"    worker = NULL, pid = NULL, heartbeat = NULL, queued_at = NULL, ended_at = NULL,"
+	"    next_try_at = NULL, exit_status = NULL, error = NULL"
+	"   WHERE t.run_id = r AND (p_all OR t.state IN ('failed','upstream_failed','up_for_retry'));"
+	"  UPDATE sluice.runs SET state = 'running', ended_at = NULL, backfill_id = p_bf WHERE id = r;"
+	"  RETURN r;"
+	" END $$;",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

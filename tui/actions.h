@@ -94,10 +94,20 @@ enum {
 	  "write the report shown as CSV (asks for the file)")                                                  \
 	X(ACT_EXPORT_HTML, 'X', 0, VK_REPORTS, NO_VIEW, "export-html", "report", 0,                            \
 	  "write the report shown as one HTML file with its chart (asks for the file)")                        \
+	X(ACT_BACKFILLS, '6', 0, VK_ALL, VIEW(BACKFILLS, backfills_ops, VT_OPENS),                              \
+	  "backfills", "backfill", 0,                                                                           \
+	  "the backfills: done, running, failed, left per backfill and a strip of its dates")                   \
 	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \
 	  "trigger", "run", AF_WRITE | AF_HINT, "trigger a run: a form for the logical date and params")        \
+	X(ACT_BACKFILL, 'B', 0, VK_RUNNABLE, NO_VIEW,                                                           \
+	  "backfill", "backfill", AF_WRITE | AF_HINT,                                                           \
+	  "backfill a pipeline: a form for the range, reprocess, max parallel, params, with the live dry run")  \
+	X(ACT_BF_PAUSE, 'p', 0, VK_BACKFILLS, NO_VIEW,                                                          \
+	  "pause", "backfill", AF_WRITE | AF_HINT, "pause the backfill, or resume a paused one: :pause ID")     \
+	X(ACT_BF_CANCEL, 'X', 0, VK_BACKFILLS, NO_VIEW,                                                         \
+	  "cancel", "backfill", AF_WRITE | AF_HINT, "cancel the backfill (its dates not started are dropped)")  \
 	X(ACT_RETRY, 'r', 0, VK_TASKS, NO_VIEW,                                                                 \
 	  "retry", "retry", AF_WRITE | AF_HINT, "retry a failed task with the downstream it held back")         \
 	X(ACT_CLEAR, 'c', 0, VK_TASKS, NO_VIEW,                                                                 \

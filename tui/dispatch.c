@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "tui/act.h"
+#include "tui/backfillform.h"
 #include "tui/actions.h"
 #include "tui/app.h"
 #include "tui/form.h"
@@ -63,6 +64,11 @@ static void frame_action(struct tui *t, enum action a, const char *arg)
 	case ACT_MARK_SUCCESS:
 	case ACT_MARK_FAILED:
 		act_run(t, a, arg);
+		return;
+	case ACT_BACKFILL:
+	case ACT_BF_PAUSE:
+	case ACT_BF_CANCEL:
+		backfill_act(t, a, arg);
 		return;
 	default:
 		return;

@@ -196,7 +196,12 @@ void modal_key(struct tui *t, struct modal *m, int key)
 			else if (m->on_submit)
 				m->on_submit(t, m);
 		} else {
-			field_key(&m->fields[m->focus], key);
+			struct modal_field *f = &m->fields[m->focus];
+			char was[sizeof f->value];
+			memcpy(was, f->value, sizeof was);
+			field_key(f, key);
+			if (m->on_edit && strcmp(was, f->value))
+				m->on_edit(t, m);
 		}
 		return;
 	}

@@ -36,6 +36,7 @@ struct modal {
 	void (*on_submit)(struct tui *t, struct modal *m);
 	void (*on_option)(struct tui *t, struct modal *m, int i);
 	void (*on_close)(struct tui *t, struct modal *m); /* frees data */
+	void (*on_edit)(struct tui *t, struct modal *m);  /* a field's text changed (NULL: nothing to do) */
 	void *data;
 };
 

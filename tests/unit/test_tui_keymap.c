@@ -9,7 +9,7 @@
 /* The commands of cli/main.c (the `--batch` face). */
 static const char *const batch_commands[] = {"run",   "status", "logs", "retry",  "clear",  "mark",
 					     "validate", "up", "down", "runner", "worker", "checks",
-					     "report"};
+					     "report", "backfill"};
 
 static void test_every_action_has_help(void **state)
 {
@@ -96,7 +96,8 @@ static void test_batch_names_are_commands(void **state)
 			fail_msg("action %s: no batch command '%s'", a->command ? a->command : "?", a->batch);
 	}
 	/* what changes state has a batch form, and is marked so --readonly hides it */
-	const enum action writes[] = {ACT_TRIGGER, ACT_RETRY, ACT_CLEAR, ACT_MARK_SUCCESS, ACT_MARK_FAILED};
+	const enum action writes[] = {ACT_TRIGGER, ACT_RETRY, ACT_CLEAR, ACT_MARK_SUCCESS, ACT_MARK_FAILED,
+				      ACT_BACKFILL, ACT_BF_PAUSE, ACT_BF_CANCEL};
 	for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
 		assert_non_null(action_info(writes[i])->batch);
 		assert_true(action_info(writes[i])->flags & AF_WRITE);
@@ -132,7 +133,7 @@ static void test_views_from_the_table(void **state)
 	assert_int_equal(action_info(ACT_QUIT)->view, -1);
 	assert_int_equal(VK_TASKS, VK_GRID | VK_DAG | VK_TASK | VK_CHECKS);
 	assert_int_equal(VK_RUNNABLE, VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK);
-	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_HISTORY);
+	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_BACKFILLS | VK_HISTORY);
 }
 
 static void test_key_labels(void **state)
