@@ -561,6 +561,11 @@ int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_ste
 	return rc;
 }
 
+bool pg_tls(PGconn *c)
+{
+	return c && PQsslInUse(c);
+}
+
 int pg_socket(PGconn *c)
 {
 	return c ? PQsocket(c) : -1;
@@ -603,6 +608,33 @@ const char *pg_val(const PGresult *r, int row, int col)
 bool pg_isnull(const PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col);
+}
+
+int pg_cols(const PGresult *r)
+{
+	return r ? PQnfields(r) : 0;
+}
+
+const char *pg_col_name(const PGresult *r, int col)
+{
+	return PQfname(r, col);
+}
+
+bool pg_col_numeric(const PGresult *r, int col)
+{
+	/* int8, int2, int4, oid, float4, float8, numeric (pg_type.dat) */
+	switch (PQftype(r, col)) {
+	case 20: case 21: case 23: case 26: case 700: case 701: case 1700:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *pg_cmd_tag(const PGresult *r)
+{
+	/* PQcmdStatus wants a non-const result but only reads it */
+	return r ? PQcmdStatus((PGresult *)r) : "";
 }
 
 int64_t pg_cmd_rows(const PGresult *r)

@@ -89,6 +89,8 @@ bool pg_ping(const char *dsn, int timeout_s);
 int pg_db_ensure(struct pg_conn *c, const char *name, struct err *err);
 /* true if the connection is broken (so the caller should reconnect). */
 bool pg_broken(struct pg_conn *c);
+/* The connection is encrypted (TLS). */
+bool pg_tls(struct pg_conn *c);
 /* The connection's socket, to poll for notifications; -1 when none. */
 int pg_socket(struct pg_conn *c);
 /* Reads what came in on the socket without waiting (for pg_notified). */
@@ -106,6 +108,13 @@ int pg_rows(const struct pg_result *r);
 /* The text of a value ("" for SQL NULL), borrowed like the result. */
 const char *pg_val(const struct pg_result *r, int row, int col);
 bool pg_isnull(const struct pg_result *r, int row, int col);
+/* Columns of a result (0 for NULL), a column's name (borrowed like the
+ * result), and whether it holds numbers (right-aligned in a table). */
+int pg_cols(const struct pg_result *r);
+const char *pg_col_name(const struct pg_result *r, int col);
+bool pg_col_numeric(const struct pg_result *r, int col);
+/* The command tag ("SELECT 3", "INSERT 0 1"), borrowed like the result. */
+const char *pg_cmd_tag(const struct pg_result *r);
 /* Rows the statement affected (INSERT, UPDATE, DELETE, COPY...); 0 if none. */
 int64_t pg_cmd_rows(const struct pg_result *r);
 
