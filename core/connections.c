@@ -1036,6 +1036,10 @@ int connections_test(const char *dsn, const char *name, int timeout_s, struct co
 	char *g = connections_dsn_guarded(dsn, timeout_s > 0 ? timeout_s : 10);
 	int64_t t0 = now_us();
 	struct pg_conn *c = pg_connect(g, name, err);
+	/* a server that answered (and refused the login) is not unreachable;
+	 * one that let the timeout pass would only let it pass again */
+	if (!c && !strstr(err->msg, "timeout expired") && pg_ping(g, 2))
+		err->code = ERR_FAIL;
 	memset(g, 0, strlen(g));
 	free(g);
 	if (!c)

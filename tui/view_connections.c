@@ -143,9 +143,15 @@ static void on_tested(struct view *v, const char *name, const struct connform_re
 			   r->tls ? "TLS" : "no TLS", r->connect_ms, r->latency_ms);
 	} else {
 		w->test = T_FAILED;
-		/* libpq's "connection to server at ... failed: WHY": WHY is the news */
-		const char *why = strstr(r->error, "failed: ");
-		snprintf(w->test_text, sizeof w->test_text, "%s", why ? why : "failed");
+		/* libpq's "connection to server at ... failed: FATAL:  WHY": WHY
+		 * is the news; the detail line has it all */
+		const char *why = r->error;
+		for (const char *p = strstr(why, "failed: "); p; p = strstr(p + 1, "failed: "))
+			why = p + 8;
+		if (!strncmp(why, "FATAL:", 6))
+			why += 6;
+		why += strspn(why, " ");
+		snprintf(w->test_text, sizeof w->test_text, "%s", *why ? why : "failed");
 		w->error = xstrdup(r->error);
 		tui_error(v->t, "%s", r->error);
 	}
@@ -198,7 +204,7 @@ static void conns_draw(struct view *v, struct rect r)
 	struct connsv *c = C(v);
 	struct tui *t = v->t;
 	attr_t title = style_attr(t, S_TITLE), dim = style_attr(t, S_DIM);
-	int namew = 8, typew = 8, defw = 20, testw = 36;
+	int namew = 8, typew = 8, defw = 20, testw = 40;
 	for (size_t i = 0; i < c->n_vis; i++) {
 		int w = text_width(c->rows[c->vis[i]].name);
 		namew = w > namew ? w : namew;
@@ -266,11 +272,11 @@ static void conns_draw(struct view *v, struct rect r)
 		if (w->error)
 			draw_text(dy, r.x + 1, r.w - 2, w->error, style_attr(t, S_ERROR));
 		else if (w->k)
-			draw_textf(dy, r.x + 1, r.w - 2, dim, "%s: defined in %s:%d", w->name,
+			draw_textf(dy, r.x + 1, r.w - 2, dim, "%s: %s  (defined in %s:%d)", w->name, w->k->display,
 				   tui_project(t)->connections_file, w->k->line);
 		else
-			draw_textf(dy, r.x + 1, r.w - 2, dim, "default: the %s warehouse, read-only here (sluice.yml decides it)",
-				   c->embedded ? "embedded" : "state database's");
+			draw_textf(dy, r.x + 1, r.w - 2, dim, "default: %s  (the %s warehouse, read-only here)",
+				   c->warehouse ? c->warehouse : "", c->embedded ? "embedded" : "state database's");
 	}
 	draw_text(r.y + r.h - 1, r.x + 1, r.w - 2,
 		  tui_readonly(t) ? "t: test   Enter: its tables   (read-only console)"
