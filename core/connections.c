@@ -735,8 +735,8 @@ bool connections_dsn_has_password(const char *dsn)
 {
 	struct pg_dsn d;
 	if (!strncmp(dsn, "redis://", 8) || !strncmp(dsn, "rediss://", 9)) {
-		const char *at = pg_url_at(dsn);
-		return at && memchr(dsn, ':', (size_t)(at - dsn)) != strchr(dsn, ':');
+		const char *auth = strstr(dsn, "://") + 3, *at = pg_url_at(dsn);
+		return at && memchr(auth, ':', (size_t)(at - auth));
 	}
 	pg_dsn_split(dsn, &d);
 	bool has = d.password != NULL;
