@@ -66,6 +66,7 @@ static json_t *conn_json(const struct sctx *c, const struct connection *k)
 	json_object_set_new(o, "port", k->port ? json_string(k->port) : json_null());
 	json_object_set_new(o, "dbname", k->dbname ? json_string(k->dbname) : json_null());
 	json_object_set_new(o, "user", k->user ? json_string(k->user) : json_null());
+	json_object_set_new(o, "url", k->url ? json_string(k->url) : json_null());
 	json_object_set_new(o, "address", json_string(k->display));
 	char *at = xasprintf("%s:%d", path_of(c), k->line);
 	json_object_set_new(o, "defined", json_string(at));
@@ -88,6 +89,7 @@ static json_t *default_json(const struct sctx *c)
 	json_object_set_new(o, "port", json_null());
 	json_object_set_new(o, "dbname", json_null());
 	json_object_set_new(o, "user", json_null());
+	json_object_set_new(o, "url", json_null());
 	json_object_set_new(o, "address", json_string(m));
 	json_object_set_new(o, "defined", json_string(c->svc.embedded_pg ? "embedded warehouse" : "sluice.yml state:"));
 	json_object_set_new(o, "readonly", json_true());
@@ -263,11 +265,7 @@ static int do_add(struct sctx *c, int argc, char **argv, bool json)
 			cli_error("connections", "no connection '%s' in %s", s.name, path_of(c));
 			return EXIT_RUN_FAILED;
 		}
-		if (!k->host && !k->dbname && !k->user) {
-			wipe(pw);
-			cli_error("connections", "%s is defined by a URL: give --url again with --replace", s.name);
-			return EXIT_USAGE;
-		}
+		s.url = k->url;
 		s.host = k->host;
 		s.port = k->port;
 		s.dbname = k->dbname;

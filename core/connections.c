@@ -448,6 +448,18 @@ static int read_connection(struct cr *c, const json_t *all, const char *name, st
 	int rc = read_fields(c, o, &f);
 	if (rc == 0)
 		rc = build(c, o, ypos_value(c->pos, all, name), cn, &f);
+	if (rc == 0 && cn->type == CONN_POSTGRES) {
+		char *g = connections_dsn_guarded(cn->dsn, 0);
+		memset(cn->dsn, 0, strlen(cn->dsn));
+		free(cn->dsn);
+		cn->dsn = g;
+	}
+	if (rc == 0 && f.dsn) {
+		struct pg_dsn d;
+		pg_dsn_split(f.dsn, &d);
+		cn->url = xstrdup(d.dsn);
+		pg_dsn_free(&d);
+	}
 	if (rc == 0 && !f.dsn) {
 		cn->host = f.host ? xstrdup(f.host) : NULL;
 		cn->port = f.port ? xstrdup(f.port) : NULL;
@@ -565,6 +577,7 @@ void connections_free(struct connections *c)
 		free(c->v[i].dbname);
 		free(c->v[i].user);
 		free(c->v[i].sslmode);
+		free(c->v[i].url);
 	}
 	free(c->v);
 	c->v = NULL;

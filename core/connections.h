@@ -13,11 +13,14 @@ enum conn_type { CONN_POSTGRES, CONN_REDIS, CONN_S3, CONN_FTP, CONN_HTTP };
 struct connection {
 	char *name;
 	enum conn_type type;
-	char *dsn;            /* full libpq conninfo / URL with secrets resolved: never print */
+	/* full libpq conninfo / URL with secrets resolved (a postgres one with
+	 * connections_dsn_guarded's timeouts): never print */
+	char *dsn;
 	char *display;        /* the same with the password replaced by '***': safe to print */
 	int line;             /* where the connections file defines it */
 	/* the parts written as fields, NULL when absent or in the dsn/url */
 	char *host, *port, *dbname, *user, *sslmode;
+	char *url;            /* the dsn or url as written, without its password; NULL for fields */
 };
 
 struct connections {

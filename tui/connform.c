@@ -10,7 +10,6 @@
 
 #include "base/err.h"
 #include "base/util.h"
-#include "connectors/pg.h"
 #include "core/connections.h"
 #include "core/ctx.h"
 #include "tui/app.h"
@@ -163,17 +162,9 @@ void connform_edit(struct view *v, const struct connection *k)
 	modal_add_line(m, "A URL (postgresql://user@host/db, no password in it), or the fields.");
 	modal_add_line(m, k ? "The password stays as it is unless you type a new one."
 			    : "Written to %s (mode 0600).", t->ctx.proj->connections_file);
-	bool fields = k && (k->host || k->port || k->dbname || k->user || k->sslmode);
-	char *url = NULL;
-	if (k && !fields) {
-		/* the dsn without its password: that is shown and kept apart */
-		struct pg_dsn d;
-		pg_dsn_split(k->dsn, &d);
-		url = xstrdup(d.dsn);
-		pg_dsn_free(&d);
-	}
 	modal_add_field(m, "name", k ? k->name : "");
-	modal_add_field(m, "URL", url);
+	/* the URL without its password: that is kept apart */
+	modal_add_field(m, "URL", k ? k->url : NULL);
 	modal_add_field(m, "host", k ? k->host : NULL);
 	modal_add_field(m, "port", k ? k->port : NULL);
 	modal_add_field(m, "database", k ? k->dbname : NULL);
@@ -181,9 +172,6 @@ void connform_edit(struct view *v, const struct connection *k)
 	modal_add_field(m, "sslmode", k ? k->sslmode : NULL);
 	modal_add_field(m, "password", "");
 	m->fields[F_PASSWORD].secret = true;
-	if (url)
-		memset(url, 0, strlen(url));
-	free(url);
 	if (k)
 		m->focus = F_URL;
 	modal_open(t, m);
