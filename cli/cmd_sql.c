@@ -33,7 +33,9 @@ static const char SQL_USAGE[] =
 	"  --timeout S  statement_timeout, seconds (default 30)\n"
 	"  -h, --help   show this help\n"
 	"\n"
-	"An error the server places in the statement names its line and column.\n"
+	"In the table a line break or tab in a value shows as a space; --json and\n"
+	"--csv keep them. An error the server places in the statement names its\n"
+	"line and column.\n"
 	"Exit: 0 ok, 1 the statement failed, 2 usage, 3 project error, 4 unreachable.\n";
 
 static const char PSQL_USAGE[] =
@@ -99,8 +101,7 @@ static void print_table(const struct pg_result *r)
 	for (int i = 0; i < nr; i++) {
 		for (int j = 0; j < nc; j++) {
 			const char *v = pg_val(r, i, j);
-			/* a line break would break the table: shown as psql's "+" would
-			 * need wrapping; keep one row per line */
+			/* one row per line: a line break or tab is a space here */
 			printf("%s", j ? " | " : " ");
 			if (pg_col_numeric(r, j))
 				pad(w[j] - width(v));

@@ -771,8 +771,7 @@ static int read_for_edit(const char *path, char **text, struct err *err)
 	return rc;
 }
 
-/* Keeps the previous file as path.bak and writes the new one, both 0600. */
-static int write_with_backup(const char *path, const char *old, const char *text, struct err *err)
+static int write_file_backup(const char *path, const char *old, const char *text, struct err *err)
 {
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
@@ -797,6 +796,17 @@ static int write_with_backup(const char *path, const char *old, const char *text
 	int rc = file_write_atomic(path, text, strlen(text), 0600, err);
 	if (rc == 0)
 		chmod(path, 0600);
+	return rc;
+}
+
+/* Keeps the previous file as path.bak and writes the new one, both 0600.
+ * A symbolic link (to a dotfiles checkout, say) stays one: its target is
+ * what is replaced. */
+static int write_with_backup(const char *given, const char *old, const char *text, struct err *err)
+{
+	char *real = realpath(given, NULL);
+	int rc = write_file_backup(real ? real : given, old, text, err);
+	free(real);
 	return rc;
 }
 
@@ -864,6 +874,57 @@ static size_t entry_line(struct edit *e, const char *name, int *ind)
 	return at.line > 0 ? (size_t)at.line - 1 : 0;
 }
 
+/* The file with entry s in place of the one of its name. */
+static char *replaced_text(struct edit *e, const struct conn_spec *s, const json_t *old)
+{
+	int ind;
+	size_t at = entry_line(e, s->name, &ind);
+	struct old_secret os;
+	old_secret_get(old, &os);
+	char *ent = entry_text(s, ind, &os);
+	char *text = lines_join(&e->l, at, block_end(&e->l, at, ind), ent);
+	free(ent);
+	if (os.text)
+		memset(os.text, 0, strlen(os.text));
+	free(os.text);
+	return text;
+}
+
+/* The file with entry s after the last line of the last entry, at the
+ * entries' indentation; a `connections:` key is added when there is none. */
+static char *appended_text(struct edit *e, const struct conn_spec *s)
+{
+	int ind = 2;
+	size_t at = e->l.n, last = 0;
+	bool any = json_is_object(e->all) && json_object_size(e->all);
+	const char *k;
+	json_t *v;
+	json_object_foreach(any ? e->all : NULL, k, v) {
+		int n;
+		size_t l = entry_line(e, k, &n);
+		if (l >= last) {
+			last = l;
+			ind = n;
+		}
+	}
+	if (any)
+		at = block_end(&e->l, last, ind);
+	char *ent = entry_text(s, ind, NULL);
+	char *text;
+	if (any) {
+		text = lines_join(&e->l, at, at, ent);
+	} else {
+		/* `connections:` null or {} becomes a block; none at all is added */
+		char *head = xasprintf("connections:\n%s", ent);
+		struct loc key = e->all ? ypos_key(e->pos, e->root, "connections") : (struct loc){0};
+		size_t from = key.line > 0 ? (size_t)key.line - 1 : e->l.n;
+		text = lines_join(&e->l, from, key.line > 0 ? from + 1 : from, head);
+		free(head);
+	}
+	free(ent);
+	return text;
+}
+
 int connections_put(const char *path, const struct conn_spec *s, bool replace, struct err *err)
 {
 	if (!connections_name_valid(s->name))
@@ -882,61 +943,13 @@ int connections_put(const char *path, const struct conn_spec *s, bool replace, s
 	}
 	json_t *old = json_is_object(e.all) ? json_object_get(e.all, s->name) : NULL;
 	char *text = NULL;
-	if (old && !replace) {
+	if (old && !replace)
 		rc = err_setc(err, ERR_EXISTS, "connection '%s' exists already (%s:%d)", s->name, path,
 			      ypos_key(e.pos, e.all, s->name).line);
-	} else if (!old && replace) {
+	else if (!old && replace)
 		rc = err_setc(err, ERR_NOTFOUND, "no connection '%s' in %s", s->name, path);
-	} else if (old) {
-		int ind;
-		size_t at = entry_line(&e, s->name, &ind);
-		struct old_secret os;
-		old_secret_get(old, &os);
-		char *ent = entry_text(s, ind, &os);
-		text = lines_join(&e.l, at, block_end(&e.l, at, ind), ent);
-		free(ent);
-		if (os.text)
-			memset(os.text, 0, strlen(os.text));
-		free(os.text);
-	} else {
-		/* at the end of the mapping: after its last entry's last line */
-		int ind = 2;
-		size_t at = e.l.n;
-		if (json_is_object(e.all) && json_object_size(e.all)) {
-			const char *k;
-			json_t *v;
-			size_t last = 0;
-			json_object_foreach(e.all, k, v) {
-				int n;
-				size_t l = entry_line(&e, k, &n);
-				if (l >= last) {
-					last = l;
-					ind = n;
-				}
-			}
-			at = block_end(&e.l, last, ind);
-		}
-		char *ent = entry_text(s, ind, NULL);
-		if (!e.all) {
-			/* no `connections:` yet, or `connections:` with nothing under it */
-			struct loc k = json_is_object(e.root) && json_object_get(e.root, "connections")
-					       ? ypos_key(e.pos, e.root, "connections") : (struct loc){0};
-			char *head = xasprintf("connections:\n%s", ent);
-			if (k.line > 0)
-				text = lines_join(&e.l, (size_t)k.line - 1, (size_t)k.line, head);
-			else
-				text = lines_join(&e.l, e.l.n, e.l.n, head);
-			free(head);
-		} else if (json_is_null(e.all) || !json_object_size(e.all)) {
-			struct loc k = ypos_key(e.pos, e.root, "connections");
-			char *head = xasprintf("connections:\n%s", ent);
-			text = lines_join(&e.l, (size_t)k.line - 1, (size_t)k.line, head);
-			free(head);
-		} else {
-			text = lines_join(&e.l, at, at, ent);
-		}
-		free(ent);
-	}
+	else
+		text = old ? replaced_text(&e, s, old) : appended_text(&e, s);
 	if (text && (rc = edit_check(&e, text, s->name, true, err)) == 0)
 		rc = write_with_backup(path, e.text, text, err);
 	if (text)

@@ -200,6 +200,25 @@ static void test_empty_mapping(void **state)
 	}
 }
 
+static void test_symlink_stays(void **state)
+{
+	(void)state;
+	char *real = path_in("real.yml"), *link = path_in("link.yml");
+	write_file(real, "connections:\n", 0600);
+	assert_int_equal(symlink(real, link), 0);
+	struct conn_spec s = {.name = "n", .host = "h"};
+	struct err e = {0};
+	assert_int_equal(connections_put(link, &s, false, &e), 0);
+	struct stat st;
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	char *got = read_all(real);
+	assert_non_null(strstr(got, "  n:\n"));
+	free(got);
+	free(real);
+	free(link);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -264,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_replace_in_place),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_empty_mapping),
+		cmocka_unit_test(test_symlink_stays),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_has_password),
 		cmocka_unit_test(test_guarded),
