@@ -454,7 +454,8 @@ static int read_connection(struct cr *c, const json_t *all, const char *name, st
 		free(cn->dsn);
 		cn->dsn = g;
 	}
-	if (rc == 0 && f.dsn) {
+	/* pg_dsn_split knows postgres dsns alone: another's url may keep a secret */
+	if (rc == 0 && f.dsn && cn->type == CONN_POSTGRES) {
 		struct pg_dsn d;
 		pg_dsn_split(f.dsn, &d);
 		cn->url = xstrdup(d.dsn);

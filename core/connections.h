@@ -20,7 +20,9 @@ struct connection {
 	int line;             /* where the connections file defines it */
 	/* the parts written as fields, NULL when absent or in the dsn/url */
 	char *host, *port, *dbname, *user, *sslmode;
-	char *url;            /* the dsn or url as written, without its password; NULL for fields */
+	/* a postgres dsn or url as written, without its password; NULL for
+	 * fields and other types */
+	char *url;
 };
 
 struct connections {

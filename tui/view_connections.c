@@ -293,6 +293,10 @@ static const struct row *current(struct connsv *c)
  * then, say so. */
 static void open_row(struct view *v, const struct row *w)
 {
+	if (w->k && w->k->type != CONN_POSTGRES) {
+		tui_error(v->t, "%s: a %s connection has no tables to show", w->name, connections_type_name(w->k->type));
+		return;
+	}
 	tui_status(v->t, "%s: the tables view is not part of this build", w->name);
 }
 
@@ -320,7 +324,12 @@ static int own_key(struct view *v, int key)
 			connform_edit(v, NULL);
 		return H_HANDLED;
 	case 'e':
-		if (w && may_write(v, w, "edit"))
+		if (!w || !may_write(v, w, "edit"))
+			return H_HANDLED;
+		if (w->k->type != CONN_POSTGRES)
+			tui_error(v->t, "%s: the form edits postgres connections; change a %s one in %s", w->name,
+				  connections_type_name(w->k->type), tui_project(v->t)->connections_file);
+		else
 			connform_edit(v, w->k);
 		return H_HANDLED;
 	case 'd':

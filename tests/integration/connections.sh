@@ -10,7 +10,7 @@
 # backup) and no output holds the password.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..39"
+echo "1..41"
 
 PROJ=$(mkproj connections_it)
 BH=
@@ -35,7 +35,7 @@ psql "$WH" -XAtqc "create role pwuser login password '$PW'; select pg_reload_con
 ok $? "a role with a password, which the server asks for"
 
 CONNS=$PROJ/connections.yml
-cat >"$CONNS" <<'YML'
+cat >"$CONNS" <<YML
 # the team's connections (this comment stays)
 connections:
   # the reporting replica
@@ -43,6 +43,7 @@ connections:
     host: db9
     dbname: reports   # nightly copy
   keep2: { dsn: "postgresql://a@db8/c" }
+  cache: { type: redis, url: "redis://:$PW@127.0.0.1:1/0" }
 YML
 chmod 600 "$CONNS"
 printf 'connections: connections.yml\n' >>"$PROJ/sluice.yml"
@@ -57,7 +58,12 @@ out list connections --json
 ok $? "connections --json"
 is "the list: default (read-only) and the file's entries, where they are defined" \
 	"$(json_get '" ".join("%s:%s:%s" % (c["name"], c["readonly"], c["defined"].split("/")[-1]) for c in j["connections"])' <"$OUT/list.out")" \
-	"default:True:embedded warehouse keep1:False:connections.yml:4 keep2:False:connections.yml:7"
+	"default:True:embedded warehouse keep1:False:connections.yml:4 keep2:False:connections.yml:7 cache:False:connections.yml:8"
+is "a redis url is listed masked, and not as a url to edit" \
+	"$(json_get '[(c["address"], c["url"]) for c in j["connections"] if c["name"] == "cache"]' <"$OUT/list.out")" \
+	"[('redis://:***@127.0.0.1:1/0', None)]"
+out testredis connections test cache
+is "test of a redis connection: not supported, said so" "$?$(grep -c "testing a redis connection is not supported" "$OUT/testredis.err")" 11
 
 out urlpw connections add bad --url "postgresql://pwuser:$PW@x/warehouse"
 is "a URL with a password in it is refused as a usage error" "$?" 2
@@ -85,9 +91,9 @@ ok $? "the other entries and their comments are kept as they were" || diag <"$CO
 out list2 connections --json
 is "the list has the new ones, at their lines" \
 	"$(json_get '" ".join("%s:%s" % (c["name"], c["defined"].split(":")[-1]) for c in j["connections"][1:])' <"$OUT/list2.out")" \
-	"keep1:4 keep2:7 wh:8 whbad:14"
+	"keep1:4 keep2:7 cache:8 wh:9 whbad:15"
 out listt connections
-grep -Eq "^wh +postgres +.*connections.yml:8 +host=$SOCK dbname=warehouse user=pwuser password=\*\*\*$" "$OUT/listt.out"
+grep -Eq "^wh +postgres +.*connections.yml:9 +host=$SOCK dbname=warehouse user=pwuser password=\*\*\*$" "$OUT/listt.out"
 ok $? "the table: name, type, where, the address with the password masked" || diag <"$OUT/listt.out"
 
 out test connections test wh --json
