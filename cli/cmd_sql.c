@@ -3,7 +3,6 @@
  * connection, the password passed in its environment (never in argv, where
  * ps shows it), exec'd so the terminal is psql's. */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 
 #include "base/util.h"
 #include "cli/cli.h"
-#include "cli/json_out.h"
 #include "connectors/pg.h"
 #include "core/adhoc.h"
 #include "core/connections.h"
@@ -26,10 +24,12 @@ static const char SQL_USAGE[] =
 	"\n"
 	"  --conn NAME  the connection (connections.yml, or default)\n"
 	"  --json       {\"columns\": [...], \"rows\": [[...]], \"command\": TAG} (values as\n"
-	"               text, NULL as null)\n"
+	"               text, NULL as null), a row a line\n"
 	"  --csv        CSV (RFC 4180): a header line, CRLF line ends, fields with a\n"
 	"               comma, quote or line break in quotes; NULL is an empty field,\n"
 	"               the empty string \"\"\n"
+	"  --json and --csv print the rows as they come (memory stays flat); a\n"
+	"  statement that fails half way has printed the rows before it.\n"
 	"  --timeout S  statement_timeout, seconds (default 30)\n"
 	"  -h, --help   show this help\n"
 	"\n"
@@ -133,9 +133,47 @@ static void csv_field(const char *s, bool null)
 	fputs(s, stdout);
 }
 
-static void print_csv(const struct pg_result *r)
+/* A JSON string: UTF-8 as it is, quotes, backslashes and control
+ * characters escaped. */
+static void json_str(const char *s)
 {
-	int nc = pg_cols(r), nr = pg_rows(r);
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", stdout);
+		else if (ch == '\t')
+			fputs("\\t", stdout);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/* CSV and JSON go out a row at a time, as the rows come. */
+struct stream {
+	bool json;
+	bool started;  /* the header (CSV) or the columns (JSON) are out */
+	long rows;
+};
+
+static void stream_head(struct stream *o, const struct pg_result *r)
+{
+	int nc = pg_cols(r);
+	o->started = true;
+	if (o->json) {
+		fputs("{\"columns\": [", stdout);
+		for (int j = 0; j < nc; j++) {
+			fputs(j ? ", " : "", stdout);
+			json_str(pg_col_name(r, j));
+		}
+		fputs("], \"rows\": [", stdout);
+		return;
+	}
 	for (int j = 0; j < nc; j++) {
 		if (j)
 			putchar(',');
@@ -143,29 +181,46 @@ static void print_csv(const struct pg_result *r)
 	}
 	if (nc)
 		fputs("\r\n", stdout);
-	for (int i = 0; i < nr; i++) {
+}
+
+static int stream_row(const struct pg_result *r, void *arg)
+{
+	struct stream *o = arg;
+	int nc = pg_cols(r);
+	if (!o->started)
+		stream_head(o, r);
+	if (o->json) {
+		fputs(o->rows ? ",\n  [" : "\n  [", stdout);
+		for (int j = 0; j < nc; j++) {
+			fputs(j ? ", " : "", stdout);
+			if (pg_isnull(r, 0, j))
+				fputs("null", stdout);
+			else
+				json_str(pg_val(r, 0, j));
+		}
+		putchar(']');
+	} else {
 		for (int j = 0; j < nc; j++) {
 			if (j)
 				putchar(',');
-			csv_field(pg_val(r, i, j), pg_isnull(r, i, j));
+			csv_field(pg_val(r, 0, j), pg_isnull(r, 0, j));
 		}
 		fputs("\r\n", stdout);
 	}
+	o->rows++;
+	return 0;
 }
 
-static void print_json(const struct pg_result *r)
+/* After the last row: a header for no rows, and JSON's end. */
+static void stream_end(struct stream *o, const struct pg_result *last)
 {
-	int nc = pg_cols(r), nr = pg_rows(r);
-	json_t *cols = json_array(), *rows = json_array();
-	for (int j = 0; j < nc; j++)
-		json_array_append_new(cols, json_string(pg_col_name(r, j)));
-	for (int i = 0; i < nr; i++) {
-		json_t *row = json_array();
-		for (int j = 0; j < nc; j++)
-			json_array_append_new(row, pg_isnull(r, i, j) ? json_null() : json_string(pg_val(r, i, j)));
-		json_array_append_new(rows, row);
+	if (!o->started)
+		stream_head(o, last);
+	if (o->json) {
+		fputs(o->rows ? "\n], \"command\": " : "], \"command\": ", stdout);
+		json_str(pg_cmd_tag(last));
+		fputs("}\n", stdout);
 	}
-	json_out(json_pack("{s:o,s:o,s:s}", "columns", cols, "rows", rows, "command", pg_cmd_tag(r)));
 }
 
 /* The statement's line the error points at, and a caret under the place. */
@@ -260,16 +315,17 @@ int cmd_sql(struct cli *g, int argc, char **argv)
 		return EXIT_RUN_FAILED;
 	}
 	struct adhoc_pos pos;
-	struct pg_result *r = adhoc_run(dsn, conn, stmt, (int)timeout, &pos, &e);
+	struct stream o = {.json = json};
+	struct pg_result *r = json || csv ? adhoc_stream(dsn, conn, stmt, (int)timeout, stream_row, &o, &pos, &e)
+					  : adhoc_run(dsn, conn, stmt, (int)timeout, &pos, &e);
 	if (!r) {
+		fflush(stdout);
 		cli_error("sql", "%s", e.msg);
 		if (pos.line)
 			show_place(stmt, &pos);
 		rc = e.code == ERR_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_RUN_FAILED;
-	} else if (json) {
-		print_json(r);
-	} else if (csv) {
-		print_csv(r);
+	} else if (json || csv) {
+		stream_end(&o, r);
 	} else {
 		print_table(r);
 	}

@@ -38,6 +38,15 @@ struct pg_result *pg_exec(struct pg_conn *c, const char *sql, int nparams, const
  * NULL is returned with err set. */
 struct pg_result *pg_try(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
 			 struct pg_result **refused, struct err *err);
+/* Runs sql (one statement, no parameters) and hands each row to each as it
+ * comes, one result per row (libpq's single-row mode: memory stays flat
+ * whatever the rows); the result lives only for the call, and has the
+ * columns. each returning nonzero stops the reading (the statement is
+ * cancelled). Returns the last result, with the columns and the command tag
+ * and no rows (caller pg_clear()s), or NULL with err set, and *refused (if
+ * not NULL) the server's error result for a look at its fields. */
+struct pg_result *pg_stream(struct pg_conn *c, const char *sql, int (*each)(const struct pg_result *r, void *arg),
+			    void *arg, struct pg_result **refused, struct err *err);
 /* Same for statements whose rows we don't need: 0 or -1. */
 int pg_cmd(struct pg_conn *c, const char *sql, int nparams, const char *const *params, struct err *err);
 /* Runs a script of several statements (simple query protocol). */

@@ -28,4 +28,12 @@ struct adhoc_pos {
  * be reached. */
 struct pg_result *adhoc_run(const char *dsn, const char *name, const char *sql, int timeout_s, struct adhoc_pos *pos, struct err *err);
 
+/* The same, the rows handed to each one at a time as they come (a result of
+ * one row, borrowed for the call), so memory stays flat: for output that
+ * needs no widths (CSV, JSON). Returns the last result (the columns, the
+ * command tag, no rows; caller pg_clear()s) or NULL as adhoc_run. */
+struct pg_result *adhoc_stream(const char *dsn, const char *name, const char *sql, int timeout_s,
+			       int (*each)(const struct pg_result *row, void *arg), void *arg, struct adhoc_pos *pos,
+			       struct err *err);
+
 #endif
