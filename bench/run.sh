@@ -5,10 +5,10 @@ set -eu
 bin=${1:?usage: bench/run.sh SLUICE_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
 work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
-for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj"; do
+for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj" "$work/sqlproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | all
+only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -18,6 +18,44 @@ runner:
 YML
 now() { date +%s.%N; }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# ---- sql ---------------------------------------------------------------------
+# One query's 1,000,000 rows (4 columns) written out: psql --csv (the anchor)
+# against sluice sql --csv, --json and its aligned table. Best of 3
+# interleaved wall-clock times; peak RSS of the client (both hold the whole
+# result, as psql does without FETCH_COUNT).
+bench_sql() {
+	echo
+	echo "== sql: 1,000,000 rows x 4 columns out of the embedded warehouse"
+	sp=$work/sqlproj
+	mkdir -p "$sp/pipelines"
+	printf 'name: sqlbench\n' >"$sp/sluice.yml"
+	"$bin" -q -C "$sp" up >/dev/null
+	swh=$("$bin" -q -C "$sp" --json up | python3 -c 'import json,sys; print(json.load(sys.stdin)["warehouse"]["address"])')
+	q="select g, g * 1.5 as x, md5(g::text) as h, timestamptz '2026-01-01' + g * interval '1 s' as t from generate_series(1, 1000000) g"
+	for i in 1 2 3; do
+		for w in psql csv json table; do
+			case $w in
+			psql) set -- psql "$swh" -XAq --csv -c "$q" ;;
+			table) set -- "$bin" -q -C "$sp" sql --timeout 600 "$q" ;;
+			*) set -- "$bin" -q -C "$sp" sql --timeout 600 "--$w" "$q" ;;
+			esac
+			/usr/bin/time -f "%e %M" -o "$work/sql_time.out" "$@" >/dev/null 2>"$work/sql_$w.err" || { echo "sql $w failed:" >&2; tail -n 3 "$work/sql_$w.err" >&2; }
+			new=$(tail -n 1 "$work/sql_time.out")
+			if [ ! -s "$work/sql_$w.best" ] || [ "$(echo "${new% *} < $(cut -d' ' -f1 "$work/sql_$w.best")" | bc -l)" -eq 1 ]; then
+				echo "$new" >"$work/sql_$w.best"
+			fi
+		done
+	done
+	anchor=$(cut -d' ' -f1 "$work/sql_psql.best")
+	for w in psql csv json table; do
+		r=$(cat "$work/sql_$w.best")
+		printf '%-30s %7.2f s %6.2f x psql  %7.1f MB RSS\n' "$(case $w in psql) echo "psql --csv (anchor)";; table) echo "sluice sql (table)";; *) echo "sluice sql --$w";; esac)" \
+			"${r% *}" "$(echo "$anchor / ${r% *}" | bc -l)" "$(echo "${r#* } / 1024" | bc -l)"
+	done
+	"$bin" -q -C "$sp" down >/dev/null 2>&1 || true
+}
+[ "$only" = sql ] && { bench_sql; exit 0; }
 
 # ---- models ------------------------------------------------------------------
 # A generated project of 2,000 models (bench/gen_models.py) read, checked and
@@ -394,4 +432,5 @@ else
 fi
 printf '%-30s %7.2f   (budget: clean >= 0.9 x psql, dirty within 15%% of clean, RSS < 64 MB)\n' \
 	"dirty / clean time" "$(echo "${dirty_r% *} / ${clean_r% *}" | bc -l)"
+[ "$only" = all ] && bench_sql
 sh "$here/console.sh" "$bin" "$work"

@@ -41,6 +41,9 @@ int cmd_models(struct cli *g, int argc, char **argv);
 int cmd_loads(struct cli *g, int argc, char **argv);
 int cmd_report(struct cli *g, int argc, char **argv);
 int cmd_reports(struct cli *g, int argc, char **argv);
+int cmd_connections(struct cli *g, int argc, char **argv);
+int cmd_sql(struct cli *g, int argc, char **argv);
+int cmd_psql(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 

@@ -32,7 +32,10 @@
 	X("rejects", cmd_rejects, "list the rows a load kept out, with line and reason") \
 	X("checks", cmd_checks, "list check results and their failing rows (latest, or of a run)") \
 	X("report", cmd_report, "show a report's stored result; --csv, --html, --json, --run") \
-	X("reports", cmd_reports, "list the reports and their latest result")
+	X("reports", cmd_reports, "list the reports and their latest result") \
+	X("connections", cmd_connections, "list, test, add or remove named connections (secrets masked)") \
+	X("sql", cmd_sql, "run one statement on a connection: a table, --json or --csv") \
+	X("psql", cmd_psql, "run psql on a connection (the password through its environment)")
 
 static const struct {
 	const char *name;
@@ -52,7 +55,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"options:\n"

@@ -515,6 +515,56 @@ PGresult *pg_try(PGconn *c, const char *sql, int nparams, const char *const *par
 	return NULL;
 }
 
+PGresult *pg_stream(PGconn *c, const char *sql, int (*each)(const PGresult *r, void *arg), void *arg,
+		    PGresult **refused, struct err *err)
+{
+	if (refused)
+		*refused = NULL;
+	if (!PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+		char buf[512];
+		err_setc(err, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, "%s", pg_errmsg(c, buf, sizeof buf));
+		return NULL;
+	}
+	PQsetSingleRowMode(c);
+	PGresult *r, *last = NULL, *bad = NULL;
+	bool stopped = false;
+	while ((r = PQgetResult(c))) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE) {
+			if (!stopped && each(r, arg) != 0) {
+				/* the rest is not wanted: ask the server to stop sending it */
+				stopped = true;
+				PGcancel *k = PQgetCancel(c);
+				char ebuf[256];
+				if (k)
+					PQcancel(k, ebuf, sizeof ebuf);
+				PQfreeCancel(k);
+			}
+			PQclear(r);
+		} else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			PQclear(last);
+			last = r;
+		} else if (!bad) {
+			bad = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	if (bad && !stopped) {
+		result_err(c, bad, err);
+		PQclear(last);
+		if (refused && PQresultErrorField(bad, PG_DIAG_MESSAGE_PRIMARY))
+			*refused = bad;
+		else
+			PQclear(bad);
+		return NULL;
+	}
+	PQclear(bad);
+	if (!last)
+		err_set(err, "%s", stopped ? "stopped" : "the server sent no result");
+	return last;
+}
+
 PGresult *pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params, struct err *err)
 {
 	return pg_try(c, sql, nparams, params, NULL, err);
@@ -607,6 +657,11 @@ int pg_script_steps(PGconn *c, const char *sql, void (*each)(const struct pg_ste
 	return rc;
 }
 
+bool pg_tls(PGconn *c)
+{
+	return c && PQsslInUse(c);
+}
+
 int pg_socket(PGconn *c)
 {
 	return c ? PQsocket(c) : -1;
@@ -659,6 +714,23 @@ const char *pg_val(const PGresult *r, int row, int col)
 bool pg_isnull(const PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col);
+}
+
+bool pg_col_numeric(const PGresult *r, int col)
+{
+	/* int8, int2, int4, oid, float4, float8, numeric (pg_type.dat) */
+	switch (PQftype(r, col)) {
+	case 20: case 21: case 23: case 26: case 700: case 701: case 1700:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *pg_cmd_tag(const PGresult *r)
+{
+	/* PQcmdStatus wants a non-const result but only reads it */
+	return r ? PQcmdStatus((PGresult *)r) : "";
 }
 
 int64_t pg_cmd_rows(const PGresult *r)

@@ -42,6 +42,15 @@ struct pg_result *pg_exec(struct pg_conn *c, const char *sql, int nparams, const
  * NULL is returned with err set. */
 struct pg_result *pg_try(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
 			 struct pg_result **refused, struct err *err);
+/* Runs sql (one statement, no parameters) and hands each row to each as it
+ * comes, one result per row (libpq's single-row mode: memory stays flat
+ * whatever the rows); the result lives only for the call, and has the
+ * columns. each returning nonzero stops the reading (the statement is
+ * cancelled). Returns the last result, with the columns and the command tag
+ * and no rows (caller pg_clear()s), or NULL with err set, and *refused (if
+ * not NULL) the server's error result for a look at its fields. */
+struct pg_result *pg_stream(struct pg_conn *c, const char *sql, int (*each)(const struct pg_result *r, void *arg),
+			    void *arg, struct pg_result **refused, struct err *err);
 /* Same for statements whose rows we don't need: 0 or -1. */
 int pg_cmd(struct pg_conn *c, const char *sql, int nparams, const char *const *params, struct err *err);
 /* Runs a script of several statements (simple query protocol). */
@@ -110,6 +119,9 @@ bool pg_lendable(struct pg_conn *c);
  * statements, session locks or LISTEN of an earlier child). A child never
  * closes it (pg_close would end the parent's session). */
 int pg_session_reset(struct pg_conn *c, struct err *err);
+
+/* The connection is encrypted (TLS). */
+bool pg_tls(struct pg_conn *c);
 /* The connection's socket, to poll for notifications; -1 when none. */
 int pg_socket(struct pg_conn *c);
 /* Reads what came in on the socket without waiting (for pg_notified). */
@@ -124,12 +136,16 @@ int pg_notified(struct pg_conn *c, const char *prefix);
 void pg_clear(struct pg_result *r);
 /* Rows (0 for NULL). */
 int pg_rows(const struct pg_result *r);
-/* Columns (0 for NULL), and a column's name, borrowed like the result. */
-int pg_cols(const struct pg_result *r);
-const char *pg_col_name(const struct pg_result *r, int col);
 /* The text of a value ("" for SQL NULL), borrowed like the result. */
 const char *pg_val(const struct pg_result *r, int row, int col);
 bool pg_isnull(const struct pg_result *r, int row, int col);
+/* Columns of a result (0 for NULL), a column's name (borrowed like the
+ * result), and whether it holds numbers (right-aligned in a table). */
+int pg_cols(const struct pg_result *r);
+const char *pg_col_name(const struct pg_result *r, int col);
+bool pg_col_numeric(const struct pg_result *r, int col);
+/* The command tag ("SELECT 3", "INSERT 0 1"), borrowed like the result. */
+const char *pg_cmd_tag(const struct pg_result *r);
 /* Rows the statement affected (INSERT, UPDATE, DELETE, COPY...); 0 if none. */
 int64_t pg_cmd_rows(const struct pg_result *r);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -246,7 +247,7 @@ static char *mask_dsn(const char *dsn)
 	return sb_steal(&b);
 }
 
-static bool name_valid(const char *s)
+bool connections_name_valid(const char *s)
 {
 	if (!*s)
 		return false;
@@ -409,7 +410,7 @@ static int read_connection(struct cr *c, const json_t *all, const char *name, st
 {
 	const json_t *o = json_object_get(all, name);
 	cn->name = xstrdup(name);
-	if (!name_valid(name))
+	if (!connections_name_valid(name))
 		return fail_at(c, ypos_key(c->pos, all, name), "invalid connection name '%s'", name);
 	if (!json_is_object(o))
 		return fail_at(c, ypos_value(c->pos, all, name), "connection '%s' must be a mapping", name);
@@ -443,9 +444,30 @@ static int read_connection(struct cr *c, const json_t *all, const char *name, st
 		cn->type = type_names[i].type;
 	}
 	struct fields f = {0};
+	cn->line = ypos_key(c->pos, all, name).line;
 	int rc = read_fields(c, o, &f);
 	if (rc == 0)
 		rc = build(c, o, ypos_value(c->pos, all, name), cn, &f);
+	if (rc == 0 && cn->type == CONN_POSTGRES) {
+		char *g = connections_dsn_guarded(cn->dsn, 0);
+		memset(cn->dsn, 0, strlen(cn->dsn));
+		free(cn->dsn);
+		cn->dsn = g;
+	}
+	/* pg_dsn_split knows postgres dsns alone: another's url may keep a secret */
+	if (rc == 0 && f.dsn && cn->type == CONN_POSTGRES) {
+		struct pg_dsn d;
+		pg_dsn_split(f.dsn, &d);
+		cn->url = xstrdup(d.dsn);
+		pg_dsn_free(&d);
+	}
+	if (rc == 0 && !f.dsn) {
+		cn->host = f.host ? xstrdup(f.host) : NULL;
+		cn->port = f.port ? xstrdup(f.port) : NULL;
+		cn->dbname = f.dbname ? xstrdup(f.dbname) : NULL;
+		cn->user = f.user ? xstrdup(f.user) : NULL;
+		cn->sslmode = f.sslmode ? xstrdup(f.sslmode) : NULL;
+	}
 	fields_free(&f);
 	return rc;
 }
@@ -551,8 +573,525 @@ void connections_free(struct connections *c)
 			memset(c->v[i].dsn, 0, strlen(c->v[i].dsn));
 		free(c->v[i].dsn);
 		free(c->v[i].display);
+		free(c->v[i].host);
+		free(c->v[i].port);
+		free(c->v[i].dbname);
+		free(c->v[i].user);
+		free(c->v[i].sslmode);
+		free(c->v[i].url);
 	}
 	free(c->v);
 	c->v = NULL;
 	c->n = 0;
+}
+
+char *connections_masked(const char *dsn)
+{
+	return mask_dsn(dsn);
+}
+
+const char *connections_type_name(enum conn_type t)
+{
+	for (size_t i = 0; i < N_OF(type_names); i++)
+		if (type_names[i].type == t)
+			return type_names[i].name;
+	return "?";
+}
+
+/* ---- writing the file: line edits, so comments and other entries stay ---- */
+
+/* The file as lines (each with its '\n', the last maybe without). */
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void lines_split(const char *text, struct lines *l)
+{
+	l->v = NULL;
+	l->n = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+		l->v[l->n++] = xstrndup(p, len);
+		p += len;
+	}
+}
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		memset(l->v[i], 0, strlen(l->v[i]));
+		free(l->v[i]);
+	}
+	free(l->v);
+}
+
+/* Lines [from, to) replaced by the text ins (whole lines). */
+static char *lines_join(const struct lines *l, size_t from, size_t to, const char *ins)
+{
+	struct strbuf b = {0};
+	sb_adds(&b, "");
+	for (size_t i = 0; i < from; i++)
+		sb_adds(&b, l->v[i]);
+	if (from > 0 && b.len && b.s[b.len - 1] != '\n')
+		sb_addc(&b, '\n');
+	sb_adds(&b, ins);
+	for (size_t i = to; i < l->n; i++)
+		sb_adds(&b, l->v[i]);
+	return sb_steal(&b);
+}
+
+/* -1 for a blank or comment-only line, else its indentation. */
+static int line_indent(const char *s)
+{
+	int n = 0;
+	while (s[n] == ' ')
+		n++;
+	return s[n] == '\0' || s[n] == '\n' || s[n] == '\r' || s[n] == '#' ? -1 : n;
+}
+
+/* The line after the last one of the block that starts at line i (0-based)
+ * with indentation ind: its deeper lines, not the comments after them,
+ * which belong to what follows. */
+static size_t block_end(const struct lines *l, size_t i, int ind)
+{
+	size_t end = i + 1;
+	for (size_t k = i + 1; k < l->n; k++) {
+		int n = line_indent(l->v[k]);
+		if (n < 0)
+			continue;
+		if (n <= ind)
+			break;
+		end = k + 1;
+	}
+	return end;
+}
+
+/* A YAML double-quoted scalar: JSON's escapes are YAML's. */
+static void add_quoted(struct strbuf *b, const char *s)
+{
+	json_t *j = json_string(s);
+	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	sb_adds(b, q ? q : "\"\"");
+	if (q)
+		memset(q, 0, strlen(q));
+	free(q);
+	json_decref(j);
+}
+
+static void add_key(struct strbuf *b, int ind, const char *key, const char *val)
+{
+	if (!val || !*val)
+		return;
+	sb_addf(b, "%*s%s: ", ind, "", key);
+	add_quoted(b, val);
+	sb_addc(b, '\n');
+}
+
+/* What an entry being replaced says of its password, as written (a
+ * ${ENV} stays a reference): the key it is under and its text. */
+struct old_secret {
+	const char *key;
+	char *text;
+};
+
+static void old_secret_get(const json_t *o, struct old_secret *os)
+{
+	os->key = NULL;
+	os->text = NULL;
+	const char *pw = json_string_value(json_object_get(o, "password"));
+	const char *pf = json_string_value(json_object_get(o, "password_file"));
+	const char *dsn = json_string_value(json_object_get(o, "dsn"));
+	if (!dsn)
+		dsn = json_string_value(json_object_get(o, "url"));
+	if (pw) {
+		os->key = "password";
+		os->text = xstrdup(pw);
+	} else if (pf) {
+		os->key = "password_file";
+		os->text = xstrdup(pf);
+	} else if (dsn) {
+		struct pg_dsn d;
+		pg_dsn_split(dsn, &d);
+		if (d.password) {
+			os->key = "password";
+			os->text = xstrdup(d.password);
+		}
+		pg_dsn_free(&d);
+	}
+}
+
+static char *entry_text(const struct conn_spec *s, int ind, const struct old_secret *os)
+{
+	struct strbuf b = {0};
+	int in = ind + 2;
+	sb_addf(&b, "%*s%s:\n", ind, "", s->name);
+	bool redis = s->url && !strncmp(s->url, "redis://", 8);
+	sb_addf(&b, "%*stype: %s\n", in, "", redis ? "redis" : "postgres");
+	add_key(&b, in, "dsn", s->url);
+	if (!s->url) {
+		add_key(&b, in, "host", s->host);
+		add_key(&b, in, "port", s->port);
+		add_key(&b, in, "dbname", s->dbname);
+		add_key(&b, in, "user", s->user);
+		add_key(&b, in, "sslmode", s->sslmode);
+	}
+	if (s->password)
+		add_key(&b, in, "password", s->password);
+	else if (os && os->key)
+		add_key(&b, in, os->key, os->text);
+	return sb_steal(&b);
+}
+
+bool connections_dsn_has_password(const char *dsn)
+{
+	struct pg_dsn d;
+	if (!strncmp(dsn, "redis://", 8) || !strncmp(dsn, "rediss://", 9)) {
+		const char *auth = strstr(dsn, "://") + 3, *at = pg_url_at(dsn);
+		return at && memchr(auth, ':', (size_t)(at - auth));
+	}
+	pg_dsn_split(dsn, &d);
+	bool has = d.password != NULL;
+	pg_dsn_free(&d);
+	return has;
+}
+
+/* Reads path for an edit: its text ("" when missing), refusing one other
+ * users can read. */
+static int read_for_edit(const char *path, char **text, struct err *err)
+{
+	size_t len;
+	int rc = read_private(path, text, &len, err);
+	if (rc == ERR_NOTFOUND) {
+		err_clear(err);
+		*text = xstrdup("");
+		return 0;
+	}
+	return rc;
+}
+
+static int write_file_backup(const char *path, const char *old, const char *text, struct err *err)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		struct stat st;
+		if (stat(dir, &st) < 0 && mkdir_p(dir, 0700, err) < 0) {
+			free(dir);
+			return err_code(err);
+		}
+	}
+	free(dir);
+	if (*old) {
+		char *bak = xasprintf("%s.bak", path);
+		int rc = file_write_atomic(bak, old, strlen(old), 0600, err);
+		if (rc == 0)
+			chmod(bak, 0600);
+		free(bak);
+		if (rc < 0)
+			return rc;
+	}
+	int rc = file_write_atomic(path, text, strlen(text), 0600, err);
+	if (rc == 0)
+		chmod(path, 0600);
+	return rc;
+}
+
+/* Keeps the previous file as path.bak and writes the new one, both 0600.
+ * A symbolic link (to a dotfiles checkout, say) stays one: its target is
+ * what is replaced. */
+static int write_with_backup(const char *given, const char *old, const char *text, struct err *err)
+{
+	char *real = realpath(given, NULL);
+	int rc = write_file_backup(real ? real : given, old, text, err);
+	free(real);
+	return rc;
+}
+
+/* The file as parsed, for an edit: its `connections:` mapping (NULL when
+ * there is none yet) and the lines. */
+struct edit {
+	const char *path;
+	char *text;
+	json_t *root, *all;
+	struct ypos *pos;
+	struct lines l;
+};
+
+static void edit_free(struct edit *e)
+{
+	if (e->text)
+		memset(e->text, 0, strlen(e->text));
+	free(e->text);
+	json_decref(e->root);
+	ypos_free(e->pos);
+	lines_free(&e->l);
+}
+
+static int edit_open(const char *path, struct edit *e, struct err *err)
+{
+	memset(e, 0, sizeof *e);
+	e->path = path;
+	int rc = read_for_edit(path, &e->text, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = yaml_load_string(path, e->text, strlen(e->text), &e->root, &e->pos, err)) < 0)
+		return rc;
+	if (!json_is_null(e->root) && !json_is_object(e->root))
+		return err_set(err, "%s: expected a mapping with 'connections'", path);
+	e->all = json_is_object(e->root) ? json_object_get(e->root, "connections") : NULL;
+	if (e->all && !json_is_null(e->all) && !json_is_object(e->all))
+		return err_set(err, "%s: 'connections' must be a mapping of name to connection", path);
+	lines_split(e->text, &e->l);
+	return 0;
+}
+
+/* The text after the edit must read back with name there or gone. */
+static int edit_check(struct edit *e, const char *text, const char *name, bool present, struct err *err)
+{
+	json_t *root;
+	struct ypos *pos;
+	struct err pe = {0};
+	if (yaml_load_string(e->path, text, strlen(text), &root, &pos, &pe) < 0)
+		return err_set(err, "%s: cannot edit it in place (%s); change it by hand", e->path, pe.msg);
+	json_t *all = json_is_object(root) ? json_object_get(root, "connections") : NULL;
+	bool there = json_is_object(all) && json_object_get(all, name);
+	json_decref(root);
+	ypos_free(pos);
+	if (there != present)
+		return err_set(err, "%s: cannot edit it in place (its layout is not one sluice writes); change it by hand",
+			       e->path);
+	return 0;
+}
+
+/* The 0-based line of entry name's key and its indentation. */
+static size_t entry_line(struct edit *e, const char *name, int *ind)
+{
+	struct loc at = ypos_key(e->pos, e->all, name);
+	*ind = at.col > 0 ? at.col - 1 : 2;
+	return at.line > 0 ? (size_t)at.line - 1 : 0;
+}
+
+/* The file with entry s in place of the one of its name. */
+static char *replaced_text(struct edit *e, const struct conn_spec *s, const json_t *old)
+{
+	int ind;
+	size_t at = entry_line(e, s->name, &ind);
+	struct old_secret os;
+	old_secret_get(old, &os);
+	char *ent = entry_text(s, ind, &os);
+	char *text = lines_join(&e->l, at, block_end(&e->l, at, ind), ent);
+	free(ent);
+	if (os.text)
+		memset(os.text, 0, strlen(os.text));
+	free(os.text);
+	return text;
+}
+
+/* The file with entry s after the last line of the last entry, at the
+ * entries' indentation; a `connections:` key is added when there is none. */
+static char *appended_text(struct edit *e, const struct conn_spec *s)
+{
+	int ind = 2;
+	size_t at = e->l.n, last = 0;
+	bool any = json_is_object(e->all) && json_object_size(e->all);
+	const char *k;
+	json_t *v;
+	json_object_foreach(any ? e->all : NULL, k, v) {
+		int n;
+		size_t l = entry_line(e, k, &n);
+		if (l >= last) {
+			last = l;
+			ind = n;
+		}
+	}
+	if (any)
+		at = block_end(&e->l, last, ind);
+	char *ent = entry_text(s, ind, NULL);
+	char *text;
+	if (any) {
+		text = lines_join(&e->l, at, at, ent);
+	} else {
+		/* `connections:` null or {} becomes a block; none at all is added */
+		char *head = xasprintf("connections:\n%s", ent);
+		struct loc key = e->all ? ypos_key(e->pos, e->root, "connections") : (struct loc){0};
+		size_t from = key.line > 0 ? (size_t)key.line - 1 : e->l.n;
+		text = lines_join(&e->l, from, key.line > 0 ? from + 1 : from, head);
+		free(head);
+	}
+	free(ent);
+	return text;
+}
+
+int connections_put(const char *path, const struct conn_spec *s, bool replace, struct err *err)
+{
+	if (!connections_name_valid(s->name))
+		return err_set(err, "invalid connection name '%s': letters, digits, '_', '.' and '-' only", s->name);
+	if (!strcmp(s->name, "default"))
+		return err_setc(err, ERR_EXISTS, "'default' is the embedded warehouse; give the connection another name");
+	if (s->url && connections_dsn_has_password(s->url))
+		return err_set(err, "the URL holds a password; give it apart (it is written to %s only)", path);
+	if (!s->url && !s->host && !s->dbname && !s->user)
+		return err_set(err, "connection '%s' needs a URL or host/dbname/user", s->name);
+	struct edit e;
+	int rc = edit_open(path, &e, err);
+	if (rc < 0) {
+		edit_free(&e);
+		return rc;
+	}
+	json_t *old = json_is_object(e.all) ? json_object_get(e.all, s->name) : NULL;
+	char *text = NULL;
+	if (old && !replace)
+		rc = err_setc(err, ERR_EXISTS, "connection '%s' exists already (%s:%d)", s->name, path,
+			      ypos_key(e.pos, e.all, s->name).line);
+	else if (!old && replace)
+		rc = err_setc(err, ERR_NOTFOUND, "no connection '%s' in %s", s->name, path);
+	else
+		text = old ? replaced_text(&e, s, old) : appended_text(&e, s);
+	if (text && (rc = edit_check(&e, text, s->name, true, err)) == 0)
+		rc = write_with_backup(path, e.text, text, err);
+	if (text)
+		memset(text, 0, strlen(text));
+	free(text);
+	edit_free(&e);
+	return rc;
+}
+
+int connections_remove(const char *path, const char *name, struct err *err)
+{
+	struct edit e;
+	int rc = edit_open(path, &e, err);
+	if (rc == 0 && !(json_is_object(e.all) && json_object_get(e.all, name)))
+		rc = err_setc(err, ERR_NOTFOUND, "no connection '%s' in %s", name, path);
+	if (rc < 0) {
+		edit_free(&e);
+		return rc;
+	}
+	int ind;
+	size_t at = entry_line(&e, name, &ind);
+	char *text = lines_join(&e.l, at, block_end(&e.l, at, ind), "");
+	if ((rc = edit_check(&e, text, name, false, err)) == 0)
+		rc = write_with_backup(path, e.text, text, err);
+	memset(text, 0, strlen(text));
+	free(text);
+	edit_free(&e);
+	return rc;
+}
+
+/* ---- using a connection ------------------------------------------------------------ */
+
+/* What sluice adds to a dsn so that a server that stops answering (a cable
+ * cut, a firewall dropping packets, a host that accepts and says nothing)
+ * is an error in bounded time rather than a wait for ever. */
+static const char *const guard_keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+					 "keepalives_count"};
+static const char *const guard_vals[] = {"10", "1", "30", "10", "3"};
+
+/* Does the dsn set key (in its query or as a conninfo keyword)? */
+static bool dsn_sets(const char *dsn, const char *key, bool url)
+{
+	size_t kl = strlen(key);
+	const char *from = dsn;
+	if (url) {
+		const char *at = pg_url_at(dsn);
+		from = strchr(at ? at : dsn, '?');
+		if (!from)
+			return false;
+	}
+	for (const char *p = strstr(from, key); p; p = strstr(p + 1, key)) {
+		char before = p == dsn ? ' ' : p[-1];
+		const char *q = p + kl;
+		while (!url && isspace((unsigned char)*q))
+			q++;
+		bool starts = url ? before == '?' || before == '&' : isspace((unsigned char)before) || p == dsn;
+		if (starts && *q == '=')
+			return true;
+	}
+	return false;
+}
+
+static void dsn_add(struct strbuf *b, bool url, const char *key, const char *val)
+{
+	if (url) {
+		const char *at = pg_url_at(b->s);
+		sb_addc(b, strchr(at ? at : b->s, '?') ? '&' : '?');
+		sb_addf(b, "%s=", key);
+		sb_add_pct(b, val);
+	} else {
+		pg_conninfo_add(b, key, val);
+	}
+}
+
+char *connections_dsn_guarded(const char *dsn, int timeout_s)
+{
+	bool url = url_scheme_end(dsn) != NULL;
+	struct strbuf b = {0};
+	sb_adds(&b, dsn);
+	for (size_t i = 0; i < N_OF(guard_keys); i++) {
+		if (i == 0 && timeout_s > 0)
+			continue;
+		if (!dsn_sets(dsn, guard_keys[i], url))
+			dsn_add(&b, url, guard_keys[i], guard_vals[i]);
+	}
+	if (timeout_s > 0) {
+		/* the last of a repeated key is the one libpq takes */
+		char t[16];
+		snprintf(t, sizeof t, "%d", timeout_s);
+		dsn_add(&b, url, "connect_timeout", t);
+	}
+	return sb_steal(&b);
+}
+
+/* SQL of a connection test: one round trip that says who we are where. */
+static const char SQL_TEST[] =
+	"SELECT current_setting('server_version'), current_user, current_database()";
+static const char SQL_STATEMENT_TIMEOUT[] = "SELECT set_config('statement_timeout', $1, false)";
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int connections_test(const char *dsn, const char *name, int timeout_s, struct conn_test *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	char *g = connections_dsn_guarded(dsn, timeout_s > 0 ? timeout_s : 10);
+	int64_t t0 = now_us();
+	struct pg_conn *c = pg_connect(g, name, err);
+	/* a server that answered (and refused the login) is not unreachable;
+	 * one that let the timeout pass would only let it pass again */
+	if (!c && !strstr(err->msg, "timeout expired") && pg_ping(g, 2))
+		err->code = ERR_FAIL;
+	memset(g, 0, strlen(g));
+	free(g);
+	if (!c)
+		return err_code(err);
+	int64_t t1 = now_us();
+	out->connect_ms = (double)(t1 - t0) / 1000.0;
+	out->tls = pg_tls(c);
+	char ms[32];
+	snprintf(ms, sizeof ms, "%d", (timeout_s > 0 ? timeout_s : 10) * 1000);
+	const char *p[] = {ms};
+	int rc = pg_cmd(c, SQL_STATEMENT_TIMEOUT, 1, p, err);
+	struct pg_result *r = NULL;
+	int64_t t2 = now_us();
+	if (rc == 0 && !(r = pg_exec(c, SQL_TEST, 0, NULL, err)))
+		rc = err_code(err);
+	if (rc < 0 && !r)
+		err_prefix(err, "%s", name);
+	int64_t t3 = now_us();
+	if (r) {
+		out->latency_ms = (double)(t3 - t2) / 1000.0;
+		snprintf(out->version, sizeof out->version, "%s", pg_val(r, 0, 0));
+		snprintf(out->user, sizeof out->user, "%s", pg_val(r, 0, 1));
+		snprintf(out->database, sizeof out->database, "%s", pg_val(r, 0, 2));
+	}
+	pg_clear(r);
+	pg_close(c);
+	return rc;
 }

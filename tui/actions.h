@@ -99,6 +99,8 @@ enum {
 	  "the backfills: done, running, failed, left per backfill and a strip of its dates")                   \
 	X(ACT_HISTORY, 'H', 0, VK_ALL, VIEW(HISTORY, history_ops, VT_OPENS),                                    \
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
+	X(ACT_CONNECTIONS, '8', 0, VK_ALL, VIEW(CONNECTIONS, connections_ops, VT_OPENS),                        \
+	  "connections", "connections", 0, "named connections: a add, e edit, d delete, t test; Enter: its tables") \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \
 	  "trigger", "run", AF_WRITE | AF_HINT, "trigger a run: a form for the logical date and params")        \
 	X(ACT_BACKFILL, 'B', 0, VK_RUNNABLE, NO_VIEW,                                                           \

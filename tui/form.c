@@ -118,10 +118,22 @@ void modal_draw(struct tui *t, struct modal *m)
 		draw_text(row, x + 2, 16, f->label, a);
 		int fx = x + 19, fw = w - 21;
 		draw_fill(row, fx, fw, style_attr(t, S_INPUT));
-		draw_text(row, fx, fw, f->value, style_attr(t, S_INPUT));
+		char stars[sizeof f->value];
+		size_t ns = 0;
+		for (const char *p = f->value; f->secret && *p; p++)
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				stars[ns++] = '*';
+		stars[ns] = '\0';
+		draw_text(row, fx, fw, f->secret ? stars : f->value, style_attr(t, S_INPUT));
 		if ((int)i == m->focus) {
 			char tmp[256];
-			snprintf(tmp, sizeof tmp, "%.*s", (int)f->cur, f->value);
+			size_t upto = f->cur;
+			if (f->secret) { /* one '*' per character before the cursor */
+				upto = 0;
+				for (size_t k = 0; k < f->cur; k++)
+					upto += ((unsigned char)f->value[k] & 0xc0) != 0x80;
+			}
+			snprintf(tmp, sizeof tmp, "%.*s", (int)upto, f->secret ? stars : f->value);
 			t->cur_y = row;
 			t->cur_x = fx + text_width(tmp);
 		}

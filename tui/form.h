@@ -18,6 +18,7 @@ struct modal_field {
 	char label[48];
 	char value[256];
 	size_t cur;
+	bool secret;             /* drawn as '*': a password */
 };
 
 struct modal {

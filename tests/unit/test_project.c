@@ -644,12 +644,15 @@ static void test_connections(void **state)
 
 	const struct connection *x = connections_get(&c, "default");
 	assert_int_equal(x->type, CONN_POSTGRES);
-	assert_string_equal(x->dsn, "postgresql://etl:s3cr3t@db.internal:5432/wh?sslmode=require");
+	/* a postgres dsn gets sluice's timeouts (connections_dsn_guarded) */
+	assert_string_equal(x->dsn, "postgresql://etl:s3cr3t@db.internal:5432/wh?sslmode=require"
+				    "&connect_timeout=10&keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3");
 	assert_string_equal(x->display, "postgresql://etl:***@db.internal:5432/wh?sslmode=require");
 
 	x = connections_get(&c, "wh");
 	assert_int_equal(x->type, CONN_POSTGRES);
-	assert_string_equal(x->dsn, "host=localhost port=5433 dbname=wh user=etl password='p w\\'d'");
+	assert_string_equal(x->dsn, "host=localhost port=5433 dbname=wh user=etl password='p w\\'d'"
+				    " connect_timeout=10 keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3");
 	assert_string_equal(x->display, "host=localhost port=5433 dbname=wh user=etl password=***");
 
 	x = connections_get(&c, "info");
@@ -665,7 +668,7 @@ static void test_connections(void **state)
 	assert_string_equal(x->display, "s3://minio:9000/lake?access_key=***&secret_key=***");
 
 	x = connections_get(&c, "literal");
-	assert_string_equal(x->dsn, "host=h password=${NOT_EXPANDED}");
+	assert_string_equal(x->dsn, "host=h password=${NOT_EXPANDED} connect_timeout=10 keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3");
 	assert_null(connections_get(&c, "nope"));
 	for (size_t i = 0; i < c.n; i++)
 		assert_null(strstr(c.v[i].display, "s3cr3t"));

@@ -9,7 +9,7 @@
 /* The commands of cli/main.c (the `--batch` face). */
 static const char *const batch_commands[] = {"run",   "status", "logs", "retry",  "clear",  "mark",
 					     "validate", "up", "down", "runner", "worker", "checks",
-					     "report", "backfill"};
+					     "report", "backfill", "connections"};
 
 static void test_every_action_has_help(void **state)
 {
@@ -133,7 +133,8 @@ static void test_views_from_the_table(void **state)
 	assert_int_equal(action_info(ACT_QUIT)->view, -1);
 	assert_int_equal(VK_TASKS, VK_GRID | VK_DAG | VK_TASK | VK_CHECKS);
 	assert_int_equal(VK_RUNNABLE, VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK);
-	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_BACKFILLS | VK_HISTORY);
+	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_BACKFILLS | VK_HISTORY |
+				   VK_CONNECTIONS);
 }
 
 static void test_key_labels(void **state)
