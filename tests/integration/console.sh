@@ -112,8 +112,12 @@ ok $? "a run triggered by sluice run in another shell appears in the grid live"
 keys main "?"
 wait_screen main "KEYS +COMMAND +BATCH"
 r1=$?
+# the table is longer than a screen: find the retry row with the help's /
+keys main / retry Enter
+wait_screen main "^ *r +:retry +retry +" >/dev/null
 shot main | grep -Eq "^ *r +:retry +retry +"
 ok $(( r1 | $? )) "? shows help generated from the action table, with the batch names" || diag <"$SHOT"
+keys main Escape # the help's filter first
 keys main Escape : ru Tab
 wait_screen main "^:runs *$"
 ok $? ": completes command names with Tab"
