@@ -137,6 +137,26 @@ int hex_value(int ch)
 	return -1;
 }
 
+void sb_add_shell(struct strbuf *b, const char *s)
+{
+	bool plain = *s != '\0';
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+-,", *p))
+			plain = false;
+	if (plain) {
+		sb_adds(b, s);
+		return;
+	}
+	sb_addc(b, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sb_adds(b, "'\\''");
+		else
+			sb_addc(b, *p);
+	}
+	sb_addc(b, '\'');
+}
+
 void sb_reset(struct strbuf *b)
 {
 	b->len = 0;

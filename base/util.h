@@ -26,6 +26,9 @@ void sb_addc(struct strbuf *b, char c);
 void sb_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s percent-encoded as in a URL (RFC 3986: unreserved bytes as they are). */
 void sb_add_pct(struct strbuf *b, const char *s);
+/* s as one word of a POSIX shell command line: as it is when it holds only
+ * safe characters, else in single quotes (a ' inside as '\''). */
+void sb_add_shell(struct strbuf *b, const char *s);
 void sb_reset(struct strbuf *b);
 char *sb_steal(struct strbuf *b); /* hands over the string ("" if empty) */
 void sb_free(struct strbuf *b);

@@ -47,26 +47,6 @@ static unsigned next_serial = 1;
 
 /* ---- the batch form ---------------------------------------------------------- */
 
-static void sh_quote(struct strbuf *b, const char *s)
-{
-	bool plain = *s != '\0';
-	for (const char *p = s; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+-,", *p))
-			plain = false;
-	if (plain) {
-		sb_adds(b, s);
-		return;
-	}
-	sb_addc(b, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
-			sb_adds(b, "'\\''");
-		else
-			sb_addc(b, *p);
-	}
-	sb_addc(b, '\'');
-}
-
 char *act_batch_command(enum action a, const char *pipeline, long run_id, const char *task, bool downstream,
 			bool only_failed, const char *ds, const json_t *params)
 {
@@ -77,17 +57,17 @@ char *act_batch_command(enum action a, const char *pipeline, long run_id, const 
 	switch (a) {
 	case ACT_TRIGGER: {
 		sb_addc(&b, ' ');
-		sh_quote(&b, pipeline ? pipeline : "?");
+		sb_add_shell(&b, pipeline ? pipeline : "?");
 		if (ds && *ds) {
 			sb_adds(&b, " --date ");
-			sh_quote(&b, ds);
+			sb_add_shell(&b, ds);
 		}
 		const char *k;
 		json_t *v;
 		json_object_foreach((json_t *)params, k, v) {
 			char *kv = xasprintf("%s=%s", k, json_is_string(v) ? json_string_value(v) : "");
 			sb_adds(&b, " --param ");
-			sh_quote(&b, kv);
+			sb_add_shell(&b, kv);
 			free(kv);
 		}
 		break;
@@ -99,7 +79,7 @@ char *act_batch_command(enum action a, const char *pipeline, long run_id, const 
 	case ACT_LOG:
 	case ACT_FOLLOW:
 		sb_addf(&b, " %ld ", run_id);
-		sh_quote(&b, task ? task : "?");
+		sb_add_shell(&b, task ? task : "?");
 		if (a == ACT_CLEAR && downstream)
 			sb_adds(&b, " --downstream");
 		if (a == ACT_CLEAR && only_failed)
@@ -117,7 +97,7 @@ char *act_batch_command(enum action a, const char *pipeline, long run_id, const 
 			sb_addf(&b, " %ld", run_id);
 		else if (pipeline) {
 			sb_addc(&b, ' ');
-			sh_quote(&b, pipeline);
+			sb_add_shell(&b, pipeline);
 		}
 		break;
 	default:

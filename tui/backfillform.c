@@ -56,26 +56,6 @@ static unsigned next_serial = 1;
 
 /* ---- the batch form ------------------------------------------------------------- */
 
-static void sh_quote(struct strbuf *b, const char *s)
-{
-	bool plain = *s != '\0';
-	for (const char *p = s; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+-,", *p))
-			plain = false;
-	if (plain) {
-		sb_adds(b, s);
-		return;
-	}
-	sb_addc(b, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
-			sb_adds(b, "'\\''");
-		else
-			sb_addc(b, *p);
-	}
-	sb_addc(b, '\'');
-}
-
 static char *req_command(const struct bf_req *r)
 {
 	struct strbuf b = {0};
@@ -84,11 +64,11 @@ static char *req_command(const struct bf_req *r)
 		sb_addf(&b, "--%s %ld", r->verb, r->id);
 		return sb_steal(&b);
 	}
-	sh_quote(&b, r->pipeline);
+	sb_add_shell(&b, r->pipeline);
 	sb_adds(&b, " --from ");
-	sh_quote(&b, r->from);
+	sb_add_shell(&b, r->from);
 	sb_adds(&b, " --to ");
-	sh_quote(&b, r->to);
+	sb_add_shell(&b, r->to);
 	if (r->reprocess != BF_MISSING)
 		sb_addf(&b, " --reprocess %s", bf_reprocess_name((enum bf_reprocess)r->reprocess));
 	sb_addf(&b, " --max-parallel %d", r->max_parallel);
@@ -100,7 +80,7 @@ static char *req_command(const struct bf_req *r)
 	json_object_foreach(params, k, v) {
 		char *kv = xasprintf("%s=%s", k, json_string_value(v) ? json_string_value(v) : "");
 		sb_adds(&b, " --param ");
-		sh_quote(&b, kv);
+		sb_add_shell(&b, kv);
 		free(kv);
 	}
 	json_decref(params);

@@ -582,6 +582,26 @@ static void test_diags_sort_stable(void **state)
 	diags_free(&d);
 }
 
+static void test_sb_add_shell(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {
+		{"daily_sales", "daily_sales"},
+		{"2026-12-02", "2026-12-02"},
+		{"k=v,w", "k=v,w"},
+		{"", "''"},
+		{"two words", "'two words'"},
+		{"it's", "'it'\\''s'"},
+		{"$HOME;rm", "'$HOME;rm'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct strbuf b = {0};
+		sb_add_shell(&b, cases[i][0]);
+		assert_string_equal(b.s, cases[i][1]);
+		sb_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_strbuf_growth),
 		cmocka_unit_test(test_strbuf_add_bytes),
 		cmocka_unit_test(test_sb_addf),
+		cmocka_unit_test(test_sb_add_shell),
 		cmocka_unit_test(test_xasprintf_xstrdup),
 		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_nearest_word),
