@@ -716,6 +716,11 @@ bool pg_isnull(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col);
 }
 
+char *pg_strdup_val(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
 bool pg_col_numeric(const PGresult *r, int col)
 {
 	/* int8, int2, int4, oid, float4, float8, numeric (pg_type.dat) */

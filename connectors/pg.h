@@ -139,6 +139,8 @@ int pg_rows(const struct pg_result *r);
 /* The text of a value ("" for SQL NULL), borrowed like the result. */
 const char *pg_val(const struct pg_result *r, int row, int col);
 bool pg_isnull(const struct pg_result *r, int row, int col);
+/* A copy of the value (malloc'ed); NULL for SQL NULL. */
+char *pg_strdup_val(const struct pg_result *r, int row, int col);
 /* Columns of a result (0 for NULL), a column's name (borrowed like the
  * result), and whether it holds numbers (right-aligned in a table). */
 int pg_cols(const struct pg_result *r);

@@ -116,12 +116,6 @@ static const char DATES_SQL[] =
 	" LEFT JOIN sluice.runs r ON r.id = x.run_id"
 	" WHERE b.project = $1 AND b.id = $2 ORDER BY x.logical_date";
 
-static void q_num(struct query *q, int i, long v)
-{
-	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
-	q->params[i] = q->buf[i];
-}
-
 /* ---- names ---------------------------------------------------------------------- */
 
 static const char *const reprocess_names[] = {"missing", "failed", "all"};
@@ -719,8 +713,8 @@ void query_backfills(struct query *q, const char *project, long id, int limit)
 	q->n = 3;
 	q->params[0] = project;
 	if (id > 0)
-		q_num(q, 1, id);
-	q_num(q, 2, limit > 0 ? limit : 50);
+		query_num(q, 1, id);
+	query_num(q, 2, limit > 0 ? limit : 50);
 }
 
 int query_backfills_parse(struct pg_result *r, struct bf_row **rows, size_t *n)

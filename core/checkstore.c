@@ -98,20 +98,9 @@ int checkstore_save(struct pg_conn *state, const struct check_result *r, const s
 
 /* ---- reading ------------------------------------------------------------------ */
 
-static char *str_or_null(struct pg_result *r, int row, int col)
-{
-	return pg_isnull(r, row, col) ? NULL : xstrdup(pg_val(r, row, col));
-}
-
 static long long ll_or(struct pg_result *r, int row, int col)
 {
 	return pg_isnull(r, row, col) ? -1 : atoll(pg_val(r, row, col));
-}
-
-static void q_num(struct query *q, int i, long v)
-{
-	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
-	q->params[i] = q->buf[i];
 }
 
 void check_row_clear(struct check_row *r)
@@ -156,9 +145,9 @@ void query_check_latest(struct query *q, const char *project, long run_id, const
 	q->n = 4;
 	q->params[0] = project;
 	if (run_id > 0)
-		q_num(q, 1, run_id);
+		query_num(q, 1, run_id);
 	q->params[2] = check;
-	q_num(q, 3, strip_n > 0 ? strip_n : 0);
+	query_num(q, 3, strip_n > 0 ? strip_n : 0);
 }
 
 void query_check_of_try(struct query *q, long run_id, const char *task, int try_number)
@@ -166,9 +155,9 @@ void query_check_of_try(struct query *q, long run_id, const char *task, int try_
 	memset(q, 0, sizeof *q);
 	q->sql = OF_TRY_SQL;
 	q->n = 3;
-	q_num(q, 0, run_id);
+	query_num(q, 0, run_id);
 	q->params[1] = task;
-	q_num(q, 2, try_number);
+	query_num(q, 2, try_number);
 }
 
 void query_check_failures(struct query *q, long result_id, int from, int limit)
@@ -176,9 +165,9 @@ void query_check_failures(struct query *q, long result_id, int from, int limit)
 	memset(q, 0, sizeof *q);
 	q->sql = FAILURES_SQL;
 	q->n = 3;
-	q_num(q, 0, result_id);
-	q_num(q, 1, from > 0 ? from : 1);
-	q_num(q, 2, limit > 0 ? limit : 100);
+	query_num(q, 0, result_id);
+	query_num(q, 1, from > 0 ? from : 1);
+	query_num(q, 2, limit > 0 ? limit : 100);
 }
 
 int query_check_rows_parse(struct pg_result *r, struct check_row **rows, size_t *n)
@@ -190,22 +179,22 @@ int query_check_rows_parse(struct pg_result *r, struct check_row **rows, size_t 
 		v[i].run_id = pg_isnull(r, i, 1) ? 0 : atol(pg_val(r, i, 1));
 		v[i].check = xstrdup(pg_val(r, i, 2));
 		v[i].type = xstrdup(pg_val(r, i, 3));
-		v[i].model = str_or_null(r, i, 4);
-		v[i].task = str_or_null(r, i, 5);
+		v[i].model = pg_strdup_val(r, i, 4);
+		v[i].task = pg_strdup_val(r, i, 5);
 		v[i].status = xstrdup(pg_val(r, i, 6));
 		v[i].severity = xstrdup(pg_val(r, i, 7));
-		v[i].threshold = str_or_null(r, i, 8);
+		v[i].threshold = pg_strdup_val(r, i, 8);
 		v[i].created_at = xstrdup(pg_val(r, i, 9));
 		v[i].try_number = atoi(pg_val(r, i, 10));
 		v[i].failing = ll_or(r, i, 11);
 		v[i].total = ll_or(r, i, 12);
 		v[i].duration_s = atof(pg_val(r, i, 13));
-		v[i].sql = str_or_null(r, i, 14);
-		v[i].params = str_or_null(r, i, 15);
-		v[i].detail = str_or_null(r, i, 16);
-		v[i].error = str_or_null(r, i, 17);
+		v[i].sql = pg_strdup_val(r, i, 14);
+		v[i].params = pg_strdup_val(r, i, 15);
+		v[i].detail = pg_strdup_val(r, i, 16);
+		v[i].error = pg_strdup_val(r, i, 17);
 		v[i].n_failures = atoi(pg_val(r, i, 18));
-		v[i].strip = str_or_null(r, i, 19);
+		v[i].strip = pg_strdup_val(r, i, 19);
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -218,9 +207,9 @@ int query_failure_rows_parse(struct pg_result *r, struct failure_row **rows, siz
 	struct failure_row *v = xcalloc((size_t)nt + 1, sizeof *v);
 	for (int i = 0; i < nt; i++) {
 		v[i].row_no = atoi(pg_val(r, i, 0));
-		v[i].key = str_or_null(r, i, 1);
-		v[i].column = str_or_null(r, i, 2);
-		v[i].row = str_or_null(r, i, 3);
+		v[i].key = pg_strdup_val(r, i, 1);
+		v[i].column = pg_strdup_val(r, i, 2);
+		v[i].row = pg_strdup_val(r, i, 3);
 	}
 	*rows = v;
 	*n = (size_t)nt;

@@ -43,17 +43,6 @@ static const char LOG_SQL[] =
 	"SELECT seq, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), stream, line"
 	" FROM sluice.task_logs WHERE ti_id = $1 AND try_number = $2 AND seq >= $3 ORDER BY seq LIMIT $4";
 
-static void q_num(struct query *q, int i, long v)
-{
-	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
-	q->params[i] = q->buf[i];
-}
-
-static char *str_or_null(struct pg_result *r, int row, int col)
-{
-	return pg_isnull(r, row, col) ? NULL : xstrdup(pg_val(r, row, col));
-}
-
 void run_rows_free(struct run_row *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {
@@ -96,7 +85,7 @@ void query_runs(struct query *q, const char *project, const char *pipeline, int 
 	q->n = 3;
 	q->params[0] = project;
 	q->params[1] = pipeline;
-	q_num(q, 2, limit > 0 ? limit : 20);
+	query_num(q, 2, limit > 0 ? limit : 20);
 }
 
 int query_runs_parse(struct pg_result *r, struct run_row **rows, size_t *n)
@@ -127,7 +116,7 @@ void query_run(struct query *q, long run_id)
 	memset(q, 0, sizeof *q);
 	q->sql = RUN_SQL;
 	q->n = 1;
-	q_num(q, 0, run_id);
+	query_num(q, 0, run_id);
 }
 
 void query_tasks(struct query *q, long run_id)
@@ -135,7 +124,7 @@ void query_tasks(struct query *q, long run_id)
 	memset(q, 0, sizeof *q);
 	q->sql = TASKS_SQL;
 	q->n = 1;
-	q_num(q, 0, run_id);
+	query_num(q, 0, run_id);
 }
 
 int query_tasks_parse(struct pg_result *r, struct ti_row **rows, size_t *n)
@@ -148,12 +137,12 @@ int query_tasks_parse(struct pg_result *r, struct ti_row **rows, size_t *n)
 		v[i].state = xstrdup(pg_val(r, i, 2));
 		v[i].try_number = atoi(pg_val(r, i, 3));
 		v[i].duration_s = pg_isnull(r, i, 4) ? -1 : atof(pg_val(r, i, 4));
-		v[i].started_at = str_or_null(r, i, 5);
-		v[i].ended_at = str_or_null(r, i, 6);
+		v[i].started_at = pg_strdup_val(r, i, 5);
+		v[i].ended_at = pg_strdup_val(r, i, 6);
 		v[i].has_exit = !pg_isnull(r, i, 7);
 		v[i].exit_status = v[i].has_exit ? atoi(pg_val(r, i, 7)) : 0;
-		v[i].error = str_or_null(r, i, 8);
-		v[i].worker = str_or_null(r, i, 9);
+		v[i].error = pg_strdup_val(r, i, 8);
+		v[i].worker = pg_strdup_val(r, i, 9);
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -165,10 +154,10 @@ void query_log(struct query *q, long ti, int try_number, int from_seq, int limit
 	memset(q, 0, sizeof *q);
 	q->sql = LOG_SQL;
 	q->n = 4;
-	q_num(q, 0, ti);
-	q_num(q, 1, try_number);
-	q_num(q, 2, from_seq);
-	q_num(q, 3, limit > 0 ? limit : 1000);
+	query_num(q, 0, ti);
+	query_num(q, 1, try_number);
+	query_num(q, 2, from_seq);
+	query_num(q, 3, limit > 0 ? limit : 1000);
 }
 
 int query_log_parse(struct pg_result *r, struct log_row **rows, size_t *n)
@@ -395,7 +384,7 @@ void query_pipeline_runs(struct query *q, const char *project, int per_pipeline)
 	q->sql = PIPELINE_RUNS_SQL;
 	q->n = 2;
 	q->params[0] = project;
-	q_num(q, 1, per_pipeline > 0 ? per_pipeline : 10);
+	query_num(q, 1, per_pipeline > 0 ? per_pipeline : 10);
 }
 
 int query_pipeline_runs_parse(struct pg_result *r, struct pipeline_run_row **rows, size_t *n)
@@ -431,7 +420,7 @@ void query_grid(struct query *q, const char *project, const char *pipeline, int 
 	q->n = 3;
 	q->params[0] = project;
 	q->params[1] = pipeline;
-	q_num(q, 2, n_runs > 0 ? n_runs : 20);
+	query_num(q, 2, n_runs > 0 ? n_runs : 20);
 }
 
 int query_grid_parse(struct pg_result *r, struct grid_row **rows, size_t *n)
@@ -475,11 +464,11 @@ void query_ti_detail(struct query *q, long ti, long run_id, const char *task)
 	if (ti > 0) {
 		q->sql = TI_DETAIL_SQL;
 		q->n = 1;
-		q_num(q, 0, ti);
+		query_num(q, 0, ti);
 	} else {
 		q->sql = TI_DETAIL_BY_NAME_SQL;
 		q->n = 2;
-		q_num(q, 0, run_id);
+		query_num(q, 0, run_id);
 		q->params[1] = task;
 	}
 }
@@ -506,16 +495,16 @@ int query_ti_detail_parse(struct pg_result *r, struct ti_detail *d)
 	d->run_state = xstrdup(pg_val(r, 0, 6));
 	d->try_number = atoi(pg_val(r, 0, 7));
 	d->max_tries = atoi(pg_val(r, 0, 8));
-	d->started_at = str_or_null(r, 0, 9);
-	d->ended_at = str_or_null(r, 0, 10);
+	d->started_at = pg_strdup_val(r, 0, 9);
+	d->ended_at = pg_strdup_val(r, 0, 10);
 	d->duration_s = pg_isnull(r, 0, 11) ? -1 : atof(pg_val(r, 0, 11));
 	d->has_exit = !pg_isnull(r, 0, 12);
 	d->exit_status = d->has_exit ? atoi(pg_val(r, 0, 12)) : 0;
-	d->error = str_or_null(r, 0, 13);
-	d->worker = str_or_null(r, 0, 14);
-	d->host = str_or_null(r, 0, 15);
-	d->next_try_at = str_or_null(r, 0, 16);
-	d->spec = str_or_null(r, 0, 17);
+	d->error = pg_strdup_val(r, 0, 13);
+	d->worker = pg_strdup_val(r, 0, 14);
+	d->host = pg_strdup_val(r, 0, 15);
+	d->next_try_at = pg_strdup_val(r, 0, 16);
+	d->spec = pg_strdup_val(r, 0, 17);
 	return 0;
 }
 
@@ -536,7 +525,7 @@ void query_tries(struct query *q, long ti)
 	memset(q, 0, sizeof *q);
 	q->sql = TRIES_SQL;
 	q->n = 1;
-	q_num(q, 0, ti);
+	query_num(q, 0, ti);
 }
 
 int query_tries_parse(struct pg_result *r, struct try_row **rows, size_t *n)
@@ -546,12 +535,12 @@ int query_tries_parse(struct pg_result *r, struct try_row **rows, size_t *n)
 	for (int i = 0; i < nt; i++) {
 		v[i].try_number = atoi(pg_val(r, i, 0));
 		v[i].state = xstrdup(pg_val(r, i, 1));
-		v[i].worker = str_or_null(r, i, 2);
-		v[i].started_at = str_or_null(r, i, 3);
-		v[i].ended_at = str_or_null(r, i, 4);
+		v[i].worker = pg_strdup_val(r, i, 2);
+		v[i].started_at = pg_strdup_val(r, i, 3);
+		v[i].ended_at = pg_strdup_val(r, i, 4);
 		v[i].has_exit = !pg_isnull(r, i, 5);
 		v[i].exit_status = v[i].has_exit ? atoi(pg_val(r, i, 5)) : 0;
-		v[i].error = str_or_null(r, i, 6);
+		v[i].error = pg_strdup_val(r, i, 6);
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -563,10 +552,10 @@ void query_log_before(struct query *q, long ti, int try_number, int before_seq, 
 	memset(q, 0, sizeof *q);
 	q->sql = LOG_BEFORE_SQL;
 	q->n = 4;
-	q_num(q, 0, ti);
-	q_num(q, 1, try_number);
-	q_num(q, 2, before_seq);
-	q_num(q, 3, limit > 0 ? limit : 500);
+	query_num(q, 0, ti);
+	query_num(q, 1, try_number);
+	query_num(q, 2, before_seq);
+	query_num(q, 3, limit > 0 ? limit : 500);
 }
 
 void query_log_find(struct query *q, long ti, int try_number, int from_seq, bool forward, const char *pattern,
@@ -575,9 +564,9 @@ void query_log_find(struct query *q, long ti, int try_number, int from_seq, bool
 	memset(q, 0, sizeof *q);
 	q->sql = forward ? LOG_FIND_NEXT_SQL : LOG_FIND_PREV_SQL;
 	q->n = 5;
-	q_num(q, 0, ti);
-	q_num(q, 1, try_number);
-	q_num(q, 2, from_seq);
+	query_num(q, 0, ti);
+	query_num(q, 1, try_number);
+	query_num(q, 2, from_seq);
 	q->params[3] = pattern;
 	q->params[4] = icase ? "t" : "f";
 }
@@ -592,8 +581,8 @@ void query_log_span(struct query *q, long ti, int try_number)
 	memset(q, 0, sizeof *q);
 	q->sql = LOG_SPAN_SQL;
 	q->n = 2;
-	q_num(q, 0, ti);
-	q_num(q, 1, try_number);
+	query_num(q, 0, ti);
+	query_num(q, 1, try_number);
 }
 
 void query_log_span_parse(struct pg_result *r, int *count, int *last_seq)
@@ -633,4 +622,10 @@ int store_try_state(struct store *s, long ti, int try_number, char *buf, size_t 
 	snprintf(buf, size, "%s", pg_val(r, 0, 0));
 	pg_clear(r);
 	return 0;
+}
+
+void query_num(struct query *q, int i, long v)
+{
+	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
+	q->params[i] = q->buf[i];
 }

@@ -24,6 +24,8 @@ struct query {
 	const char *params[QUERY_MAX_PARAMS];
 	char buf[QUERY_MAX_PARAMS][64]; /* storage for numeric parameters */
 };
+/* Parameter i of q as the number v (kept in q's own storage). */
+void query_num(struct query *q, int i, long v);
 
 struct run_row {
 	long id;

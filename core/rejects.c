@@ -306,11 +306,6 @@ void reject_sink_free(struct reject_sink *s)
 
 /* ---- reading -------------------------------------------------------------- */
 
-static char *str_or_null(struct pg_result *r, int row, int col)
-{
-	return pg_isnull(r, row, col) ? NULL : xstrdup(pg_val(r, row, col));
-}
-
 void reject_rows_free(struct reject_row *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {
@@ -323,20 +318,14 @@ void reject_rows_free(struct reject_row *v, size_t n)
 	free(v);
 }
 
-static void q_num(struct query *q, int i, long v)
-{
-	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
-	q->params[i] = q->buf[i];
-}
-
 void query_run_rejects(struct query *q, long run_id, const char *task, int limit)
 {
 	memset(q, 0, sizeof *q);
 	q->sql = RUN_REJECTS_SQL;
 	q->n = 3;
-	q_num(q, 0, run_id);
+	query_num(q, 0, run_id);
 	q->params[1] = task;
-	q_num(q, 2, limit > 0 ? limit : 1000000);
+	query_num(q, 2, limit > 0 ? limit : 1000000);
 }
 
 void query_load_rejects(struct query *q, long load_id, int limit)
@@ -344,8 +333,8 @@ void query_load_rejects(struct query *q, long load_id, int limit)
 	memset(q, 0, sizeof *q);
 	q->sql = LOAD_REJECTS_SQL;
 	q->n = 2;
-	q_num(q, 0, load_id);
-	q_num(q, 1, limit > 0 ? limit : 1000000);
+	query_num(q, 0, load_id);
+	query_num(q, 1, limit > 0 ? limit : 1000000);
 }
 
 void query_load_rejects_page(struct query *q, long load_id, int from, int limit)
@@ -353,9 +342,9 @@ void query_load_rejects_page(struct query *q, long load_id, int from, int limit)
 	memset(q, 0, sizeof *q);
 	q->sql = LOAD_REJECTS_PAGE_SQL;
 	q->n = 3;
-	q_num(q, 0, load_id);
-	q_num(q, 1, from > 1 ? from - 1 : 0);
-	q_num(q, 2, limit);
+	query_num(q, 0, load_id);
+	query_num(q, 1, from > 1 ? from - 1 : 0);
+	query_num(q, 2, limit);
 }
 
 void query_load_of_try(struct query *q, long run_id, const char *task, int try_number)
@@ -363,9 +352,9 @@ void query_load_of_try(struct query *q, long run_id, const char *task, int try_n
 	memset(q, 0, sizeof *q);
 	q->sql = LOAD_OF_TRY_SQL;
 	q->n = 3;
-	q_num(q, 0, run_id);
+	query_num(q, 0, run_id);
 	q->params[1] = task;
-	q_num(q, 2, try_number);
+	query_num(q, 2, try_number);
 }
 
 int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n)
@@ -375,11 +364,11 @@ int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n
 	for (int i = 0; i < nt; i++) {
 		v[i].load_id = atol(pg_val(r, i, 0));
 		v[i].line = pg_isnull(r, i, 1) ? 0 : atoll(pg_val(r, i, 1));
-		v[i].task = str_or_null(r, i, 2);
-		v[i].col = str_or_null(r, i, 3);
-		v[i].reason = str_or_null(r, i, 4);
-		v[i].raw = str_or_null(r, i, 5);
-		v[i].source = str_or_null(r, i, 6);
+		v[i].task = pg_strdup_val(r, i, 2);
+		v[i].col = pg_strdup_val(r, i, 3);
+		v[i].reason = pg_strdup_val(r, i, 4);
+		v[i].raw = pg_strdup_val(r, i, 5);
+		v[i].source = pg_strdup_val(r, i, 6);
 	}
 	*rows = v;
 	*n = (size_t)nt;
@@ -460,20 +449,20 @@ void query_load_rows_parse(struct pg_result *r, struct load_row **rows, size_t *
 	struct load_row *v = xcalloc((size_t)nt + 1, sizeof *v);
 	for (int i = 0; i < nt; i++) {
 		v[i].id = atol(pg_val(r, i, 0));
-		v[i].state = str_or_null(r, i, 1);
+		v[i].state = pg_strdup_val(r, i, 1);
 		v[i].run_id = pg_isnull(r, i, 2) ? 0 : atol(pg_val(r, i, 2));
-		v[i].task = str_or_null(r, i, 3);
+		v[i].task = pg_strdup_val(r, i, 3);
 		v[i].try_number = pg_isnull(r, i, 4) ? 0 : atoi(pg_val(r, i, 4));
-		v[i].source = str_or_null(r, i, 5);
-		v[i].target = str_or_null(r, i, 6);
-		v[i].mode = str_or_null(r, i, 7);
+		v[i].source = pg_strdup_val(r, i, 5);
+		v[i].target = pg_strdup_val(r, i, 6);
+		v[i].mode = pg_strdup_val(r, i, 7);
 		for (int k = 0; k < 3; k++)
 			v[i].rows[k] = pg_isnull(r, i, 8 + k) ? -1 : atoll(pg_val(r, i, 8 + k));
-		v[i].started_at = str_or_null(r, i, 11);
-		v[i].ended_at = str_or_null(r, i, 12);
+		v[i].started_at = pg_strdup_val(r, i, 11);
+		v[i].ended_at = pg_strdup_val(r, i, 12);
 		v[i].pid = pg_isnull(r, i, 13) ? 0 : atoi(pg_val(r, i, 13));
-		v[i].host = str_or_null(r, i, 14);
-		v[i].error = str_or_null(r, i, 15);
+		v[i].host = pg_strdup_val(r, i, 14);
+		v[i].error = pg_strdup_val(r, i, 15);
 		v[i].rejects_kept = atoll(pg_val(r, i, 16));
 	}
 	*rows = v;

@@ -73,20 +73,9 @@ int reportstore_save(struct pg_conn *state, const struct report_save *r, long *i
 
 /* ---- reading ------------------------------------------------------------------ */
 
-static char *str_or_null(struct pg_result *r, int row, int col)
-{
-	return pg_isnull(r, row, col) ? NULL : xstrdup(pg_val(r, row, col));
-}
-
 static json_t *json_or_null(struct pg_result *r, int row, int col)
 {
 	return pg_isnull(r, row, col) ? NULL : json_loads(pg_val(r, row, col), JSON_DECODE_ANY, NULL);
-}
-
-static void q_num(struct query *q, int i, long v)
-{
-	snprintf(q->buf[i], sizeof q->buf[i], "%ld", v);
-	q->params[i] = q->buf[i];
 }
 
 void report_result_clear(struct report_result *r)
@@ -124,7 +113,7 @@ void query_report_runs(struct query *q, const char *project, const char *report,
 	q->n = 3;
 	q->params[0] = project;
 	q->params[1] = report;
-	q_num(q, 2, limit > 0 ? limit : 50);
+	query_num(q, 2, limit > 0 ? limit : 50);
 }
 
 void query_report_result(struct query *q, const char *project, const char *report, long run_id)
@@ -135,7 +124,7 @@ void query_report_result(struct query *q, const char *project, const char *repor
 	q->params[0] = project;
 	q->params[1] = report;
 	if (run_id > 0)
-		q_num(q, 2, run_id);
+		query_num(q, 2, run_id);
 }
 
 int query_report_parse(struct pg_result *r, struct report_result **rows, size_t *n)
@@ -146,8 +135,8 @@ int query_report_parse(struct pg_result *r, struct report_result **rows, size_t 
 		v[i].id = atol(pg_val(r, i, 0));
 		v[i].run_id = pg_isnull(r, i, 1) ? 0 : atol(pg_val(r, i, 1));
 		v[i].report = xstrdup(pg_val(r, i, 2));
-		v[i].title = str_or_null(r, i, 3);
-		v[i].task = str_or_null(r, i, 4);
+		v[i].title = pg_strdup_val(r, i, 3);
+		v[i].task = pg_strdup_val(r, i, 4);
 		v[i].try_number = atoi(pg_val(r, i, 5));
 		v[i].created_at = xstrdup(pg_val(r, i, 6));
 		v[i].n_rows = atoi(pg_val(r, i, 7));
@@ -157,7 +146,7 @@ int query_report_parse(struct pg_result *r, struct report_result **rows, size_t 
 		v[i].columns = json_or_null(r, i, 11);
 		v[i].rows = json_or_null(r, i, 12);
 		v[i].chart = json_or_null(r, i, 13);
-		v[i].sql = str_or_null(r, i, 14);
+		v[i].sql = pg_strdup_val(r, i, 14);
 		v[i].n_results = atoi(pg_val(r, i, 15));
 	}
 	*rows = v;
