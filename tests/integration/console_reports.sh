@@ -5,44 +5,10 @@
 # after each), h steps to an older run and l back, x exports the result
 # shown as CSV and X as HTML, and an ASCII locale draws the bars with '#'.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..12"
-
-command -v tmux >/dev/null 2>&1 || {
-	for i in $(seq 1 12); do echo "ok $i # SKIP tmux is not installed"; done
-	exit 0
-}
+. "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
+console_plan 12
 
 PROJ=$(mkproj console_reports_it)
-TMUXCONF=$SLUICE_TESTDIR/console_reports.tmux.conf
-echo 'set -g default-terminal "tmux-256color"' >"$TMUXCONF"
-TM="tmux -L sluicereports-$$ -f $TMUXCONF"
-finish() {
-	$TM kill-server >/dev/null 2>&1 || true
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/sluicereports-$$"
-	cleanup
-}
-trap finish EXIT
-
-console() {
-	name=$1
-	shift
-	$TM new-session -d -s "$name" -x 120 -y 40 \
-		"env $* '$SLUICE_BIN' -C '$PROJ' 2>'$SLUICE_TESTDIR/console-reports-$name.err'; echo CONSOLE-EXITED \$?; sleep 600"
-}
-screen() { $TM capture-pane -p -t "$1"; }
-SHOT=$SLUICE_TESTDIR/console-reports-shot.txt
-shot() { screen "$1" >"$SHOT"; cat "$SHOT"; }
-keys() { n=$1; shift; $TM send-keys -t "$n" "$@"; }
-wait_screen() {
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		if screen "$1" | grep -Eq "$2"; then return 0; fi
-		sleep 0.1
-	done
-	screen "$1" | diag
-	return 1
-}
-
 sl -q up >/dev/null 2>&1
 WH=$(sl --json up -q 2>/dev/null | json_get 'j["warehouse"]["address"]')
 # sales per region: 40, 25 and 9.5 (a bar that ends in an eighth block)
@@ -64,7 +30,7 @@ psql "$WH" -XAtqc "insert into sales values ('west', 12)" >/dev/null
 sl -q run daily --wait >/dev/null 2>&1
 is "two runs of the report" "$(sl --json reports | json_get 'j["reports"][0]["results"]')" 2
 
-console main LANG=C.UTF-8 LC_ALL=
+console main
 wait_screen main "PIPELINE .*SCHEDULE"
 keys main : reports Enter
 wait_screen main "REPORT +TITLE +ROWS +RUN +WHEN +CHART"
