@@ -121,19 +121,7 @@ out remove2 connections remove keep2
 is "remove of a name that is not there fails" "$?" 1
 
 # a port that accepts and never answers
-python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-print(s.getsockname()[1], flush=True)
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-' >"$OUT/bh.port" &
-BH=$!
-wait_for 10 test -s "$OUT/bh.port"
+blackhole "$OUT/bh.port"
 sl connections add hole --host 127.0.0.1 --port "$(cat "$OUT/bh.port")" --dbname x --user y >/dev/null 2>&1
 timeout 60 "$SLUICE_BIN" -C "$PROJ" connections test hole --timeout 2 >"$OUT/hole.out" 2>"$OUT/hole.err"
 is "a server that never answers: the test ends, unreachable" "$?" 4

@@ -41,19 +41,7 @@ psql "$WH" -XAtqc "create role pwuser login password '$PW'; select pg_reload_con
 ok $? "a role with a password, which the server asks for"
 
 # a port that accepts and never answers
-python3 -c '
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-print(s.getsockname()[1], flush=True)
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-' >"$OUT/bh.port" &
-BH=$!
-wait_for 10 test -s "$OUT/bh.port"
+blackhole "$OUT/bh.port"
 
 CONNS=$PROJ/connections.yml
 cat >"$CONNS" <<YML

@@ -110,3 +110,22 @@ cleanup() {
 
 # json_get EXPR: evaluates a Python expression over the JSON on stdin (as j)
 json_get() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+# blackhole FILE: a TCP port on 127.0.0.1 that accepts connections and never
+# answers (a network that hangs without breaking); its number goes to FILE,
+# the listener's pid to $BH (kill it when done).
+blackhole() {
+	python3 -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+' >"$1" &
+	BH=$!
+	wait_for 10 test -s "$1"
+}
