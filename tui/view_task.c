@@ -67,6 +67,7 @@ struct taskv {
 	int log_rows;               /* rows the log had at the last draw */
 
 	struct rowpane fr;          /* the shown try's failing rows or rejects, if any */
+	const struct rowsrc *src;   /* where fr's rows come from (the task's kind); NULL: none */
 	bool rows_mode;             /* those rows are shown, not the log */
 	bool rows_chosen;           /* by `v`: no longer follows whether there are any */
 };
@@ -337,9 +338,8 @@ static const struct rowsrc *rows_src(const struct taskv *k)
 static void load_rows(struct view *v)
 {
 	struct taskv *k = T(v);
-	const struct rowsrc *src = rows_src(k);
-	if (src && k->shown_try > 0)
-		rowpane_load(v, &k->fr, src, k->run_id, k->task, k->shown_try);
+	if (k->src && k->shown_try > 0)
+		rowpane_load(v, &k->fr, k->src, k->run_id, k->task, k->shown_try);
 }
 
 /* Shows try n (the window starts over at its tail). */
@@ -405,6 +405,8 @@ static void on_detail(void *owner, struct pg_result *r, const char *error, long 
 	ti_detail_free(&k->d);
 	k->d = d;
 	k->have_d = true;
+	if (first)
+		k->src = rows_src(k); /* a task's kind stays what it is: its spec is read once */
 	/* tries are asked for once the instance is known */
 	struct query q;
 	query_tries(&q, d.id);
