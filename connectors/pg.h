@@ -15,6 +15,10 @@ struct strbuf;
 /* libpq's own struct tags (libpq-fe.h: typedef struct pg_conn PGconn,
  * typedef struct pg_result PGresult), declared so that a connection or a
  * result can be passed around without including libpq. */
+/* PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1): a
+ * longer identifier would be cut by the server. */
+#define PG_NAME_MAX 63
+
 struct pg_conn;
 struct pg_result;
 

@@ -72,7 +72,7 @@ static const char *cell(const json_t *row, int i)
 	return s ? s : "";
 }
 
-static double number(const char *s)
+static double cell_number(const char *s)
 {
 	char *end;
 	double d = strtod(s, &end);
@@ -127,10 +127,10 @@ int chart_data_build(const json_t *columns, const json_t *rows, const json_t *ch
 		size_t c = intern(&out->cats, &out->n_cats, cell(row, xi));
 		if (series) {
 			size_t s = intern(&out->series, &out->n_series, cell(row, si));
-			out->v[c * out->n_series + s] += number(cell(row, yi[0]));
+			out->v[c * out->n_series + s] += cell_number(cell(row, yi[0]));
 		} else {
 			for (size_t k = 0; k < ny; k++)
-				out->v[c * out->n_series + k] += number(cell(row, yi[k]));
+				out->v[c * out->n_series + k] += cell_number(cell(row, yi[k]));
 		}
 	}
 	free(yi);

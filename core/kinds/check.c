@@ -563,7 +563,7 @@ static void print_outcome(const json_t *spec, const struct outcome *o, const cha
 		printf("  (%zu kept of %lld: sluice checks %ld %s)\n", o->n_rows, o->failing, env->run_id, name);
 }
 
-static int record(const json_t *spec, const struct outcome *o, const char *thr, double secs,
+static int record_result(const json_t *spec, const struct outcome *o, const char *thr, double secs,
 		  const struct task_env *env, struct err *err)
 {
 	if (!env->state_conninfo)
@@ -632,7 +632,7 @@ static int check_run(const json_t *spec, const struct task_env *env)
 	fflush(stdout);
 	struct err re = {0};
 	int exit_status = 0;
-	if (record(spec, &o, thr, secs, env, &re) < 0) {
+	if (record_result(spec, &o, thr, secs, env, &re) < 0) {
 		taskexec_settle(1);
 		fprintf(stderr, "check %s: %s\n", json_str(spec, "check"), re.msg);
 		exit_status = 1;

@@ -354,8 +354,6 @@ int kind_render(const struct kind_build *b, const char *text, const char *what, 
 
 /* ---- the connection a task runs on --------------------------------------------- */
 
-/* PostgreSQL's NAMEDATALEN - 1: a longer name would be cut by the server. */
-#define PG_NAME_MAX 63
 
 void kind_parse_place(const struct kind_parse *p, char **conn, char **connection, const char *database)
 {

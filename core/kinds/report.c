@@ -267,7 +267,7 @@ static void print_rows(const struct outcome *o)
 	}
 }
 
-static int record(const json_t *spec, const struct outcome *o, double secs, const struct task_env *env,
+static int record_result(const json_t *spec, const struct outcome *o, double secs, const struct task_env *env,
 		  struct err *err)
 {
 	if (!env->state_conninfo)
@@ -336,7 +336,7 @@ static int report_run(const json_t *spec, const struct task_env *env)
 	print_rows(&o);
 	fflush(stdout);
 	int exit_status = 0;
-	if (record(spec, &o, secs, env, &e) < 0) {
+	if (record_result(spec, &o, secs, env, &e) < 0) {
 		taskexec_settle(1);
 		fprintf(stderr, "report %s: %s\n", name, e.msg);
 		exit_status = 1;

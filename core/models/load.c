@@ -11,13 +11,12 @@
 #include <sys/stat.h>
 
 #include "base/fs.h"
+#include "connectors/pg.h"
 #include "core/yamlread.h"
 
 /* Folders nested deeper than this under models/ or tests/ are not read (a
  * symlink loop ends here too). */
 #define MAX_DIR_DEPTH 32
-/* PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1). */
-#define PG_NAME_MAX 63
 
 /* ---- strmap ----------------------------------------------------------------- */
 

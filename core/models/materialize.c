@@ -15,7 +15,6 @@
 #include "core/ledger.h"
 #include "core/projdef.h"
 
-#define PG_NAME_MAX 63
 /* the rows of a batch's bad keys named in an error */
 #define BAD_KEYS_SHOWN 10
 

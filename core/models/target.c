@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_NAME_MAX 63
+#include "connectors/pg.h"
+
 #define DEFAULT_RULE "{{ model.schema }}"
 
 /* The target used when the project gives none (no project at all). */
