@@ -1160,6 +1160,17 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_string(&r, root, "description", &p->description);
 	yr_string(&r, root, "state", &p->state);
 	yr_string(&r, root, "broker", &p->broker);
+	/* SLUICE_STATE and SLUICE_BROKER take the place of state: and broker:
+	 * (a worker on another host reaches the servers by other addresses) */
+	const char *es = getenv("SLUICE_STATE"), *eb = getenv("SLUICE_BROKER");
+	if (es && *es) {
+		free(p->state);
+		p->state = xstrdup(es);
+	}
+	if (eb && *eb) {
+		free(p->broker);
+		p->broker = xstrdup(eb);
+	}
 	yr_string(&r, root, "theme", &p->theme);
 	yr_string(&r, root, "target", &p->target);
 	read_targets(&r, root, p);

@@ -922,9 +922,11 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 	int n = o->workers > 0 ? o->workers : c->proj->workers > 0 ? c->proj->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
+	if (o->no_workers)
+		n = 0;
 	s.n_workers = n;
 	s.pidfd = pidfd;
-	s.workers = xcalloc((size_t)n, sizeof *s.workers);
+	s.workers = xcalloc((size_t)n + 1, sizeof *s.workers);
 	for (int i = 0; i < n; i++)
 		s.workers[i] = spawn_worker(&s, i);
 	logf_("started: project %s, %d worker(s)", c->proj->name, n);
