@@ -39,7 +39,8 @@ static const char SQL_TABLES_WRITES[] =
 	" LEFT JOIN " WRITES_TABLE " w ON w.schema_name = n.nspname AND w.table_name = c.relname" SQL_TABLES_WHERE;
 
 static const char SQL_REL[] =
-	"SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(array_position(i.indkey::int2[], a.attnum), 0),"
+	"SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+	" coalesce((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, n) WHERE k.att = a.attnum), 0),"
 	" c.relkind, c.reltuples::bigint"
 	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
