@@ -47,16 +47,20 @@ static const char SQL_REL[] =
 	" LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
 	" WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f') ORDER BY a.attnum";
 
-/* The estimates ANALYZE keeps; min and max are the histogram's ends. */
+/* The estimates ANALYZE keeps; min and max are the least and greatest of
+ * the histogram's bounds and the common values (the histogram leaves those
+ * out), compared as the column's type (%1$s; for a type without an order,
+ * %2$s and %3$s are NULL, else x.h and x.m). */
 static const char SQL_PROFILE_STATS[] =
 	"SELECT 'pg_stats (as of the last ANALYZE)', greatest(c.reltuples, 0)::bigint, s.null_frac,"
 	" CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * greatest(c.reltuples, 0) ELSE s.n_distinct END,"
-	" x.h[1], x.h[cardinality(x.h)],"
-	" (SELECT string_agg(format('%s (%s%%)', m.v, round((m.f * 100)::numeric, 1)), ', ' ORDER BY m.o)"
-	"    FROM unnest(s.most_common_vals::text::text[], s.most_common_freqs) WITH ORDINALITY AS m(v, f, o)"
+	" (SELECT min(v::%1$s)::text FROM unnest(coalesce(%2$s, '{}') || coalesce(%3$s, '{}')) v),"
+	" (SELECT max(v::%1$s)::text FROM unnest(coalesce(%2$s, '{}') || coalesce(%3$s, '{}')) v),"
+	" (SELECT string_agg(format('%%s (%%s%%%%)', m.v, round((m.f * 100)::numeric, 1)), ', ' ORDER BY m.o)"
+	"    FROM unnest(x.m, s.most_common_freqs) WITH ORDINALITY AS m(v, f, o)"
 	"    WHERE m.o <= 5)"
-	" FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', $1::text, $2::text)),"
-	" LATERAL (SELECT s.histogram_bounds::text::text[] AS h) x"
+	" FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass(format('%%I.%%I', $1::text, $2::text)),"
+	" LATERAL (SELECT s.histogram_bounds::text::text[] AS h, s.most_common_vals::text::text[] AS m) x"
 	" WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 ORDER BY s.inherited DESC LIMIT 1";
 
 /* %1$s the column, %2$s the relation and its sample clause, %3$d the rows;
@@ -406,9 +410,15 @@ void browse_export_stmt(const struct browse_rel *rel, const struct browse_view *
 
 /* ---- a column's profile ---------------------------------------------------------- */
 
+static bool unordered(const char *type);
+
 void browse_profile_stats_stmt(struct browse_stmt *s, const struct browse_rel *rel, size_t col)
 {
-	stmt_init(s, SQL_PROFILE_STATS);
+	bool no = unordered(rel->types[col]);
+	memset(s, 0, sizeof *s);
+	/* the type as the catalog spells it (format_type): no user text */
+	s->sql = xasprintf(SQL_PROFILE_STATS, no ? "text" : rel->types[col], no ? "NULL::text[]" : "x.h",
+			   no ? "NULL::text[]" : "x.m");
 	stmt_param(s, rel->schema);
 	stmt_param(s, rel->table);
 	stmt_param(s, rel->cols[col]);
