@@ -54,8 +54,13 @@ struct rowsv {
 	struct browse_profile prof;
 	int prof_col;
 	bool fresh;                  /* a page came in: its frame is traced */
+	bool asking;                 /* a page is on its way */
 	enum place place;
 	enum browse_page asked;
+	/* a page asked for while one was on its way: asked once it is in */
+	bool queued;
+	enum browse_page queued_pg;
+	enum place queued_place;
 	char *error;
 };
 
@@ -135,7 +140,9 @@ static void on_page(struct view *v, struct pg_result *r, const char *error, long
 {
 	struct rowsv *s = R(v);
 	bool reversed = arg != 0;
+	s->asking = false;
 	if (error) {
+		s->queued = false;
 		if (s->trying_where) {
 			/* a bad filter: back to the one before, the page stays */
 			free(s->where);
@@ -158,12 +165,13 @@ static void on_page(struct view *v, struct pg_result *r, const char *error, long
 	int n = pg_rows(r);
 	if (!n && (s->asked == BP_NEXT || s->asked == BP_PREV)) {
 		tui_status(v->t, s->asked == BP_NEXT ? "the last rows" : "the first rows");
+		s->queued = false;
 		v->dirty = true;
 		return;
 	}
 	if (s->asked == BP_PREV && n < s->limit) {
 		/* near the start: a whole screen from the first row */
-		fetch(v, BP_FIRST, P_TOP);
+		fetch(v, BP_FIRST, s->queued ? P_TOP : s->place);
 		return;
 	}
 	take(v, r, reversed);
@@ -174,6 +182,10 @@ static void on_page(struct view *v, struct pg_result *r, const char *error, long
 	tui_status(v->t, "%d row%s in %.1f ms%s", n, n == 1 ? "" : "s", bdb_last_ms(s->db),
 		   s->rel.keyless ? " (a view without a key: only its first screen)" : "");
 	v->dirty = true;
+	if (s->queued) {
+		s->queued = false;
+		fetch(v, s->queued_pg, s->queued_place);
+	}
 }
 
 static void fetch(struct view *v, enum browse_page pg, enum place place)
@@ -181,7 +193,11 @@ static void fetch(struct view *v, enum browse_page pg, enum place place)
 	struct rowsv *s = R(v);
 	if (!s->have_rel)
 		return;
-	if (bdb_pending(s->db)) {
+	if (s->asking) {
+		/* the last key wins: it is asked from the page that comes */
+		s->queued = true;
+		s->queued_pg = pg;
+		s->queued_place = place;
 		tui_status(v->t, "fetching...");
 		return;
 	}
@@ -196,6 +212,7 @@ static void fetch(struct view *v, enum browse_page pg, enum place place)
 	s->asked = pg;
 	s->place = place;
 	bool reversed = st.reversed;
+	s->asking = true;
 	bdb_send(s->db, &st, on_page, reversed);
 	tui_status(v->t, "fetching...");
 }
@@ -453,7 +470,7 @@ static void on_profile(struct view *v, struct pg_result *r, const char *error, l
 static void profile(struct view *v)
 {
 	struct rowsv *s = R(v);
-	if (!s->have_rel || bdb_pending(s->db))
+	if (!s->have_rel)
 		return;
 	browse_profile_free(&s->prof);
 	s->prof_col = s->ccol;
@@ -633,7 +650,7 @@ static int rows_input(struct view *v, int action, const char *text)
 		return H_IGNORED;
 	while (text && *text == ' ')
 		text++;
-	if (bdb_pending(s->db)) {
+	if (s->asking) {
 		tui_status(v->t, "fetching...: try again");
 		return H_HANDLED;
 	}

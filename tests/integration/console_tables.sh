@@ -12,7 +12,7 @@
 # pages). A table without a primary key pages by ctid.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 . "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
-console_plan 23
+console_plan 25
 
 ROWS=1000000
 PROJ=$(mkproj console_tables_it)
@@ -23,7 +23,7 @@ sl -q up >/dev/null 2>&1
 WH=$(sl --json up -q 2>/dev/null | json_get 'j["warehouse"]["address"]')
 psql "$WH" -XAtq -v ON_ERROR_STOP=1 >"$OUT/setup.out" 2>&1 <<SQL
 create table public.big (id bigint primary key, grp int, val text);
-insert into public.big select g, (g * 7919) % 1000, case when g % 4 = 0 then null else 'v' || (g % 50) end
+insert into public.big select g, (g::bigint * 7919 % 1000)::int, case when g % 4 = 0 then null else 'v' || (g % 50) end
   from generate_series(1, $ROWS) g;
 analyze public.big;
 create table public.nokey as select g as a, 'n' || g as b from generate_series(1, 3000) g;
@@ -31,7 +31,9 @@ SQL
 ok $? "a table of $ROWS rows and one without a primary key" || diag <"$OUT/setup.out"
 
 # ids IDS: the first column of the rows on the screen (the cursor's arrow dropped)
-ids() { screen main | sed -n '5,$p' | sed 's/^▶/ /' | awk '$1 ~ /^[0-9]+$/ {print $1}'; }
+# (the body's rows: from line 5 to before the hint, status and key lines)
+body() { screen main | sed -n '5,$p' | head -n -3 | sed 's/^▶/ /'; }
+ids() { body | awk '$1 ~ /^[0-9]+$/ {print $1}'; }
 first_id() { ids | head -n 1; }
 last_id() { ids | tail -n 1; }
 wait_first() {
@@ -98,7 +100,7 @@ ok $? "... and pages through them"
 keys main l s
 wait_screen main "grp↑" && wait_screen main "^▶ [0-9]+ +0 "
 ok $? "s sorts by the column under the cursor"
-screen main | sed -n '5,$p' | sed 's/^▶/ /' | awk '$1 ~ /^[0-9]+$/ {print $2}' >"$OUT/grp"
+body | awk '$1 ~ /^[0-9]+$/ {print $2}' >"$OUT/grp"
 sort -n -c "$OUT/grp" 2>/dev/null && [ -s "$OUT/grp" ]
 ok $? "... in order" || diag <"$OUT/grp"
 
@@ -124,7 +126,7 @@ is "x exports the filtered view, every row of it" "$n $(($(wc -l <"$OUT/big7.csv
 
 # memory while paging the whole filter off and back: one screen at a time
 keys main Escape
-wait_first 1
+wait_screen main "public\.big +~$ROWS rows +key: id +sort: grp desc *$"
 for i in $(seq 1 40); do keys main NPage; sleep 0.05; done
 keys main G
 wait_screen main "^▶ [0-9]+ +0 "
