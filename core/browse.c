@@ -379,6 +379,40 @@ static void add_select(struct strbuf *b, const struct browse_rel *rel, const str
 		sb_addf(b, " WHERE (\n%s\n)", bv->where);
 }
 
+/* Blocks a window of ctid_rows reads. */
+#define CTID_WINDOW 256
+
+/* By ctid alone, ORDER BY ctid would read and sort the whole table for each
+ * screen; instead the rows come from windows of CTID_WINDOW blocks (a TID
+ * range scan each, sorted), from the block of the mark on (or down), as many
+ * windows as it takes to fill the screen. fwd: ctid ascending. */
+static void ctid_rows(struct strbuf *b, struct browse_stmt *s, const struct browse_rel *rel,
+		      const struct browse_view *bv, bool fwd, const struct browse_mark *m)
+{
+	/* the table's size in blocks: where a forward read ends, or where a
+	 * backward one starts without a mark (a parameter only where it is used) */
+	int rel_p = fwd || !m ? stmt_param(s, rel->q_rel) : 0;
+	int mark_p = m ? stmt_param(s, m->key[0]) : 0;
+	char nblocks[96], start[64];
+	snprintf(nblocks, sizeof nblocks, "(pg_relation_size($%d::regclass) / current_setting('block_size')::int)",
+		 rel_p);
+	if (m)
+		snprintf(start, sizeof start, "($%d::tid::text::point)[0]::bigint", mark_p);
+	sb_addf(b, "SELECT x.* FROM generate_series(%s, %s, %d) AS w(b), LATERAL (", m ? start : fwd ? "0" : nblocks,
+		fwd ? nblocks : "0", fwd ? CTID_WINDOW : -CTID_WINDOW);
+	add_select(b, rel, bv);
+	sb_adds(b, bv->where && *bv->where ? " AND " : " WHERE ");
+	if (fwd)
+		sb_addf(b, "ctid >= format('(%%s,0)', w.b)::tid AND ctid < format('(%%s,0)', w.b + %d)::tid",
+			CTID_WINDOW);
+	else
+		sb_addf(b, "ctid >= format('(%%s,0)', greatest(w.b - %d, 0))::tid AND ctid < format('(%%s,0)', w.b + 1)::tid",
+			CTID_WINDOW - 1);
+	if (m)
+		sb_addf(b, " AND ctid %s $%d::tid", fwd ? ">" : "<", mark_p);
+	sb_addf(b, " ORDER BY ctid %s) x LIMIT %d", fwd ? "ASC" : "DESC", bv->limit > 0 ? bv->limit : 50);
+}
+
 void browse_rows_stmt(const struct browse_rel *rel, const struct browse_view *bv, enum browse_page pg,
 		      const struct browse_mark *m, struct browse_stmt *s)
 {
@@ -388,6 +422,13 @@ void browse_rows_stmt(const struct browse_rel *rel, const struct browse_view *bv
 	if (rel->keyless)
 		back = false, pg = BP_FIRST;
 	struct strbuf b = {0};
+	if (rel->by_ctid && bv->sort < 0) {
+		bool fwd = back ? !asc : asc;
+		ctid_rows(&b, s, rel, bv, fwd, (pg == BP_NEXT || pg == BP_PREV) && m && m->set ? m : NULL);
+		s->sql = sb_steal(&b);
+		s->reversed = back;
+		return;
+	}
 	add_select(&b, rel, bv);
 	if ((pg == BP_NEXT || pg == BP_PREV) && m && m->set) {
 		sb_adds(&b, bv->where && *bv->where ? " AND " : " WHERE ");
