@@ -12,7 +12,7 @@
 # pages). A table without a primary key pages by ctid.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 . "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
-console_plan 26
+console_plan 27
 
 ROWS=1000000
 PROJ=$(mkproj console_tables_it)
@@ -49,7 +49,12 @@ vmhwm() { awk '/^VmHWM:/ {print $2}' "/proc/$(console_pid main)/status"; }
 
 console main
 wait_screen main "PIPELINE .*SCHEDULE"
-keys main 9
+keys main 8
+wait_screen main "^▶ default +postgres"
+keys main Enter
+wait_screen main "SCHEMA +TABLES" && wait_screen main "public +[0-9]+"
+ok $? "Enter on a postgres connection of the connections view: its schemas"
+keys main q q 9
 wait_screen main "SCHEMA +TABLES" && wait_screen main "public +[0-9]+"
 ok $? "9 lists the warehouse's schemas"
 
