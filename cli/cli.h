@@ -45,6 +45,8 @@ int cmd_connections(struct cli *g, int argc, char **argv);
 int cmd_sql(struct cli *g, int argc, char **argv);
 int cmd_psql(struct cli *g, int argc, char **argv);
 int cmd_notify(struct cli *g, int argc, char **argv);
+int cmd_tables(struct cli *g, int argc, char **argv);
+int cmd_rows(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 
