@@ -158,6 +158,7 @@ static void before_sleep(struct loop *l, void *data)
 		loop_stop(l);
 		return;
 	}
+	header_stall_watch(t);
 	render(t);
 }
 

@@ -71,6 +71,10 @@ struct tui {
 	bool broker_probe_out;
 	int64_t broker_probe_last;
 	long outage_timer;      /* redraws the outages' lengths each second while there are any */
+	/* a query or a job waiting on a server: looked at each second while one
+	 * is out, so one that hangs (a partition, a stopped server) shows */
+	long stall_timer;
+	bool stall_shown;
 
 	/* the connection (tui/conn.c) */
 	long reconnect_timer;

@@ -26,6 +26,9 @@
  * and this often while it does not. */
 #define BROKER_PROBE_MS 5000
 #define BROKER_REPROBE_MS 2000
+/* A query or a job out this long on a connection that has not broken: the
+ * header says which server is not answering, and for how long. */
+#define STALL_MS 5000
 
 void header_dirty(struct tui *t)
 {
@@ -90,6 +93,50 @@ void header_outage(struct tui *t)
 	t->dirty_header = true;
 	if (!t->outage_timer && (t->db_down_since || t->broker_down_since))
 		t->outage_timer = loop_timer_add(t->loop, 1000, outage_fire, t);
+}
+
+/* "state db not answering for 12 s" for what has waited longest past
+ * STALL_MS; "" when nothing has. */
+static void stall_text(struct tui *t, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	int64_t now = now_ms(), job_since = 0, db_since = db_busy_since(t->db);
+	const char *job = jobs_waiting(t, &job_since);
+	const char *what = NULL;
+	int64_t since = 0;
+	if (db_since && now - db_since >= STALL_MS) {
+		what = "state db";
+		since = db_since;
+	}
+	if (job && now - job_since >= STALL_MS && (!what || job_since < since)) {
+		what = job;
+		since = job_since;
+	}
+	if (what)
+		snprintf(buf, size, "%s not answering for %ld s", what, (long)((now - since) / 1000));
+}
+
+static void stall_fire(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct tui *t = data;
+	t->stall_timer = 0;
+	t->dirty_header = true;
+}
+
+void header_stall_watch(struct tui *t)
+{
+	int64_t since = 0;
+	bool out = db_busy_since(t->db) || jobs_waiting(t, &since);
+	if (!out) {
+		/* the answer came: what the header said goes */
+		if (t->stall_shown)
+			t->dirty_header = true;
+		return;
+	}
+	if (!t->stall_timer)
+		t->stall_timer = loop_timer_add(t->loop, 1000, stall_fire, t);
 }
 
 void header_refresh_now(struct tui *t)
@@ -171,12 +218,21 @@ void header_draw(struct tui *t)
 	if (db_state(t->db) != DB_READY && t->db_down_since)
 		outage_text(state, sizeof state, "state db", t->db_down_since);
 	outage_text(broker, sizeof broker, "broker", t->broker_down_since);
+	char stall[128];
+	stall_text(t, stall, sizeof stall);
+	t->stall_shown = stall[0] != '\0';
 	const char *target = t->ctx.proj->target ? t->ctx.proj->target : "default";
 	int n = snprintf(buf, sizeof buf, " sluice %s %s %s target %s %s %s %s %s", b->v, t->ctx.proj->name, b->v,
 			 target, b->v, runner, b->v, state);
 	if (n >= 0 && (size_t)n < sizeof buf)
 		snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s", broker[0] ? " " : "", broker[0] ? b->v : "",
 			 broker[0] ? " " : "", broker);
+	if (stall[0] && strlen(buf) + strlen(stall) + 8 < sizeof buf) {
+		strcat(buf, " ");
+		strcat(buf, b->v);
+		strcat(buf, " ");
+		strcat(buf, stall);
+	}
 	if (t->readonly && strlen(buf) + 14 < sizeof buf)
 		strcat(buf, "  [read-only]");
 	time_t now = time(NULL);

@@ -16,5 +16,9 @@ void header_draw(struct tui *t);
 /* Something became unreachable or reachable again: the header shows it, with
  * how long it has been, redrawn each second while it lasts. */
 void header_outage(struct tui *t);
+/* Before the loop sleeps: while a query or a job waits on a server, the
+ * header looks each second whether one has waited too long (and then says
+ * so); once none waits, it stops looking. */
+void header_stall_watch(struct tui *t);
 
 #endif

@@ -32,6 +32,8 @@ struct job {
 	job_status on_status;
 	job_done done;
 	void *arg;
+	char waits_on[64];  /* the server it waits on, for the header; "" none */
+	int64_t started;    /* now_ms() when it started */
 	struct job *next;
 };
 
@@ -131,10 +133,30 @@ int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job
 	j->on_status = status;
 	j->done = done;
 	j->arg = arg;
+	j->started = now_ms();
 	j->next = t->jobs;
 	t->jobs = j;
 	loop_watch(t->loop, j->fd, LOOP_READ, on_readable, t);
 	return 0;
+}
+
+int job_spawn_on(struct tui *t, const char *server, job_body body, job_done done, void *arg)
+{
+	if (job_spawn(t, false, body, NULL, done, arg) < 0)
+		return -1;
+	snprintf(t->jobs->waits_on, sizeof t->jobs->waits_on, "%s", server);
+	return 0;
+}
+
+const char *jobs_waiting(struct tui *t, int64_t *since)
+{
+	const char *what = NULL;
+	for (struct job *j = t->jobs; j; j = j->next)
+		if (j->waits_on[0] && j->fd >= 0 && (!what || j->started < *since)) {
+			what = j->waits_on;
+			*since = j->started;
+		}
+	return what;
 }
 
 static void unlink_job(struct tui *t, struct job *j)
