@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "connectors/pg.h"
 #include "core/adhoc.h"
+#include "core/browse.h"
 #include "core/connections.h"
 #include "core/ctx.h"
 
@@ -118,19 +119,7 @@ static void print_table(const struct pg_result *r)
 
 static void csv_field(const char *s, bool null)
 {
-	if (null)
-		return;
-	if (!*s || strpbrk(s, ",\"\r\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-		return;
-	}
-	fputs(s, stdout);
+	browse_csv_field(stdout, s, null);
 }
 
 /* A JSON string: UTF-8 as it is, quotes, backslashes and control

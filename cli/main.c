@@ -35,7 +35,9 @@
 	X("reports", cmd_reports, "list the reports and their latest result") \
 	X("connections", cmd_connections, "list, test, add or remove named connections (secrets masked)") \
 	X("sql", cmd_sql, "run one statement on a connection: a table, --json or --csv") \
-	X("psql", cmd_psql, "run psql on a connection (the password through its environment)")
+	X("psql", cmd_psql, "run psql on a connection (the password through its environment)") \
+	X("tables", cmd_tables, "the schemas of a connection, or a schema's tables: rows, size, last writer") \
+	X("rows", cmd_rows, "a table's rows by keyset: --where, --sort, --limit, --json or --csv")
 
 static const struct {
 	const char *name;

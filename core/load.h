@@ -45,6 +45,7 @@ struct load_opts {
 	const char *database;        /* another database of its server; NULL: the conninfo's */
 	const char *state_conninfo;  /* where the load and its rejects are recorded */
 	const char *project;
+	const char *pipeline;        /* the task's (sluice.writes, core/writes.h); NULL when ad hoc */
 	long run_id;                 /* 0 for an ad-hoc load */
 	const char *task;
 	int try_number;

@@ -217,6 +217,7 @@ static int load_task_run(const json_t *spec, const struct task_env *env)
 	o.database = json_string_value(json_object_get(spec, "database"));
 	o.state_conninfo = env->state_conninfo;
 	o.project = env->project;
+	o.pipeline = env->pipeline;
 	o.run_id = env->run_id;
 	o.task = env->task;
 	o.try_number = env->try_number;

@@ -209,6 +209,7 @@ static int model_run(const json_t *spec, const struct task_env *env)
 		return 1;
 	}
 	struct mat_stats st;
+	j.writer = env;
 	int rc = mat_build(c, &j, &lg, &st, &e);
 	kind_disconnect(c, env);
 	if (rc == MAT_COMMITTED_MEANWHILE) {

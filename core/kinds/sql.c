@@ -5,16 +5,19 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
 #include "core/ledger.h"
+#include "core/writes.h"
 
 struct sql_spec {
 	char *conn;
 	char *connection; /* conn's long form (kind_parse_place) */
 	char *database;   /* NULL: the connection's own */
 	char *sql;        /* template text */
+	struct strv writes; /* the tables it writes, recorded as their last writer (core/writes.h) */
 };
 
 static const struct kind_key sql_keys[] = {
@@ -22,6 +25,7 @@ static const struct kind_key sql_keys[] = {
 	{.name = "connection", .type = KEY_STRING, .field = offsetof(struct sql_spec, connection)},
 	{.name = "database", .type = KEY_STRING, .field = offsetof(struct sql_spec, database)},
 	{.name = "sql", .type = KEY_TEMPLATE, .field = offsetof(struct sql_spec, sql), .required = true},
+	{.name = "writes", .type = KEY_NAMES, .field = offsetof(struct sql_spec, writes)},
 };
 
 static void sql_parse(const struct kind_parse *p, void *spec)
@@ -39,6 +43,12 @@ static int sql_build(const void *spec, const struct kind_build *b, json_t *out, 
 		return err_code(err);
 	json_object_set_new(out, "sql", json_string(sql));
 	free(sql);
+	if (s->writes.n) {
+		json_t *w = json_array();
+		for (size_t i = 0; i < s->writes.n; i++)
+			json_array_append_new(w, json_string(s->writes.v[i]));
+		json_object_set_new(out, "writes", w);
+	}
 	return 0;
 }
 
@@ -67,6 +77,26 @@ static void print_step(const struct pg_step *s, void *arg)
 				s->position ? s->position : "", s->sqlstate ? s->sqlstate : "?");
 		*printed_error = true;
 	}
+}
+
+/* The tables the spec says it writes ("schema.table" or "table"), each
+ * recorded as written by this try. */
+static int note_writes(struct pg_conn *c, const json_t *spec, const struct task_env *env, struct err *err)
+{
+	size_t i;
+	json_t *w;
+	json_array_foreach(json_object_get(spec, "writes"), i, w)
+	{
+		const char *name = json_string_value(w), *dot = name ? strchr(name, '.') : NULL;
+		if (!name)
+			continue;
+		char schema[PG_NAME_MAX + 1];
+		if (dot)
+			snprintf(schema, sizeof schema, "%.*s", (int)(dot - name), name);
+		if (writes_note(c, env, dot ? schema : NULL, dot ? dot + 1 : name, -1, err) < 0)
+			return err_code(err);
+	}
+	return 0;
 }
 
 /* Runs the script in one transaction, with its row in the commit ledger
@@ -114,6 +144,11 @@ static int sql_run(const json_t *spec, const struct task_env *env)
 		rc = 1;
 	}
 	fflush(stdout);
+	if (!rc && note_writes(c, spec, env, &e) < 0) {
+		taskexec_settle(1);
+		fprintf(stderr, "%s\n", e.msg);
+		rc = 1;
+	}
 	if (!rc && (meanwhile = ledger_mark(&lg, c, "sql", -1, &e)) < 0) {
 		taskexec_settle(1);
 		fprintf(stderr, "%s\n", e.msg);

@@ -32,6 +32,7 @@
 #include "base/util.h"
 #include "connectors/pg.h"
 #include "core/ledger.h"
+#include "core/writes.h"
 #include "core/load/internal.h"
 
 static const char *const mode_names[] = {"append", "replace", "merge"};
@@ -262,8 +263,15 @@ int load_check_rejects(struct load *L, struct err *err)
 	return 0;
 }
 
+/* Just before the COMMIT: the table's last writer (core/writes.h), then the
+ * commit ledger. */
 int load_ledger_mark(struct load *L, int64_t rows, struct err *err)
 {
+	const struct load_opts *o = L->o;
+	struct task_env writer = {.project = o->project, .pipeline = o->pipeline, .task = o->task,
+				  .run_id = o->run_id, .try_number = o->try_number};
+	if (writes_note(L->main, &writer, L->schema, L->table, (long long)rows, err) < 0)
+		return err_code(err);
 	if (!L->o->ledger)
 		return 0;
 	char what[600];

@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "connectors/pg.h"
 #include "core/ledger.h"
+#include "core/writes.h"
 #include "core/projdef.h"
 
 /* the rows of a batch's bad keys named in an error */
@@ -1537,6 +1538,9 @@ int mat_build(struct pg_conn *c, const struct mat_job *j, struct ledger *lg, str
 	int rc = run(&x, NULL, "BEGIN");
 	if (rc == 0)
 		rc = dispatch(&x, st);
+	if (rc == 0 && j->writer)
+		rc = writes_note(c, j->writer, j->schema, j->name,
+				 st->batch < 0 && j->mat == MAT_VIEW ? -1 : st->inserted + st->updated + st->deleted, err);
 	if (rc == 0 && lg) {
 		char what[300];
 		snprintf(what, sizeof what, "model %s", j->model);

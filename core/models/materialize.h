@@ -29,6 +29,8 @@ struct mat_col {
 
 /* What one build does, as stored in a task's spec (mat_spec_build). The
  * strings are borrowed (from the spec JSON or the model set). */
+struct task_env;
+
 struct mat_job {
 	const char *model;          /* the model's name */
 	const char *path;           /* models/silver/x.sql, for messages */
@@ -51,6 +53,9 @@ struct mat_job {
 	const char *valid_to_current; /* an SQL expression; NULL: NULL */
 	const struct mat_col *contract; /* the YAML columns, type NULL when not given */
 	size_t n_contract;          /* 0: no contract (no column has a type) */
+	/* The task that builds it, recorded as the relation's last writer
+	 * (core/writes.h) in the build's transaction; NULL: not recorded. */
+	const struct task_env *writer;
 };
 
 /* What a build did, for the task log and the task instance's counts. */
