@@ -28,7 +28,7 @@
 #define BROKER_REPROBE_MS 2000
 /* A query or a job out this long on a connection that has not broken: the
  * header says which server is not answering, and for how long. */
-#define STALL_MS 5000
+#define STALL_MS 3000
 
 void header_dirty(struct tui *t)
 {
@@ -95,24 +95,17 @@ void header_outage(struct tui *t)
 		t->outage_timer = loop_timer_add(t->loop, 1000, outage_fire, t);
 }
 
-/* "state db not answering for 12 s" for what has waited longest past
- * STALL_MS; "" when nothing has. */
-static void stall_text(struct tui *t, char *buf, size_t size)
+/* "state db not answering for 12 s" when the console's query has been out
+ * STALL_MS or more (in place of the state database's address), and the
+ * same for the server a job has waited on longest; "" when not. */
+static void stall_text(struct tui *t, bool db, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	int64_t now = now_ms(), job_since = 0, db_since = db_busy_since(t->db);
-	const char *job = jobs_waiting(t, &job_since);
-	const char *what = NULL;
-	int64_t since = 0;
-	if (db_since && now - db_since >= STALL_MS) {
-		what = "state db";
-		since = db_since;
-	}
-	if (job && now - job_since >= STALL_MS && (!what || job_since < since)) {
-		what = job;
-		since = job_since;
-	}
-	if (what)
+	int64_t now = now_ms(), since = db_busy_since(t->db);
+	const char *what = "state db";
+	if (!db)
+		what = jobs_waiting(t, &since);
+	if (what && since && now - since >= STALL_MS)
 		snprintf(buf, size, "%s not answering for %ld s", what, (long)((now - since) / 1000));
 }
 
@@ -218,21 +211,23 @@ void header_draw(struct tui *t)
 	if (db_state(t->db) != DB_READY && t->db_down_since)
 		outage_text(state, sizeof state, "state db", t->db_down_since);
 	outage_text(broker, sizeof broker, "broker", t->broker_down_since);
-	char stall[128];
-	stall_text(t, stall, sizeof stall);
-	t->stall_shown = stall[0] != '\0';
+	/* what has not answered for a while comes first, before what a narrow
+	 * terminal cuts off: the state database (whatever its connection says)
+	 * and the server a job waits on */
+	char stalls[200], db_stall[96], job_stall[96];
+	stall_text(t, true, db_stall, sizeof db_stall);
+	stall_text(t, false, job_stall, sizeof job_stall);
+	t->stall_shown = db_stall[0] || job_stall[0];
+	snprintf(stalls, sizeof stalls, "%s%s%s%s%s%s", db_stall, db_stall[0] ? " " : "", db_stall[0] ? b->v : "",
+		 db_stall[0] ? " " : "", job_stall, job_stall[0] ? " " : "");
+	if (job_stall[0])
+		snprintf(stalls + strlen(stalls), sizeof stalls - strlen(stalls), "%s ", b->v);
 	const char *target = t->ctx.proj->target ? t->ctx.proj->target : "default";
-	int n = snprintf(buf, sizeof buf, " sluice %s %s %s target %s %s %s %s %s", b->v, t->ctx.proj->name, b->v,
-			 target, b->v, runner, b->v, state);
+	int n = snprintf(buf, sizeof buf, " sluice %s %s %s %starget %s %s %s %s %s", b->v, t->ctx.proj->name, b->v,
+			 stalls, target, b->v, runner, b->v, db_stall[0] ? "state db" : state);
 	if (n >= 0 && (size_t)n < sizeof buf)
 		snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s", broker[0] ? " " : "", broker[0] ? b->v : "",
 			 broker[0] ? " " : "", broker);
-	if (stall[0] && strlen(buf) + strlen(stall) + 8 < sizeof buf) {
-		strcat(buf, " ");
-		strcat(buf, b->v);
-		strcat(buf, " ");
-		strcat(buf, stall);
-	}
 	if (t->readonly && strlen(buf) + 14 < sizeof buf)
 		strcat(buf, "  [read-only]");
 	time_t now = time(NULL);
