@@ -943,7 +943,9 @@ static void upstream_ready(struct view *v)
 	if (!k->want_upstream)
 		return;
 	k->want_upstream = false;
-	go_upstream(v);
+	/* the user went elsewhere meanwhile: no jump from under them */
+	if (tui_top(v->t) == v)
+		go_upstream(v);
 }
 
 /* u: the writers are asked first when they are not known yet. */
