@@ -140,7 +140,7 @@ static void test_views_from_the_table(void **state)
 		assert_int_equal(opened[v], 1);
 	assert_int_equal(action_info(ACT_RUNS)->view, VI_GRID);
 	assert_int_equal(action_info(ACT_QUIT)->view, -1);
-	assert_int_equal(VK_TASKS, VK_GRID | VK_DAG | VK_TASK | VK_CHECKS | VK_REJECTS);
+	assert_int_equal(VK_TASKS, VK_GRID | VK_DAG | VK_TASK | VK_CHECKS);
 	assert_int_equal(action_info(ACT_REJECTS)->view, VI_REJECTS);
 	assert_int_equal(VK_RUNNABLE, VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK);
 	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_BACKFILLS | VK_HISTORY |
