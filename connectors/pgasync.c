@@ -191,6 +191,11 @@ bool pga_idle(const struct pga *a)
 	return a->state == PGA_READY && !a->busy && a->pg;
 }
 
+PGconn *pga_pg(const struct pga *a)
+{
+	return a->pg;
+}
+
 /* "LISTEN a; LISTEN b", the names quoted as identifiers. */
 static char *listen_sql(struct pga *a)
 {

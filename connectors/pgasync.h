@@ -46,6 +46,9 @@ void pga_connect(struct pga *a, const char *conninfo, const char *const *channel
 enum pga_state pga_state(const struct pga *a);
 /* Ready and no query in flight: pga_send would take one. */
 bool pga_idle(const struct pga *a);
+/* The connection, for quoting identifiers with pg_ident (connectors/pg.h),
+ * never to send on; NULL when there is none. */
+struct pg_conn *pga_pg(const struct pga *a);
 /* Sends sql with n text parameters (NULL entries are SQL NULL; copied by
  * libpq before this returns). fn(arg, result) runs when it completes.
  * Returns -1 when not idle (fn is not called). */

@@ -39,23 +39,28 @@ static const char SQL_TABLES_WRITES[] =
 	" LEFT JOIN " WRITES_TABLE " w ON w.schema_name = n.nspname AND w.table_name = c.relname" SQL_TABLES_WHERE;
 
 static const char SQL_REL[] =
-	"SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(array_position(i.indkey::int2[], a.attnum), 0),"
+	"SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+	" coalesce((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, n) WHERE k.att = a.attnum), 0),"
 	" c.relkind, c.reltuples::bigint"
 	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
 	" LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
 	" WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f') ORDER BY a.attnum";
 
-/* The estimates ANALYZE keeps; min and max are the histogram's ends. */
+/* The estimates ANALYZE keeps; min and max are the least and greatest of
+ * the histogram's bounds and the common values (the histogram leaves those
+ * out), compared as the column's type (%1$s; for a type without an order,
+ * %2$s and %3$s are NULL, else x.h and x.m). */
 static const char SQL_PROFILE_STATS[] =
 	"SELECT 'pg_stats (as of the last ANALYZE)', greatest(c.reltuples, 0)::bigint, s.null_frac,"
 	" CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * greatest(c.reltuples, 0) ELSE s.n_distinct END,"
-	" x.h[1], x.h[cardinality(x.h)],"
-	" (SELECT string_agg(format('%s (%s%%)', m.v, round((m.f * 100)::numeric, 1)), ', ' ORDER BY m.o)"
-	"    FROM unnest(s.most_common_vals::text::text[], s.most_common_freqs) WITH ORDINALITY AS m(v, f, o)"
+	" (SELECT min(v::%1$s)::text FROM unnest(coalesce(%2$s, '{}') || coalesce(%3$s, '{}')) v),"
+	" (SELECT max(v::%1$s)::text FROM unnest(coalesce(%2$s, '{}') || coalesce(%3$s, '{}')) v),"
+	" (SELECT string_agg(format('%%s (%%s%%%%)', m.v, round((m.f * 100)::numeric, 1)), ', ' ORDER BY m.o)"
+	"    FROM unnest(x.m, s.most_common_freqs) WITH ORDINALITY AS m(v, f, o)"
 	"    WHERE m.o <= 5)"
-	" FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', $1::text, $2::text)),"
-	" LATERAL (SELECT s.histogram_bounds::text::text[] AS h) x"
+	" FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass(format('%%I.%%I', $1::text, $2::text)),"
+	" LATERAL (SELECT s.histogram_bounds::text::text[] AS h, s.most_common_vals::text::text[] AS m) x"
 	" WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 ORDER BY s.inherited DESC LIMIT 1";
 
 /* %1$s the column, %2$s the relation and its sample clause, %3$d the rows;
@@ -374,6 +379,40 @@ static void add_select(struct strbuf *b, const struct browse_rel *rel, const str
 		sb_addf(b, " WHERE (\n%s\n)", bv->where);
 }
 
+/* Blocks a window of ctid_rows reads. */
+#define CTID_WINDOW 256
+
+/* By ctid alone, ORDER BY ctid would read and sort the whole table for each
+ * screen; instead the rows come from windows of CTID_WINDOW blocks (a TID
+ * range scan each, sorted), from the block of the mark on (or down), as many
+ * windows as it takes to fill the screen. fwd: ctid ascending. */
+static void ctid_rows(struct strbuf *b, struct browse_stmt *s, const struct browse_rel *rel,
+		      const struct browse_view *bv, bool fwd, const struct browse_mark *m)
+{
+	/* the table's size in blocks: where a forward read ends, or where a
+	 * backward one starts without a mark (a parameter only where it is used) */
+	int rel_p = fwd || !m ? stmt_param(s, rel->q_rel) : 0;
+	int mark_p = m ? stmt_param(s, m->key[0]) : 0;
+	char nblocks[96], start[64];
+	snprintf(nblocks, sizeof nblocks, "(pg_relation_size($%d::regclass) / current_setting('block_size')::int)",
+		 rel_p);
+	if (m)
+		snprintf(start, sizeof start, "($%d::tid::text::point)[0]::bigint", mark_p);
+	sb_addf(b, "SELECT x.* FROM generate_series(%s, %s, %d) AS w(b), LATERAL (", m ? start : fwd ? "0" : nblocks,
+		fwd ? nblocks : "0", fwd ? CTID_WINDOW : -CTID_WINDOW);
+	add_select(b, rel, bv);
+	sb_adds(b, bv->where && *bv->where ? " AND " : " WHERE ");
+	if (fwd)
+		sb_addf(b, "ctid >= format('(%%s,0)', w.b)::tid AND ctid < format('(%%s,0)', w.b + %d)::tid",
+			CTID_WINDOW);
+	else
+		sb_addf(b, "ctid >= format('(%%s,0)', greatest(w.b - %d, 0))::tid AND ctid < format('(%%s,0)', w.b + 1)::tid",
+			CTID_WINDOW - 1);
+	if (m)
+		sb_addf(b, " AND ctid %s $%d::tid", fwd ? ">" : "<", mark_p);
+	sb_addf(b, " ORDER BY ctid %s) x LIMIT %d", fwd ? "ASC" : "DESC", bv->limit > 0 ? bv->limit : 50);
+}
+
 void browse_rows_stmt(const struct browse_rel *rel, const struct browse_view *bv, enum browse_page pg,
 		      const struct browse_mark *m, struct browse_stmt *s)
 {
@@ -383,6 +422,13 @@ void browse_rows_stmt(const struct browse_rel *rel, const struct browse_view *bv
 	if (rel->keyless)
 		back = false, pg = BP_FIRST;
 	struct strbuf b = {0};
+	if (rel->by_ctid && bv->sort < 0) {
+		bool fwd = back ? !asc : asc;
+		ctid_rows(&b, s, rel, bv, fwd, (pg == BP_NEXT || pg == BP_PREV) && m && m->set ? m : NULL);
+		s->sql = sb_steal(&b);
+		s->reversed = back;
+		return;
+	}
 	add_select(&b, rel, bv);
 	if ((pg == BP_NEXT || pg == BP_PREV) && m && m->set) {
 		sb_adds(&b, bv->where && *bv->where ? " AND " : " WHERE ");
@@ -405,9 +451,15 @@ void browse_export_stmt(const struct browse_rel *rel, const struct browse_view *
 
 /* ---- a column's profile ---------------------------------------------------------- */
 
+static bool unordered(const char *type);
+
 void browse_profile_stats_stmt(struct browse_stmt *s, const struct browse_rel *rel, size_t col)
 {
-	stmt_init(s, SQL_PROFILE_STATS);
+	bool no = unordered(rel->types[col]);
+	memset(s, 0, sizeof *s);
+	/* the type as the catalog spells it (format_type): no user text */
+	s->sql = xasprintf(SQL_PROFILE_STATS, no ? "text" : rel->types[col], no ? "NULL::text[]" : "x.h",
+			   no ? "NULL::text[]" : "x.m");
 	stmt_param(s, rel->schema);
 	stmt_param(s, rel->table);
 	stmt_param(s, rel->cols[col]);

@@ -102,6 +102,18 @@ enum {
 	  "history", NULL, 0, "the actions taken in this console, as commands")                                 \
 	X(ACT_CONNECTIONS, '8', 0, VK_ALL, VIEW(CONNECTIONS, connections_ops, VT_OPENS),                        \
 	  "connections", "connections", 0, "named connections: a add, e edit, d delete, t test; Enter: its tables") \
+	X(ACT_TABLES, '9', 0, VK_ALL, VIEW(TABLES, tables_ops, VT_OPENS),                                       \
+	  "tables", "tables", 0, "schemas and tables of a connection: :tables [CONN [SCHEMA]]; Enter: its rows")  \
+	X(ACT_TABLE_ROWS, '0', 0, VK_ALL, VIEW(ROWS, rows_ops, VT_OPENS),                                       \
+	  "table", "rows", 0, "a table's rows by keyset: :table [CONN] SCHEMA.TABLE")                          \
+	X(ACT_WHERE, 0, 0, VK_ROWS, NO_VIEW, "where", "rows", 0,                                                \
+	  "filter the rows by an SQL WHERE expression (/ asks for it too; empty: none)")                        \
+	X(ACT_SORT, 's', 0, VK_ROWS, NO_VIEW, "sort", "rows", AF_HINT,                                          \
+	  "sort the rows by the column under the cursor (again: the other way)")                                \
+	X(ACT_PROFILE, 'p', 0, VK_ROWS, NO_VIEW, "profile", NULL, AF_HINT,                                      \
+	  "profile the column under the cursor: null share, distinct, min/max, top values")                     \
+	X(ACT_ROWS_CSV, 'x', 0, VK_ROWS, NO_VIEW, "rows-csv", "rows", AF_HINT,                                  \
+	  "write the rows shown (filter and sort, every row) as CSV (asks for the file)")                       \
 	X(ACT_TRIGGER, 't', 0, VK_RUNNABLE, NO_VIEW,                                                            \
 	  "trigger", "run", AF_WRITE | AF_HINT, "trigger a run: a form for the logical date and params")        \
 	X(ACT_BACKFILL, 'B', 0, VK_RUNNABLE, NO_VIEW,                                                           \

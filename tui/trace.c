@@ -12,6 +12,8 @@
 static FILE *trace_file;
 /* start, boot: ms; key, notify: µs of what is waiting for its frame (0: nothing) */
 static int64_t t_start, t_boot, t_key, t_notify;
+/* µs of the last key, kept for trace_data */
+static int64_t t_last_key;
 
 static int64_t now_us(void)
 {
@@ -38,7 +40,7 @@ void trace_close(void)
 void trace_key(void)
 {
 	if (trace_file)
-		t_key = now_us();
+		t_key = t_last_key = now_us();
 }
 
 void trace_notify(void)
@@ -77,4 +79,12 @@ void trace_frame(void)
 	}
 	t_start = 0;
 	t_key = 0;
+}
+
+void trace_data(const char *what)
+{
+	if (trace_file && t_last_key) {
+		fprintf(trace_file, "%s_ms %.3f\n", what, (double)(now_us() - t_last_key) / 1000.0);
+		fflush(trace_file);
+	}
 }

@@ -14,5 +14,8 @@ void trace_connected(void);
 /* The body was redrawn; a whole frame went out. */
 void trace_body_drawn(void);
 void trace_frame(void);
+/* A view drew what the last key asked a server for ("rows_ms N": from that
+ * key to this frame; the table browser's pages). */
+void trace_data(const char *what);
 
 #endif

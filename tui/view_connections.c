@@ -289,15 +289,14 @@ static const struct row *current(struct connsv *c)
 	return c->n_vis ? &c->rows[c->vis[c->sel]] : NULL;
 }
 
-/* Enter: the tables of the connection. The tables view comes later; until
- * then, say so. */
+/* Enter: the schemas of the connection (tui/view_tables.c). */
 static void open_row(struct view *v, const struct row *w)
 {
 	if (w->k && w->k->type != CONN_POSTGRES) {
 		tui_error(v->t, "%s: a %s connection has no tables to show", w->name, connections_type_name(w->k->type));
 		return;
 	}
-	tui_status(v->t, "%s: the tables view is not part of this build", w->name);
+	tui_push(v->t, &tables_ops, w->name);
 }
 
 /* a, e, d change connections.yml: not in a read-only console, never `default`. */

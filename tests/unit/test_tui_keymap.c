@@ -9,7 +9,7 @@
 /* The commands of cli/main.c (the `--batch` face). */
 static const char *const batch_commands[] = {"run",   "status", "logs", "retry",  "clear",  "mark",
 					     "validate", "up", "down", "runner", "worker", "checks",
-					     "report", "backfill", "connections", "rejects"};
+					     "report", "backfill", "connections", "tables", "rows", "rejects"};
 
 static void test_every_action_has_help(void **state)
 {
@@ -58,6 +58,19 @@ static void test_lookup_by_view(void **state)
 	assert_int_equal(keymap_lookup('f', VK_PIPELINES), -1);
 	assert_int_equal(keymap_lookup(TK_ESC, VK_GRID), ACT_BACK);
 	assert_int_equal(keymap_lookup(0, VK_ALL), -1);
+	/* the table browser: its keys in the rows view, not elsewhere */
+	assert_int_equal(keymap_lookup('9', VK_PIPELINES), ACT_TABLES);
+	assert_int_equal(keymap_lookup('0', VK_TABLES), ACT_TABLE_ROWS);
+	assert_int_equal(keymap_lookup('s', VK_ROWS), ACT_SORT);
+	assert_int_equal(keymap_lookup('s', VK_TABLES), -1);
+	assert_int_equal(keymap_lookup('p', VK_ROWS), ACT_PROFILE);
+	assert_int_equal(keymap_lookup('p', VK_BACKFILLS), ACT_BF_PAUSE);
+	assert_int_equal(keymap_lookup('x', VK_ROWS), ACT_ROWS_CSV);
+	assert_int_equal(keymap_lookup('x', VK_REPORTS), ACT_EXPORT_CSV);
+	assert_int_equal(keymap_lookup('G', VK_ROWS), ACT_BOTTOM);
+	bool amb;
+	assert_int_equal(action_by_command("tables", &amb), ACT_TABLES);
+	assert_int_equal(action_by_command("where", &amb), ACT_WHERE);
 	/* the rejects view opens from anywhere; the x-ray keys are the task view's */
 	assert_int_equal(keymap_lookup('R', VK_GRID), ACT_REJECTS);
 	assert_int_equal(keymap_lookup('R', VK_TASK), ACT_REJECTS);
@@ -144,7 +157,7 @@ static void test_views_from_the_table(void **state)
 	assert_int_equal(action_info(ACT_REJECTS)->view, VI_REJECTS);
 	assert_int_equal(VK_RUNNABLE, VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK);
 	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_BACKFILLS | VK_HISTORY |
-				   VK_CONNECTIONS);
+				   VK_CONNECTIONS | VK_TABLES | VK_ROWS);
 }
 
 static void test_key_labels(void **state)
