@@ -95,17 +95,54 @@ void header_outage(struct tui *t)
 		t->outage_timer = loop_timer_add(t->loop, 1000, outage_fire, t);
 }
 
+struct header_wait {
+	const void *who;
+	char server[64];
+	int64_t since;          /* now_ms() */
+};
+
+void header_wait(struct tui *t, const void *who, const char *server)
+{
+	header_unwait(t, who);
+	if (t->n_waits == t->cap_waits) {
+		t->cap_waits = t->cap_waits ? t->cap_waits * 2 : 8;
+		t->waits = xrealloc(t->waits, t->cap_waits * sizeof *t->waits);
+	}
+	struct header_wait *w = &t->waits[t->n_waits++];
+	w->who = who;
+	snprintf(w->server, sizeof w->server, "%s", server);
+	w->since = now_ms();
+}
+
+void header_unwait(struct tui *t, const void *who)
+{
+	for (size_t i = 0; i < t->n_waits; i++)
+		if (t->waits[i].who == who) {
+			t->waits[i] = t->waits[--t->n_waits];
+			return;
+		}
+}
+
+void header_free(struct tui *t)
+{
+	free(t->waits);
+	t->waits = NULL;
+	t->n_waits = t->cap_waits = 0;
+}
+
 /* "state db not answering for 12 s" when the console's query has been out
- * STALL_MS or more (in place of the state database's address), and the
- * same for the server a job has waited on longest; "" when not. */
+ * STALL_MS or more (db), or the same for the server waited on longest. */
 static void stall_text(struct tui *t, bool db, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	int64_t now = now_ms(), since = db_busy_since(t->db);
+	int64_t now = now_ms(), since = db ? db_busy_since(t->db) : 0;
 	const char *what = "state db";
-	if (!db)
-		what = jobs_waiting(t, &since);
-	if (what && since && now - since >= STALL_MS)
+	for (size_t i = 0; !db && i < t->n_waits; i++)
+		if (!since || t->waits[i].since < since) {
+			since = t->waits[i].since;
+			what = t->waits[i].server;
+		}
+	if (since && now - since >= STALL_MS)
 		snprintf(buf, size, "%s not answering for %ld s", what, (long)((now - since) / 1000));
 }
 
@@ -120,9 +157,7 @@ static void stall_fire(struct loop *l, long id, void *data)
 
 void header_stall_watch(struct tui *t)
 {
-	int64_t since = 0;
-	bool out = db_busy_since(t->db) || jobs_waiting(t, &since);
-	if (!out) {
+	if (!db_busy_since(t->db) && !t->n_waits) {
 		/* the answer came: what the header said goes */
 		if (t->stall_shown)
 			t->dirty_header = true;
@@ -214,7 +249,7 @@ void header_draw(struct tui *t)
 	/* what has not answered for a while comes first, before what a narrow
 	 * terminal cuts off: the state database (whatever its connection says)
 	 * and the server a job waits on */
-	char stalls[200], db_stall[96], job_stall[96];
+	char stalls[300], db_stall[128], job_stall[128];
 	stall_text(t, true, db_stall, sizeof db_stall);
 	stall_text(t, false, job_stall, sizeof job_stall);
 	t->stall_shown = db_stall[0] || job_stall[0];

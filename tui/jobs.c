@@ -20,6 +20,7 @@
 #include "core/queue.h"
 #include "core/store.h"
 #include "tui/app.h"
+#include "tui/header.h"
 #include "tui/status.h"
 
 struct job {
@@ -32,8 +33,6 @@ struct job {
 	job_status on_status;
 	job_done done;
 	void *arg;
-	char waits_on[64];  /* the server it waits on, for the header; "" none */
-	int64_t started;    /* now_ms() when it started */
 	struct job *next;
 };
 
@@ -133,7 +132,6 @@ int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job
 	j->on_status = status;
 	j->done = done;
 	j->arg = arg;
-	j->started = now_ms();
 	j->next = t->jobs;
 	t->jobs = j;
 	loop_watch(t->loop, j->fd, LOOP_READ, on_readable, t);
@@ -144,19 +142,8 @@ int job_spawn_on(struct tui *t, const char *server, job_body body, job_done done
 {
 	if (job_spawn(t, false, body, NULL, done, arg) < 0)
 		return -1;
-	snprintf(t->jobs->waits_on, sizeof t->jobs->waits_on, "%s", server);
+	header_wait(t, t->jobs, server);
 	return 0;
-}
-
-const char *jobs_waiting(struct tui *t, int64_t *since)
-{
-	const char *what = NULL;
-	for (struct job *j = t->jobs; j; j = j->next)
-		if (j->waits_on[0] && j->fd >= 0 && (!what || j->started < *since)) {
-			what = j->waits_on;
-			*since = j->started;
-		}
-	return what;
 }
 
 static void unlink_job(struct tui *t, struct job *j)
@@ -173,6 +160,7 @@ static void unlink_job(struct tui *t, struct job *j)
 static void finish(struct tui *t, struct job *j)
 {
 	unlink_job(t, j);
+	header_unwait(t, j);
 	json_t *out = NULL;
 	const char *body = j->out.s ? j->out.s + j->scanned : "";
 	if (j->exited && WIFEXITED(j->status) && *body)
@@ -257,6 +245,7 @@ void jobs_free(struct tui *t)
 		 * for long, but do not wait for it either */
 		if (!j->exited)
 			waitpid(j->pid, &j->status, WNOHANG);
+		header_unwait(t, j);
 		sb_free(&j->out);
 		free(j->arg);
 		free(j);

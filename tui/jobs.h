@@ -6,7 +6,6 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <stdint.h>
 
 struct tui;
 struct sctx;
@@ -24,11 +23,8 @@ typedef void (*job_status)(struct tui *t, const char *line, void *arg);
 int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job_done done, void *arg);
 /* job_spawn (no state store, no status lines) for a job that asks a server
  * (server: "warehouse", "connection lake"): while it waits, the header says
- * how long that server has not answered. */
+ * how long that server has not answered (header_wait). */
 int job_spawn_on(struct tui *t, const char *server, job_body body, job_done done, void *arg);
-/* The job that has waited on a server the longest: the server, and since
- * when (now_ms); NULL when none waits. */
-const char *jobs_waiting(struct tui *t, int64_t *since);
 /* From a SIGCHLD: reaps whatever finished. */
 void jobs_reap(struct tui *t);
 void jobs_free(struct tui *t);

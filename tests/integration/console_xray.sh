@@ -13,7 +13,7 @@
 # work, and all comes back with SIGCONT.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 . "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
-console_plan 24
+console_plan 27
 
 PROJ=$(mkproj console_xray_it)
 mkdir -p "$PROJ/contracts" "$PROJ/data" "$PROJ/models/marts"
@@ -142,32 +142,38 @@ out=$(sl --batch rejects "$run" --json | json_get 'len(j["rejects"])')
 is "the batch twin lists the same rejects" "$out" 2
 
 # ---- a warehouse that stops answering -----------------------------------------------
-keys main 1
-wait_screen main 'PIPELINE' >/dev/null
-keys main '!'
-wait_screen main 'city_present +✗ failed' >/dev/null
+keys main : table Space raw.customers Enter
+wait_screen main '▶ 1 +Ada +Paris'
+ok $? "the table browser shows the loaded table" || diag <"$SHOT"
 pm=$(head -n1 "$PROJ/.sluice/pg/postmaster.pid")
 pgs="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
 # shellcheck disable=SC2086
 kill -STOP $pgs
-keys main i
-sleep 0.3
-keys main R
-wait_screen main '^ sluice │ console_xray_it │ state db not answering for [0-9]+ s'
-ok $? "a stopped server: the header says the state database is not answering, and for how long" || diag <"$SHOT"
-shot main | head -n1 | grep -Eq 'warehouse not answering for [0-9]+ s'
-ok $? "... and the warehouse the x-ray asks" || diag <"$SHOT"
+keys main G
+wait_screen main '^ sluice │ console_xray_it │ warehouse not answering for [0-9]+ s'
+ok $? "a stopped server: the header says the warehouse the table browser waits on is not answering" || diag <"$SHOT"
+keys main '!'
+wait_screen main '^ sluice │ console_xray_it │ state db not answering for [0-9]+ s │ warehouse not answering'
+ok $? "... and the state database, whose query is out too" || diag <"$SHOT"
 keys main '?'
 wait_screen main 'KEYS +COMMAND'
 ok $? "keys still work meanwhile (? opens the help)" || diag <"$SHOT"
 # shellcheck disable=SC2086
 kill -CONT $pgs
 keys main q
-wait_screen main '2 rejects kept by 1 load: customers'
+wait_screen main 'city_present +✗ failed'
 r1=$?
 sleep 1.5
 ! screen main | head -n1 | grep -q 'not answering'
 ok $(( r1 | $? )) "SIGCONT: the answers come, the header says nothing more" || diag <"$SHOT"
+kill -STOP $pgs
+keys main i
+wait_screen main '^ sluice │ console_xray_it │ warehouse not answering for [0-9]+ s'
+r1=$?
+kill -CONT $pgs
+ok $r1 "the x-ray's question to the warehouse, stopped, shows there too" || diag <"$SHOT"
+wait_screen main "marts\.customer_cities +on default +last written"
+ok $? "... and its answer comes when the server does" || diag <"$SHOT"
 $TM kill-session -t main
 
 # ---- triage to a retry, counted --------------------------------------------------------
