@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "connectors/pg.h"
+#include "core/connections.h"
 #include "core/ctx.h"
 #include "core/kinds/kind.h"
 #include "core/writes.h"
@@ -126,6 +127,14 @@ static bool same_place(const struct child_read *a, const struct child_read *b)
 static void reads_body(struct sctx *c, void *arg, int fd)
 {
 	struct reads_job *j = arg;
+	/* the connections as the file says now (the form may have changed it
+	 * since the console started); this is the child's copy to replace */
+	struct connections now = {0};
+	struct err ce = {0};
+	if (c->proj->connections_file && connections_load(c->proj->connections_file, &now, &ce) == 0) {
+		connections_free(&c->conns);
+		c->conns = now;
+	}
 	struct child_reads cr = {0};
 	cr.keep = json_loads(j->spec, 0, NULL);
 	kind_spec_reads(cr.keep, child_add, &cr);
