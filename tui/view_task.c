@@ -1000,7 +1000,20 @@ static int xray_key(struct view *v, int key, int a)
 			tui_error(v->t, "no writer of that table recorded");
 		return H_HANDLED;
 	}
-	return readspane_key(v, &k->rp, a);
+	switch (a) {
+	case ACT_FOLLOW:
+	case ACT_WRAP:
+	case ACT_NEXT_MATCH:
+	case ACT_PREV_MATCH:
+	case ACT_PREV_TRY:
+	case ACT_NEXT_TRY:
+		/* a key of the log: back to it, where the key acts */
+		k->reads_mode = false;
+		v->dirty = true;
+		return H_IGNORED;
+	default:
+		return readspane_key(v, &k->rp, a);
+	}
 }
 
 static int task_key(struct view *v, int key, int a)
@@ -1104,6 +1117,8 @@ static int task_key(struct view *v, int key, int a)
 static int task_input(struct view *v, int action, const char *text)
 {
 	struct taskv *k = T(v);
+	if (action == ACT_FIND || action == ACT_NEXT_TRY)
+		k->reads_mode = false; /* a search or a try: of the log */
 	if (action == ACT_NEXT_TRY) {
 		int n = atoi(text);
 		if (!k->have_d || n < 1 || n > k->d.try_number) {
