@@ -13,7 +13,7 @@
 # work, and all comes back with SIGCONT.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 . "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
-console_plan 27
+console_plan 28
 
 PROJ=$(mkproj console_xray_it)
 mkdir -p "$PROJ/contracts" "$PROJ/data" "$PROJ/models/marts"
@@ -113,6 +113,10 @@ ok $? "Enter on it opens its writer" || diag <"$SHOT"
 keys main b
 wait_screen main '^ 1 line 3  column name  .name.: a value is required  \| 2,,Lyon'
 ok $? "b on the load: its rejected rows, with the raw text" || diag <"$SHOT"
+
+keys main u
+wait_screen main 'customers has no upstream: no table it reads was written by sluice, and it depends on no task'
+ok $? "u on the load, which reads a file and waits for no task: it has no upstream" || diag <"$SHOT"
 
 keys main R
 wait_screen main "rejects of customers, run $run"
