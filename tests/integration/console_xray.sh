@@ -145,6 +145,24 @@ ok $? "R from the runs grid: the run's rejects" || diag <"$SHOT"
 out=$(sl --batch rejects "$run" --json | json_get 'len(j["rejects"])')
 is "the batch twin lists the same rejects" "$out" 2
 
+# ---- triage to a retry, counted --------------------------------------------------------
+console tri
+wait_screen tri 'daily' >/dev/null
+pressed=0
+press tri '!'
+wait_screen tri 'city_present +✗ failed' >/dev/null
+press tri r
+wait_screen tri 'y: yes' >/dev/null
+press tri y
+retried() { [ "$(state_sql "SELECT try_number FROM sluice.task_instances WHERE task = 'city_present'")" -ge 2 ]; }
+wait_for 20 retried
+ok $? "! r y retries the failed check with its downstream (try 2)" ||
+	{ shot tri | diag; state_sql "SELECT task, state, try_number FROM sluice.task_instances" | diag; }
+is "launch to the confirmed retry: 3 keys" "$pressed" 3
+again() { [ "$(state_sql "SELECT state FROM sluice.task_instances WHERE task = 'city_present'")" = failed ]; }
+wait_for 20 again
+$TM kill-session -t tri
+
 # ---- a warehouse that stops answering -----------------------------------------------
 keys main : table Space raw.customers Enter
 wait_screen main '▶ 1 +Ada +Paris'
@@ -154,7 +172,7 @@ pgs="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
 # shellcheck disable=SC2086
 kill -STOP $pgs
 keys main G
-wait_screen main '^ sluice │ console_xray_it │ warehouse not answering for [0-9]+ s'
+wait_screen main '^ sluice │ console_xray_it │ (state db not answering for [0-9]+ s │ )?warehouse not answering for [0-9]+ s'
 ok $? "a stopped server: the header says the warehouse the table browser waits on is not answering" || diag <"$SHOT"
 keys main '!'
 wait_screen main '^ sluice │ console_xray_it │ state db not answering for [0-9]+ s │ warehouse not answering'
@@ -172,27 +190,13 @@ sleep 1.5
 ok $(( r1 | $? )) "SIGCONT: the answers come, the header says nothing more" || diag <"$SHOT"
 kill -STOP $pgs
 keys main i
-wait_screen main '^ sluice │ console_xray_it │ warehouse not answering for [0-9]+ s'
+wait_screen main '^ sluice │ console_xray_it │ (state db not answering for [0-9]+ s │ )?warehouse not answering for [0-9]+ s'
 r1=$?
 kill -CONT $pgs
 ok $r1 "the x-ray's question to the warehouse, stopped, shows there too" || diag <"$SHOT"
 wait_screen main "marts\.customer_cities +on default +last written"
 ok $? "... and its answer comes when the server does" || diag <"$SHOT"
 $TM kill-session -t main
-
-# ---- triage to a retry, counted --------------------------------------------------------
-console tri
-wait_screen tri 'daily' >/dev/null
-pressed=0
-press tri '!'
-wait_screen tri 'city_present +✗ failed' >/dev/null
-press tri r
-wait_screen tri 'y: yes' >/dev/null
-press tri y
-retried() { [ "$(state_sql "SELECT try_number FROM sluice.task_instances WHERE task = 'city_present'")" -ge 2 ]; }
-wait_for 20 retried
-ok $? "! r y retries the failed check with its downstream (try 2)" || shot tri | diag
-is "launch to the confirmed retry: 3 keys" "$pressed" 3
 
 sl -q down >/dev/null 2>&1
 done_testing
