@@ -331,8 +331,11 @@ void readspane_draw(struct view *v, struct readspane *p, struct rect r)
 			char rowsb[48] = "";
 			if (rr->rows >= 0)
 				snprintf(rowsb, sizeof rowsb, ", %lld row%s", rr->rows, rr->rows == 1 ? "" : "s");
-			draw_textf(y, x, r.x + r.w - x - 1, a, "last written %s by %s/%s (run %ld, try %d%s)", rr->written_at,
-				   rr->pipeline, rr->task, rr->run_id, rr->try_number, rowsb);
+			char runb[48] = "this run";
+			if (rr->run_id != p->run_id)
+				snprintf(runb, sizeof runb, "run %ld", rr->run_id);
+			draw_textf(y, x, r.x + r.w - x - 1, a, "written %s by %s/%s (%s, try %d%s)", rr->written_at,
+				   rr->pipeline, rr->task, runb, rr->try_number, rowsb);
 			break;
 		}
 		case 0:

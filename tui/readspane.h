@@ -27,6 +27,7 @@ struct read_row {
 struct readspane {
 	unsigned long id;            /* the child's answer finds the pane by it */
 	struct view *v;
+	long run_id;                 /* the reader's run: its writers are marked */
 	struct read_row *rows;
 	size_t n;
 	bool loaded;                 /* the list is known (the writers may still be asked) */

@@ -897,6 +897,7 @@ static void xray_reads(struct view *v)
 		return;
 	}
 	k->reads_mode = true;
+	k->rp.run_id = k->run_id;
 	readspane_load(v, &k->rp, k->d.spec);
 	tui_status(v->t, "the tables %s reads, and who wrote them last  (Enter: that task, u: upstream, Esc: back)",
 		   k->task);
@@ -963,8 +964,10 @@ static void xray_upstream(struct view *v)
 	}
 	k->want_upstream = true;
 	tui_status(v->t, "looking up what %s reads and who wrote it...", k->task);
-	if (!k->rp.loaded)
+	if (!k->rp.loaded) {
+		k->rp.run_id = k->run_id;
 		readspane_load(v, &k->rp, k->d.spec);
+	}
 }
 
 static int xray_key(struct view *v, int key, int a)

@@ -93,7 +93,7 @@ ok $(( r1 | $? )) "b: its failing rows" || diag <"$SHOT"
 keys main i
 wait_screen main '── reads'
 r1=$?
-wait_screen main "marts\.customer_cities +on default +last written [0-9T:Z-]+ by daily/customer_cities \(run $run, try 1, 4 rows\)"
+wait_screen main "marts\.customer_cities +on default +written [0-9T:Z-]+ by daily/customer_cities \(this run, try 1, 4 rows\)"
 ok $(( r1 | $? )) "i: the table it reads, when and by which task it was last written" || diag <"$SHOT"
 
 keys main u
@@ -105,7 +105,7 @@ shot main | grep -q "^customer_cities last wrote marts.customer_cities, at "
 ok $? "... saying why it goes there" || diag <"$SHOT"
 
 keys main i
-wait_screen main "raw\.customers +on default +last written [0-9T:Z-]+ by daily/customers \(run $run, try 1, 4 rows\)"
+wait_screen main "raw\.customers +on default +written [0-9T:Z-]+ by daily/customers \(this run, try 1, 4 rows\)"
 ok $? "the model reads the loaded table, which the load wrote" || diag <"$SHOT"
 keys main Enter
 wait_screen main "customer_cities #$run try 1 › customers #$run try 1"
@@ -194,7 +194,7 @@ wait_screen main '^ sluice │ console_xray_it │ (state db not answering for [
 r1=$?
 kill -CONT $pgs
 ok $r1 "the x-ray's question to the warehouse, stopped, shows there too" || diag <"$SHOT"
-wait_screen main "marts\.customer_cities +on default +last written"
+wait_screen main "marts\.customer_cities +on default +written"
 ok $? "... and its answer comes when the server does" || diag <"$SHOT"
 $TM kill-session -t main
 
