@@ -37,7 +37,7 @@ static const char LOADS_LOST_SQL[] =
 static const char LOADS_LIST_SQL[] = LOAD_COLS " WHERE l.project = $1 ORDER BY l.id DESC LIMIT $2";
 /* loads_run (run_id, task, id DESC): the try's latest load */
 static const char LOAD_OF_TRY_SQL[] =
-	LOAD_COLS " WHERE l.run_id = $1 AND l.task = $2 AND l.try_number = $3 ORDER BY l.id DESC LIMIT 1";
+	LOAD_COLS " WHERE l.run_id = $1 AND l.task = $2 AND ($3 = 0 OR l.try_number = $3) ORDER BY l.id DESC LIMIT 1";
 
 static const char LOAD_END_SQL[] =
 	"UPDATE sluice.loads SET state = CASE WHEN $2 THEN 'success' ELSE 'failed' END,"
@@ -61,6 +61,18 @@ static const char RUN_REJECTS_SQL[] =
 	" WHERE j.load_id IN (SELECT DISTINCT ON (l.task) l.id FROM sluice.loads l"
 	"   WHERE l.run_id = $1 AND ($2::text IS NULL OR l.task = $2) ORDER BY l.task, l.id DESC)"
 	" ORDER BY j.task, j.line, j.id LIMIT $3";
+
+/* The same a page at a time (the rejects view), and what it pages through:
+ * how many rejects, in which loads. */
+#define RUN_LOADS                                                                                          \
+	" WHERE j.load_id IN (SELECT DISTINCT ON (l.task) l.id FROM sluice.loads l"                       \
+	"   WHERE l.run_id = $1 ORDER BY l.task, l.id DESC)"
+static const char RUN_REJECTS_PAGE_SQL[] =
+	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j" RUN_LOADS
+	" ORDER BY j.task, j.line, j.id OFFSET $2 LIMIT $3";
+static const char RUN_REJECTS_SUM_SQL[] =
+	"SELECT $1::bigint, count(*), count(DISTINCT j.load_id), coalesce(string_agg(DISTINCT j.task, ', '), '')"
+	" FROM sluice.rejects j" RUN_LOADS;
 
 static const char LOAD_REJECTS_SQL[] =
 	"SELECT j.load_id, j.line, j.task, j.col, j.reason, j.raw, j.source FROM sluice.rejects j"
@@ -345,6 +357,35 @@ void query_load_rejects_page(struct query *q, long load_id, int from, int limit)
 	query_num(q, 0, load_id);
 	query_num(q, 1, from > 1 ? from - 1 : 0);
 	query_num(q, 2, limit);
+}
+
+void query_run_rejects_page(struct query *q, long run_id, int from, int limit)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = RUN_REJECTS_PAGE_SQL;
+	q->n = 3;
+	query_num(q, 0, run_id);
+	query_num(q, 1, from > 1 ? from - 1 : 0);
+	query_num(q, 2, limit);
+}
+
+void query_run_rejects_sum(struct query *q, long run_id)
+{
+	memset(q, 0, sizeof *q);
+	q->sql = RUN_REJECTS_SUM_SQL;
+	q->n = 1;
+	query_num(q, 0, run_id);
+}
+
+int query_run_rejects_sum_parse(struct pg_result *r, long *run_id, long long *rejects, int *loads, char **tasks)
+{
+	if (pg_rows(r) < 1)
+		return -1;
+	*run_id = atol(pg_val(r, 0, 0));
+	*rejects = atoll(pg_val(r, 0, 1));
+	*loads = atoi(pg_val(r, 0, 2));
+	*tasks = pg_strdup_val(r, 0, 3);
+	return 0;
 }
 
 void query_load_of_try(struct query *q, long run_id, const char *task, int try_number)

@@ -102,7 +102,15 @@ void query_load_rejects(struct query *q, long load_id, int limit);
 int query_rejects_parse(struct pg_result *r, struct reject_row **rows, size_t *n);
 /* Rejects from..from+limit-1 (1-based, in line order) of one load. */
 void query_load_rejects_page(struct query *q, long load_id, int from, int limit);
-/* The latest load of one try of a task (none: no row). */
+/* Rejects from..from+limit-1 (1-based, by task and line) of the latest
+ * load of each load task of a run, as query_run_rejects orders them. */
+void query_run_rejects_page(struct query *q, long run_id, int from, int limit);
+/* How many rejects those loads kept, in how many loads, of which tasks
+ * ("a, b"; malloc'ed). */
+void query_run_rejects_sum(struct query *q, long run_id);
+int query_run_rejects_sum_parse(struct pg_result *r, long *run_id, long long *rejects, int *loads, char **tasks);
+/* The latest load of one try of a task (try_number 0: of its latest try;
+ * none: no row). */
 void query_load_of_try(struct query *q, long run_id, const char *task, int try_number);
 void query_load_rows_parse(struct pg_result *r, struct load_row **rows, size_t *n);
 

@@ -91,6 +91,13 @@ char *act_batch_command(enum action a, const char *pipeline, long run_id, const 
 		if (a == ACT_FOLLOW)
 			sb_adds(&b, " --follow");
 		break;
+	case ACT_REJECTS:
+		sb_addf(&b, " %ld", run_id);
+		if (task) {
+			sb_addc(&b, ' ');
+			sb_add_shell(&b, task);
+		}
+		break;
 	case ACT_RUNS:
 	case ACT_DAG:
 		if (run_id > 0)

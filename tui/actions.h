@@ -18,7 +18,8 @@ enum {
 /* Action flags. */
 enum {
 	AF_WRITE = 1 << 0, /* changes state: hidden and refused with --readonly */
-	AF_HINT = 1 << 1   /* shown in the key-hint bar */
+	AF_HINT = 1 << 1,  /* shown in the key-hint bar */
+	AF_FIRST = 1 << 2  /* ... right after help, before the others (the x-ray's) */
 };
 
 /* Key codes without curses.h (the same values ncurses uses). */
@@ -138,7 +139,18 @@ enum {
 	  "a check task: its failing rows or its log (toggle)")                                                 \
 	X(ACT_PREV_TRY, '[', 0, VK_TASK, NO_VIEW, NULL, "logs", 0, "the log of the previous try")               \
 	X(ACT_NEXT_TRY, ']', 0, VK_TASK, NO_VIEW,                                                               \
-	  "try", "logs", 0, "the log of the next try; :try N picks one")
+	  "try", "logs", 0, "the log of the next try; :try N picks one")                                        \
+	X(ACT_REJECTS, 'R', 0, VK_ALL, VIEW(REJECTS, rejects_ops, 0),                                           \
+	  "rejects", "rejects", 0,                                                                              \
+	  "the rows a run's loads kept out (line, column, reason, raw row); from a load task: its own")         \
+	X(ACT_XR_TAIL, 'e', 0, VK_TASK, NO_VIEW, "tail", "logs", AF_HINT | AF_FIRST,                            \
+	  "x-ray: the end of the failing try's log, its error and exit status")                                 \
+	X(ACT_XR_ROWS, 'b', 0, VK_TASK, NO_VIEW, "bad-rows", "rejects", AF_HINT | AF_FIRST,                     \
+	  "x-ray: its bad rows: a load's rejects, a check's failing rows")                                      \
+	X(ACT_XR_READS, 'i', 0, VK_TASK, NO_VIEW, "reads", NULL, AF_HINT | AF_FIRST,                            \
+	  "x-ray: the tables it reads, each with the task that last wrote it and when")                         \
+	X(ACT_XR_UPSTREAM, 'u', 0, VK_TASK, NO_VIEW, "upstream", NULL, AF_HINT | AF_FIRST,                      \
+	  "x-ray: the task of this run that last wrote what it reads (else its upstream in the DAG)")
 
 enum action {
 #define X(id, k, k2, v, o, c, b, f, h) id,

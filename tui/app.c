@@ -158,6 +158,7 @@ static void before_sleep(struct loop *l, void *data)
 		loop_stop(l);
 		return;
 	}
+	header_stall_watch(t);
 	render(t);
 }
 
@@ -351,6 +352,7 @@ int tui_main(const struct tui_opts *o)
 	endwin();
 	curses_on = 0;
 	jobs_free(t);
+	header_free(t);
 	conn_close(t);
 	loop_free(t->loop);
 	for (size_t i = 0; i < t->n_hist; i++) {

@@ -26,6 +26,7 @@ struct view;
 struct modal;
 struct job;
 struct hist_entry;
+struct header_wait;
 
 struct tui {
 	struct loop *loop;
@@ -71,6 +72,14 @@ struct tui {
 	bool broker_probe_out;
 	int64_t broker_probe_last;
 	long outage_timer;      /* redraws the outages' lengths each second while there are any */
+	/* a query or a job waiting on a server: looked at each second while one
+	 * is out, so one that hangs (a partition, a stopped server) shows; the
+	 * console's other connections and its jobs say when they wait
+	 * (header_wait) */
+	long stall_timer;
+	bool stall_shown;
+	struct header_wait *waits;
+	size_t n_waits, cap_waits;
 
 	/* the connection (tui/conn.c) */
 	long reconnect_timer;

@@ -3,6 +3,7 @@
  * as BEGIN READ ONLY, the statement timeout, the statement, COMMIT. */
 #include "tui/browsedb.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "core/connections.h"
 #include "core/project.h"
 #include "tui/app.h"
+#include "tui/header.h"
 #include "tui/view.h"
 
 struct item {
@@ -99,11 +101,24 @@ static void on_result(void *arg, const struct pga_result *r)
 	}
 	case S_END:
 		b->step = S_IDLE;
+		header_unwait(b->v->t, b);
 		pump(b);
 		return;
 	case S_IDLE:
 		return;
 	}
+}
+
+/* A statement out: the header says when its server has not answered for a
+ * while (a partition, a stopped server), until the COMMIT comes back. */
+static void wait_on(struct bdb *b)
+{
+	char server[64];
+	if (!strcmp(b->name, "default"))
+		snprintf(server, sizeof server, "warehouse");
+	else
+		snprintf(server, sizeof server, "connection %s", b->name);
+	header_wait(b->v->t, b, server);
 }
 
 static void pump(struct bdb *b)
@@ -121,6 +136,8 @@ static void pump(struct bdb *b)
 	b->sent_ms = now_ms();
 	if (pga_send(b->a, BROWSE_BEGIN, 0, NULL, on_result, b) < 0)
 		b->step = S_IDLE;
+	else
+		wait_on(b);
 }
 
 static void on_state(void *data, enum pga_state st, const char *msg)
@@ -133,6 +150,7 @@ static void on_state(void *data, enum pga_state st, const char *msg)
 		char m[600];
 		snprintf(m, sizeof m, "%s: %s", b->name, msg && *msg ? msg : "connection lost");
 		b->down = true;
+		header_unwait(b->v->t, b);
 		fail_all(b, m);
 	}
 }
@@ -171,6 +189,7 @@ void bdb_free(struct bdb *b)
 {
 	if (!b)
 		return;
+	header_unwait(b->v->t, b);
 	pga_free(b->a);
 	for (int i = 0; i < b->n; i++)
 		item_free(&b->q[i]);

@@ -28,6 +28,7 @@ struct db {
 	bool in_cb;          /* in a result or ready callback: the next query goes out right after it */
 	long kick;           /* a zero-delay timer that sends after db_send */
 	struct pending *inflight;
+	int64_t sent_at;     /* now_ms() when the query in flight went out */
 	struct pending *head, *tail;
 	int n_pending;
 };
@@ -71,6 +72,7 @@ static void send_next(struct db *d)
 		d->n_pending--;
 		p->next = NULL;
 		d->inflight = p;
+		d->sent_at = now_ms();
 		if (pga_send(d->pga, p->sql, p->n, (const char *const *)p->params, on_result, d) == 0)
 			return;
 		/* a connection that went down failed p with the rest; one that is
@@ -198,6 +200,11 @@ int db_send(struct db *d, const struct query *q, void *owner, db_result_fn fn, l
 	if (!d->inflight && !d->in_cb && !d->kick)
 		d->kick = loop_timer_add(d->loop, 0, kick_fire, d);
 	return 0;
+}
+
+int64_t db_busy_since(const struct db *d)
+{
+	return d && d->inflight ? d->sent_at : 0;
 }
 
 void db_forget(struct db *d, void *owner)

@@ -7,6 +7,7 @@
 #define SLUICE_TUI_DB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/loop.h"
 
@@ -43,6 +44,9 @@ enum db_state db_state(const struct db *d);
  * is in, from the loop, never inside db_send. Returns -1 when not connected
  * (fn is not called). */
 int db_send(struct db *d, const struct query *q, void *owner, db_result_fn fn, long arg);
+/* When the query in flight went out (now_ms), 0 when none is: a server
+ * that stopped answering without closing shows here first. */
+int64_t db_busy_since(const struct db *d);
 /* Drops the callbacks of every queued or in-flight query of owner (a view
  * that closes); their results are discarded. */
 void db_forget(struct db *d, void *owner);

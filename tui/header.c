@@ -26,6 +26,9 @@
  * and this often while it does not. */
 #define BROKER_PROBE_MS 5000
 #define BROKER_REPROBE_MS 2000
+/* A query or a job out this long on a connection that has not broken: the
+ * header says which server is not answering, and for how long. */
+#define STALL_MS 3000
 
 void header_dirty(struct tui *t)
 {
@@ -90,6 +93,78 @@ void header_outage(struct tui *t)
 	t->dirty_header = true;
 	if (!t->outage_timer && (t->db_down_since || t->broker_down_since))
 		t->outage_timer = loop_timer_add(t->loop, 1000, outage_fire, t);
+}
+
+struct header_wait {
+	const void *who;
+	char server[64];
+	int64_t since;          /* now_ms() */
+};
+
+void header_wait(struct tui *t, const void *who, const char *server)
+{
+	header_unwait(t, who);
+	if (t->n_waits == t->cap_waits) {
+		t->cap_waits = t->cap_waits ? t->cap_waits * 2 : 8;
+		t->waits = xrealloc(t->waits, t->cap_waits * sizeof *t->waits);
+	}
+	struct header_wait *w = &t->waits[t->n_waits++];
+	w->who = who;
+	snprintf(w->server, sizeof w->server, "%s", server);
+	w->since = now_ms();
+}
+
+void header_unwait(struct tui *t, const void *who)
+{
+	for (size_t i = 0; i < t->n_waits; i++)
+		if (t->waits[i].who == who) {
+			t->waits[i] = t->waits[--t->n_waits];
+			return;
+		}
+}
+
+void header_free(struct tui *t)
+{
+	free(t->waits);
+	t->waits = NULL;
+	t->n_waits = t->cap_waits = 0;
+}
+
+/* "state db not answering for 12 s" when the console's query has been out
+ * STALL_MS or more (db), or the same for the server waited on longest. */
+static void stall_text(struct tui *t, bool db, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	int64_t now = now_ms(), since = db ? db_busy_since(t->db) : 0;
+	const char *what = "state db";
+	for (size_t i = 0; !db && i < t->n_waits; i++)
+		if (!since || t->waits[i].since < since) {
+			since = t->waits[i].since;
+			what = t->waits[i].server;
+		}
+	if (since && now - since >= STALL_MS)
+		snprintf(buf, size, "%s not answering for %ld s", what, (long)((now - since) / 1000));
+}
+
+static void stall_fire(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct tui *t = data;
+	t->stall_timer = 0;
+	t->dirty_header = true;
+}
+
+void header_stall_watch(struct tui *t)
+{
+	if (!db_busy_since(t->db) && !t->n_waits) {
+		/* the answer came: what the header said goes */
+		if (t->stall_shown)
+			t->dirty_header = true;
+		return;
+	}
+	if (!t->stall_timer)
+		t->stall_timer = loop_timer_add(t->loop, 1000, stall_fire, t);
 }
 
 void header_refresh_now(struct tui *t)
@@ -171,9 +246,20 @@ void header_draw(struct tui *t)
 	if (db_state(t->db) != DB_READY && t->db_down_since)
 		outage_text(state, sizeof state, "state db", t->db_down_since);
 	outage_text(broker, sizeof broker, "broker", t->broker_down_since);
+	/* what has not answered for a while comes first, before what a narrow
+	 * terminal cuts off: the state database (whatever its connection says)
+	 * and the server a job waits on */
+	char stalls[300], db_stall[128], job_stall[128];
+	stall_text(t, true, db_stall, sizeof db_stall);
+	stall_text(t, false, job_stall, sizeof job_stall);
+	t->stall_shown = db_stall[0] || job_stall[0];
+	snprintf(stalls, sizeof stalls, "%s%s%s%s%s%s", db_stall, db_stall[0] ? " " : "", db_stall[0] ? b->v : "",
+		 db_stall[0] ? " " : "", job_stall, job_stall[0] ? " " : "");
+	if (job_stall[0])
+		snprintf(stalls + strlen(stalls), sizeof stalls - strlen(stalls), "%s ", b->v);
 	const char *target = t->ctx.proj->target ? t->ctx.proj->target : "default";
-	int n = snprintf(buf, sizeof buf, " sluice %s %s %s target %s %s %s %s %s", b->v, t->ctx.proj->name, b->v,
-			 target, b->v, runner, b->v, state);
+	int n = snprintf(buf, sizeof buf, " sluice %s %s %s %starget %s %s %s %s %s", b->v, t->ctx.proj->name, b->v,
+			 stalls, target, b->v, runner, b->v, db_stall[0] ? "state db" : state);
 	if (n >= 0 && (size_t)n < sizeof buf)
 		snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s", broker[0] ? " " : "", broker[0] ? b->v : "",
 			 broker[0] ? " " : "", broker);

@@ -16,5 +16,17 @@ void header_draw(struct tui *t);
 /* Something became unreachable or reachable again: the header shows it, with
  * how long it has been, redrawn each second while it lasts. */
 void header_outage(struct tui *t);
+/* who (any pointer that stands for it: a job, a view's connection) waits on
+ * server ("warehouse", "connection lake") from now on; the header says so
+ * once it has waited a few seconds. Again for the same who: a new wait. */
+void header_wait(struct tui *t, const void *who, const char *server);
+/* who's answer came, or it gave up (none waiting: nothing happens). */
+void header_unwait(struct tui *t, const void *who);
+/* Before the loop sleeps: while a query or a job waits on a server, the
+ * header looks each second whether one has waited too long (and then says
+ * so); once none waits, it stops looking. */
+void header_stall_watch(struct tui *t);
+/* At the end: forgets every wait. */
+void header_free(struct tui *t);
 
 #endif

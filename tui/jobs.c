@@ -20,6 +20,7 @@
 #include "core/queue.h"
 #include "core/store.h"
 #include "tui/app.h"
+#include "tui/header.h"
 #include "tui/status.h"
 
 struct job {
@@ -137,6 +138,14 @@ int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job
 	return 0;
 }
 
+int job_spawn_on(struct tui *t, const char *server, job_body body, job_done done, void *arg)
+{
+	if (job_spawn(t, false, body, NULL, done, arg) < 0)
+		return -1;
+	header_wait(t, t->jobs, server);
+	return 0;
+}
+
 static void unlink_job(struct tui *t, struct job *j)
 {
 	for (struct job **p = &t->jobs; *p; p = &(*p)->next) {
@@ -151,6 +160,7 @@ static void unlink_job(struct tui *t, struct job *j)
 static void finish(struct tui *t, struct job *j)
 {
 	unlink_job(t, j);
+	header_unwait(t, j);
 	json_t *out = NULL;
 	const char *body = j->out.s ? j->out.s + j->scanned : "";
 	if (j->exited && WIFEXITED(j->status) && *body)
@@ -235,6 +245,7 @@ void jobs_free(struct tui *t)
 		 * for long, but do not wait for it either */
 		if (!j->exited)
 			waitpid(j->pid, &j->status, WNOHANG);
+		header_unwait(t, j);
 		sb_free(&j->out);
 		free(j->arg);
 		free(j);

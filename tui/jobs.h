@@ -21,6 +21,10 @@ typedef void (*job_status)(struct tui *t, const char *line, void *arg);
 /* arg is a flat malloc'ed block the job owns: freed after done, or before
  * returning -1 when the job cannot start. */
 int job_spawn(struct tui *t, bool connect, job_body body, job_status status, job_done done, void *arg);
+/* job_spawn (no state store, no status lines) for a job that asks a server
+ * (server: "warehouse", "connection lake"): while it waits, the header says
+ * how long that server has not answered (header_wait). */
+int job_spawn_on(struct tui *t, const char *server, job_body body, job_done done, void *arg);
 /* From a SIGCHLD: reaps whatever finished. */
 void jobs_reap(struct tui *t);
 void jobs_free(struct tui *t);

@@ -35,9 +35,10 @@ struct rowsrc {
 	enum style (*style)(const char *status);
 };
 
-/* A check's failing rows (tui/failrows.c) and a load's rejects
- * (tui/rejectrows.c). */
-extern const struct rowsrc check_rows_src, reject_rows_src;
+/* A check's failing rows (tui/failrows.c), a load's rejects and a run's
+ * (tui/rejectrows.c; the summary's id is the run's, task and try are not
+ * looked at). */
+extern const struct rowsrc check_rows_src, reject_rows_src, run_rejects_src;
 
 struct rowpane {
 	const struct rowsrc *src;

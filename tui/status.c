@@ -63,22 +63,27 @@ void hints_draw(struct tui *t)
 		draw_text(y, x, COLS - 2, prompt_hint(t), h);
 		return;
 	}
-	for (int i = 0; i < ACT_COUNT && x < COLS - 2; i++) {
-		const struct action_info *ai = action_info((enum action)i);
-		if (!(ai->flags & AF_HINT) || !(ai->views & kind))
-			continue;
-		if (t->readonly && (ai->flags & AF_WRITE))
-			continue;
-		char kb[16];
-		const char *label = key_label(ai->key, kb, sizeof kb);
-		const char *word = ai->command ? ai->command : i == ACT_COMMAND ? "cmd" : i == ACT_OPEN ? "open" : "";
-		if (i == ACT_QUIT)
-			word = t->depth > 1 ? "back" : "quit";
-		if (x + text_width(label) + (int)strlen(word) + 3 > COLS - 1)
-			break;
-		x += draw_text(y, x, COLS - x, label, k);
-		x += draw_text(y, x, COLS - x, ":", h);
-		x += draw_text(y, x, COLS - x, word, h);
-		x += 2;
+	/* help, then the view's own first ones, then the rest in table order */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < ACT_COUNT && x < COLS - 2; i++) {
+			const struct action_info *ai = action_info((enum action)i);
+			if (!(ai->flags & AF_HINT) || !(ai->views & kind))
+				continue;
+			if ((i == ACT_HELP || (ai->flags & AF_FIRST)) != (pass == 0))
+				continue;
+			if (t->readonly && (ai->flags & AF_WRITE))
+				continue;
+			char kb[16];
+			const char *label = key_label(ai->key, kb, sizeof kb);
+			const char *word = ai->command ? ai->command : i == ACT_COMMAND ? "cmd" : i == ACT_OPEN ? "open" : "";
+			if (i == ACT_QUIT)
+				word = t->depth > 1 ? "back" : "quit";
+			if (x + text_width(label) + (int)strlen(word) + 3 > COLS - 1)
+				return;
+			x += draw_text(y, x, COLS - x, label, k);
+			x += draw_text(y, x, COLS - x, ":", h);
+			x += draw_text(y, x, COLS - x, word, h);
+			x += 2;
+		}
 	}
 }

@@ -6,7 +6,11 @@
  * database), `w` wraps, `[` `]` choose the try. A check task's try shows
  * its result and failing rows instead of the log, a load's what it loaded
  * and the rows it kept out (tui/rowpane.h, paged the same way); `v`
- * switches between the two. */
+ * switches between the two. The X-ray of a failed task, a key each: `e`
+ * the end of the failing try's log and its error, `b` its bad rows (that
+ * pane), `i` the tables it reads with who last wrote them
+ * (tui/readspane.h), `u` the task of the run that wrote them (else its
+ * upstream in the DAG); `R` a load's rejects in the rejects view. */
 #include <jansson.h>
 #include <regex.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include "tui/act.h"
 #include "tui/actions.h"
 #include "tui/draw.h"
+#include "tui/readspane.h"
 #include "tui/rowpane.h"
 #include "tui/filter.h"
 #include "tui/refresh.h"
@@ -70,6 +75,10 @@ struct taskv {
 	const struct rowsrc *src;   /* where fr's rows come from (the task's kind); NULL: none */
 	bool rows_mode;             /* those rows are shown, not the log */
 	bool rows_chosen;           /* by `v`: no longer follows whether there are any */
+
+	struct readspane rp;        /* the tables it reads (`i`) */
+	bool reads_mode;            /* they are shown, over the log or the rows */
+	bool want_upstream;         /* `u` waits for the writers */
 };
 
 static struct taskv *T(struct view *v)
@@ -397,7 +406,7 @@ static void on_detail(void *owner, struct pg_result *r, const char *error, long 
 		free(k->task);
 		k->task = xstrdup(d.task);
 		char *cmd = act_batch_command(ACT_LOG, NULL, k->run_id, k->task, false, false, NULL, NULL);
-		tui_status(v->t, "[%s]", cmd);
+		tui_status(v->t, "[%s]  x-ray: e log tail  b bad rows  i reads  u upstream", cmd);
 		free(cmd);
 	}
 	bool first = !k->have_d;
@@ -502,6 +511,7 @@ static void task_done(struct view *v)
 	ti_detail_free(&k->d);
 	try_rows_free(k->tries, k->n_tries);
 	rowpane_free(&k->fr);
+	readspane_free(&k->rp);
 	if (k->have_re)
 		regfree(&k->re);
 	free(k->pattern);
@@ -643,6 +653,14 @@ static void task_draw(struct view *v, struct rect r)
 	int ly = sy + 1, rows = r.y + r.h - ly;
 	if (rows < 1)
 		rows = 1;
+	if (k->reads_mode) {
+		attr_t bor = style_attr(t, S_BORDER);
+		for (int i = 0; i < r.w; i++)
+			draw_text(sy, r.x + i, 1, box_chars(t)->h, bor);
+		draw_textf(sy, r.x + 2, r.w - 4, bor, " reads %s Esc: back ", box_chars(t)->v);
+		readspane_draw(v, &k->rp, (struct rect){ly, r.x, rows, r.w});
+		return;
+	}
 	if (!k->rows_chosen)
 		k->rows_mode = rowpane_any(&k->fr);
 	if (k->rows_mode) {
@@ -788,11 +806,228 @@ static void scroll_by(struct view *v, int delta)
 		k->follow = false;
 }
 
+/* ---- the x-ray ---------------------------------------------------------------------- */
+
+/* The try that failed last: the current one unless an earlier one failed
+ * and this one has not (a retry that runs or passed); 0 none started. */
+static int failing_try(const struct taskv *k)
+{
+	if (!k->have_d)
+		return 0;
+	if (!strcmp(k->d.state, "failed") || !strcmp(k->d.state, "up_for_retry"))
+		return k->d.try_number;
+	int n = 0;
+	for (size_t i = 0; i < k->n_tries; i++)
+		if (!strcmp(k->tries[i].state, "failed") && k->tries[i].try_number > n)
+			n = k->tries[i].try_number;
+	return n ? n : k->d.try_number;
+}
+
+/* Shows try n (unless it is shown), pinned when it is not the current. */
+static void pick_try(struct view *v, int n)
+{
+	struct taskv *k = T(v);
+	if (n == k->shown_try)
+		return;
+	k->pinned = n != k->d.try_number;
+	k->follow = false;
+	show_try(v, n);
+}
+
+/* e: the end of the failing try's log, its error and exit on the status line. */
+static void xray_tail(struct view *v)
+{
+	struct taskv *k = T(v);
+	int n = failing_try(k);
+	if (n <= 0) {
+		tui_error(v->t, "no log yet: the task has not started");
+		return;
+	}
+	k->reads_mode = false;
+	k->rows_mode = false;
+	k->rows_chosen = true;
+	if (n != k->shown_try) {
+		pick_try(v, n);
+	} else if (k->at_end) {
+		k->top = bottom_top(v, k->log_rows);
+	} else {
+		k->want_bottom = true;
+		request_log(v, LR_TAIL, 0);
+	}
+	const char *error = k->d.error;
+	bool has_exit = k->d.has_exit;
+	int status = k->d.exit_status;
+	for (size_t i = 0; i < k->n_tries; i++)
+		if (k->tries[i].try_number == n && n != k->d.try_number) {
+			error = k->tries[i].error;
+			has_exit = k->tries[i].has_exit;
+			status = k->tries[i].exit_status;
+		}
+	char exitb[32] = "";
+	if (has_exit)
+		snprintf(exitb, sizeof exitb, ", exit %d", status);
+	if (error)
+		tui_error(v->t, "try %d%s: %s", n, exitb, error);
+	else
+		tui_status(v->t, "try %d%s: no error recorded; the end of its log", n, exitb);
+}
+
+/* b: the failing try's rejects (a load) or failing rows (a check). */
+static void xray_rows(struct view *v)
+{
+	struct taskv *k = T(v);
+	if (!k->src) {
+		tui_error(v->t, "no bad rows: a load keeps its rejects and a check its failing rows, %s is neither", k->task);
+		return;
+	}
+	k->reads_mode = false;
+	k->rows_mode = true;
+	k->rows_chosen = true;
+	int n = failing_try(k);
+	if (n > 0)
+		pick_try(v, n);
+	tui_status(v->t, "the %s of try %d  (v: the log, R: the rejects view)", k->src->what, k->shown_try);
+}
+
+static void xray_reads(struct view *v)
+{
+	struct taskv *k = T(v);
+	if (!k->have_d) {
+		tui_error(v->t, "reads: the task instance is still loading");
+		return;
+	}
+	k->reads_mode = true;
+	k->rp.run_id = k->run_id;
+	readspane_load(v, &k->rp, k->d.spec);
+	tui_status(v->t, "the tables %s reads, and who wrote them last  (Enter: that task, u: upstream, Esc: back)",
+		   k->task);
+}
+
+/* Opens the task of the run that last wrote what this one reads; else its
+ * upstream in the DAG; else the last writer in another run. */
+static void go_upstream(struct view *v)
+{
+	struct taskv *k = T(v);
+	const struct read_row *w = readspane_writer(&k->rp, k->run_id);
+	if (w && strcmp(w->task, k->task)) {
+		char *what = xasprintf("%s last wrote %s.%s, at %s", w->task, w->schema, w->table, w->written_at);
+		view_open_task(v, k->run_id, w->task);
+		tui_status(v->t, "%s", what);
+		free(what);
+		return;
+	}
+	const struct pipeline *pl = project_pipeline(tui_project(v->t), k->d.pipeline);
+	const struct task_def *td = pl ? pipeline_task(pl, k->task) : NULL;
+	if (td && td->n_depends) {
+		char *what = xasprintf("no table %s reads was written in run %ld: its upstream in the DAG, %s", k->task,
+				       k->run_id, td->depends_on[0]);
+		view_open_task(v, k->run_id, td->depends_on[0]);
+		tui_status(v->t, "%s", what);
+		free(what);
+		return;
+	}
+	w = readspane_writer(&k->rp, 0);
+	if (w) {
+		char *what = xasprintf("%s of run %ld last wrote %s.%s, at %s", w->task, w->run_id, w->schema, w->table,
+				       w->written_at);
+		view_open_task(v, w->run_id, w->task);
+		tui_status(v->t, "%s", what);
+		free(what);
+		return;
+	}
+	tui_error(v->t, "%s has no upstream: no table it reads was written by sluice, and it depends on no task", k->task);
+}
+
+static void upstream_ready(struct view *v)
+{
+	struct taskv *k = T(v);
+	if (!k->want_upstream)
+		return;
+	k->want_upstream = false;
+	/* the user went elsewhere meanwhile: no jump from under them */
+	if (tui_top(v->t) == v)
+		go_upstream(v);
+}
+
+/* u: the writers are asked first when they are not known yet. */
+static void xray_upstream(struct view *v)
+{
+	struct taskv *k = T(v);
+	if (!k->have_d) {
+		tui_error(v->t, "upstream: the task instance is still loading");
+		return;
+	}
+	k->rp.on_ready = upstream_ready;
+	if (k->rp.loaded && !k->rp.asking) {
+		go_upstream(v);
+		return;
+	}
+	k->want_upstream = true;
+	tui_status(v->t, "looking up what %s reads and who wrote it...", k->task);
+	if (!k->rp.loaded) {
+		k->rp.run_id = k->run_id;
+		readspane_load(v, &k->rp, k->d.spec);
+	}
+}
+
+static int xray_key(struct view *v, int key, int a)
+{
+	struct taskv *k = T(v);
+	switch (a) {
+	case ACT_XR_TAIL: xray_tail(v); return H_HANDLED | H_REDRAW;
+	case ACT_XR_ROWS: xray_rows(v); return H_HANDLED | H_REDRAW;
+	case ACT_XR_READS: xray_reads(v); return H_HANDLED | H_REDRAW;
+	case ACT_XR_UPSTREAM: xray_upstream(v); return H_HANDLED | H_REDRAW;
+	case ACT_REJECTS: {
+		/* a load's own; any other task's run's, by the frame */
+		if (k->src != &reject_rows_src)
+			return H_IGNORED;
+		char arg[300];
+		snprintf(arg, sizeof arg, "%ld %s", k->run_id, k->task);
+		tui_push(v->t, &rejects_ops, arg);
+		return H_HANDLED;
+	}
+	default: break;
+	}
+	if (!k->reads_mode)
+		return H_IGNORED;
+	if (a == ACT_BACK) {
+		k->reads_mode = false;
+		return H_HANDLED | H_REDRAW;
+	}
+	if (a < 0 && key == TK_ENTER) {
+		const struct read_row *r = readspane_selected(&k->rp);
+		if (r && r->found == 1)
+			view_open_task(v, r->run_id, r->task);
+		else
+			tui_error(v->t, "no writer of that table recorded");
+		return H_HANDLED;
+	}
+	switch (a) {
+	case ACT_FOLLOW:
+	case ACT_WRAP:
+	case ACT_NEXT_MATCH:
+	case ACT_PREV_MATCH:
+	case ACT_PREV_TRY:
+	case ACT_NEXT_TRY:
+		/* a key of the log: back to it, where the key acts */
+		k->reads_mode = false;
+		v->dirty = true;
+		return H_IGNORED;
+	default:
+		return readspane_key(v, &k->rp, a);
+	}
+}
+
 static int task_key(struct view *v, int key, int a)
 {
 	struct taskv *k = T(v);
 	int page = k->log_rows > 1 ? k->log_rows - 1 : 1;
+	int h = xray_key(v, key, a);
+	if (h != H_IGNORED)
+		return h;
 	if (a == ACT_ROWS) {
+		k->reads_mode = false;
 		if (!k->fr.src || !k->fr.have_sum) {
 			tui_error(v->t, "no rows for this try: it is not a check or a load, or it has not ended");
 			return H_HANDLED;
@@ -803,7 +1038,7 @@ static int task_key(struct view *v, int key, int a)
 		return H_HANDLED | H_REDRAW;
 	}
 	if (k->rows_mode) {
-		int h = rowpane_key(v, &k->fr, a);
+		h = rowpane_key(v, &k->fr, a);
 		if (h != H_IGNORED)
 			return h;
 		if (a == ACT_FOLLOW) {
@@ -885,6 +1120,8 @@ static int task_key(struct view *v, int key, int a)
 static int task_input(struct view *v, int action, const char *text)
 {
 	struct taskv *k = T(v);
+	if (action == ACT_FIND || action == ACT_NEXT_TRY)
+		k->reads_mode = false; /* a search or a try: of the log */
 	if (action == ACT_NEXT_TRY) {
 		int n = atoi(text);
 		if (!k->have_d || n < 1 || n > k->d.try_number) {

@@ -663,4 +663,5 @@ const struct kind_ops kind_check = {
 	.conn = kind_spec_conn_key,
 	.run = check_run,
 	.done = check_done,
+	.reads = kind_reads_key,
 };

@@ -443,3 +443,45 @@ bool kind_spec_shares_conn(const json_t *spec)
 	const struct kind_ops *k = kind_of_spec(spec);
 	return k && k->shares_conn;
 }
+
+struct reads_count {
+	kind_read_fn fn;
+	void *arg;
+	size_t n;
+};
+
+static void count_read(void *arg, const struct kind_read *r)
+{
+	struct reads_count *c = arg;
+	c->n++;
+	c->fn(c->arg, r);
+}
+
+size_t kind_spec_reads(const json_t *spec, kind_read_fn fn, void *arg)
+{
+	const struct kind_ops *k = kind_of_spec(spec);
+	if (!k || !k->reads)
+		return 0;
+	struct reads_count c = {fn, arg, 0};
+	k->reads(spec, count_read, &c);
+	return c.n;
+}
+
+void kind_reads_key(const json_t *spec, kind_read_fn fn, void *arg)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(spec, "reads"), i, e) {
+		struct kind_read r = {
+			.conn = json_string_value(json_object_get(e, "conn")),
+			.database = json_string_value(json_object_get(e, "database")),
+			.schema = json_string_value(json_object_get(e, "schema")),
+			.table = json_string_value(json_object_get(e, "table")),
+		};
+		if (!r.schema || !r.table)
+			continue;
+		if (!r.conn)
+			r.conn = "default";
+		fn(arg, &r);
+	}
+}

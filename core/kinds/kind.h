@@ -102,6 +102,14 @@ struct kind_gens {
 	size_t n;
 };
 
+/* A table a run of a built spec reads: on connection conn (a
+ * connections.yml name), in database (NULL: the connection's own), the
+ * table schema.table. The strings are borrowed for the call. */
+struct kind_read {
+	const char *conn, *database, *schema, *table;
+};
+typedef void (*kind_read_fn)(void *arg, const struct kind_read *r);
+
 void kind_gens_free(struct kind_gens *g);
 
 struct kind_ops {
@@ -146,6 +154,13 @@ struct kind_ops {
 	 * out; problems to x->r->d. The loader puts them in its place (see
 	 * core/project.c, expand_groups). NULL: the task is itself. */
 	void (*expand)(const struct kind_expand *x, const void *spec, struct kind_gens *out);
+	/* The tables a run of the built spec reads from a database, each to fn
+	 * (a model: its refs and sources; a check: the model or table it
+	 * checks), for the console's X-ray: who last wrote what a failed task
+	 * read. NULL: nothing known (a load reads a file, a sql task's
+	 * statements are not parsed). kind_reads_key reads the spec's "reads"
+	 * array, which such a kind's build writes. */
+	void (*reads)(const json_t *spec, kind_read_fn fn, void *arg);
 };
 
 /* The registry: every kind, in the order messages list them. */
@@ -192,6 +207,12 @@ void kind_build_place(json_t *out, const char *conn, const char *database);
 struct pg_conn *kind_connect(const json_t *spec, const struct task_env *env, struct err *err);
 /* Closes what kind_connect gave, unless it is the worker's (env->shared). */
 void kind_disconnect(struct pg_conn *c, const struct task_env *env);
+/* The tables a run of spec reads (its kind's reads op), each to fn; how
+ * many (0: none, or nothing known). */
+size_t kind_spec_reads(const json_t *spec, kind_read_fn fn, void *arg);
+/* A reads op: the spec's "reads" array of {conn, database, schema, table}
+ * (models_reads_add, core/models/model.h, writes it at build). */
+void kind_reads_key(const json_t *spec, kind_read_fn fn, void *arg);
 /* Does a run of spec take the connection its worker keeps (shares_conn)? */
 bool kind_spec_shares_conn(const json_t *spec);
 

@@ -246,4 +246,5 @@ const struct kind_ops kind_model = {
 	.conn = kind_spec_conn_key,
 	.run = model_run,
 	.shares_conn = true,
+	.reads = kind_reads_key,
 };

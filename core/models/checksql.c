@@ -334,6 +334,16 @@ int check_spec_build(const struct model_set *s, const struct project *p, const s
 	json_object_set_new(spec, "target", str_or_null(t ? t->name : NULL));
 	json_object_set_new(spec, "conn", json_string(sj.conn ? sj.conn : "default"));
 	json_object_set_new(spec, "database", str_or_null(sj.database));
+	if (c->model >= 0) {
+		struct model_place pl = {0};
+		struct err e = {0};
+		if (model_place(s, p, t, c->model, &pl, &e) == 0)
+			models_reads_add(spec, sj.conn ? sj.conn : "default", sj.database, pl.schema, s->v[c->model].name);
+		model_place_free(&pl);
+	} else if (c->table >= 0) {
+		models_reads_add(spec, sj.conn ? sj.conn : "default", sj.database, s->tables[c->table].schema,
+				 s->tables[c->table].identifier);
+	}
 	json_object_set_new(spec, "severity", json_string(c->severity == SEV_WARN ? "warn" : "error"));
 	char thr[64];
 	check_threshold_text(&c->error_if, thr, sizeof thr);

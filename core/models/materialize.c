@@ -283,6 +283,7 @@ int mat_spec_build(const struct model_set *s, const struct project *p, const str
 							   m->columns[k].type ? json_string(m->columns[k].type) : json_null()));
 		json_object_set_new(out, "columns", a);
 	}
+	models_reads_of(s, p, t, i, out);
 	model_place_free(&pl);
 	sb_free(&full);
 	sb_free(&inc);

@@ -203,6 +203,14 @@ int model_render(const struct model_set *s, const struct project *p, const struc
 int models_render_check(const struct model_set *s, const struct project *p, const struct target *t, int c,
 			struct strbuf *out, struct err *err);
 
+/* What a run of a model or check reads, for the console's X-ray (the
+ * spec's "reads", core/kinds/kind.h kind_reads_key): one table added to
+ * spec's "reads" array (once); and every model model i refs and every
+ * source table it reads, placed under target t. */
+void models_reads_add(json_t *spec, const char *conn, const char *database, const char *schema, const char *table);
+void models_reads_of(const struct model_set *s, const struct project *p, const struct target *t, int i,
+		     json_t *spec);
+
 /* ---- selection ----------------------------------------------------------------- */
 
 /* dbt's selector syntax over the models:

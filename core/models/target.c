@@ -269,3 +269,51 @@ int models_check_targets(const struct model_set *s, const struct project *p, str
 	sb_free(&b);
 	return d->n > before ? -1 : 0;
 }
+
+void models_reads_add(json_t *spec, const char *conn, const char *database, const char *schema, const char *table)
+{
+	json_t *a = json_object_get(spec, "reads");
+	if (!a) {
+		a = json_array();
+		json_object_set_new(spec, "reads", a);
+	}
+	/* each table once, in the order they are first read */
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) {
+		const char *d = json_string_value(json_object_get(e, "database"));
+		if (!strcmp(json_string_value(json_object_get(e, "conn")), conn) &&
+		    !strcmp(json_string_value(json_object_get(e, "schema")), schema) &&
+		    !strcmp(json_string_value(json_object_get(e, "table")), table) &&
+		    (d ? database && !strcmp(d, database) : !database))
+			return;
+	}
+	json_t *o = json_pack("{s:s, s:s, s:s}", "conn", conn, "schema", schema, "table", table);
+	if (database)
+		json_object_set_new(o, "database", json_string(database));
+	json_array_append_new(a, o);
+}
+
+void models_reads_of(const struct model_set *s, const struct project *p, const struct target *t, int i,
+		     json_t *spec)
+{
+	const struct model *m = &s->v[i];
+	t = pick(p, t);
+	const char *conn = t && t->connection ? t->connection : "default";
+	const char *db = t ? t->database : NULL;
+	for (size_t k = 0; k < m->n_up; k++) {
+		struct model_place pl = {0};
+		struct err e = {0};
+		if (model_place(s, p, t, m->up[k], &pl, &e) == 0)
+			models_reads_add(spec, conn, db, pl.schema, s->v[m->up[k]].name);
+		model_place_free(&pl);
+	}
+	for (size_t k = 0; k < m->n_srcs; k++) {
+		if (m->srcs[k].index < 0)
+			continue;
+		const struct source_table *st = &s->tables[m->srcs[k].index];
+		bool own = st->connection || st->database;
+		models_reads_add(spec, st->connection ? st->connection : conn, own ? st->database : db, st->schema,
+				 st->identifier);
+	}
+}

@@ -1,7 +1,8 @@
 /* Unit tests: the spec a check task stores (core/models/checksql.h): the
  * SQL of each check kind with identifiers quoted and values as parameters,
  * under a target; reconcile read from YAML; the statements of a
- * reconciliation with their parameters numbered. */
+ * reconciliation with their parameters numbered; what a model's and a
+ * check's runs read (the spec's "reads", the kinds' reads op). */
 #include "tests/unit/unit.h"
 #include "tests/unit/scratch.h"
 
@@ -13,6 +14,7 @@
 #include "core/models/check.h"
 #include "core/models/checksql.h"
 #include "core/models/model.h"
+#include "core/kinds/kind.h"
 #include "core/project.h"
 
 struct proj {
@@ -183,12 +185,65 @@ static void test_reconcile_sql(void **state)
 	sb_free(&b);
 }
 
+/* What kind_spec_reads hands to its callback, one "conn/db:schema.table" a line. */
+static void read_line(void *arg, const struct kind_read *r)
+{
+	sb_addf(arg, "%s/%s:%s.%s\n", r->conn, r->database ? r->database : "-", r->schema, r->table);
+}
+
+static void test_reads(void **state)
+{
+	(void)state;
+	struct proj x = {.dir = unit_scratch("checksql_reads")};
+	unit_put(x.dir, "sluice.yml",
+		 "name: t\ntarget: dev\ntargets:\n  dev: {connection: wh, database: dev, schema: \"dev_{{ model.folder }}\"}\n");
+	unit_put(x.dir, "models/sources.yml",
+		 "sources:\n  - name: lake\n    schema: raw\n    tables: [{name: tx, identifier: transactions}]\n"
+		 "  - name: old\n    connection: legacy\n    tables: [{name: people}]\n");
+	unit_put(x.dir, "models/sales/a.sql", "select * from {{ source('lake', 'tx') }}");
+	unit_put(x.dir, "models/sales/b.sql",
+		 "select * from {{ ref('a') }} join {{ ref('a') }} using (id) join {{ source('old', 'people') }} using (id)"
+		 " join {{ source('lake', 'tx') }} using (id)");
+	unit_put(x.dir, "models/sales/b.yml", "models:\n  - name: b\n    columns:\n      - name: id\n        tests: [not_null]\n");
+	proj_load(&x);
+	assert_int_equal(x.n_errors, 0);
+
+	/* a model: each model it refs and each source table, once, as placed */
+	json_t *m = json_pack("{s:s}", "kind", "model");
+	models_reads_of(x.s, x.p, project_target(x.p, NULL), models_find(x.s, "b"), m);
+	struct strbuf b = {0};
+	assert_int_equal(kind_spec_reads(m, read_line, &b), 3);
+	assert_string_equal(b.s, "wh/dev:dev_sales.a\nlegacy/-:old.people\nwh/dev:raw.transactions\n");
+	sb_free(&b);
+	json_decref(m);
+
+	/* a check: the model it checks */
+	json_t *c = spec_of(&x, "b.id.not_null", NULL);
+	json_object_set_new(c, "kind", json_string("check"));
+	assert_int_equal(kind_spec_reads(c, read_line, &b), 1);
+	assert_string_equal(b.s, "wh/dev:dev_sales.b\n");
+	sb_free(&b);
+	json_decref(c);
+
+	/* a load reads a file, a sql task is not parsed: nothing known */
+	json_t *l = json_pack("{s:s, s:[{s:s,s:s}]}", "kind", "load", "reads", "schema", "s", "table", "t");
+	assert_int_equal(kind_spec_reads(l, read_line, &b), 0);
+	json_decref(l);
+	json_t *q = json_pack("{s:s}", "kind", "sql");
+	assert_int_equal(kind_spec_reads(q, read_line, &b), 0);
+	assert_int_equal(kind_spec_reads(NULL, read_line, &b), 0);
+	json_decref(q);
+	assert_null(b.s);
+	proj_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_specs),
 		cmocka_unit_test(test_reconcile_errors),
 		cmocka_unit_test(test_reconcile_sql),
+		cmocka_unit_test(test_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

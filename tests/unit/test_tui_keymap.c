@@ -9,7 +9,7 @@
 /* The commands of cli/main.c (the `--batch` face). */
 static const char *const batch_commands[] = {"run",   "status", "logs", "retry",  "clear",  "mark",
 					     "validate", "up", "down", "runner", "worker", "checks",
-					     "report", "backfill", "connections", "tables", "rows"};
+					     "report", "backfill", "connections", "tables", "rows", "rejects"};
 
 static void test_every_action_has_help(void **state)
 {
@@ -71,6 +71,15 @@ static void test_lookup_by_view(void **state)
 	bool amb;
 	assert_int_equal(action_by_command("tables", &amb), ACT_TABLES);
 	assert_int_equal(action_by_command("where", &amb), ACT_WHERE);
+	/* the rejects view opens from anywhere; the x-ray keys are the task view's */
+	assert_int_equal(keymap_lookup('R', VK_GRID), ACT_REJECTS);
+	assert_int_equal(keymap_lookup('R', VK_TASK), ACT_REJECTS);
+	assert_int_equal(keymap_lookup('e', VK_TASK), ACT_XR_TAIL);
+	assert_int_equal(keymap_lookup('b', VK_TASK), ACT_XR_ROWS);
+	assert_int_equal(keymap_lookup('i', VK_TASK), ACT_XR_READS);
+	assert_int_equal(keymap_lookup('u', VK_TASK), ACT_XR_UPSTREAM);
+	assert_int_equal(keymap_lookup('e', VK_CONNECTIONS), -1); /* the view's own edit key */
+	assert_int_equal(keymap_lookup('u', VK_GRID), -1);
 }
 
 static void test_commands_unique_and_found(void **state)
@@ -145,6 +154,7 @@ static void test_views_from_the_table(void **state)
 	assert_int_equal(action_info(ACT_RUNS)->view, VI_GRID);
 	assert_int_equal(action_info(ACT_QUIT)->view, -1);
 	assert_int_equal(VK_TASKS, VK_GRID | VK_DAG | VK_TASK | VK_CHECKS);
+	assert_int_equal(action_info(ACT_REJECTS)->view, VI_REJECTS);
 	assert_int_equal(VK_RUNNABLE, VK_PIPELINES | VK_GRID | VK_DAG | VK_TASK);
 	assert_int_equal(VK_OPENS, VK_PIPELINES | VK_GRID | VK_DAG | VK_CHECKS | VK_REPORTS | VK_BACKFILLS | VK_HISTORY |
 				   VK_CONNECTIONS | VK_TABLES | VK_ROWS);
