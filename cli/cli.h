@@ -44,6 +44,8 @@ int cmd_reports(struct cli *g, int argc, char **argv);
 int cmd_connections(struct cli *g, int argc, char **argv);
 int cmd_sql(struct cli *g, int argc, char **argv);
 int cmd_psql(struct cli *g, int argc, char **argv);
+int cmd_backup(struct cli *g, int argc, char **argv);
+int cmd_restore(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 

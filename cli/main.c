@@ -35,7 +35,9 @@
 	X("reports", cmd_reports, "list the reports and their latest result") \
 	X("connections", cmd_connections, "list, test, add or remove named connections (secrets masked)") \
 	X("sql", cmd_sql, "run one statement on a connection: a table, --json or --csv") \
-	X("psql", cmd_psql, "run psql on a connection (the password through its environment)")
+	X("psql", cmd_psql, "run psql on a connection (the password through its environment)") \
+	X("backup", cmd_backup, "write a table to an Avro file (null, deflate or snappy)") \
+	X("restore", cmd_restore, "load an Avro file into a table in one transaction (--replace, --create)")
 
 static const struct {
 	const char *name;
