@@ -28,7 +28,7 @@ static const char BACKUP_USAGE[] =
 	"\n"
 	"  --conn NAME   the connection (default: the project's target, else default)\n"
 	"  --codec C     null, deflate (default) or snappy\n"
-	"  --level N     deflate's level, 1 (fast) to 9 (small); default 6\n"
+	"  --level N     deflate's level, 1 (fast) to 9 (small); default 1\n"
 	"  --out FILE    the file (default: TABLE.avro)\n"
 	"  --json        one JSON document on stdout: table, file, codec, rows, ...\n"
 	"  -h, --help    show this help\n"

@@ -19,7 +19,9 @@
 static const unsigned char MAGIC[4] = {'O', 'b', 'j', 1};
 #define SYNC_SIZE 16
 #define DEFAULT_BLOCK (256 * 1024)
-#define DEFAULT_LEVEL 6
+/* zlib's fastest: on row data it gives within a few percent of level 6's
+ * size at under two thirds of its time */
+#define DEFAULT_LEVEL 1
 /* a block's data or a header entry bigger than this is taken for a corrupt
  * length (the writer's blocks are far smaller) */
 #define MAX_BLOCK ((int64_t)1 << 30)

@@ -117,9 +117,9 @@ struct avro_writer;
 
 struct avro_writer_opts {
 	enum avro_codec codec;
-	int level;           /* deflate: zlib level 1-9 (0: the default) */
+	int level;           /* deflate: zlib level 1-9 (0: the default, 1) */
 	int threads;         /* compressing threads, 1 or more (0: 1) */
-	size_t block_size;   /* uncompressed bytes a block holds (0: the default) */
+	size_t block_size;   /* uncompressed bytes a block holds (0: the default, 1) */
 };
 
 /* Writes the header (schema_json as avro.schema, the codec, a new sync

@@ -39,19 +39,27 @@ static uint64_t be64(const unsigned char *p)
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
-/* The COPY statement: every column by name; numeric without typmod as its
- * text (exact, NaN and infinities included). */
+/* The COPY statement: every column by name, from the table itself (faster
+ * than from a query) unless a numeric without typmod must come as its text
+ * (exact, NaN and infinities included) or the table is partitioned. */
 static char *copy_sql(struct pg_conn *c, const struct avtable *t)
 {
+	bool query = t->partitioned;
+	for (size_t i = 0; i < t->n; i++)
+		query |= t->cols[i].kind == AK_NUMERIC;
+	char *qs = pg_ident(c, t->schema), *qn = pg_ident(c, t->name);
 	struct strbuf b = {0};
-	sb_adds(&b, "COPY (SELECT ");
+	sb_adds(&b, query ? "COPY (SELECT " : "COPY ");
+	if (!query)
+		sb_addf(&b, "%s.%s (", qs, qn);
 	for (size_t i = 0; i < t->n; i++) {
 		char *q = pg_ident(c, t->cols[i].name);
 		sb_addf(&b, "%s%s%s", i ? ", " : "", q, t->cols[i].kind == AK_NUMERIC ? "::text" : "");
 		free(q);
 	}
-	char *qs = pg_ident(c, t->schema), *qn = pg_ident(c, t->name);
-	sb_addf(&b, " FROM %s.%s) TO STDOUT (FORMAT binary)", qs, qn);
+	if (query)
+		sb_addf(&b, " FROM %s.%s", qs, qn);
+	sb_adds(&b, ") TO STDOUT (FORMAT binary)");
 	free(qs);
 	free(qn);
 	return sb_steal(&b);

@@ -31,7 +31,7 @@ struct backup_opts {
 	const char *table;            /* as SQL writes it: t, schema.t, "Odd Name" */
 	const char *out;              /* the file */
 	enum avro_codec codec;
-	int level;                    /* deflate level (0: the default, 6) */
+	int level;                    /* deflate level (0: the default, 1) */
 	int threads;                  /* compressing threads (0: by codec) */
 	/* called now and then (about every 100 ms of work); may be NULL */
 	void (*progress)(const struct backup_progress *p, void *arg);

@@ -216,7 +216,10 @@ static int decode_record(const struct avtable *file, const struct avtable *t, st
 	return 0;
 }
 
-static int copy_sql(struct pg_conn *c, const struct avtable *t, const char *q_table, char **out)
+/* FREEZE where the table was created or emptied in this transaction (no
+ * other transaction can see its rows before the commit anyway): the rows
+ * are written frozen, with no later pass to set their hint bits. */
+static int copy_sql(struct pg_conn *c, const struct avtable *t, const char *q_table, bool freeze, char **out)
 {
 	struct strbuf b = {0};
 	sb_addf(&b, "COPY %s (", q_table);
@@ -225,7 +228,7 @@ static int copy_sql(struct pg_conn *c, const struct avtable *t, const char *q_ta
 		sb_addf(&b, "%s%s", i ? ", " : "", q);
 		free(q);
 	}
-	sb_adds(&b, ") FROM STDIN (FORMAT binary)");
+	sb_adds(&b, freeze ? ") FROM STDIN (FORMAT binary, FREEZE)" : ") FROM STDIN (FORMAT binary)");
 	*out = sb_steal(&b);
 	return 0;
 }
@@ -294,7 +297,7 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 		if (rc < 0)
 			goto done;
 	}
-	copy_sql(c, &t, q_table, &sql);
+	copy_sql(c, &t, q_table, o->mode != RESTORE_APPEND, &sql);
 	struct pg_result *refused = NULL;
 	if ((rc = pg_copy_begin(c, sql, &refused, err)) < 0) {
 		pg_clear(refused);
