@@ -117,6 +117,7 @@ struct avro_writer {
 	bool failed;
 	char error[512];
 	int64_t rows, blocks, bytes;
+	int64_t rows_at;         /* the offset of sluice.rows' digits, or -1 */
 };
 
 static void writer_fail(struct avro_writer *w, const char *fmt, const char *what)
@@ -265,10 +266,15 @@ struct avro_writer *avro_writer_new(int fd, const char *schema_json, const struc
 	}
 	struct avro_buf h = {0};
 	avro_put_raw(&h, MAGIC, sizeof MAGIC);
-	avro_put_long(&h, 2);
+	avro_put_long(&h, w->o.rows_in_header ? 3 : 2);
 	put_meta(&h, "avro.schema", schema_json, strlen(schema_json));
 	const char *codec = avro_codec_name(w->o.codec);
 	put_meta(&h, "avro.codec", codec, strlen(codec));
+	w->rows_at = -1;
+	if (w->o.rows_in_header) {
+		put_meta(&h, AVRO_META_ROWS, "00000000000000000000", 20);
+		w->rows_at = (int64_t)h.len - 20;
+	}
 	avro_put_long(&h, 0);
 	avro_put_raw(&h, w->sync, SYNC_SIZE);
 	struct iovec iov = {h.p, h.len};
@@ -353,6 +359,12 @@ int avro_writer_finish(struct avro_writer *w, struct err *err)
 	join_threads(w);
 	if (!rc && w->failed)
 		rc = err_set(err, "%s", w->error);
+	if (!rc && w->rows_at >= 0) {
+		char digits[21];
+		snprintf(digits, sizeof digits, "%020lld", (long long)w->rows);
+		if (pwrite(w->fd, digits, 20, (off_t)w->rows_at) != 20)
+			rc = err_set(err, "write: %s", strerror(errno));
+	}
 	return rc;
 }
 

@@ -119,8 +119,15 @@ struct avro_writer_opts {
 	enum avro_codec codec;
 	int level;           /* deflate: zlib level 1-9 (0: the default, 1) */
 	int threads;         /* compressing threads, 1 or more (0: 1) */
-	size_t block_size;   /* uncompressed bytes a block holds (0: the default, 1) */
+	size_t block_size;   /* uncompressed bytes a block holds (0: the default) */
+	/* the number of records in the header, as "sluice.rows" (20 digits,
+	 * written in place by finish: fd must be a new regular file), so that
+	 * a file cut short at a block boundary can be told from a whole one */
+	bool rows_in_header;
 };
+
+/* The header entry rows_in_header writes. */
+#define AVRO_META_ROWS "sluice.rows"
 
 /* Writes the header (schema_json as avro.schema, the codec, a new sync
  * marker) to fd and starts the threads. NULL with err set when that fails.

@@ -345,6 +345,16 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 			o->progress(&pr, o->arg);
 		}
 	}
+	/* the format has no end mark: a file cut at a block boundary reads as
+	 * a whole one but for the count its writer left in the header */
+	size_t mlen;
+	const char *said = avro_reader_meta(r, AVRO_META_ROWS, &mlen);
+	if (said && mlen == 20 && strtoll(said, NULL, 10) != res->rows) {
+		rc = err_set(err, "%s: the file ends after block %lld (at byte %lld) with %lld records, and its header says "
+			     "%lld: it was cut short", o->file, (long long)avro_reader_block_no(r) - 1,
+			     (long long)avro_reader_block_off(r), (long long)res->rows, strtoll(said, NULL, 10));
+		goto done;
+	}
 	avro_buf_need(&out, 2);
 	out.p[out.len++] = 0xff;
 	out.p[out.len++] = 0xff;
