@@ -93,6 +93,7 @@ struct slot {
 	struct avro_buf out;   /* compressed (unused for the null codec) */
 	int64_t count;
 	int64_t seq;
+	uint32_t crc;          /* of raw */
 	enum slot_state state;
 };
 
@@ -118,6 +119,7 @@ struct avro_writer {
 	char error[512];
 	int64_t rows, blocks, bytes;
 	int64_t rows_at;         /* the offset of sluice.rows' digits, or -1 */
+	uint32_t crc;            /* of the blocks written, in order */
 };
 
 static void writer_fail(struct avro_writer *w, const char *fmt, const char *what)
@@ -134,6 +136,7 @@ static void writer_fail(struct avro_writer *w, const char *fmt, const char *what
 /* Compresses s->raw into s->out with the thread's z stream; 0 or -1. */
 static int compress_slot(struct avro_writer *w, struct slot *s, z_stream *z)
 {
+	s->crc = (uint32_t)crc32(0L, s->raw.p, (uInt)s->raw.len);
 	if (w->o.codec == AVRO_CODEC_DEFLATE) {
 		deflateReset(z);
 		s->out.len = 0;
@@ -151,7 +154,7 @@ static int compress_slot(struct avro_writer *w, struct slot *s, z_stream *z)
 		avro_buf_need(&s->out, n + 4);
 		if (snappy_compress((const char *)s->raw.p, s->raw.len, (char *)s->out.p, &n) != SNAPPY_OK)
 			return -1;
-		uint32_t crc = (uint32_t)crc32(0L, s->raw.p, (uInt)s->raw.len);
+		uint32_t crc = s->crc;
 		unsigned char *c = s->out.p + n;
 		c[0] = (unsigned char)(crc >> 24);
 		c[1] = (unsigned char)(crc >> 16);
@@ -174,6 +177,7 @@ static int write_slot(struct avro_writer *w, struct slot *s)
 		return -1;
 	w->bytes += (int64_t)(h.len + data->len + SYNC_SIZE);
 	w->blocks++;
+	w->crc = (uint32_t)crc32_combine(w->crc, s->crc, (z_off_t)s->raw.len);
 	return 0;
 }
 
@@ -266,14 +270,16 @@ struct avro_writer *avro_writer_new(int fd, const char *schema_json, const struc
 	}
 	struct avro_buf h = {0};
 	avro_put_raw(&h, MAGIC, sizeof MAGIC);
-	avro_put_long(&h, w->o.rows_in_header ? 3 : 2);
+	avro_put_long(&h, w->o.counts_in_header ? 4 : 2);
 	put_meta(&h, "avro.schema", schema_json, strlen(schema_json));
 	const char *codec = avro_codec_name(w->o.codec);
 	put_meta(&h, "avro.codec", codec, strlen(codec));
 	w->rows_at = -1;
-	if (w->o.rows_in_header) {
+	if (w->o.counts_in_header) {
 		put_meta(&h, AVRO_META_ROWS, "00000000000000000000", 20);
 		w->rows_at = (int64_t)h.len - 20;
+		/* right after the rows: one write at the end fills both */
+		put_meta(&h, AVRO_META_CRC, "00000000", 8);
 	}
 	avro_put_long(&h, 0);
 	avro_put_raw(&h, w->sync, SYNC_SIZE);
@@ -360,10 +366,18 @@ int avro_writer_finish(struct avro_writer *w, struct err *err)
 	if (!rc && w->failed)
 		rc = err_set(err, "%s", w->error);
 	if (!rc && w->rows_at >= 0) {
+		/* the 20 digits, then the crc entry's key and length, then 8 hex digits */
+		struct avro_buf b = {0};
 		char digits[21];
 		snprintf(digits, sizeof digits, "%020lld", (long long)w->rows);
-		if (pwrite(w->fd, digits, 20, (off_t)w->rows_at) != 20)
+		avro_put_raw(&b, digits, 20);
+		avro_put_bytes(&b, AVRO_META_CRC, strlen(AVRO_META_CRC));
+		avro_put_long(&b, 8);
+		snprintf(digits, sizeof digits, "%08x", (unsigned)w->crc);
+		avro_put_raw(&b, digits, 8);
+		if (pwrite(w->fd, b.p, b.len, (off_t)w->rows_at) != (ssize_t)b.len)
 			rc = err_set(err, "write: %s", strerror(errno));
+		avro_buf_free(&b);
 	}
 	return rc;
 }
@@ -421,6 +435,7 @@ struct avro_reader {
 	z_stream z;
 	bool z_ok;
 	int64_t block_no, block_off;
+	uint32_t crc;            /* of the blocks' uncompressed data so far */
 };
 
 /* Makes at least n bytes readable at buf[pos] (fewer only at the end of the
@@ -628,6 +643,11 @@ int64_t avro_reader_block_no(const struct avro_reader *r)
 	return r->block_no;
 }
 
+uint32_t avro_reader_crc(const struct avro_reader *r)
+{
+	return r->crc;
+}
+
 int64_t avro_reader_block_off(const struct avro_reader *r)
 {
 	return r->block_off;
@@ -714,8 +734,10 @@ int avro_reader_next(struct avro_reader *r, struct avro_cur *data, int64_t *coun
 		r->plain.len = ulen;
 		const unsigned char *c = d + size - 4;
 		uint32_t want = (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
-		if ((uint32_t)crc32(0L, r->plain.p, (uInt)ulen) != want)
+		uint32_t got = (uint32_t)crc32(0L, r->plain.p, (uInt)ulen);
+		if (got != want)
 			return block_error(r, err, at + size - 4, "bad CRC of the uncompressed data (snappy)");
+		r->crc = (uint32_t)crc32_combine(r->crc, got, (z_off_t)ulen);
 		plain = r->plain.p;
 		plain_len = r->plain.len;
 	}
@@ -725,6 +747,8 @@ int avro_reader_next(struct avro_reader *r, struct avro_cur *data, int64_t *coun
 		return block_error(r, err, at, sr ? "the file ends before the block's sync marker" : strerror(errno));
 	if (memcmp(s, r->sync, SYNC_SIZE))
 		return block_error(r, err, at, "bad sync marker");
+	if (r->codec != AVRO_CODEC_SNAPPY)
+		r->crc = (uint32_t)crc32(r->crc, plain, (uInt)plain_len);
 	data->p = plain;
 	data->end = plain + plain_len;
 	*count = n;

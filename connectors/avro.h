@@ -120,14 +120,18 @@ struct avro_writer_opts {
 	int level;           /* deflate: zlib level 1-9 (0: the default, 1) */
 	int threads;         /* compressing threads, 1 or more (0: 1) */
 	size_t block_size;   /* uncompressed bytes a block holds (0: the default) */
-	/* the number of records in the header, as "sluice.rows" (20 digits,
-	 * written in place by finish: fd must be a new regular file), so that
-	 * a file cut short at a block boundary can be told from a whole one */
-	bool rows_in_header;
+	/* the number of records and the CRC32 of every block's uncompressed
+	 * data in the header, as "sluice.rows" (20 digits) and "sluice.crc32"
+	 * (8 hex digits), written in place by finish (fd must be a new regular
+	 * file): so that a file cut short at a block boundary can be told from
+	 * a whole one, and a changed byte found in a deflate or null block,
+	 * which have no checksum of their own */
+	bool counts_in_header;
 };
 
-/* The header entry rows_in_header writes. */
+/* The header entries counts_in_header writes. */
 #define AVRO_META_ROWS "sluice.rows"
+#define AVRO_META_CRC "sluice.crc32"
 
 /* Writes the header (schema_json as avro.schema, the codec, a new sync
  * marker) to fd and starts the threads. NULL with err set when that fails.
@@ -169,6 +173,8 @@ int avro_reader_next(struct avro_reader *r, struct avro_cur *data, int64_t *coun
 /* The current block's number (from 1) and the offset of its first byte in
  * the file: for errors found while decoding it. */
 int64_t avro_reader_block_no(const struct avro_reader *r);
+/* The CRC32 of the uncompressed data of the blocks read so far. */
+uint32_t avro_reader_crc(const struct avro_reader *r);
 int64_t avro_reader_block_off(const struct avro_reader *r);
 
 #endif

@@ -255,7 +255,7 @@ int backup_table(struct pg_conn *c, const struct backup_opts *o, struct backup_r
 		rc = err_set(err, "%s: %s", o->out, strerror(errno));
 		goto out;
 	}
-	struct avro_writer_opts wo = {.codec = o->codec, .level = o->level, .threads = o->threads, .rows_in_header = true};
+	struct avro_writer_opts wo = {.codec = o->codec, .level = o->level, .threads = o->threads, .counts_in_header = true};
 	/* deflate is the slow part: a thread per core keeps it beside the copy */
 	if (!wo.threads)
 		wo.threads = o->codec == AVRO_CODEC_DEFLATE ? 2 : 1;

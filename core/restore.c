@@ -355,6 +355,15 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 			     (long long)avro_reader_block_off(r), (long long)res->rows, strtoll(said, NULL, 10));
 		goto done;
 	}
+	const char *crc = avro_reader_meta(r, AVRO_META_CRC, &mlen);
+	/* (header values are NUL-terminated as read) */
+	if (crc && mlen == 8 && (uint32_t)strtoul(crc, NULL, 16) != avro_reader_crc(r)) {
+		rc = err_set(err, "%s: the data of its %lld blocks (up to byte %lld) does not match the CRC32 in its "
+			     "header (%s %.8s, read %08x): a byte was changed (%s blocks carry no checksum of their own)",
+			     o->file, (long long)res->blocks, (long long)avro_reader_block_off(r), AVRO_META_CRC, crc,
+			     (unsigned)avro_reader_crc(r), avro_codec_name(avro_reader_codec(r)));
+		goto done;
+	}
 	avro_buf_need(&out, 2);
 	out.p[out.len++] = 0xff;
 	out.p[out.len++] = 0xff;
