@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,118 @@ static void copy_refused(struct err *err, struct pg_result *refused)
 	}
 }
 
+/* ---- reading ahead -----------------------------------------------------------------
+ * A thread reads and decompresses the next blocks while the records of the
+ * one before are decoded and sent: inflating is about as slow as the copy. */
+#define AHEAD 3
+
+enum { SLOT_EMPTY, SLOT_FULL, SLOT_END, SLOT_ERROR };
+
+struct ahead_slot {
+	struct avro_buf data;
+	int64_t count, block_no, block_off;
+	int state;
+};
+
+struct ahead {
+	struct avro_reader *r;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct ahead_slot slots[AHEAD];
+	int64_t put, take;
+	bool stop;
+	struct err err;
+};
+
+static void *ahead_thread(void *arg)
+{
+	struct ahead *a = arg;
+	for (;;) {
+		pthread_mutex_lock(&a->mu);
+		struct ahead_slot *s = &a->slots[a->put % AHEAD];
+		while (!a->stop && s->state != SLOT_EMPTY)
+			pthread_cond_wait(&a->cond, &a->mu);
+		bool stop = a->stop;
+		pthread_mutex_unlock(&a->mu);
+		if (stop)
+			return NULL;
+		struct avro_cur blk;
+		int64_t count = 0;
+		struct err e = {0};
+		int got = avro_reader_next(a->r, &blk, &count, &e);
+		if (got > 0) {
+			s->data.len = 0;
+			avro_put_raw(&s->data, blk.p, (size_t)(blk.end - blk.p));
+			s->count = count;
+			s->block_no = avro_reader_block_no(a->r);
+			s->block_off = avro_reader_block_off(a->r);
+		}
+		pthread_mutex_lock(&a->mu);
+		if (got < 0)
+			a->err = e;
+		s->state = got > 0 ? SLOT_FULL : got == 0 ? SLOT_END : SLOT_ERROR;
+		a->put++;
+		pthread_cond_broadcast(&a->cond);
+		pthread_mutex_unlock(&a->mu);
+		if (got <= 0)
+			return NULL;
+	}
+}
+
+static int ahead_start(struct ahead *a, struct avro_reader *r, struct err *err)
+{
+	a->r = r;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	if (pthread_create(&a->thread, NULL, ahead_thread, a) != 0)
+		return err_set(err, "cannot start a thread: %s", strerror(errno));
+	a->started = true;
+	return 0;
+}
+
+/* The next block (borrowed until ahead_done): 1, 0 at the end, -1 with err. */
+static int ahead_next(struct ahead *a, struct ahead_slot **out, struct err *err)
+{
+	pthread_mutex_lock(&a->mu);
+	struct ahead_slot *s = &a->slots[a->take % AHEAD];
+	while (s->state == SLOT_EMPTY)
+		pthread_cond_wait(&a->cond, &a->mu);
+	int st = s->state;
+	if (st == SLOT_ERROR)
+		*err = a->err;
+	pthread_mutex_unlock(&a->mu);
+	*out = s;
+	return st == SLOT_FULL ? 1 : st == SLOT_END ? 0 : -1;
+}
+
+static void ahead_done(struct ahead *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->slots[a->take % AHEAD].state = SLOT_EMPTY;
+	a->take++;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Stops and waits for the thread; the reader is the caller's again. */
+static void ahead_stop(struct ahead *a)
+{
+	if (!a->started)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	a->started = false;
+	for (int i = 0; i < AHEAD; i++)
+		avro_buf_free(&a->slots[i].data);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cond);
+}
+
 int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore_result *res, struct err *err)
 {
 	memset(res, 0, sizeof *res);
@@ -259,6 +372,7 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 	char *q_table = NULL, *sql = NULL;
 	bool in_tx = false, copying = false;
 	struct avro_buf out = {0};
+	struct ahead ahead = {0};
 	int rc = ERR_FAIL;
 	if (!r)
 		goto done;
@@ -307,21 +421,23 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 	avro_put_raw(&out, COPY_HEADER, sizeof COPY_HEADER);
 	struct backup_progress pr = {.rows_total = -1, .bytes_total = size};
 	int64_t last = now_ms();
+	if ((rc = ahead_start(&ahead, r, err)) < 0)
+		goto done;
 	for (;;) {
-		struct avro_cur blk;
-		int64_t count;
-		int got = avro_reader_next(r, &blk, &count, err);
+		struct ahead_slot *sl;
+		int got = ahead_next(&ahead, &sl, err);
 		if (got < 0) {
 			rc = got;
 			goto done;
 		}
 		if (!got)
 			break;
-		for (int64_t i = 0; i < count; i++) {
+		struct avro_cur blk = {sl->data.p, sl->data.p + sl->data.len};
+		for (int64_t i = 0; i < sl->count; i++) {
 			if (decode_record(&file, &t, &blk, &out, err) < 0) {
 				rc = err_prefix(err, "%s: block %lld (at byte %lld), record %lld of %lld", o->file,
-						(long long)avro_reader_block_no(r), (long long)avro_reader_block_off(r),
-						(long long)i + 1, (long long)count);
+						(long long)sl->block_no, (long long)sl->block_off, (long long)i + 1,
+						(long long)sl->count);
 				goto done;
 			}
 			if (out.len >= PUT_SIZE) {
@@ -332,19 +448,22 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 		}
 		if (blk.p != blk.end) {
 			rc = err_set(err, "%s: block %lld (at byte %lld): %lld bytes left after its %lld records", o->file,
-				     (long long)avro_reader_block_no(r), (long long)avro_reader_block_off(r),
-				     (long long)(blk.end - blk.p), (long long)count);
+				     (long long)sl->block_no, (long long)sl->block_off, (long long)(blk.end - blk.p),
+				     (long long)sl->count);
 			goto done;
 		}
-		res->rows += count;
+		res->rows += sl->count;
 		res->blocks++;
+		pr.bytes = sl->block_off;
+		ahead_done(&ahead);
 		if (o->progress && now_ms() - last >= 100) {
 			last = now_ms();
 			pr.rows = res->rows;
-			pr.bytes = avro_reader_block_off(r);
 			o->progress(&pr, o->arg);
 		}
 	}
+	/* the reader's own again: its counts are final */
+	ahead_stop(&ahead);
 	/* the format has no end mark: a file cut at a block boundary reads as
 	 * a whole one but for the count its writer left in the header */
 	size_t mlen;
@@ -389,6 +508,7 @@ int restore_file(struct pg_conn *c, const struct restore_opts *o, struct restore
 	rc = pg_cmd(c, "COMMIT", 0, NULL, err);
 	in_tx = false;
 done:
+	ahead_stop(&ahead);
 	if (copying) {
 		struct err e2 = {0};
 		pg_copy_abort(c, err->msg, &e2);
