@@ -96,11 +96,37 @@ int avnum_pg_to_decimal(const unsigned char *pg, size_t len, int scale, struct a
 	}
 	if (sign == NUMERIC_PINF || sign == NUMERIC_NINF)
 		return err_set(err, "%sInfinity has no Avro decimal form", sign == NUMERIC_NINF ? "-" : "");
+	int e = 4 * (weight - ndigits + 1) + scale;
+	/* most values fit 128 bits (38 digits): no big arithmetic */
+	if (ndigits * 4 + (e > 0 ? e : 0) <= 38 && e >= -38) {
+		unsigned __int128 u = 0;
+		for (int i = 0; i < ndigits; i++)
+			u = u * 10000 + be16(pg + 8 + 2 * i);
+		for (int k = 0; k < e; k++)
+			u *= 10;
+		for (int k = 0; k < -e; k++) {
+			if (u % 10)
+				return err_set(err, "a numeric with more than %d decimals", scale);
+			u /= 10;
+		}
+		/* two's complement in 16 bytes, then the fewest of them */
+		unsigned __int128 v = sign == NUMERIC_NEG ? ~u + 1 : u;
+		unsigned char b[16];
+		for (int k = 15; k >= 0; k--, v >>= 8)
+			b[k] = (unsigned char)v;
+		int start = 0;
+		while (start < 15 && ((b[start] == 0 && !(b[start + 1] & 0x80)) ||
+				      (b[start] == 0xff && (b[start + 1] & 0x80))))
+			start++;
+		/* a positive value whose top bit is set needs its 0 byte: there
+		 * is room, as u < 10^38 < 2^127 */
+		avro_put_bytes(out, b + start, (size_t)(16 - start));
+		return 0;
+	}
 	struct big x = {.n = 0};
 	for (int i = 0; i < ndigits; i++)
 		if (big_mul_add(&x, 10000, be16(pg + 8 + 2 * i)) < 0)
 			return err_set(err, "a numeric too long for a decimal");
-	int e = 4 * (weight - ndigits + 1) + scale;
 	if (e > 0 && big_mul_pow10(&x, e) < 0)
 		return err_set(err, "a numeric too long for a decimal");
 	if (e < 0 && big_div_pow10(&x, -e) < 0)
