@@ -175,8 +175,11 @@ static int write_slot(struct avro_writer *w, struct slot *s)
 	struct iovec iov[3] = {{head, h.len}, {data->p, data->len}, {w->sync, SYNC_SIZE}};
 	if (write_all(w->fd, iov, 3) < 0)
 		return -1;
+	/* the counts change under the lock: the caller reads them for progress */
+	pthread_mutex_lock(&w->mu);
 	w->bytes += (int64_t)(h.len + data->len + SYNC_SIZE);
 	w->blocks++;
+	pthread_mutex_unlock(&w->mu);
 	w->crc = (uint32_t)crc32_combine(w->crc, s->crc, (z_off_t)s->raw.len);
 	return 0;
 }
@@ -402,11 +405,13 @@ void avro_writer_free(struct avro_writer *w)
 	free(w);
 }
 
-void avro_writer_stats(const struct avro_writer *w, int64_t *rows, int64_t *blocks, int64_t *bytes)
+void avro_writer_stats(struct avro_writer *w, int64_t *rows, int64_t *blocks, int64_t *bytes)
 {
 	*rows = w->rows;
+	pthread_mutex_lock(&w->mu);
 	*blocks = w->blocks;
 	*bytes = w->bytes;
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* ---- the reader ---------------------------------------------------------------- */

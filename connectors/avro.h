@@ -149,7 +149,7 @@ int avro_writer_finish(struct avro_writer *w, struct err *err);
 /* Stops the threads (when finish was not called) and frees; NULL is fine. */
 void avro_writer_free(struct avro_writer *w);
 /* Records, blocks and bytes written so far (the header included). */
-void avro_writer_stats(const struct avro_writer *w, int64_t *rows, int64_t *blocks, int64_t *bytes);
+void avro_writer_stats(struct avro_writer *w, int64_t *rows, int64_t *blocks, int64_t *bytes);
 
 /* ---- the reader ------------------------------------------------------------ */
 

@@ -8,7 +8,7 @@
 # the column; truncated and corrupted files failing with the block and byte
 # offset, the table untouched; the kinds in examples/hr's backup pipeline.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..57"
+echo "1..58"
 export PGTZ=UTC
 PROJ=$(mkproj backup_it)
 trap cleanup EXIT
@@ -125,6 +125,12 @@ wh "create table fit_more (like every); alter table fit_more add column extra in
 sl -q restore "$T/every.deflate.avro" --into fit_more >"$T/r.out" 2>&1
 [ $? -eq 1 ] && grep -q "column 24 'extra' is not in the file" "$T/r.out"
 ok $? "a table with a column more says which" || diag <"$T/r.out"
+wh "create table fit_null (like every); alter table fit_null alter column t set not null; insert into fit_null select * from every where t is not null"
+before=$(sum_of fit_null)
+sl -q restore "$T/every.deflate.avro" --into fit_null >"$T/r.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q 'null value in column "t"' "$T/r.out" && grep -q "line 4" "$T/r.out" && [ "$(sum_of fit_null)" = "$before" ]
+ok $? "a row the table refuses (a NULL into NOT NULL): the server's error with the record, the table untouched" || diag <"$T/r.out"
 sl -q restore "$T/every.deflate.avro" --into fit_absent >"$T/r.out" 2>&1
 [ $? -eq 1 ] && grep -q "no table 'fit_absent'" "$T/r.out"
 ok $? "a missing table without --create is an error" || diag <"$T/r.out"
