@@ -57,6 +57,10 @@ static uint32_t big_div(struct big *x, uint32_t d)
 }
 
 static const uint32_t POW10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+static const uint64_t POW10_64[19] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull, 1000000000ull,
+	10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
+	1000000000000000ull, 10000000000000000ull, 100000000000000000ull, 1000000000000000000ull};
 
 static int big_mul_pow10(struct big *x, int e)
 {
@@ -97,7 +101,31 @@ int avnum_pg_to_decimal(const unsigned char *pg, size_t len, int scale, struct a
 	if (sign == NUMERIC_PINF || sign == NUMERIC_NINF)
 		return err_set(err, "%sInfinity has no Avro decimal form", sign == NUMERIC_NINF ? "-" : "");
 	int e = 4 * (weight - ndigits + 1) + scale;
-	/* most values fit 128 bits (38 digits): no big arithmetic */
+	/* most values fit 63 bits (18 digits): one multiplication or division */
+	if (ndigits * 4 + (e > 0 ? e : 0) <= 18 && e >= -18) {
+		uint64_t u = 0;
+		for (int i = 0; i < ndigits; i++)
+			u = u * 10000 + be16(pg + 8 + 2 * i);
+		if (e > 0)
+			u *= POW10_64[e];
+		else if (e < 0) {
+			uint64_t q = u / POW10_64[-e];
+			if (q * POW10_64[-e] != u)
+				return err_set(err, "a numeric with more than %d decimals", scale);
+			u = q;
+		}
+		uint64_t v = sign == NUMERIC_NEG ? ~u + 1 : u;
+		unsigned char b[8];
+		for (int k = 7; k >= 0; k--, v >>= 8)
+			b[k] = (unsigned char)v;
+		int start = 0;
+		while (start < 7 && ((b[start] == 0 && !(b[start + 1] & 0x80)) ||
+				     (b[start] == 0xff && (b[start + 1] & 0x80))))
+			start++;
+		avro_put_bytes(out, b + start, (size_t)(8 - start));
+		return 0;
+	}
+	/* most others fit 128 bits (38 digits): no big arithmetic */
 	if (ndigits * 4 + (e > 0 ? e : 0) <= 38 && e >= -38) {
 		unsigned __int128 u = 0;
 		for (int i = 0; i < ndigits; i++)
