@@ -676,8 +676,10 @@ static int inflate_block(struct avro_reader *r, const unsigned char *in, size_t 
 		r->z.avail_out = (uInt)(r->plain.cap - r->plain.len);
 		int rc = inflate(&r->z, Z_FINISH);
 		r->plain.len = r->plain.cap - r->z.avail_out;
+		/* bytes after the stream's end are left: Apache's Python writer
+		 * leaves three bytes of zlib's adler32 there */
 		if (rc == Z_STREAM_END)
-			return r->z.avail_in ? -1 : 0;
+			return 0;
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
 			return -1;
 		if (rc == Z_BUF_ERROR && r->z.avail_out)
