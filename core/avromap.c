@@ -193,6 +193,17 @@ static char *avro_name(const char *s)
 	return n;
 }
 
+static bool unique_name_taken(const json_t *fields, const char *name)
+{
+	size_t i;
+	const json_t *f;
+	json_array_foreach(fields, i, f) {
+		if (!strcmp(json_string_value(json_object_get(f, "name")), name))
+			return true;
+	}
+	return false;
+}
+
 static json_t *value_type(const struct avcol *col)
 {
 	if (!KINDS[col->kind].logical)
@@ -221,6 +232,14 @@ char *avtable_schema_json(const struct avtable *t)
 		const struct avcol *col = &t->cols[i];
 		json_t *f = json_object();
 		char *fn = avro_name(col->name);
+		/* two columns whose names become the same Avro name ("a-b", "a_b"):
+		 * the later one gets a number, as field names must differ */
+		for (int k = 2; unique_name_taken(fields, fn); k++) {
+			char *base = avro_name(col->name);
+			free(fn);
+			fn = xasprintf("%s_%d", base, k);
+			free(base);
+		}
 		json_object_set_new(f, "name", json_string(fn));
 		json_t *ty = value_type(col);
 		if (col->val_branch >= 0) {

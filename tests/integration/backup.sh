@@ -8,7 +8,7 @@
 # the column; truncated and corrupted files failing with the block and byte
 # offset, the table untouched; the kinds in examples/hr's backup pipeline.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..63"
+echo "1..66"
 export PGTZ=UTC
 PROJ=$(mkproj backup_it)
 trap cleanup EXIT
@@ -106,6 +106,22 @@ sl -q restore "$T/every.null.avro" >"$T/r.out" 2>&1
 is "restore without --into is a usage error" "$?" 2
 sl -q restore "$T/every.null.avro" --into x --replace --create >"$T/r.out" 2>&1
 is "--replace with --create is a usage error" "$?" 2
+
+# names that are not Avro names: quoted schema and table, and columns that
+# become the same Avro name
+wh 'create schema "Odd Schema"; create table "Odd Schema"."Mixed Case" ("a-b" int, "a_b" text, "9 é" numeric(4,1))' >/dev/null
+wh "insert into \"Odd Schema\".\"Mixed Case\" values (1, 'x', 12.5), (null, null, null)" >/dev/null
+sl -q backup "Odd Schema.Mixed Case" --out "$T/odd.avro" >"$T/b.out" 2>&1 &&
+	sl -q restore "$T/odd.avro" --into "Odd Schema.Copy" --create >>"$T/b.out" 2>&1
+ok $? "a quoted schema and table, and column names that are not Avro names, back up and restore" || diag <"$T/b.out"
+is "the same rows and column names" \
+	"$(wh "select string_agg(attname, ',' order by attnum) from pg_attribute where attrelid = '\"Odd Schema\".\"Copy\"'::regclass and attnum > 0") $(wh 'select md5(string_agg(t::text, $$,$$ order by t::text)) from "Odd Schema"."Copy" t')" \
+	"a-b,a_b,9 é $(wh 'select md5(string_agg(t::text, $$,$$ order by t::text)) from "Odd Schema"."Mixed Case" t')"
+$PY -W ignore -c "
+from avro.datafile import DataFileReader
+from avro.io import DatumReader
+print(sorted(DataFileReader(open('$T/odd.avro', 'rb'), DatumReader()).__next__().keys()))" >"$T/py.out" 2>&1
+is "python3-avro reads it: Avro names, each its own" "$(cat "$T/py.out")" "['_9___', 'a_b', 'a_b_2']"
 
 # ---- the schema must fit -------------------------------------------------------------
 wh "create table fit_type (like every); alter table fit_type alter column n12 type numeric(12,3)"
