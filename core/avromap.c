@@ -153,7 +153,7 @@ int avtable_read(struct pg_conn *c, const char *table, struct avtable *t, struct
 		col->nullable = !strcmp(pg_val(r, i, 4), "t");
 		col->null_branch = col->val_branch = col->nan_branch = -1;
 		if (k < 0) {
-			err_set(err, "table '%s': column '%s' is of type %s, which a backup does not support "
+			err_set(err, "table '%s': column '%s' is of type %s, which backups do not support "
 				"(boolean, smallint, integer, bigint, real, double precision, numeric, text, varchar, char, "
 				"json, jsonb, bytea, uuid, date, timestamp, timestamptz)",
 				table, col->name, col->sql_type);

@@ -91,7 +91,7 @@ rc=$?
 ok $? "a timestamp after 294247 fails the backup (exit $rc) naming the row and column, no file left" || diag <"$T/b.out"
 wh "create table odd (id int, span interval)"
 sl -q backup odd --out "$T/odd.avro" >"$T/b.out" 2>&1
-[ $? -eq 1 ] && grep -q "column 'span' is of type interval, which a backup does not support" "$T/b.out"
+[ $? -eq 1 ] && grep -q "column 'span' is of type interval, which backups do not support" "$T/b.out"
 ok $? "a column of an unsupported type is named with its type" || diag <"$T/b.out"
 sl -q backup nosuch --out "$T/nosuch.avro" >"$T/b.out" 2>&1
 [ $? -eq 1 ] && grep -q "no table 'nosuch'" "$T/b.out"
