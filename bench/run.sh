@@ -8,7 +8,7 @@ work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
 for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj" "$work/sqlproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | tables | all
+only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | tables | backup | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -57,6 +57,10 @@ bench_sql() {
 }
 [ "$only" = sql ] && { bench_sql; exit 0; }
 [ "$only" = tables ] && { sh "$here/tables.sh" "$bin" "$work"; exit 0; }
+# ---- backup ------------------------------------------------------------------
+# sluice backup / restore of the loads' table beside pg_dump / pg_restore
+# (bench/backup.sh).
+[ "$only" = backup ] && { sh "$here/backup.sh" "$bin" "$work"; exit 0; }
 
 # ---- models ------------------------------------------------------------------
 # A generated project of 2,000 models (bench/gen_models.py) read, checked and
@@ -217,6 +221,7 @@ if [ "$only" = reports ] || [ "$only" = all ]; then
 	printf '%-34s %8.3f s   (%.2f x psql)\n' "stored result + HTML" "$(echo "$rrun_s + $rhtml_s" | bc -l)" \
 		"$(echo "($rrun_s + $rhtml_s) / $rpsql_s" | bc -l)"
 	[ "$only" = reports ] && exit 0
+	echo
 fi
 
 # ---- backfill ----------------------------------------------------------------
@@ -437,4 +442,5 @@ printf '%-30s %7.2f   (budget: clean >= 0.9 x psql, dirty within 15%% of clean, 
 	"dirty / clean time" "$(echo "${dirty_r% *} / ${clean_r% *}" | bc -l)"
 [ "$only" = all ] && bench_sql
 [ "$only" = all ] && sh "$here/tables.sh" "$bin" "$work"
+[ "$only" = all ] && sh "$here/backup.sh" "$bin" "$work"
 sh "$here/console.sh" "$bin" "$work"

@@ -47,6 +47,8 @@ int cmd_psql(struct cli *g, int argc, char **argv);
 int cmd_notify(struct cli *g, int argc, char **argv);
 int cmd_tables(struct cli *g, int argc, char **argv);
 int cmd_rows(struct cli *g, int argc, char **argv);
+int cmd_backup(struct cli *g, int argc, char **argv);
+int cmd_restore(struct cli *g, int argc, char **argv);
 
 #include "core/ctx.h"
 

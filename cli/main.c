@@ -38,7 +38,9 @@
 	X("sql", cmd_sql, "run one statement on a connection: a table, --json or --csv") \
 	X("psql", cmd_psql, "run psql on a connection (the password through its environment)") \
 	X("tables", cmd_tables, "the schemas of a connection, or a schema's tables: rows, size, last writer") \
-	X("rows", cmd_rows, "a table's rows by keyset: --where, --sort, --limit, --json or --csv")
+	X("rows", cmd_rows, "a table's rows by keyset: --where, --sort, --limit, --json or --csv") \
+	X("backup", cmd_backup, "write a table to an Avro file (null, deflate or snappy)") \
+	X("restore", cmd_restore, "load an Avro file into a table in one transaction (--replace, --create)")
 
 static const struct {
 	const char *name;

@@ -852,3 +852,86 @@ int pg_copy_end(PGconn *c, int64_t *rows, PGresult **refused, struct err *err)
 	int r2 = read_results(c, rows, refused, NULL, rc ? &e2 : err);
 	return rc ? rc : r2;
 }
+
+int pg_copy_abort(PGconn *c, const char *why, struct err *err)
+{
+	int rc = 0;
+	if (!pg_broken(c) && PQputCopyEnd(c, why) != 1)
+		rc = conn_err(c, ERR_UNREACHABLE, err);
+	/* the COPY's own failure is the expected outcome */
+	PGresult *r;
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	if (!rc && pg_broken(c))
+		rc = conn_err(c, ERR_UNREACHABLE, err);
+	return rc;
+}
+
+/* ---- COPY TO STDOUT ------------------------------------------------------ */
+
+int pg_copy_out_begin(PGconn *c, const char *sql, struct err *err)
+{
+	if (!PQsendQuery(c, sql))
+		return conn_err(c, ERR_UNREACHABLE, err);
+	PGresult *r = PQgetResult(c);
+	if (!r)
+		return err_set(err, "the server did not start the copy");
+	int rc = 0;
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+			result_err(c, r, err);
+		else
+			err_set(err, "the server did not start the copy");
+		rc = err_code(err);
+		PQclear(r);
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	return 0;
+}
+
+long pg_copy_out_get(PGconn *c, char **data, struct err *err)
+{
+	int n = PQgetCopyData(c, data, 0);
+	if (n > 0)
+		return n;
+	if (n == -2)
+		return conn_err(c, pg_broken(c) ? ERR_UNREACHABLE : ERR_FAIL, err);
+	/* the end: the statement's outcome */
+	PGresult *r, *bad = NULL;
+	while ((r = PQgetResult(c))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !bad)
+			bad = r;
+		else
+			PQclear(r);
+	}
+	if (bad) {
+		result_err(c, bad, err);
+		PQclear(bad);
+		return err_code(err);
+	}
+	return 0;
+}
+
+void pg_copy_out_free(char *data)
+{
+	PQfreemem(data);
+}
+
+void pg_copy_out_cancel(PGconn *c)
+{
+	PGcancel *k = PQgetCancel(c);
+	if (k) {
+		char buf[256];
+		PQcancel(k, buf, sizeof buf);
+		PQfreeCancel(k);
+	}
+	char *d;
+	while (PQgetCopyData(c, &d, 0) > 0)
+		PQfreemem(d);
+	PGresult *r;
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+}

@@ -186,6 +186,27 @@ int pg_copy_put(struct pg_conn *c, const char *data, size_t len, struct err *err
  * with err set and *refused as for pg_copy_begin. */
 int pg_copy_end(struct pg_conn *c, int64_t *rows, struct pg_result **refused, struct err *err);
 
+/* Ends the data with a failure (why is the server's error message): the
+ * COPY and the transaction it is in fail, nothing it sent is kept. Reads the
+ * results; 0, or <0 with err set when the connection failed too. */
+int pg_copy_abort(struct pg_conn *c, const char *why, struct err *err);
+
+/* ---- COPY ... TO STDOUT ------------------------------------------------ */
+
+/* Sends sql (one COPY ... TO STDOUT) and reads up to the copy state: 0, or
+ * <0 with err set (the server's message). */
+int pg_copy_out_begin(struct pg_conn *c, const char *sql, struct err *err);
+/* The next piece of the copy's data (the server sends one row a piece; a
+ * binary copy's header comes with the first row, its trailer alone): its
+ * length with *data set (free it with pg_copy_out_free), 0 at the end of
+ * the data (the statement's outcome read: the copy succeeded), or <0 with
+ * err set. */
+long pg_copy_out_get(struct pg_conn *c, char **data, struct err *err);
+void pg_copy_out_free(char *data);
+/* Stops a copy out before its end (the statement is cancelled, its results
+ * read) so the connection can go on. */
+void pg_copy_out_cancel(struct pg_conn *c);
+
 
 /* One statement's outcome in a script run by pg_script_steps. Valid only
  * during the callback. */

@@ -9,7 +9,9 @@
 	X(model) \
 	X(check) \
 	X(models) \
-	X(report)
+	X(report) \
+	X(backup) \
+	X(restore)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)

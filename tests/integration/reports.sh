@@ -236,7 +236,7 @@ echo "$out" | grep -q "^pipelines/badref.yml:4:13: error: no report 'hires_by_qu
 ok $? "a task naming an unknown report: at the pipeline's line:col" || echo "$out" | diag
 rm reports/no_query.yml pipelines/badref.yml
 out=$("$SLUICE_BIN" validate 2>&1)
-[ $? -eq 0 ] && echo "$out" | grep -q "^ok: project hr, 4 pipelines, 11 tasks, 1 model, 0 checks, 6 reports$" &&
+[ $? -eq 0 ] && echo "$out" | grep -q "^ok: project hr, 5 pipelines, 16 tasks, 1 model, 0 checks, 6 reports$" &&
 	[ "$("$SLUICE_BIN" --json validate | json_get 'j["reports"]')" = 6 ]
 ok $? "validate passes again, the reports counted" || echo "$out" | diag
 cd - >/dev/null || exit 1

@@ -192,12 +192,57 @@ static void test_build_and_describe(void **state)
 	unload(p, dir, diags);
 }
 
+/* backup and restore: their keys checked, their spec built with templates
+ * rendered and the defaults filled in, their one-line description */
+static void test_backup_restore(void **state)
+{
+	(void)state;
+	char *dir, *diags;
+	struct project *p = load("tasks:\n"
+				 "  a: {kind: backup, table: t, codec: lz4}\n"
+				 "  b: {kind: backup, table: t, codec: snappy, level: 3}\n"
+				 "  c: {kind: restore, file: f.avro, into: t, mode: merge}\n"
+				 "  d: {kind: restore, into: t}\n",
+				 &dir, &diags);
+	assert_string_equal(diags, "2:38: 'codec' must be null, deflate or snappy, got 'lz4'\n"
+				   "3:46: 'level' applies to codec deflate only\n"
+				   "4:51: 'mode' must be append, replace or create, got 'merge'\n"
+				   "5:6: task 'd': missing required key 'file'\n");
+	unload(p, dir, diags);
+	p = load("defaults: {conn: wh}\n"
+		 "tasks:\n"
+		 "  b: {kind: backup, table: 's.t_{{ ds_nodash }}'}\n"
+		 "  r: {kind: restore, file: 'b/{{ ds }}.avro', into: s.copy, mode: create}\n",
+		 &dir, &diags);
+	assert_string_equal(diags, "");
+	json_t *b = build(p, "b");
+	json_t *want = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "backup", "conn", "wh", "table", "s.t_20260304",
+				 "out", "backups/s.t_20260304.avro", "codec", "deflate");
+	assert_true(json_equal(b, want));
+	json_decref(want);
+	char *bs = json_dumps(b, JSON_COMPACT);
+	char *line = kind_spec_line(bs);
+	assert_string_equal(line, "backup s.t_20260304 on wh to backups/s.t_20260304.avro (deflate)");
+	free(line);
+	free(bs);
+	json_t *r = build(p, "r");
+	want = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "restore", "conn", "wh", "file", "b/2026-03-04.avro",
+			 "into", "s.copy", "mode", "create");
+	assert_true(json_equal(r, want));
+	assert_string_equal(kind_spec_conn(r), "wh");
+	json_decref(want);
+	json_decref(b);
+	json_decref(r);
+	unload(p, dir, diags);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_keys_from_tables),
 		cmocka_unit_test(test_build_and_describe),
+		cmocka_unit_test(test_backup_restore),
 	};
 	return cmocka_run_group_tests_name("kinds", tests, NULL, NULL);
 }
