@@ -395,6 +395,11 @@ int contract_col_index(const struct contract *c, const char *name)
 	return -1;
 }
 
+const char *contract_type_name(enum col_type t)
+{
+	return (unsigned)t < COL_N_TYPES ? col_types[t].word : "?";
+}
+
 const char *contract_sql_type(const struct contract_col *c, char *buf, size_t size)
 {
 	return col_type_text(c, col_type_of(c)->sql, buf, size);

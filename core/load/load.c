@@ -234,6 +234,7 @@ static void load_cleanup(struct load *L)
 	free(L->q_target);
 	free(L->q_stage);
 	free(L->copy_sql);
+	free(L->enc);
 	free(L->schema);
 	free(L->table);
 	struct batch *lists[2] = {L->free_list, L->full_head};
@@ -408,6 +409,16 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		rc = err_code(err);
 		goto out;
 	}
+	char why[400];
+	st->binary = load_bin_plan(&L, why, sizeof why) == 0;
+	if (o->log) {
+		if (st->binary)
+			fprintf(o->log, "load: COPY in binary format\n");
+		else
+			fprintf(o->log, "load: COPY in text format (%s)\n", why);
+		fflush(o->log);
+	}
+	const char *fmt = st->binary ? " (FORMAT binary)" : "";
 
 	/* direct into the target for a plain append on one stream; otherwise
 	 * through a staging table */
@@ -429,7 +440,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 			rc = err_code(err);
 			goto out;
 		}
-		L.copy_sql = xasprintf("COPY %s (%s, sluice_ord, sluice_line) FROM STDIN", L.q_stage, L.q_cols);
+		L.copy_sql = xasprintf("COPY %s (%s, sluice_ord, sluice_line) FROM STDIN%s", L.q_stage, L.q_cols, fmt);
 		for (int i = 0; i < L.n_streams; i++) {
 			if (!(L.streams[i].pg = load_connect_target(o, err))) {
 				rc = err_code(err);
@@ -438,7 +449,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 			pg_script(L.streams[i].pg, "SET synchronous_commit = off", NULL);
 		}
 	} else {
-		L.copy_sql = xasprintf("COPY %s (%s) FROM STDIN", L.q_target, L.q_cols);
+		L.copy_sql = xasprintf("COPY %s (%s) FROM STDIN%s", L.q_target, L.q_cols, fmt);
 		L.streams[0].pg = L.main;
 		if (pg_script(L.main, "BEGIN", err) < 0) {
 			rc = err_code(err);
