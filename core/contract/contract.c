@@ -134,6 +134,7 @@ static void col_free(struct contract_col *c)
 	if (p) {
 		if (p->has_re)
 			regfree(&p->re);
+		fast_re_free(p->fre);
 		free(p->min_text);
 		free(p->max_text);
 		for (size_t i = 0; i < c->n_date_formats; i++) {
@@ -239,8 +240,10 @@ static void load_column(const struct yread *r, const json_t *cols, const char *n
 				char msg[128];
 				regerror(e, &p->re, msg, sizeof msg);
 				diags_add(r->d, yr_at_value(r, v, "regex"), "bad regex '%s': %s", c->regex, msg);
-			} else
+			} else {
 				p->has_re = true;
+				p->fre = fast_re_compile(c->regex);
+			}
 		}
 	}
 

@@ -47,20 +47,33 @@ static const unsigned char *get_varint(const unsigned char *p, uint64_t *v)
 	return p;
 }
 
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ (w * 0xBF58476D1CE4E5B9ULL)) * 0x94D049BB133111EBULL;
+	return h ^ (h >> 31);
+}
+
+/* Keys that differ only in their last byte (ids one after another: 1041,
+ * 1042...) get neighbouring slots: the table is far bigger than the caches
+ * and a slot next to the last one is nearly free, a random one a miss. The
+ * rest of the hash and the tag come from every byte. */
 static uint64_t key_hash(const unsigned char *p, size_t n)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+	unsigned last = n ? p[n - 1] : 0;
+	if (n)
+		n--;
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
-		h = (h ^ (w * 0xBF58476D1CE4E5B9ULL)) * 0x94D049BB133111EBULL;
-		h ^= h >> 31;
+		h = mix(h, w);
 		p += 8, n -= 8;
 	}
 	uint64_t w = 0;
 	memcpy(&w, p, n);
-	h = (h ^ (w * 0xBF58476D1CE4E5B9ULL)) * 0x94D049BB133111EBULL;
-	return h ^ (h >> 29);
+	h = mix(h, w);
+	uint64_t tag = mix(h, last + 1) >> TAG_SHIFT << TAG_SHIFT;
+	return tag | ((h & ~(uint64_t)15) & OFF_MASK) | ((h + last) & 15);
 }
 
 struct contract_keys *contract_keys_new(const struct contract *c)
@@ -105,7 +118,7 @@ static void keys_grow(struct contract_keys *k)
 			continue;
 		uint64_t line, len;
 		const unsigned char *key = key_at(k, e, &line, &len);
-		size_t j = key_hash(key, len) & (cap - 1);
+		size_t j = key_hash(key, len) & OFF_MASK & (cap - 1);
 		while (t[j])
 			j = (j + 1) & (cap - 1);
 		t[j] = e;
@@ -143,7 +156,7 @@ int contract_keys_add(struct contract_keys *k, const char *const *values, int64_
 	size_t len = (size_t)(o - k->tmp);
 	uint64_t h = key_hash(k->tmp, len);
 	uint64_t tag = h >> TAG_SHIFT << TAG_SHIFT;
-	size_t j = h & (k->cap - 1);
+	size_t j = h & OFF_MASK & (k->cap - 1);
 	for (uint64_t e; (e = k->tab[j]); j = (j + 1) & (k->cap - 1)) {
 		if ((e & ~OFF_MASK) != tag)
 			continue;

@@ -164,20 +164,6 @@ static int out_of_range(char *reason, size_t rsize, const char *s, size_t n, con
 	return -1;
 }
 
-/* Decimal digit k of the number's digit string (integer part, then
- * fraction), 0 outside it. */
-struct dec {
-	const char *ip, *fp;
-	long ni, nf;
-};
-
-static inline int dec_digit(const struct dec *d, long k)
-{
-	if (k < 0 || k >= d->ni + d->nf)
-		return 0;
-	return k < d->ni ? d->ip[k] - '0' : d->fp[k - d->ni] - '0';
-}
-
 /* numeric: [+-] digits [. digits] [e [+-] digits], grouped into base-10000
  * digits exactly as numeric_in's set_var_from_str and strip_var do. */
 static int put_numeric(char **wp, const char *s, size_t n, char *reason, size_t rsize)
@@ -186,14 +172,14 @@ static int put_numeric(char **wp, const char *s, size_t n, char *reason, size_t 
 	bool neg = false;
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';
-	struct dec d = {s + i, NULL, 0, 0};
+	const char *ip = s + i, *fp = s + i;
+	long ni = 0, nf = 0;
 	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++, d.ni++;
-	d.fp = s + i;
+		i++, ni++;
 	if (i < n && s[i] == '.') {
-		d.fp = s + ++i;
+		fp = s + ++i;
 		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++, d.nf++;
+			i++, nf++;
 	}
 	long ex = 0;
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
@@ -207,43 +193,50 @@ static int put_numeric(char **wp, const char *s, size_t n, char *reason, size_t 
 		if (eneg)
 			ex = -ex;
 	}
-	if (i != n || (!d.ni && !d.nf)) {
+	if (i != n || (!ni && !nf)) {
 		snprintf(reason, rsize, "invalid input syntax for type numeric: \"%.*s\"", (int)(n > 64 ? 64 : n), s);
 		return -1;
 	}
-	long ddigits = d.ni + d.nf;
-	long dweight = d.ni - 1 + ex;
-	long dscale = d.nf - ex;
+	long ddigits = ni + nf;
+	long dweight = ni - 1 + ex;
+	long dscale = nf - ex;
 	if (dscale < 0)
 		dscale = 0;
 	long weight = dweight >= 0 ? (dweight + 1 + 3) / 4 - 1 : -((-dweight - 1) / 4 + 1);
 	long offset = (weight + 1) * 4 - (dweight + 1);
 	long ndigits = (ddigits + offset + 3) / 4;
-	/* group g covers digits first + 4g .. first + 4g + 3 */
-	long first = -offset;
-#define GROUP(g) (((dec_digit(&d, first + 4 * (g)) * 10 + dec_digit(&d, first + 4 * (g) + 1)) * 10 + \
-		   dec_digit(&d, first + 4 * (g) + 2)) * 10 + dec_digit(&d, first + 4 * (g) + 3))
-	long lo = 0, hi = ndigits;
-	while (lo < hi && GROUP(lo) == 0)
-		lo++, weight--;
-	while (hi > lo && GROUP(hi - 1) == 0)
-		hi--;
+	/* the base-10000 digits straight after the header; the leading and
+	 * trailing zero ones are dropped after */
+	char *w = *wp, *dg = w + 12, *o = dg;
+	long k = -offset; /* decimal digit index of the group's first digit */
+	for (long g = 0; g < ndigits; g++) {
+		unsigned v = 0;
+		for (int j = 0; j < 4; j++, k++) {
+			int dd = k < 0 || k >= ddigits ? 0 : k < ni ? ip[k] - '0' : fp[k - ni] - '0';
+			v = v * 10 + (unsigned)dd;
+		}
+		o = be16(o, v);
+	}
+	char *lo = dg, *hi = o;
+	while (lo < hi && !lo[0] && !lo[1])
+		lo += 2, weight--;
+	while (hi > lo && !hi[-1] && !hi[-2])
+		hi -= 2;
 	if (lo == hi) {
 		weight = 0;
 		neg = false;
 	}
 	if (weight > 32767 || weight < -32768 || dscale > 0x3FFF)
 		goto overflow;
-	char *w = *wp;
-	w = be32(w, (uint32_t)(8 + 2 * (hi - lo)));
-	w = be16(w, (unsigned)(hi - lo));
+	size_t nd = (size_t)(hi - lo) / 2;
+	if (lo != dg)
+		memmove(dg, lo, (size_t)(hi - lo));
+	w = be32(w, (uint32_t)(8 + 2 * nd));
+	w = be16(w, (unsigned)nd);
 	w = be16(w, (unsigned)(uint16_t)(int16_t)weight);
 	w = be16(w, neg ? 0x4000 : 0);
 	w = be16(w, (unsigned)dscale);
-	for (long g = lo; g < hi; g++)
-		w = be16(w, (unsigned)GROUP(g));
-#undef GROUP
-	*wp = w;
+	*wp = w + 2 * nd;
 	return 0;
 overflow:
 	snprintf(reason, rsize, "value overflows numeric format");
