@@ -19,12 +19,14 @@ static int int_parse(const char *s, size_t n, int64_t *out)
 		neg = s[i++] == '-';
 	if (i == n)
 		return -1;
+	size_t st = i;
 	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; i < n; i++) {
 		unsigned dgt = (unsigned)(s[i] - '0');
 		if (dgt > 9)
 			return -1;
-		if (v > (lim - dgt) / 10)
+		/* up to 18 digits cannot overflow: no division for them */
+		if (i - st >= 18 && v > (lim - dgt) / 10)
 			return -2;
 		v = v * 10 + dgt;
 	}

@@ -146,10 +146,12 @@ static int parse_int(const char *s, size_t n, int64_t *out)
 		neg = s[i++] == '-';
 	if (i == n)
 		return -1;
+	size_t st = i;
 	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; i < n; i++) {
 		unsigned d = (unsigned)(s[i] - '0');
-		if (d > 9 || v > (lim - d) / 10)
+		/* up to 18 digits cannot overflow: no division for them */
+		if (d > 9 || (i - st >= 18 && v > (lim - d) / 10))
 			return -1;
 		v = v * 10 + d;
 	}
