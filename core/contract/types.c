@@ -11,7 +11,7 @@
 
 /* ---- numbers -------------------------------------------------------------- */
 
-static int int_parse(const char *s, size_t n, int64_t *out)
+int contract_int_parse(const char *s, size_t n, int64_t *out)
 {
 	size_t i = 0;
 	bool neg = false;
@@ -186,7 +186,7 @@ static int check_integer(const struct contract_col *c, struct contract_scratch *
 			 size_t rsize, int64_t lo, int64_t hi)
 {
 	int64_t v;
-	int rc = int_parse(x->v, x->n, &v);
+	int rc = contract_int_parse(x->v, x->n, &v);
 	long long w;
 	if (rc == -1 && c->number_words && words_parse(x->v, x->n, &w) == 0) {
 		v = w;

@@ -137,28 +137,6 @@ char *load_bin_int8(char *w, int64_t v)
 	return be64(w, (uint64_t)v);
 }
 
-/* The integer grammar the contract accepts: [+-]digits, within int64. */
-static int parse_int(const char *s, size_t n, int64_t *out)
-{
-	size_t i = 0;
-	bool neg = false;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i == n)
-		return -1;
-	size_t st = i;
-	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < n; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		/* up to 18 digits cannot overflow: no division for them */
-		if (d > 9 || (i - st >= 18 && v > (lim - d) / 10))
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
-}
-
 static int out_of_range(char *reason, size_t rsize, const char *s, size_t n, const char *type)
 {
 	/* as the server says it of the same text */
@@ -368,7 +346,7 @@ int load_bin_put(char **wp, enum bin_enc e, const char *v, size_t n, char *reaso
 	case BIN_INT2:
 	case BIN_INT4:
 	case BIN_INT8:
-		if (parse_int(v, n, &x) < 0)
+		if (contract_int_parse(v, n, &x) < 0)
 			return out_of_range(reason, rsize, v, n, e == BIN_INT8 ? "bigint" : e == BIN_INT4 ? "integer" : "smallint");
 		if (e == BIN_INT2) {
 			if (x < INT16_MIN || x > INT16_MAX)
