@@ -15,8 +15,11 @@
 #include "connectors/pg.h"
 
 /* A COPY statement's worth of rows; pg_copy_put is called with pieces of
- * at most PUT_BYTES. */
-#define BATCH_BYTES (1024 * 1024)
+ * at most PUT_BYTES. Each COPY statement costs the server about 2.5 ms
+ * beyond its rows (measured: a million rows in 1 MB statements took 0.25 s
+ * more of its CPU than in 8 MB ones); a batch holds its rows twice (sent
+ * form and raw, for rejects), so 3 MB is where the gain meets the memory. */
+#define BATCH_BYTES (3 * 1024 * 1024)
 #define PUT_BYTES (256 * 1024)
 
 /* ---- batches ---------------------------------------------------------------- */

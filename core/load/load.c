@@ -462,8 +462,10 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		}
 	}
 
-	/* two batches per stream in flight or being filled, and one spare */
-	for (int i = 0; i < 2 * L.n_streams + 1; i++) {
+	/* one batch per stream in flight and one being filled: the server
+	 * takes longer over a batch than the producer, so more would only wait
+	 * (and hold 8 MB each) */
+	for (int i = 0; i < L.n_streams + 1; i++) {
 		struct batch *b = load_batch_new();
 		b->next = L.free_list;
 		L.free_list = b;
