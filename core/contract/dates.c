@@ -167,8 +167,14 @@ static const char *when_strptime(const char *s, const char *fmt, struct tm *tm)
 	for (const char *f = fmt; *f; f++) {
 		if (is_space_ascii(*f) || (unsigned char)*f >= 0x80)
 			return strptime(s, fmt, tm);
-		if (*f == '%' && (!*++f || !strchr("YmdHMS%", *f)))
-			return strptime(s, fmt, tm);
+		if (*f == '%') {
+			switch (*++f) {
+			case 'Y': case 'm': case 'd': case 'H': case 'M': case 'S': case '%':
+				break;
+			default:
+				return strptime(s, fmt, tm);
+			}
+		}
 	}
 	for (const char *q = s; *q; q++)
 		if ((unsigned char)*q >= 0x80)

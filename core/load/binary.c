@@ -188,15 +188,21 @@ static int put_numeric(char **wp, const char *s, size_t n, char *reason, size_t 
 	/* the base-10000 digits straight after the header; the leading and
 	 * trailing zero ones are dropped after */
 	char *w = *wp, *dg = w + 12, *o = dg;
-	long k = -offset; /* decimal digit index of the group's first digit */
+	/* the decimal digits behind offset zeros and before 3 more, so each
+	 * group is 4 of them in a row */
+	unsigned char small[256], *pd = (size_t)ddigits + 8 <= sizeof small ? small : xmalloc((size_t)ddigits + 8);
+	memset(pd, 0, (size_t)offset);
+	for (long k = 0; k < ni; k++)
+		pd[offset + k] = (unsigned char)(ip[k] - '0');
+	for (long k = 0; k < nf; k++)
+		pd[offset + ni + k] = (unsigned char)(fp[k] - '0');
+	memset(pd + offset + ddigits, 0, 4);
 	for (long g = 0; g < ndigits; g++) {
-		unsigned v = 0;
-		for (int j = 0; j < 4; j++, k++) {
-			int dd = k < 0 || k >= ddigits ? 0 : k < ni ? ip[k] - '0' : fp[k - ni] - '0';
-			v = v * 10 + (unsigned)dd;
-		}
-		o = be16(o, v);
+		const unsigned char *q = pd + 4 * g;
+		o = be16(o, (unsigned)(q[0] * 1000 + q[1] * 100 + q[2] * 10 + q[3]));
 	}
+	if (pd != small)
+		free(pd);
 	char *lo = dg, *hi = o;
 	while (lo < hi && !lo[0] && !lo[1])
 		lo += 2, weight--;
