@@ -289,6 +289,7 @@ int cmd_load(struct cli *g, int argc, char **argv)
 		json_object_set_new(j, "rejected", json_integer(st.rejected));
 		json_object_set_new(j, "superseded", json_integer(st.superseded));
 		json_object_set_new(j, "streams", json_integer(st.streams));
+		json_object_set_new(j, "copy_format", json_string(st.binary ? "binary" : "text"));
 		json_object_set_new(j, "seconds", json_real((double)(long long)(st.seconds * 1000 + 0.5) / 1000));
 		json_object_set_new(j, "error", lrc ? json_string(e.msg) : json_null());
 		json_out(j);

@@ -81,6 +81,11 @@ int contract_load(const char *path, struct contract **out, struct diags *d);
 void contract_free(struct contract *c);
 /* The index of the column called name in cols, or -1. */
 int contract_col_index(const struct contract *c, const char *name);
+/* An integer as int and bigint columns take it: [+-]digits. 0, -1 not an
+ * integer, -2 out of int64's range. */
+int contract_int_parse(const char *s, size_t n, int64_t *out);
+/* The name a contract writes a type with ("int", "numeric", "timestamptz"). */
+const char *contract_type_name(enum col_type t);
 /* The SQL type for CREATE TABLE (e.g. "numeric(12,2)", "timestamptz"). */
 const char *contract_sql_type(const struct contract_col *c, char *buf, size_t size);
 

@@ -66,6 +66,7 @@ struct load_stats {
 	int64_t rejected;            /* rejects recorded (superseded ones included) */
 	int64_t superseded;          /* merge: earlier rows of a key repeated in the input */
 	int streams;
+	bool binary;                 /* COPY went in binary format (else text) */
 	double seconds;
 };
 

@@ -100,7 +100,8 @@ static int check_value(const struct contract_col *c, struct contract_scratch *s,
 	if (t->check(c, s, &x, reason, rsize) < 0)
 		return -1;
 	const char *val = x.val ? x.val : sc_copy(s, v, n);
-	if (p->has_re && regexec(&p->re, val, 0, NULL, 0) != 0)
+	int m = p->fre ? fast_re_match(p->fre, val, strlen(val)) : -1;
+	if (p->has_re && (m < 0 ? regexec(&p->re, val, 0, NULL, 0) != 0 : !m))
 		return col_fail(reason, rsize, c, val, strlen(val), "does not match %s", c->regex);
 	if (c->n_accepted) {
 		size_t i;

@@ -134,6 +134,7 @@ static void col_free(struct contract_col *c)
 	if (p) {
 		if (p->has_re)
 			regfree(&p->re);
+		fast_re_free(p->fre);
 		free(p->min_text);
 		free(p->max_text);
 		for (size_t i = 0; i < c->n_date_formats; i++) {
@@ -239,8 +240,10 @@ static void load_column(const struct yread *r, const json_t *cols, const char *n
 				char msg[128];
 				regerror(e, &p->re, msg, sizeof msg);
 				diags_add(r->d, yr_at_value(r, v, "regex"), "bad regex '%s': %s", c->regex, msg);
-			} else
+			} else {
 				p->has_re = true;
+				p->fre = fast_re_compile(c->regex);
+			}
 		}
 	}
 
@@ -393,6 +396,11 @@ int contract_col_index(const struct contract *c, const char *name)
 		if (!strcmp(c->cols[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+const char *contract_type_name(enum col_type t)
+{
+	return (unsigned)t < COL_N_TYPES ? col_types[t].word : "?";
 }
 
 const char *contract_sql_type(const struct contract_col *c, char *buf, size_t size)

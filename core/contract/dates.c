@@ -2,9 +2,15 @@
  * into a struct when, and back out in PostgreSQL's input form. */
 #include "core/contract/internal.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "base/date.h"
+
+static bool is_space_ascii(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 static bool when_valid(const struct when *w)
 {
@@ -151,6 +157,60 @@ int when_iso_parse(const char *s, size_t n, bool date_only, struct when *w)
 	return 0;
 }
 
+/* strptime, without its cost for the formats most contracts write: only
+ * %Y %m %d %H %M %S %% and characters other than white space, on an ASCII
+ * value, read as glibc reads them (leading white space skipped, at most as
+ * many digits as the field takes and no more than keep it in range). Any
+ * other format or value is strptime's. */
+static const char *when_strptime(const char *s, const char *fmt, struct tm *tm)
+{
+	for (const char *f = fmt; *f; f++) {
+		if (is_space_ascii(*f) || (unsigned char)*f >= 0x80)
+			return strptime(s, fmt, tm);
+		if (*f == '%') {
+			switch (*++f) {
+			case 'Y': case 'm': case 'd': case 'H': case 'M': case 'S': case '%':
+				break;
+			default:
+				return strptime(s, fmt, tm);
+			}
+		}
+	}
+	for (const char *q = s; *q; q++)
+		if ((unsigned char)*q >= 0x80)
+			return strptime(s, fmt, tm);
+	const char *rp = s;
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%' || f[1] == '%') {
+			f += *f == '%';
+			if (*rp++ != *f)
+				return NULL;
+			continue;
+		}
+		int from = 0, to, n = 2, *dst;
+		switch (*++f) {
+		case 'Y': to = 9999, n = 4, dst = &tm->tm_year; break;
+		case 'm': from = 1, to = 12, dst = &tm->tm_mon; break;
+		case 'd': from = 1, to = 31, dst = &tm->tm_mday; break;
+		case 'H': to = 23, dst = &tm->tm_hour; break;
+		case 'M': to = 59, dst = &tm->tm_min; break;
+		default: to = 61, dst = &tm->tm_sec; break;
+		}
+		while (is_space_ascii(*rp))
+			rp++;
+		if (*rp < '0' || *rp > '9')
+			return NULL;
+		int val = 0;
+		do {
+			val = val * 10 + (*rp++ - '0');
+		} while (--n > 0 && val * 10 <= to && *rp >= '0' && *rp <= '9');
+		if (val < from || val > to)
+			return NULL;
+		*dst = dst == &tm->tm_year ? val - 1900 : dst == &tm->tm_mon ? val - 1 : val;
+	}
+	return rp;
+}
+
 /* One strptime format (split at %f for fractions of a second). */
 int when_fmt_parse(const struct col_priv *p, size_t k, const char *s, struct when *w)
 {
@@ -159,14 +219,14 @@ int when_fmt_parse(const struct col_priv *p, size_t k, const char *s, struct whe
 	tm.tm_mday = 1;
 	tm.tm_year = 70;
 	memset(w, 0, sizeof *w);
-	const char *e = strptime(s, p->fmt_a[k], &tm);
+	const char *e = when_strptime(s, p->fmt_a[k], &tm);
 	if (!e)
 		return -1;
 	if (p->fmt_b[k]) {
 		size_t i = 0, n = strlen(e);
 		if ((w->usec = frac_digits(e, n, &i)) < 0)
 			return -1;
-		e = strptime(e + i, p->fmt_b[k], &tm);
+		e = when_strptime(e + i, p->fmt_b[k], &tm);
 		if (!e)
 			return -1;
 	}

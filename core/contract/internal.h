@@ -16,10 +16,19 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A simple regex matched without regexec (fastre.c). */
+struct fast_re;
+/* NULL when pat is not simple enough. */
+struct fast_re *fast_re_compile(const char *pat);
+void fast_re_free(struct fast_re *f);
+/* 1 match, 0 none, -1 ask regexec (a byte past ASCII, or too many steps). */
+int fast_re_match(const struct fast_re *f, const char *v, size_t n);
+
 /* What a column keeps beside its public fields. */
 struct col_priv {
 	regex_t re;
 	bool has_re;
+	struct fast_re *fre;      /* the regex when it is simple, else NULL */
 	char *min_text, *max_text; /* dates as written, for reasons */
 	char **fmt_a, **fmt_b;     /* each format split at %f (fmt_b NULL without one) */
 	bool *fmt_tz;              /* the format has %z */

@@ -11,7 +11,7 @@
 
 /* ---- numbers -------------------------------------------------------------- */
 
-static int int_parse(const char *s, size_t n, int64_t *out)
+int contract_int_parse(const char *s, size_t n, int64_t *out)
 {
 	size_t i = 0;
 	bool neg = false;
@@ -19,12 +19,14 @@ static int int_parse(const char *s, size_t n, int64_t *out)
 		neg = s[i++] == '-';
 	if (i == n)
 		return -1;
+	size_t st = i;
 	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; i < n; i++) {
 		unsigned dgt = (unsigned)(s[i] - '0');
 		if (dgt > 9)
 			return -1;
-		if (v > (lim - dgt) / 10)
+		/* up to 18 digits cannot overflow: no division for them */
+		if (i - st >= 18 && v > (lim - dgt) / 10)
 			return -2;
 		v = v * 10 + dgt;
 	}
@@ -184,7 +186,7 @@ static int check_integer(const struct contract_col *c, struct contract_scratch *
 			 size_t rsize, int64_t lo, int64_t hi)
 {
 	int64_t v;
-	int rc = int_parse(x->v, x->n, &v);
+	int rc = contract_int_parse(x->v, x->n, &v);
 	long long w;
 	if (rc == -1 && c->number_words && words_parse(x->v, x->n, &w) == 0) {
 		v = w;

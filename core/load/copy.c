@@ -15,8 +15,11 @@
 #include "connectors/pg.h"
 
 /* A COPY statement's worth of rows; pg_copy_put is called with pieces of
- * at most PUT_BYTES. */
-#define BATCH_BYTES (1024 * 1024)
+ * at most PUT_BYTES. Each COPY statement costs the server about 2.5 ms
+ * beyond its rows (measured: a million rows in 1 MB statements took 0.25 s
+ * more of its CPU than in 8 MB ones); a batch holds its rows twice (sent
+ * form and raw, for rejects), so 3 MB is where the gain meets the memory. */
+#define BATCH_BYTES (3 * 1024 * 1024)
 #define PUT_BYTES (256 * 1024)
 
 /* ---- batches ---------------------------------------------------------------- */
@@ -189,6 +192,11 @@ static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, stru
 	size_t i = a;
 	int ok = 0;
 	struct err e = {0};
+	if (s->L->enc) {
+		size_t hl;
+		const char *h = load_bin_header(&hl);
+		ok = pg_copy_put(s->pg, h, hl, &e);
+	}
 	while (i < z && ok == 0) {
 		while (i < z && b->skip[i])
 			i++;
@@ -201,6 +209,8 @@ static int copy_rows(struct stream *s, struct batch *b, size_t a, size_t z, stru
 			ok = pg_copy_put(s->pg, b->data + b->off[i], b->off[j] - b->off[i], &e);
 		i = j;
 	}
+	if (s->L->enc && ok == 0)
+		ok = pg_copy_put(s->pg, "\377\377", 2, &e); /* the trailer */
 	struct pg_result *bad;
 	int64_t rows;
 	int end = pg_copy_end(s->pg, &rows, &bad, &e);
@@ -431,23 +441,46 @@ static int produce(struct load *L, struct record *first, struct err *err)
 			break;
 		batch_row_room(b);
 		size_t room = 64;
-		for (size_t i = 0; i < nc; i++)
-			room += 2 * out_len[i] + 3;
-		grow(&b->data, &b->cap, b->len + room);
-		char *w = b->data + b->len;
-		for (size_t i = 0; i < nc; i++) {
-			if (i)
-				*w++ = '\t';
-			if (!out[i]) {
-				*w++ = '\\';
-				*w++ = 'N';
-			} else {
-				w = put_field(w, out[i], out_len[i]);
+		char *w;
+		if (L->enc) {
+			for (size_t i = 0; i < nc; i++)
+				room += BIN_ROOM(out_len[i]);
+			grow(&b->data, &b->cap, b->len + room);
+			w = b->data + b->len;
+			size_t nf = nc + (L->staged ? 2 : 0);
+			*w++ = (char)(nf >> 8);
+			*w++ = (char)nf;
+			size_t i = 0;
+			while (i < nc && load_bin_put(&w, L->enc[i], out[i], out_len[i], reason, sizeof reason) == 0)
+				i++;
+			if (i < nc) {
+				/* out of the target type's range: the server's own words */
+				load_reject(L, rec.line, L->cols[i], reason, rec.raw, rec.raw_len, true);
+				goto next;
 			}
+			if (L->staged) {
+				w = load_bin_int8(w, ord);
+				w = load_bin_int8(w, rec.line);
+			}
+		} else {
+			for (size_t i = 0; i < nc; i++)
+				room += 2 * out_len[i] + 3;
+			grow(&b->data, &b->cap, b->len + room);
+			w = b->data + b->len;
+			for (size_t i = 0; i < nc; i++) {
+				if (i)
+					*w++ = '\t';
+				if (!out[i]) {
+					*w++ = '\\';
+					*w++ = 'N';
+				} else {
+					w = put_field(w, out[i], out_len[i]);
+				}
+			}
+			if (L->staged)
+				w += snprintf(w, 48, "\t%lld\t%lld", (long long)ord, (long long)rec.line);
+			*w++ = '\n';
 		}
-		if (L->staged)
-			w += snprintf(w, 48, "\t%lld\t%lld", (long long)ord, (long long)rec.line);
-		*w++ = '\n';
 		b->len = (size_t)(w - b->data);
 		grow(&b->raw, &b->raw_cap, b->raw_len + rec.raw_len + 1);
 		memcpy(b->raw + b->raw_len, rec.raw, rec.raw_len);

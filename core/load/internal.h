@@ -72,6 +72,8 @@ struct load {
 	bool staged;
 	char *q_stage;          /* staged: the staging table, quoted */
 	char *copy_sql;
+	/* COPY in binary (binary.c): each column's encoding; NULL = text */
+	unsigned char *enc;
 
 	long load_id;           /* its row in sluice.loads; 0 when not recorded */
 	struct pg_conn *main;           /* direct: the stream's connection; staged: the mover */
@@ -120,6 +122,24 @@ void load_batch_free(struct batch *b);
 /* Starts the streams, produces every record from first on, waits for the
  * streams; the first failure of any of them is the result. */
 int load_run_streams(struct load *L, struct record *first, struct err *err);
+
+/* ---- binary.c: COPY in binary format ------------------------------ */
+
+/* How a column's value is written in binary (binary.c). */
+enum bin_enc { BIN_TEXT, BIN_JSONB, BIN_BOOL, BIN_INT2, BIN_INT4, BIN_INT8, BIN_NUMERIC, BIN_DATE, BIN_TIMESTAMP, BIN_UUID };
+
+/* Room a value of n bytes of text input form may take in binary. */
+#define BIN_ROOM(n) ((n) + 32)
+/* Sets L->enc when every column pair (contract type, target type) has a
+ * binary form; else -1 and why (for the log). */
+int load_bin_plan(struct load *L, char *why, size_t why_size);
+/* The header every binary COPY starts with. */
+const char *load_bin_header(size_t *len);
+/* Writes one field (length and bytes; v NULL = NULL) at *w and moves it.
+ * -1 with reason when the value has no binary form in that type (out of
+ * range): the reason is the one the server gives of the same text. */
+int load_bin_put(char **w, enum bin_enc e, const char *v, size_t n, char *reason, size_t rsize);
+char *load_bin_int8(char *w, int64_t v);
 
 /* ---- target.c: the target and the staging table --------------------- */
 

@@ -235,6 +235,7 @@ static void load_cleanup(struct load *L)
 	free(L->q_target);
 	free(L->q_stage);
 	free(L->copy_sql);
+	free(L->enc);
 	free(L->schema);
 	free(L->table);
 	struct batch *lists[2] = {L->free_list, L->full_head};
@@ -416,6 +417,16 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		rc = err_code(err);
 		goto out;
 	}
+	char why[400];
+	st->binary = load_bin_plan(&L, why, sizeof why) == 0;
+	if (o->log) {
+		if (st->binary)
+			fprintf(o->log, "load: COPY in binary format\n");
+		else
+			fprintf(o->log, "load: COPY in text format (%s)\n", why);
+		fflush(o->log);
+	}
+	const char *fmt = st->binary ? " (FORMAT binary)" : "";
 
 	/* direct into the target for a plain append on one stream; otherwise
 	 * through a staging table */
@@ -437,7 +448,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 			rc = err_code(err);
 			goto out;
 		}
-		L.copy_sql = xasprintf("COPY %s (%s, sluice_ord, sluice_line) FROM STDIN", L.q_stage, L.q_cols);
+		L.copy_sql = xasprintf("COPY %s (%s, sluice_ord, sluice_line) FROM STDIN%s", L.q_stage, L.q_cols, fmt);
 		for (int i = 0; i < L.n_streams; i++) {
 			if (!(L.streams[i].pg = load_connect_target(o, err))) {
 				rc = err_code(err);
@@ -446,7 +457,7 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 			pg_script(L.streams[i].pg, "SET synchronous_commit = off", NULL);
 		}
 	} else {
-		L.copy_sql = xasprintf("COPY %s (%s) FROM STDIN", L.q_target, L.q_cols);
+		L.copy_sql = xasprintf("COPY %s (%s) FROM STDIN%s", L.q_target, L.q_cols, fmt);
 		L.streams[0].pg = L.main;
 		if (pg_script(L.main, "BEGIN", err) < 0) {
 			rc = err_code(err);
@@ -459,8 +470,10 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		}
 	}
 
-	/* two batches per stream in flight or being filled, and one spare */
-	for (int i = 0; i < 2 * L.n_streams + 1; i++) {
+	/* one batch per stream in flight and one being filled: the server
+	 * takes longer over a batch than the producer, so more would only wait
+	 * (and hold 8 MB each) */
+	for (int i = 0; i < L.n_streams + 1; i++) {
 		struct batch *b = load_batch_new();
 		b->next = L.free_list;
 		L.free_list = b;

@@ -620,6 +620,28 @@ static void test_keys(void **state)
 	contract_keys_free(k);
 	contract_free(c);
 
+	/* ids one after another (their slots side by side), lines past 32 bits */
+	c = from_yaml("key: [id]\ncolumns:\n  id: bigint\n");
+	k = contract_keys_new(c);
+	for (int i = 0; i < 200000; i++) {
+		snprintf(a, sizeof a, "%d", i);
+		const char *row[] = {a};
+		assert_int_equal(contract_keys_add(k, row, ((int64_t)1 << 40) + i, &first), 0);
+	}
+	for (int i = 0; i < 200000; i += 1009) {
+		snprintf(a, sizeof a, "%d", i);
+		const char *row[] = {a};
+		assert_int_equal(contract_keys_add(k, row, 1, &first), 1);
+		assert_int_equal(first, ((int64_t)1 << 40) + i);
+	}
+	const char *nul[] = {NULL}, *empty[] = {""};
+	assert_int_equal(contract_keys_add(k, nul, 5, &first), 0);
+	assert_int_equal(contract_keys_add(k, empty, 6, &first), 0);
+	assert_int_equal(contract_keys_add(k, nul, 7, &first), 1);
+	assert_int_equal(first, 5);
+	contract_keys_free(k);
+	contract_free(c);
+
 	/* no key: every row is new */
 	c = from_yaml("columns:\n  a: text\n");
 	k = contract_keys_new(c);
@@ -631,6 +653,74 @@ static void test_keys(void **state)
 	contract_keys_free(NULL);
 	contract_free(NULL);
 	contract_scratch_free(NULL);
+}
+
+/* Simple regexes are matched without regexec (fastre.c): the same answer as
+ * regexec for every pattern and value, and the ones it cannot read left
+ * to regexec. */
+static void test_fast_regex(void **state)
+{
+	(void)state;
+	static const char *const simple[] = {
+		"^REF-[0-9a-f]{24}$", "^[A-Z]{3}$", "a.c", "x+y?z*", "^\\.[[:digit:]]{2,4}$", "[^a-c]+$", "^a{2,}b",
+		"^[]x-]*$", "^a*a*a*b$", "", "^$", "o{0}k", "^[[:alpha:]_][[:alnum:]_]*$", "a\\+b",
+	};
+	static const char *const values[] = {
+		"REF-0123456789abcdef01234567", "REF-0123456789abcdef0123456", "REF-0123456789ABCDEF01234567", "ABC", "AB",
+		"abc", "xabcx", "a", "", "xyz", "xz", "yz", ".12", ".12345", "x.123", "dd", "abc d", "aab", "aaab", "ab",
+		"]x-", "ok", "k", "_id9", "9id", "a+b", "aab", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac",
+		"line\nbreak", "tab\there", "ü", "REF-0123456789abcdef0123456ü",
+	};
+	for (size_t i = 0; i < N_OF(simple); i++) {
+		struct fast_re *f = fast_re_compile(simple[i]);
+		assert_non_null(f);
+		regex_t re;
+		assert_int_equal(regcomp(&re, simple[i], REG_EXTENDED | REG_NOSUB), 0);
+		for (size_t k = 0; k < N_OF(values); k++) {
+			int want = regexec(&re, values[k], 0, NULL, 0) == 0;
+			int got = fast_re_match(f, values[k], strlen(values[k]));
+			if (got >= 0 && got != want)
+				fail_msg("/%s/ on '%s': %d, regexec %d", simple[i], values[k], got, want);
+		}
+		regfree(&re);
+		fast_re_free(f);
+	}
+	/* past ASCII: regexec's (the locale's) answer */
+	struct fast_re *f = fast_re_compile("^.$");
+	assert_int_equal(fast_re_match(f, "ü", strlen("ü")), -1);
+	fast_re_free(f);
+	static const char *const other[] = {"(a|b)", "a|b", "a{2}{3}", "\\w+", "ab$c", "a^b", "x**", "\\1", "é", "[a"};
+	for (size_t i = 0; i < N_OF(other); i++)
+		assert_null(fast_re_compile(other[i]));
+}
+
+/* Plain strptime formats are read without strptime: the same times and the
+ * same refusals as strptime's (a format with a space goes to strptime, and
+ * a trailing space changes nothing else). */
+static void test_fast_strptime(void **state)
+{
+	(void)state;
+	static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%SZ", "%d/%m/%Y", "%Y%m%d", "%Y-%m-%d%%", "%H:%M %d.%m.%Y"};
+	static const char *const values[] = {
+		"2025-03-01T12:34:56Z", "2025-3-1T1:2:3Z", " 2025-03-01T12:34:56Z", "2025-13-01T00:00:00Z",
+		"2025-02-30T00:00:00Z", "25-03-01T00:00:00Z", "12025-03-01T00:00:00Z", "2025-03-01T24:00:00Z",
+		"2025-03-01T23:60:00Z", "2025-03-01T23:59:60Z", "2025-03-01T23:59:59", "2025-03-01T23:59:59Zx",
+		"2025-03-01T23:59:59Z  ", "", "2025-03-01T12: 4:56Z", "01/02/2024", "1/2/2024", "31/12/9999", "20240229",
+		"20230229", "2024-02-29%", "2024-02-29", "12:30 01.02.2024", "0000-01-01T00:00:00Z", "2024-1-011T0:0:0Z",
+	};
+	for (size_t i = 0; i < N_OF(fmts); i++) {
+		char *slow = xasprintf("%s ", fmts[i]);
+		char *fa[1] = {(char *)fmts[i]}, *sa[1] = {slow}, *fb[1] = {NULL};
+		bool tz[1] = {false};
+		struct col_priv fast = {.fmt_a = fa, .fmt_b = fb, .fmt_tz = tz}, ref = {.fmt_a = sa, .fmt_b = fb, .fmt_tz = tz};
+		for (size_t k = 0; k < N_OF(values); k++) {
+			struct when a, b;
+			int ra = when_fmt_parse(&fast, 0, values[k], &a), rb = when_fmt_parse(&ref, 0, values[k], &b);
+			if (ra != rb || (ra == 0 && memcmp(&a, &b, sizeof a)))
+				fail_msg("'%s' as %s: %d, strptime %d", values[k], fmts[i], ra, rb);
+		}
+		free(slow);
+	}
 }
 
 int main(void)
@@ -655,6 +745,8 @@ int main(void)
 		cmocka_unit_test(test_clean_date_formats),
 		cmocka_unit_test(test_clean_number_words),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_fast_regex),
+		cmocka_unit_test(test_fast_strptime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
