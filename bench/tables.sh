@@ -176,7 +176,7 @@ try:
 except (OSError, ValueError, IndexError):
     psql_kb = 0
 print("%-34s %8s ms (screen)" % ("psql | pspg: first screen", "%.0f" % shown if shown else "n/a"))
-print("%-34s %8.1f MB psql, %.1f MB pspg" % ("psql | pspg peak RSS", psql_kb / 1024.0, peak / 1024.0))
+print("%-34s %8.1f MB psql (all of it), %.1f MB pspg (at its first screen)" % ("psql | pspg peak RSS", psql_kb / 1024.0, peak / 1024.0))
 PY
 	python3 "$work/pspg.py" "$sock" "$wh" "$work"
 else

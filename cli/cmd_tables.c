@@ -137,10 +137,12 @@ static int tables_list(struct pg_conn *pg, bool json, const char *conn, const ch
 		for (size_t i = 0; i < n; i++) {
 			char est[32], by[300] = "";
 			snprintf(est, sizeof est, v[i].est_rows >= 0 ? "%lld" : "?", v[i].est_rows);
-			if (v[i].has_writer)
-				snprintf(by, sizeof by, "%s%s%s run %ld try %d at %s", v[i].writer.pipeline,
-					 *v[i].writer.pipeline ? "." : "", *v[i].writer.task ? v[i].writer.task : "(sluice load)",
-					 v[i].writer.run_id, v[i].writer.try_number, v[i].writer.written_at);
+			const struct write_info *wi = &v[i].writer;
+			if (v[i].has_writer && *wi->task)
+				snprintf(by, sizeof by, "%s.%s run %ld try %d at %s", wi->pipeline, wi->task, wi->run_id,
+					 wi->try_number, wi->written_at);
+			else if (v[i].has_writer) /* no task: an ad-hoc `sluice load` */
+				snprintf(by, sizeof by, "sluice load at %s", wi->written_at);
 			printf("%-32s %-11s %12s %10s  %s\n", v[i].name, browse_kind_name(v[i].kind), est, v[i].size, by);
 		}
 	}

@@ -54,6 +54,10 @@ static const char SQL_LAST[] = "SELECT pipeline, task, run_id, try, rows, " ISO_
 /* insufficient_privilege, read_only_sql_transaction */
 static const char SQLSTATE_DENIED[] = "42501";
 static const char SQLSTATE_READ_ONLY[] = "25006";
+/* unique_violation, duplicate_schema, duplicate_table: another session made
+ * it meanwhile (a creation that waited for it still had its catalog cache
+ * from before) */
+static const char *const SQLSTATE_MEANWHILE[] = {"23505", "42P06", "42P07"};
 
 const char *writes_last_sql(void)
 {
@@ -75,7 +79,8 @@ static void say_off(const char *why)
 	fflush(stderr);
 }
 
-/* Runs sql; 1 when the server refused it as not allowed here, 0, <0. */
+/* Runs sql; 1 when the server refused it as not allowed here, 2 when what
+ * it makes was made meanwhile, 0, <0. */
 static int run_step(struct pg_conn *c, const char *sql, int n, const char *const *p, struct err *err)
 {
 	struct pg_result *refused = NULL;
@@ -85,9 +90,47 @@ static int run_step(struct pg_conn *c, const char *sql, int n, const char *const
 		return 0;
 	}
 	const char *st = refused ? pg_error_field(refused, PG_FIELD_SQLSTATE) : NULL;
-	bool denied = st && (!strcmp(st, SQLSTATE_DENIED) || !strcmp(st, SQLSTATE_READ_ONLY));
+	int rc = st && (!strcmp(st, SQLSTATE_DENIED) || !strcmp(st, SQLSTATE_READ_ONLY)) ? 1 : -1;
+	for (size_t i = 0; st && i < sizeof SQLSTATE_MEANWHILE / sizeof SQLSTATE_MEANWHILE[0]; i++)
+		if (!strcmp(st, SQLSTATE_MEANWHILE[i]))
+			rc = 2;
 	pg_clear(refused);
-	return denied ? 1 : -1;
+	return rc;
+}
+
+int writes_prepare(struct pg_conn *c, struct err *err)
+{
+	/* a retry is a new transaction: it sees what was made meanwhile */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct pg_result *r = pg_exec(c, SQL_PROBE, 0, NULL, err);
+		if (!r)
+			return err_prefix(err, "looking for " WRITES_TABLE);
+		bool exists = !strcmp(pg_val(r, 0, 0), "t"), read_only = !strcmp(pg_val(r, 0, 1), "t");
+		pg_clear(r);
+		if (exists || read_only)
+			return 0;
+		/* an empty table of sluice's own: its creation need not wait for a
+		 * synchronous standby (the task's own COMMIT does, as configured) */
+		if (pg_script(c, "BEGIN; SET LOCAL synchronous_commit = local", err) < 0)
+			return err_prefix(err, "creating " WRITES_TABLE);
+		int rc = 0;
+		for (size_t i = 0; !rc && i < sizeof SQL_CREATE / sizeof SQL_CREATE[0]; i++)
+			rc = run_step(c, SQL_CREATE[i], 0, NULL, err);
+		if (!rc && pg_cmd(c, "COMMIT", 0, NULL, err) == 0)
+			return 0;
+		pg_script(c, "ROLLBACK", NULL);
+		if (rc == 1) {
+			char why[1100];
+			snprintf(why, sizeof why, "cannot create " WRITES_TABLE ": %s", err->msg);
+			err_clear(err);
+			say_off(why);
+			return 0;
+		}
+		if (rc != 2)
+			return err_prefix(err, "creating " WRITES_TABLE);
+		err_clear(err);
+	}
+	return 0;
 }
 
 int writes_note(struct pg_conn *c, const struct task_env *env, const char *schema, const char *table, long long rows,
@@ -120,7 +163,8 @@ int writes_note(struct pg_conn *c, const struct task_env *env, const char *schem
 	}
 	if (rc > 0) {
 		char why[1100];
-		snprintf(why, sizeof why, "%s", err->msg);
+		snprintf(why, sizeof why, "%s%s", rc == 2 ? "made by another task meanwhile, this write not recorded: " : "",
+			 err->msg);
 		err_clear(err);
 		pg_script(c, SQL_UNDO, NULL);
 		say_off(why);

@@ -27,12 +27,20 @@ struct pg_conn;
  * task (NULL: an ad-hoc write) as the last writer of schema.table (schema
  * NULL: where the search path finds the table) with rows written (-1:
  * unknown). Makes the table if it is missing (inside the transaction, under
- * a savepoint). 0 also when it cannot be made or written here (a read-only
+ * a savepoint; writes_prepare before the transaction is better: a creation
+ * that races another task's is given up here). 0 also when it cannot be made or written here (a read-only
  * target, a role without the right): then nothing is recorded and stderr
  * says so once per process. <0 with err set otherwise (the transaction is
  * still usable: the savepoint was rolled back). */
 int writes_note(struct pg_conn *c, const struct task_env *env, const char *schema, const char *table, long long rows,
 		struct err *err);
+
+/* Before the task's transaction, on its connection c (in no transaction):
+ * makes sluice.writes if it is missing, in a short transaction of its own,
+ * so that writes_note finds it and no task holds the creation's lock
+ * through its own work. 0 also when it cannot be made here (writes_note
+ * then records nothing); <0 with err set when c failed. */
+int writes_prepare(struct pg_conn *c, struct err *err);
 
 /* The last writer of a table. */
 struct write_info {

@@ -107,7 +107,7 @@ enum {
 	X(ACT_TABLE_ROWS, '0', 0, VK_ALL, VIEW(ROWS, rows_ops, VT_OPENS),                                       \
 	  "table", "rows", 0, "a table's rows by keyset: :table [CONN] SCHEMA.TABLE")                          \
 	X(ACT_WHERE, 0, 0, VK_ROWS, NO_VIEW, "where", "rows", 0,                                                \
-	  "filter the rows by an SQL WHERE expression (/ asks for it too; empty: none)")                        \
+	  "filter the rows by an SQL WHERE expression: :where EXPR, or / asks for it (empty: none)")            \
 	X(ACT_SORT, 's', 0, VK_ROWS, NO_VIEW, "sort", "rows", AF_HINT,                                          \
 	  "sort the rows by the column under the cursor (again: the other way)")                                \
 	X(ACT_PROFILE, 'p', 0, VK_ROWS, NO_VIEW, "profile", NULL, AF_HINT,                                      \

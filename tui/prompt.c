@@ -178,7 +178,7 @@ static void run_command(struct tui *t, const char *line)
 		return;
 	}
 	struct view *v = tui_top(t);
-	if ((a == ACT_FIND || a == ACT_NEXT_TRY) && argbuf[0]) {
+	if ((a == ACT_FIND || a == ACT_NEXT_TRY || a == ACT_WHERE) && argbuf[0]) {
 		if (!(action_info((enum action)a)->views & v->kind) || !v->ops->on_input) {
 			tui_error(t, ":%s does not apply to the %s view", name, v->ops->name);
 			return;

@@ -566,7 +566,7 @@ static int rows_key(struct view *v, int key, int a)
 			profile(v);
 			return H_HANDLED | H_REDRAW;
 		default:
-			return a >= 0 && action_info((enum action)a)->view >= 0 ? H_IGNORED : H_HANDLED;
+			return H_IGNORED;
 		}
 	}
 	switch (a) {

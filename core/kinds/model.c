@@ -11,6 +11,7 @@
 #include "connectors/pg.h"
 #include "core/kinds/kind.h"
 #include "core/ledger.h"
+#include "core/writes.h"
 #include "core/models/materialize.h"
 #include "core/models/model.h"
 #include "core/projdef.h"
@@ -210,7 +211,9 @@ static int model_run(const json_t *spec, const struct task_env *env)
 	}
 	struct mat_stats st;
 	j.writer = env;
-	int rc = mat_build(c, &j, &lg, &st, &e);
+	int rc = writes_prepare(c, &e);
+	if (rc == 0)
+		rc = mat_build(c, &j, &lg, &st, &e);
 	kind_disconnect(c, env);
 	if (rc == MAT_COMMITTED_MEANWHILE) {
 		mat_job_arrays_free(arrays);

@@ -127,6 +127,11 @@ static int sql_run(const json_t *spec, const struct task_env *env)
 		pg_close(c);
 		return seen > 0 ? 0 : 1;
 	}
+	if (json_array_size(json_object_get(spec, "writes")) && writes_prepare(c, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", what, e.msg);
+		pg_close(c);
+		return 1;
+	}
 	/* the notices of the user's SQL belong in the task log (stderr) */
 	pg_cmd(c, "RESET client_min_messages", 0, NULL, &e);
 	if (pg_cmd(c, "BEGIN", 0, NULL, &e) < 0) {

@@ -393,6 +393,10 @@ int load_run(const struct load_opts *o, struct load_stats *st, struct err *err)
 		rc = err_code(err);
 		goto out;
 	}
+	if (writes_prepare(L.main, err) < 0) {
+		rc = err_code(err);
+		goto out;
+	}
 	L.q_target = load_quote_name(L.main, L.schema, L.table);
 
 	L.ro = ro;

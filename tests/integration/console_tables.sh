@@ -5,14 +5,14 @@
 # screen starts at row 1, PgDn goes on, G shows the last id, g the first; a
 # WHERE filter shows only what matches, s sorts by the column under the
 # cursor, a bad expression is an error on the status line and the console
-# goes on; p profiles a column (null share, min, max); x exports the view as
+# goes on (:where EXPR too); p profiles a column (null share, min, max); x exports the view as
 # CSV, every row of it. Memory stays flat while paging a 1,000,000-row table
 # (the peak RSS grows by less than 16 MB, and stays under 64 MB in a build
 # without ASan: an ASan build's own overhead is larger than the table's
 # pages). A table without a primary key pages by ctid.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 . "$SLUICE_SRCDIR/tests/integration/consolelib.sh"
-console_plan 25
+console_plan 27
 
 ROWS=1000000
 PROJ=$(mkproj console_tables_it)
@@ -49,7 +49,12 @@ vmhwm() { awk '/^VmHWM:/ {print $2}' "/proc/$(console_pid main)/status"; }
 
 console main
 wait_screen main "PIPELINE .*SCHEDULE"
-keys main 9
+keys main 8
+wait_screen main "^▶ default +postgres"
+keys main Enter
+wait_screen main "SCHEMA +TABLES" && wait_screen main "public +[0-9]+"
+ok $? "Enter on a postgres connection of the connections view: its schemas"
+keys main q q 9
 wait_screen main "SCHEMA +TABLES" && wait_screen main "public +[0-9]+"
 ok $? "9 lists the warehouse's schemas"
 
@@ -87,7 +92,10 @@ keys main g
 wait_first 1
 ok $? "g: back to the first"
 
-keys main '/' 'id % 7 = 0' Enter
+keys main ':where id = 4242' Enter
+wait_first 4242 && [ "$(ids | wc -l)" = 1 ]
+ok $? ":where EXPR filters too: one row"
+keys main '/' C-u 'id % 7 = 0' Enter
 wait_first 7
 ok $? "a WHERE filter: id % 7 = 0"
 bad=$(ids | awk '$1 % 7 != 0' | wc -l)

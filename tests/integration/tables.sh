@@ -8,7 +8,7 @@
 # table, JSON or CSV, and a bad expression is an error saying so.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..20"
+echo "1..21"
 
 PROJ=$(mkproj tables_it)
 trap cleanup EXIT
@@ -73,6 +73,11 @@ sl --json run wr --wait >"$T/run2.json" 2>&1
 RUN2=$(json_get 'j["run_id"]' <"$T/run2.json")
 is "a second run is the tables' last writer now" \
 	"$(psql "$WH" -XAtqc "select string_agg(distinct run_id::text, ',') from sluice.writes")" "$RUN2"
+
+sl -q load "$PROJ/data/people.csv" --into public.adhoc --create >"$T/adhoc.out" 2>&1
+sl tables default public >"$T/tables2.out" 2>&1
+grep -Eq "^adhoc +table .* sluice load at 20[0-9-]+T" "$T/tables2.out"
+ok $? "an ad-hoc sluice load is the last writer too, without a task" || { diag <"$T/adhoc.out"; diag <"$T/tables2.out"; }
 
 sl --json rows public.people >"$T/rows.json" 2>"$T/rows.err"
 is "sluice rows --json: the rows by the key" \
