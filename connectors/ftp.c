@@ -412,8 +412,12 @@ int ftp_stat(const struct ftp_conf *c, const char *path, long long *size, time_t
 	free(url);
 	if (!h)
 		return err_set(err, "ftp: cannot start a request");
+	struct ftp_call k = {0};
 	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+	/* curl hands over what it learnt as header-like lines: not wanted */
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
 	CURLcode rc = curl_easy_perform(h);
 	if (rc == CURLE_OK) {
 		curl_off_t len = -1, t = -1;
@@ -423,6 +427,7 @@ int ftp_stat(const struct ftp_conf *c, const char *path, long long *size, time_t
 		*mtime = (time_t)t;
 	}
 	curl_easy_cleanup(h);
+	sb_free(&k.body);
 	if (rc != CURLE_OK)
 		return ftp_fail(c, rc, errbuf, "stat", path, err);
 	return 0;
