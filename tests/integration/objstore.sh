@@ -1,0 +1,179 @@
+#!/bin/sh
+# The s3 and ftp connectors against real servers on loopback: s3rver (npm,
+# installed by bootstrap into build/npm) and Debian's pyftpdlib, driven by
+# tests/tools/objtool from a connections file. S3: put, a listing over many
+# pages (continuation tokens), a streamed get with the same bytes, head,
+# a missing key, delete. FTP: an MLSD listing with sizes and times, the
+# LIST fallback, a streamed get, SIZE/MDTM, a missing file, a wrong
+# password. No secret in any output.
+. "$SLUICE_SRCDIR/tests/integration/lib.sh"
+
+echo "1..29"
+
+OBJTOOL=$(dirname "$SLUICE_BIN")/tests/tools/objtool
+S3RVER=${S3RVER:-$SLUICE_SRCDIR/build/npm/node_modules/.bin/s3rver}
+D=$SLUICE_TESTDIR/objstore
+rm -rf "$D"
+mkdir -p "$D/s3" "$D/ftp/sub" "$D/out"
+S3PID= FTPPID= FTP2PID=
+trap 'for p in $S3PID $FTPPID $FTP2PID; do is_pid "$p" && kill "$p"; done' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---- S3 ----
+S3PORT=$(free_port)
+if [ -x "$S3RVER" ]; then
+	# s3rver makes its continuation tokens with DES, which node's OpenSSL 3
+	# keeps in its legacy provider
+	NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$D/s3" -a 127.0.0.1 -p "$S3PORT" -s --configure-bucket lake >"$D/s3rver.log" 2>&1 &
+	S3PID=$!
+	wait_for 15 sh -c "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $S3PORT), 1)'"
+	ok $? "s3rver listens on 127.0.0.1:$S3PORT"
+else
+	ok 1 "s3rver is installed ($S3RVER; ./bootstrap deps installs it)"
+fi
+
+# a Debian python with pyftpdlib (another python3 may come first on PATH)
+PY=
+for p in /usr/bin/python3 python3; do
+	if "$p" -c 'import pyftpdlib' 2>/dev/null; then PY=$p; break; fi
+done
+[ -n "$PY" ]
+ok $? "pyftpdlib is installed (python3-pyftpdlib)"
+
+SECRET='sEcr3t/KEY+zz9Q'
+FTPPASS='pw$Ftp-s3cr3t'
+export OBJ_TEST_SECRET=$SECRET
+printf '%s\n' "$FTPPASS" >"$D/ftp.pass"
+chmod 600 "$D/ftp.pass"
+
+# files to serve and to upload
+printf 'hello\n' >"$D/ftp/a.txt"
+head -c 1500000 /dev/urandom >"$D/ftp/big.bin"
+printf 'x,y\n1,2\n' >"$D/ftp/sub/nested file.csv"
+touch -d '2024-01-31 12:34:56 UTC' "$D/ftp/a.txt"
+
+"$PY" "$SLUICE_SRCDIR/tests/servers/ftpd.py" --port-file "$D/ftp.port" --root "$D/ftp" --user loader \
+	--password "$FTPPASS" >"$D/ftpd.log" 2>&1 &
+FTPPID=$!
+"$PY" "$SLUICE_SRCDIR/tests/servers/ftpd.py" --port-file "$D/ftp2.port" --root "$D/ftp" --user loader \
+	--password "$FTPPASS" --no-mlsd >"$D/ftpd2.log" 2>&1 &
+FTP2PID=$!
+wait_for 10 test -s "$D/ftp.port" && wait_for 10 test -s "$D/ftp2.port"
+ok $? "the FTP servers listen" || diag <"$D/ftpd.log"
+FTPPORT=$(cat "$D/ftp.port" 2>/dev/null)
+FTP2PORT=$(cat "$D/ftp2.port" 2>/dev/null)
+
+CONNS=$D/connections.yml
+cat >"$CONNS" <<YML
+connections:
+  lake:
+    type: s3
+    endpoint: "http://127.0.0.1:$S3PORT"
+    region: us-east-1
+    bucket: lake
+    access_key_id: S3RVER
+    secret_access_key: "\${OBJ_TEST_SECRET}"
+  nobucket: { type: s3, endpoint: "http://127.0.0.1:$S3PORT", bucket: nosuchbucket, access_key_id: S3RVER, secret_access_key: "\${OBJ_TEST_SECRET}" }
+  badkey: { type: s3, endpoint: "http://127.0.0.1:$S3PORT", bucket: lake, access_key_id: NOTAKEY, secret_access_key: "\${OBJ_TEST_SECRET}" }
+  files: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password_file: ftp.pass }
+  oldftp: { type: ftp, host: 127.0.0.1, port: ${FTP2PORT:-1}, user: loader, password_file: ftp.pass }
+  badftp: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password: "WrongPass-77x" }
+YML
+chmod 600 "$CONNS"
+obj() { "$OBJTOOL" "$CONNS" "$@"; }
+ALL=$D/all.out
+: >"$ALL"
+# run NAME CONN VERB ARGS...: objtool's output in $D/NAME.out (stdout and stderr), and in $ALL
+run() {
+	n=$1; shift
+	obj "$@" >"$D/$n.out" 2>&1
+	rc=$?
+	cat "$D/$n.out" >>"$ALL"
+	return $rc
+}
+
+# ---- S3: put, list over pages, get, head, missing, delete ----
+fails=0
+for i in 01 02 03 04 05 06 07 08 09 10 11; do
+	printf 'object %s\n' "$i" >"$D/o$i.txt"
+	run put$i lake put "$D/o$i.txt" "raw/2024-01-0$((1 + ${i#0} % 3))/part $i.txt" || fails=$((fails + 1))
+done
+[ $fails -eq 0 ]
+ok $? "11 objects put, keys with spaces (signed, encoded paths)" || diag <"$D/put01.out"
+run putbig lake put "$D/ftp/big.bin" "raw/big+file (1).bin"
+ok $? "a 1.5 MB object put" || diag <"$D/putbig.out"
+run other lake put "$D/o01.txt" "other/x.txt"
+
+run ls lake ls raw/ 4
+ok $? "list raw/ with 4 keys a page" || diag <"$D/ls.out"
+is "the listing has the 12 objects under raw/, none other" "$(grep -c '^raw/' "$D/ls.out"):$(grep -c '^other/' "$D/ls.out"):$(tail -n1 "$D/ls.out")" "12:0:# 12 objects"
+grep -q "^raw/big+file (1).bin	1500000	" "$D/ls.out"
+ok $? "the listing gives key and size" || diag <"$D/ls.out"
+ETAG=$(md5sum "$D/ftp/big.bin" | cut -d' ' -f1)
+grep "^raw/big+file (1).bin" "$D/ls.out" | cut -f3 | grep -qx "$ETAG"
+ok $? "and the ETag (the MD5 of a single PUT), unquoted" || diag <"$D/ls.out"
+grep -q "^raw/.*	20[0-9][0-9]-[01][0-9]-[0-3][0-9]T" "$D/ls.out"
+ok $? "and the last-modified time" || diag <"$D/ls.out"
+# sorted like S3 keeps them
+cut -f1 "$D/ls.out" | grep '^raw/' >"$D/keys"
+[ "$(wc -l <"$D/keys")" -eq 12 ] && LC_ALL=C sort -c "$D/keys"
+ok $? "keys come in order across pages"
+
+run get lake get "raw/big+file (1).bin" "$D/out/big.bin"
+ok $? "get streams the object to a file" || diag <"$D/get.out"
+[ "$(sha256sum <"$D/out/big.bin")" = "$(sha256sum <"$D/ftp/big.bin")" ]
+ok $? "the same bytes (sha256)"
+
+run head lake head "raw/big+file (1).bin"
+is "head: size and ETag" "$(sed -n 's/^size //p; s/^etag //p' "$D/head.out" | tr '\n' ' ')" "1500000 $ETAG "
+
+run missing lake get "raw/no such key.txt" "$D/out/x"
+rc=$?
+[ $rc -eq 3 ] && grep -q "s3: GET lake/raw/no such key.txt: 404 NoSuchKey" "$D/missing.out"
+ok $? "a missing key is a clear not-found error" || diag <"$D/missing.out"
+run nobucket nobucket ls
+[ $? -eq 3 ] && grep -q "NoSuchBucket" "$D/nobucket.out"
+ok $? "a missing bucket too" || diag <"$D/nobucket.out"
+run badkey badkey ls
+[ $? -eq 1 ] && grep -q "403 InvalidAccessKeyId" "$D/badkey.out"
+ok $? "an unknown access key is refused, in one line" || diag <"$D/badkey.out"
+
+run rm lake rm "raw/2024-01-02/part 01.txt"
+ok $? "delete" || diag <"$D/rm.out"
+run head2 lake head "raw/2024-01-02/part 01.txt"
+[ $? -eq 3 ]
+ok $? "the deleted key is gone"
+
+# ---- FTP ----
+run fls files ls ""
+ok $? "ftp: list the login directory" || diag <"$D/fls.out"
+grep -q "(MLSD)" "$D/fls.out"
+ok $? "with MLSD" || diag <"$D/fls.out"
+is "entries with type, size and the modification time (UTC)" \
+	"$(grep -E '^(a.txt|big.bin|sub)	' "$D/fls.out" | sort | tr '\t' ' ' | tr '\n' '|')" \
+	"a.txt f 6 2024-01-31T12:34:56Z|big.bin f 1500000 $(date -u -r "$D/ftp/big.bin" +%Y-%m-%dT%H:%M:%SZ)|sub d $(grep '^sub	' "$D/fls.out" | cut -f3) $(date -u -r "$D/ftp/sub" +%Y-%m-%dT%H:%M:%SZ)|"
+run fls2 files ls sub
+grep -q "^nested file.csv	f	8	" "$D/fls2.out"
+ok $? "a subdirectory, a name with a space" || diag <"$D/fls2.out"
+run fold oldftp ls ""
+grep -q "(LIST)" "$D/fold.out" && grep -q "^big.bin	f	1500000	" "$D/fold.out" && grep -q "^sub	d	" "$D/fold.out"
+ok $? "a server without MLSD: LIST parsed" || diag <"$D/fold.out"
+
+run fget files get big.bin "$D/out/fbig.bin"
+[ $? -eq 0 ] && [ "$(sha256sum <"$D/out/fbig.bin")" = "$(sha256sum <"$D/ftp/big.bin")" ]
+ok $? "ftp: get streams the same bytes" || diag <"$D/fget.out"
+run fhead files head a.txt
+is "ftp: SIZE and MDTM" "$(tr '\n' ' ' <"$D/fhead.out")" "size 6 mtime $(date -u -d '2024-01-31 12:34:56 UTC' +%s) "
+run fmissing files get nope.txt "$D/out/x"
+[ $? -eq 3 ] && grep -q "ftp: get 127.0.0.1:$FTPPORT/nope.txt: no such file" "$D/fmissing.out"
+ok $? "ftp: a missing file is a clear not-found error" || diag <"$D/fmissing.out"
+run fbad badftp ls ""
+[ $? -eq 1 ] && grep -q "login denied for user 'loader'" "$D/fbad.out"
+ok $? "a wrong password is an error" || diag <"$D/fbad.out"
+
+# ---- secrets ----
+! grep -qF -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" "$ALL"
+ok $? "no secret key or password in any output" || grep -F -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" "$ALL" | diag
+
+done_testing
