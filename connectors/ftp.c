@@ -32,6 +32,8 @@ char *ftp_conf_json(const struct ftp_conf *c)
 	if (c->password)
 		json_object_set_new(o, "password", json_string(c->password));
 	json_object_set_new(o, "ftps", json_boolean(c->ftps));
+	if (c->ca_file)
+		json_object_set_new(o, "ca_file", json_string(c->ca_file));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -56,6 +58,7 @@ int ftp_conf_parse(const char *json, struct ftp_conf *c, struct err *err)
 	c->user = dup_member(o, "user");
 	c->password = dup_member(o, "password");
 	c->ftps = json_is_true(json_object_get(o, "ftps"));
+	c->ca_file = dup_member(o, "ca_file");
 	json_decref(o);
 	if (!c->host || !*c->host) {
 		ftp_conf_clear(c);
@@ -69,6 +72,7 @@ void ftp_conf_clear(struct ftp_conf *c)
 	free(c->host);
 	free(c->port);
 	free(c->user);
+	free(c->ca_file);
 	if (c->password)
 		memset(c->password, 0, strlen(c->password));
 	free(c->password);
@@ -254,6 +258,8 @@ static CURL *ftp_easy(const struct ftp_conf *c, const char *url, char errbuf[CUR
 	curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
 	if (c->ftps)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	return h;
 }
 

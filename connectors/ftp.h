@@ -20,9 +20,10 @@ struct ftp_conf {
 	char *user;      /* NULL: anonymous */
 	char *password;  /* never print */
 	bool ftps;       /* explicit TLS required for login and data */
+	char *ca_file;   /* the CAs to verify the server's certificate by; NULL: the system's */
 };
 
-/* JSON {"host", "port", "user", "password", "ftps"}: holds the password;
+/* JSON {"host", "port", "user", "password", "ftps", "ca_file"}: holds the password;
  * malloc'ed. */
 char *ftp_conf_json(const struct ftp_conf *c);
 int ftp_conf_parse(const char *json, struct ftp_conf *c, struct err *err);

@@ -38,6 +38,8 @@ char *s3_conf_json(const struct s3_conf *c)
 	if (c->secret_key)
 		json_object_set_new(o, "secret_access_key", json_string(c->secret_key));
 	json_object_set_new(o, "path_style", json_boolean(c->path_style));
+	if (c->ca_file)
+		json_object_set_new(o, "ca_file", json_string(c->ca_file));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -63,6 +65,7 @@ int s3_conf_parse(const char *json, struct s3_conf *c, struct err *err)
 	c->access_key = dup_member(o, "access_key_id");
 	c->secret_key = dup_member(o, "secret_access_key");
 	c->path_style = json_is_true(json_object_get(o, "path_style"));
+	c->ca_file = dup_member(o, "ca_file");
 	json_decref(o);
 	if (!c->bucket || !*c->bucket) {
 		s3_conf_clear(c);
@@ -84,6 +87,7 @@ void s3_conf_clear(struct s3_conf *c)
 	free(c->region);
 	free(c->bucket);
 	free(c->access_key);
+	free(c->ca_file);
 	free_secret(c->secret_key);
 	memset(c, 0, sizeof *c);
 }
@@ -476,6 +480,8 @@ static int perform(const struct s3_conf *c, struct call *k, struct err *err)
 	}
 	curl_easy_setopt(h, CURLOPT_URL, w.url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, k);

@@ -21,10 +21,11 @@ struct s3_conf {
 	char *access_key;  /* NULL with secret_key NULL: requests go unsigned */
 	char *secret_key;  /* never print */
 	bool path_style;   /* endpoint/bucket/key, else bucket.host/key */
+	char *ca_file;     /* the CAs to verify an https endpoint by; NULL: the system's */
 };
 
 /* JSON {"endpoint", "region", "bucket", "access_key_id", "secret_access_key",
- * "path_style"}: holds the secret; malloc'ed. */
+ * "path_style", "ca_file"}: holds the secret; malloc'ed. */
 char *s3_conf_json(const struct s3_conf *c);
 int s3_conf_parse(const char *json, struct s3_conf *c, struct err *err);
 void s3_conf_clear(struct s3_conf *c);

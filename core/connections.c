@@ -41,6 +41,7 @@ static const char *const conn_keys[] = {
 /* The keys of s3 and ftp connections alone (build_objstore). */
 static const char *const objstore_keys[] = {
 	"endpoint", "region", "bucket", "access_key_id", "secret_access_key", "secret_access_key_file", "path_style", "ftps",
+	"ca_file",
 };
 
 /* Where errors point: the file being read and its positions. */
@@ -447,6 +448,25 @@ static int get_bool(struct cr *c, const json_t *o, const char *key, bool *out)
 	return 1;
 }
 
+/* ca_file: a path relative to the connections file (or ~/, or absolute),
+ * which must exist. Returns 1 if set, 0 if absent, negative on error. */
+static int get_ca_file(struct cr *c, const json_t *o, char **out)
+{
+	char *p = NULL;
+	int rc = get_str(c, o, "ca_file", &p);
+	if (rc <= 0)
+		return rc;
+	*out = secret_path(c->file, p);
+	free(p);
+	if (!path_exists(*out)) {
+		rc = fail_at(c, ypos_value(c->pos, o, "ca_file"), "ca_file %s: no such file", *out);
+		free(*out);
+		*out = NULL;
+		return rc;
+	}
+	return 1;
+}
+
 /* The first of keys that o has, or NULL. */
 static const char *has_key(const json_t *o, const char *const *keys, size_t n)
 {
@@ -505,7 +525,7 @@ static int build_s3(struct cr *c, const json_t *o, struct connection *cn, struct
 	s.path_style = s.endpoint != NULL; /* MinIO, s3rver: path-style unless told */
 	if ((rc = get_str(c, o, "region", &s.region)) < 0 || (rc = get_str(c, o, "bucket", &s.bucket)) < 0 ||
 	    (rc = get_str(c, o, "access_key_id", &s.access_key)) < 0 || (rc = s3_secret(c, o, &s.secret_key)) < 0 ||
-	    (rc = get_bool(c, o, "path_style", &s.path_style)) < 0)
+	    (rc = get_bool(c, o, "path_style", &s.path_style)) < 0 || (rc = get_ca_file(c, o, &s.ca_file)) < 0)
 		goto out;
 	rc = 0;
 	if (s.endpoint && strncmp(s.endpoint, "http://", 7) && strncmp(s.endpoint, "https://", 8))
@@ -535,11 +555,12 @@ static int build_ftp(struct cr *c, const json_t *o, struct connection *cn, struc
 			       bad);
 	if (!f->host || !*f->host)
 		return fail_at(c, ypos_key(c->pos, o, "type"), "an ftp connection needs 'host'");
-	struct ftp_conf k = {f->host, f->port, f->user, f->password, false};
+	struct ftp_conf k = {f->host, f->port, f->user, f->password, false, NULL};
 	int rc = get_bool(c, o, "ftps", &k.ftps);
-	if (rc < 0)
+	if (rc < 0 || (rc = get_ca_file(c, o, &k.ca_file)) < 0)
 		return rc;
 	cn->dsn = ftp_conf_json(&k);
+	free(k.ca_file);
 	cn->display = xasprintf("ftp://%s%s%s:%s%s", f->user ? f->user : "", f->user ? "@" : "", f->host,
 				f->port ? f->port : "21", k.ftps ? " (ftps)" : "");
 	return 0;

@@ -5,18 +5,19 @@
 # pages (continuation tokens), a streamed get with the same bytes, head,
 # a missing key, delete. FTP: an MLSD listing with sizes and times, the
 # LIST fallback, a streamed get, SIZE/MDTM, a missing file, a wrong
-# password. No secret in any output.
+# password; FTPS (explicit TLS) with the server's CA, without it, and
+# against a server without TLS. No secret in any output.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..29"
+echo "1..34"
 
 OBJTOOL=$(dirname "$SLUICE_BIN")/tests/tools/objtool
 S3RVER=${S3RVER:-$SLUICE_SRCDIR/build/npm/node_modules/.bin/s3rver}
 D=$SLUICE_TESTDIR/objstore
 rm -rf "$D"
 mkdir -p "$D/s3" "$D/ftp/sub" "$D/out"
-S3PID= FTPPID= FTP2PID=
-trap 'for p in $S3PID $FTPPID $FTP2PID; do is_pid "$p" && kill "$p"; done' EXIT
+S3PID= FTPPID= FTP2PID= FTP3PID=
+trap 'for p in $S3PID $FTPPID $FTP2PID $FTP3PID; do is_pid "$p" && kill "$p"; done' EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -59,10 +60,17 @@ FTPPID=$!
 "$PY" "$SLUICE_SRCDIR/tests/servers/ftpd.py" --port-file "$D/ftp2.port" --root "$D/ftp" --user loader \
 	--password "$FTPPASS" --no-mlsd >"$D/ftpd2.log" 2>&1 &
 FTP2PID=$!
-wait_for 10 test -s "$D/ftp.port" && wait_for 10 test -s "$D/ftp2.port"
-ok $? "the FTP servers listen" || diag <"$D/ftpd.log"
+# FTPS: a certificate for 127.0.0.1 of its own
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" -out "$D/cert.pem" -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >"$D/openssl.log" 2>&1
+"$PY" "$SLUICE_SRCDIR/tests/servers/ftpd.py" --port-file "$D/ftp3.port" --root "$D/ftp" --user loader \
+	--password "$FTPPASS" --tls "$D/cert.pem" "$D/key.pem" >"$D/ftpd3.log" 2>&1 &
+FTP3PID=$!
+wait_for 10 test -s "$D/ftp.port" && wait_for 10 test -s "$D/ftp2.port" && wait_for 10 test -s "$D/ftp3.port"
+ok $? "the FTP servers listen (MLSD, LIST only, FTPS)" || cat "$D/ftpd.log" "$D/ftpd3.log" "$D/openssl.log" | diag
 FTPPORT=$(cat "$D/ftp.port" 2>/dev/null)
 FTP2PORT=$(cat "$D/ftp2.port" 2>/dev/null)
+FTP3PORT=$(cat "$D/ftp3.port" 2>/dev/null)
 
 CONNS=$D/connections.yml
 cat >"$CONNS" <<YML
@@ -79,6 +87,10 @@ connections:
   files: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password_file: ftp.pass }
   oldftp: { type: ftp, host: 127.0.0.1, port: ${FTP2PORT:-1}, user: loader, password_file: ftp.pass }
   badftp: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password: "WrongPass-77x" }
+  secure: { type: ftp, host: 127.0.0.1, port: ${FTP3PORT:-1}, user: loader, password_file: ftp.pass, ftps: true, ca_file: cert.pem }
+  unverified: { type: ftp, host: 127.0.0.1, port: ${FTP3PORT:-1}, user: loader, password_file: ftp.pass, ftps: true }
+  plaintls: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password_file: ftp.pass, ftps: true, ca_file: cert.pem }
+  cleartext: { type: ftp, host: 127.0.0.1, port: ${FTP3PORT:-1}, user: loader, password_file: ftp.pass }
 YML
 chmod 600 "$CONNS"
 obj() { "$OBJTOOL" "$CONNS" "$@"; }
@@ -171,6 +183,23 @@ ok $? "ftp: a missing file is a clear not-found error" || diag <"$D/fmissing.out
 run fbad badftp ls ""
 [ $? -eq 1 ] && grep -q "login denied for user 'loader'" "$D/fbad.out"
 ok $? "a wrong password is an error" || diag <"$D/fbad.out"
+
+# ---- FTPS ----
+run sls secure ls ""
+[ $? -eq 0 ] && grep -q "^big.bin	f	1500000	" "$D/sls.out"
+ok $? "ftps: list over explicit TLS, the server's CA given" || diag <"$D/sls.out"
+run sget secure get big.bin "$D/out/sbig.bin"
+[ $? -eq 0 ] && [ "$(sha256sum <"$D/out/sbig.bin")" = "$(sha256sum <"$D/ftp/big.bin")" ]
+ok $? "ftps: get the same bytes" || diag <"$D/sget.out"
+run sunv unverified ls ""
+[ $? -eq 1 ] && [ "$(wc -l <"$D/sunv.out")" -eq 1 ] && grep -qi "certificate" "$D/sunv.out"
+ok $? "ftps: a certificate no CA vouches for is refused, in one line" || diag <"$D/sunv.out"
+run splain plaintls ls ""
+[ $? -eq 1 ] && grep -q "does not offer TLS" "$D/splain.out"
+ok $? "ftps: a server without TLS is refused" || diag <"$D/splain.out"
+run sclear cleartext ls ""
+[ $? -eq 1 ]
+ok $? "a server that requires TLS refuses a login in clear" || diag <"$D/sclear.out"
 
 # ---- secrets ----
 ! grep -qF -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" "$ALL"
