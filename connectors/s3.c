@@ -281,6 +281,7 @@ int s3_parse_list(const char *body, size_t len, int (*each)(const struct s3_obje
 
 struct call {
 	const char *method;
+	const char *what;               /* for messages; NULL: the method */
 	const char *key;                /* NULL: the bucket itself */
 	const struct sigv4_pair *query;
 	size_t n_query;
@@ -505,7 +506,7 @@ static int perform(const struct s3_conf *c, struct call *k, struct err *err)
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	int ret = 0;
-	char *prefix = xasprintf("s3: %s %s", k->method, w.shown);
+	char *prefix = xasprintf("s3: %s %s", k->what ? k->what : k->method, w.shown);
 	if (k->stopped) {
 		ret = err_setc(err, k->stop_rc < 0 ? k->stop_rc : ERR_FAIL, "%s: stopped by its reader", prefix);
 	} else if (status >= 200 && status < 300 && k->body_over) {
@@ -544,7 +545,7 @@ int s3_list(const struct s3_conf *c, const char *prefix, int page_size,
 			q[n++] = (struct sigv4_pair){"max-keys", max};
 		if (token)
 			q[n++] = (struct sigv4_pair){"continuation-token", token};
-		struct call k = {.method = "GET", .query = q, .n_query = n, .in_fd = -1, .body_max = S3_LIST_BODY_MAX};
+		struct call k = {.method = "GET", .what = "list", .query = q, .n_query = n, .in_fd = -1, .body_max = S3_LIST_BODY_MAX};
 		rc = perform(c, &k, err);
 		free(token);
 		token = NULL;

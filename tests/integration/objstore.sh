@@ -93,7 +93,8 @@ connections:
   cleartext: { type: ftp, host: 127.0.0.1, port: ${FTP3PORT:-1}, user: loader, password_file: ftp.pass }
 YML
 chmod 600 "$CONNS"
-obj() { "$OBJTOOL" "$CONNS" "$@"; }
+# OBJTOOL_WRAPPER: a command to run it under (valgrind ...), by hand
+obj() { ${OBJTOOL_WRAPPER:-} "$OBJTOOL" "$CONNS" "$@"; }
 ALL=$D/all.out
 : >"$ALL"
 # run NAME CONN VERB ARGS...: objtool's output in $D/NAME.out (stdout and stderr), and in $ALL
