@@ -1,7 +1,12 @@
 /* libcurl's shared setup for the s3 and ftp connectors (connectors/curlx.h). */
 #include "connectors/curlx.h"
 
+#include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
+
+_Static_assert(CURLX_ERRBUF == CURL_ERROR_SIZE, "CURLX_ERRBUF is curl's CURL_ERROR_SIZE");
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -15,7 +20,7 @@ void curlx_init(void)
 	pthread_once(&once, init_once);
 }
 
-CURL *curlx_easy(int connect_s, int stall_s, char errbuf[CURL_ERROR_SIZE])
+void *curlx_easy(int connect_s, int stall_s, char errbuf[CURLX_ERRBUF])
 {
 	curlx_init();
 	CURL *h = curl_easy_init();
@@ -31,8 +36,26 @@ CURL *curlx_easy(int connect_s, int stall_s, char errbuf[CURL_ERROR_SIZE])
 	return h;
 }
 
-int curlx_fail(struct err *err, CURLcode rc, const char *errbuf, const char *prefix)
+int curlx_write_fd(const char *data, size_t len, void *arg)
 {
+	struct curlx_fd *t = arg;
+	while (len) {
+		ssize_t w = write(t->fd, data, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			t->err = w < 0 ? errno : EIO;
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int curlx_fail(struct err *err, int curl_code, const char *errbuf, const char *prefix)
+{
+	CURLcode rc = (CURLcode)curl_code;
 	const char *why = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(rc);
 	int code = ERR_FAIL;
 	switch (rc) {

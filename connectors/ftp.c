@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "base/util.h"
@@ -247,7 +248,7 @@ static char *ftp_url(const struct ftp_conf *c, const char *path, bool dir)
 	return sb_steal(&u);
 }
 
-static CURL *ftp_easy(const struct ftp_conf *c, const char *url, char errbuf[CURL_ERROR_SIZE])
+static CURL *ftp_easy(const struct ftp_conf *c, const char *url, char errbuf[CURLX_ERRBUF])
 {
 	CURL *h = curlx_easy(FTP_CONNECT_S, FTP_STALL_S, errbuf);
 	if (!h)
@@ -286,7 +287,7 @@ static int ftp_fail(const struct ftp_conf *c, CURLcode rc, const char *errbuf, c
 
 /* One listing command's answer into body; CURLE_OK or curl's code. */
 static CURLcode list_with(const struct ftp_conf *c, const char *url, const char *cmd, struct strbuf *body,
-			  char errbuf[CURL_ERROR_SIZE], bool *over)
+			  char errbuf[CURLX_ERRBUF], bool *over)
 {
 	struct ftp_call k = {0};
 	CURL *h = ftp_easy(c, url, errbuf);
@@ -315,7 +316,7 @@ int ftp_list(const struct ftp_conf *c, const char *dir, int (*each)(const struct
 	     bool *used_mlsd, struct err *err)
 {
 	char *url = ftp_url(c, dir, true);
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURLX_ERRBUF];
 	struct strbuf body = {0};
 	bool over = false, mlsd = true;
 	CURLcode rc = list_with(c, url, "MLSD", &body, errbuf, &over);
@@ -360,7 +361,7 @@ int ftp_get(const struct ftp_conf *c, const char *path, int (*on_data)(const cha
 	    void *arg, struct err *err)
 {
 	char *url = ftp_url(c, path, false);
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURLX_ERRBUF];
 	CURL *h = ftp_easy(c, url, errbuf);
 	free(url);
 	if (!h)
@@ -377,31 +378,10 @@ int ftp_get(const struct ftp_conf *c, const char *path, int (*on_data)(const cha
 	return 0;
 }
 
-struct to_fd {
-	int fd, err;
-};
-
-static int write_fd(const char *data, size_t len, void *arg)
-{
-	struct to_fd *t = arg;
-	while (len) {
-		ssize_t w = write(t->fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			t->err = w < 0 ? errno : EIO;
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int ftp_get_fd(const struct ftp_conf *c, const char *path, int fd, struct err *err)
 {
-	struct to_fd t = {fd, 0};
-	int rc = ftp_get(c, path, write_fd, &t, err);
+	struct curlx_fd t = {fd, 0};
+	int rc = ftp_get(c, path, curlx_write_fd, &t, err);
 	if (rc && t.err)
 		rc = err_set(err, "ftp: get %s:%s/%s: writing it out: %s", c->host, c->port ? c->port : "21", path,
 			     strerror(t.err));
@@ -413,7 +393,7 @@ int ftp_stat(const struct ftp_conf *c, const char *path, long long *size, time_t
 	*size = -1;
 	*mtime = -1;
 	char *url = ftp_url(c, path, false);
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURLX_ERRBUF];
 	CURL *h = ftp_easy(c, url, errbuf);
 	free(url);
 	if (!h)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "base/sha256.h"
@@ -447,7 +448,7 @@ static int perform(const struct s3_conf *c, struct call *k, struct err *err)
 {
 	struct where w = {0};
 	where_build(c, k, &w);
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURLX_ERRBUF];
 	CURL *h = curlx_easy(S3_CONNECT_S, S3_STALL_S, errbuf);
 	if (!h) {
 		where_free(&w);
@@ -571,31 +572,10 @@ int s3_get(const struct s3_conf *c, const char *key, int (*on_data)(const char *
 	return rc;
 }
 
-struct to_fd {
-	int fd, err; /* errno of a failed write */
-};
-
-static int write_fd(const char *data, size_t len, void *arg)
-{
-	struct to_fd *t = arg;
-	while (len) {
-		ssize_t w = write(t->fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			t->err = w < 0 ? errno : EIO;
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int s3_get_fd(const struct s3_conf *c, const char *key, int fd, struct err *err)
 {
-	struct to_fd t = {fd, 0};
-	int rc = s3_get(c, key, write_fd, &t, err);
+	struct curlx_fd t = {fd, 0};
+	int rc = s3_get(c, key, curlx_write_fd, &t, err);
 	if (rc && t.err)
 		rc = err_set(err, "s3: GET %s/%s: writing it out: %s", c->bucket, key, strerror(t.err));
 	return rc;
