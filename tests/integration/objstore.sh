@@ -3,23 +3,28 @@
 # installed by bootstrap into build/npm) and Debian's pyftpdlib, driven by
 # tests/tools/objtool from a connections file. S3: put, a listing over many
 # pages (continuation tokens), a streamed get with the same bytes, head,
-# a missing key, delete. FTP: an MLSD listing with sizes and times, the
+# a missing key, delete; the same requests against tests/servers/sigv4d.py,
+# which checks each one's SigV4 signature from the bytes it got. FTP: an MLSD listing with sizes and times, the
 # LIST fallback, a streamed get, SIZE/MDTM, a missing file, a wrong
 # password; FTPS (explicit TLS) with the server's CA, without it, and
 # against a server without TLS. No secret in any output.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..34"
+echo "1..39"
 
 OBJTOOL=$(dirname "$SLUICE_BIN")/tests/tools/objtool
 S3RVER=${S3RVER:-$SLUICE_SRCDIR/build/npm/node_modules/.bin/s3rver}
 D=$SLUICE_TESTDIR/objstore
 rm -rf "$D"
 mkdir -p "$D/s3" "$D/ftp/sub" "$D/out"
-S3PID= FTPPID= FTP2PID= FTP3PID=
-trap 'for p in $S3PID $FTPPID $FTP2PID $FTP3PID; do is_pid "$p" && kill "$p"; done' EXIT
+S3PID= FTPPID= FTP2PID= FTP3PID= SIGPID=
+trap 'for p in $S3PID $FTPPID $FTP2PID $FTP3PID $SIGPID; do is_pid "$p" && kill "$p"; done' EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+SECRET='sEcr3t/KEY+zz9Q'
+FTPPASS='pw$Ftp-s3cr3t'
+export OBJ_TEST_SECRET=$SECRET
 
 # ---- S3 ----
 S3PORT=$(free_port)
@@ -34,6 +39,11 @@ else
 	ok 1 "s3rver is installed ($S3RVER; ./bootstrap deps installs it)"
 fi
 
+# the signature checker, with the same secret
+python3 "$SLUICE_SRCDIR/tests/servers/sigv4d.py" --port-file "$D/sig.port" --access-key AKIDOBJTEST \
+	--secret-key "$SECRET" --region eu-west-3 >"$D/sigv4d.log" 2>&1 &
+SIGPID=$!
+
 # a Debian python with pyftpdlib (another python3 may come first on PATH)
 PY=
 for p in /usr/bin/python3 python3; do
@@ -42,9 +52,6 @@ done
 [ -n "$PY" ]
 ok $? "pyftpdlib is installed (python3-pyftpdlib)"
 
-SECRET='sEcr3t/KEY+zz9Q'
-FTPPASS='pw$Ftp-s3cr3t'
-export OBJ_TEST_SECRET=$SECRET
 printf '%s\n' "$FTPPASS" >"$D/ftp.pass"
 chmod 600 "$D/ftp.pass"
 
@@ -66,8 +73,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" -out "$D/cert.pem
 "$PY" "$SLUICE_SRCDIR/tests/servers/ftpd.py" --port-file "$D/ftp3.port" --root "$D/ftp" --user loader \
 	--password "$FTPPASS" --tls "$D/cert.pem" "$D/key.pem" >"$D/ftpd3.log" 2>&1 &
 FTP3PID=$!
-wait_for 10 test -s "$D/ftp.port" && wait_for 10 test -s "$D/ftp2.port" && wait_for 10 test -s "$D/ftp3.port"
-ok $? "the FTP servers listen (MLSD, LIST only, FTPS)" || cat "$D/ftpd.log" "$D/ftpd3.log" "$D/openssl.log" | diag
+wait_for 10 test -s "$D/ftp.port" && wait_for 10 test -s "$D/ftp2.port" && wait_for 10 test -s "$D/ftp3.port" &&
+	wait_for 10 test -s "$D/sig.port"
+ok $? "the FTP servers and the signature checker listen" || cat "$D/ftpd.log" "$D/ftpd3.log" "$D/openssl.log" "$D/sigv4d.log" | diag
+SIGPORT=$(cat "$D/sig.port" 2>/dev/null)
 FTPPORT=$(cat "$D/ftp.port" 2>/dev/null)
 FTP2PORT=$(cat "$D/ftp2.port" 2>/dev/null)
 FTP3PORT=$(cat "$D/ftp3.port" 2>/dev/null)
@@ -84,6 +93,8 @@ connections:
     secret_access_key: "\${OBJ_TEST_SECRET}"
   nobucket: { type: s3, endpoint: "http://127.0.0.1:$S3PORT", bucket: nosuchbucket, access_key_id: S3RVER, secret_access_key: "\${OBJ_TEST_SECRET}" }
   badkey: { type: s3, endpoint: "http://127.0.0.1:$S3PORT", bucket: lake, access_key_id: NOTAKEY, secret_access_key: "\${OBJ_TEST_SECRET}" }
+  signed: { type: s3, endpoint: "http://127.0.0.1:${SIGPORT:-1}", region: eu-west-3, bucket: lake, access_key_id: AKIDOBJTEST, secret_access_key: "\${OBJ_TEST_SECRET}" }
+  badsig: { type: s3, endpoint: "http://127.0.0.1:${SIGPORT:-1}", region: eu-west-3, bucket: lake, access_key_id: AKIDOBJTEST, secret_access_key: "WrongSecret-99z" }
   files: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password_file: ftp.pass }
   oldftp: { type: ftp, host: 127.0.0.1, port: ${FTP2PORT:-1}, user: loader, password_file: ftp.pass }
   badftp: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password: "WrongPass-77x" }
@@ -158,6 +169,22 @@ run head2 lake head "raw/2024-01-02/part 01.txt"
 [ $? -eq 3 ]
 ok $? "the deleted key is gone"
 
+# ---- S3 signatures, checked ----
+K1='in/été 2024/a+b (1)~x_y-z.csv'
+K2='in/it'"'"'s!*$&,;=:@.txt'
+run sput1 signed put "$D/ftp/big.bin" "$K1" && run sput2 signed put "$D/o02.txt" "$K2"
+ok $? "signed PUTs (the body's sha256) of keys with every kind of byte, accepted" || cat "$D/sput1.out" "$D/sput2.out" | diag
+run sls2 signed ls "in/été 2024/"
+[ $? -eq 0 ] && grep -q "^$K1	1500000	" "$D/sls2.out" && [ "$(grep -c '^in/' "$D/sls2.out")" -eq 1 ]
+ok $? "a signed listing with an encoded prefix" || diag <"$D/sls2.out"
+run sget2 signed get "$K1" "$D/out/sig.bin" && run shead2 signed head "$K2" && run srm2 signed rm "$K2"
+[ $? -eq 0 ] && [ "$(sha256sum <"$D/out/sig.bin")" = "$(sha256sum <"$D/ftp/big.bin")" ]
+ok $? "signed GET, HEAD and DELETE" || cat "$D/sget2.out" "$D/shead2.out" "$D/srm2.out" | diag
+is "the checker verified each of the 6 requests" "$(grep -c '^signed ' "$D/sigv4d.log")" 6
+run sbad badsig ls
+[ $? -eq 1 ] && [ "$(wc -l <"$D/sbad.out")" -eq 1 ] && grep -q "s3: list lake: 403 SignatureDoesNotMatch: The request signature" "$D/sbad.out"
+ok $? "a wrong secret key: 403 SignatureDoesNotMatch, in one line" || diag <"$D/sbad.out"
+
 # ---- FTP ----
 run fls files ls ""
 ok $? "ftp: list the login directory" || diag <"$D/fls.out"
@@ -203,7 +230,8 @@ run sclear cleartext ls ""
 ok $? "a server that requires TLS refuses a login in clear" || diag <"$D/sclear.out"
 
 # ---- secrets ----
-! grep -qF -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" "$ALL"
-ok $? "no secret key or password in any output" || grep -F -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" "$ALL" | diag
+! grep -qF -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" -e "WrongSecret-99z" "$ALL"
+ok $? "no secret key or password in any output" ||
+	grep -F -e "$SECRET" -e "$FTPPASS" -e "WrongPass-77x" -e "WrongSecret-99z" "$ALL" | diag
 
 done_testing
