@@ -10,7 +10,7 @@
 # against a server without TLS. No secret in any output.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..39"
+echo "1..40"
 
 OBJTOOL=$(dirname "$SLUICE_BIN")/tests/tools/objtool
 S3RVER=${S3RVER:-$SLUICE_SRCDIR/build/npm/node_modules/.bin/s3rver}
@@ -94,6 +94,7 @@ connections:
   nobucket: { type: s3, endpoint: "http://127.0.0.1:$S3PORT", bucket: nosuchbucket, access_key_id: S3RVER, secret_access_key: "\${OBJ_TEST_SECRET}" }
   badkey: { type: s3, endpoint: "http://127.0.0.1:$S3PORT", bucket: lake, access_key_id: NOTAKEY, secret_access_key: "\${OBJ_TEST_SECRET}" }
   signed: { type: s3, endpoint: "http://127.0.0.1:${SIGPORT:-1}", region: eu-west-3, bucket: lake, access_key_id: AKIDOBJTEST, secret_access_key: "\${OBJ_TEST_SECRET}" }
+  vhost: { type: s3, endpoint: "http://localhost:${SIGPORT:-1}", path_style: false, region: eu-west-3, bucket: lake, access_key_id: AKIDOBJTEST, secret_access_key: "\${OBJ_TEST_SECRET}" }
   badsig: { type: s3, endpoint: "http://127.0.0.1:${SIGPORT:-1}", region: eu-west-3, bucket: lake, access_key_id: AKIDOBJTEST, secret_access_key: "WrongSecret-99z" }
   files: { type: ftp, host: 127.0.0.1, port: ${FTPPORT:-1}, user: loader, password_file: ftp.pass }
   oldftp: { type: ftp, host: 127.0.0.1, port: ${FTP2PORT:-1}, user: loader, password_file: ftp.pass }
@@ -181,6 +182,10 @@ run sget2 signed get "$K1" "$D/out/sig.bin" && run shead2 signed head "$K2" && r
 [ $? -eq 0 ] && [ "$(sha256sum <"$D/out/sig.bin")" = "$(sha256sum <"$D/ftp/big.bin")" ]
 ok $? "signed GET, HEAD and DELETE" || cat "$D/sget2.out" "$D/shead2.out" "$D/srm2.out" | diag
 is "the checker verified each of the 6 requests" "$(grep -c '^signed ' "$D/sigv4d.log")" 6
+run vput vhost put "$D/o03.txt" "v/one two.txt" && run vls vhost ls v/ && run vget vhost get "v/one two.txt" "$D/out/v.txt"
+[ $? -eq 0 ] && grep -q "^v/one two.txt	10	" "$D/vls.out" && cmp -s "$D/out/v.txt" "$D/o03.txt" &&
+	grep -q "^signed GET /v/one%20two.txt$" "$D/sigv4d.log"
+ok $? "virtual-host addressing (the bucket in the host), signed" || cat "$D/vput.out" "$D/vls.out" "$D/vget.out" "$D/sigv4d.log" | diag
 run sbad badsig ls
 [ $? -eq 1 ] && [ "$(wc -l <"$D/sbad.out")" -eq 1 ] && grep -q "s3: list lake: 403 SignatureDoesNotMatch: The request signature" "$D/sbad.out"
 ok $? "a wrong secret key: 403 SignatureDoesNotMatch, in one line" || diag <"$D/sbad.out"

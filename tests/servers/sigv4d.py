@@ -6,7 +6,8 @@ recomputes each request's from the bytes that arrived.
     sigv4d.py --port-file F --access-key A --secret-key S [--region R]
 
 It keeps objects in memory (PUT, GET, HEAD, DELETE; GET on the bucket is a
-ListObjectsV2 of one page). A request whose signature, signed headers or
+ListObjectsV2 of one page), addressed path-style (/lake/KEY) or with the
+bucket in the host (lake.localhost:PORT/KEY). A request whose signature, signed headers or
 x-amz-content-sha256 do not match is refused 403 SignatureDoesNotMatch; a
 path or query that is not encoded as SigV4 wants is 400 InvalidURI. Each
 checked request is counted in a line "signed METHOD PATH" on stdout.
@@ -96,8 +97,12 @@ class Handler(BaseHTTPRequestHandler):
         if bad:
             return self.error(403 if bad[0] != "InvalidURI" else 400, *bad)
         raw_path, _, raw_query = self.path.partition("?")
-        parts = unquote(raw_path).lstrip("/").split("/", 1)
-        key = parts[1] if len(parts) > 1 else ""
+        host = self.headers.get("Host", "")
+        if host.startswith("lake."):  # virtual-host style: the bucket in the host
+            key = unquote(raw_path).lstrip("/")
+        else:
+            parts = unquote(raw_path).lstrip("/").split("/", 1)
+            key = parts[1] if len(parts) > 1 else ""
         if self.command == "PUT" and key:
             objects[key] = body
             return self.reply(200, headers=[("ETag", '"%s"' % hashlib.md5(body).hexdigest())])
