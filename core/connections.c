@@ -532,7 +532,7 @@ static int build_s3(struct cr *c, const json_t *o, struct connection *cn, struct
 		rc = fail_at(c, ypos_value(c->pos, o, json_object_get(o, "endpoint") ? "endpoint" : "url"),
 			     "an s3 endpoint is an http:// or https:// URL");
 	else if (!s.bucket || !*s.bucket)
-		rc = fail_at(c, ypos_key(c->pos, o, "type"), "an s3 connection needs 'bucket'");
+		rc = fail_at(c, ypos_value(c->pos, o, "type"), "an s3 connection needs 'bucket'");
 	else if (!s.access_key != !s.secret_key)
 		rc = fail_at(c, ypos_key(c->pos, o, s.access_key ? "access_key_id" : "secret_access_key"),
 			     "give 'access_key_id' and 'secret_access_key' (or '_file') together");
@@ -554,7 +554,7 @@ static int build_ftp(struct cr *c, const json_t *o, struct connection *cn, struc
 		return fail_at(c, ypos_key(c->pos, o, bad), "'%s' does not apply to an ftp connection (host, port, user, password, ftps)",
 			       bad);
 	if (!f->host || !*f->host)
-		return fail_at(c, ypos_key(c->pos, o, "type"), "an ftp connection needs 'host'");
+		return fail_at(c, ypos_value(c->pos, o, "type"), "an ftp connection needs 'host'");
 	struct ftp_conf k = {f->host, f->port, f->user, f->password, false, NULL};
 	int rc = get_bool(c, o, "ftps", &k.ftps);
 	if (rc < 0 || (rc = get_ca_file(c, o, &k.ca_file)) < 0)
