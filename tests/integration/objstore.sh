@@ -10,7 +10,7 @@
 # against a server without TLS. No secret in any output.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..40"
+echo "1..41"
 
 OBJTOOL=$(dirname "$SLUICE_BIN")/tests/tools/objtool
 S3RVER=${S3RVER:-$SLUICE_SRCDIR/build/npm/node_modules/.bin/s3rver}
@@ -182,6 +182,10 @@ run sget2 signed get "$K1" "$D/out/sig.bin" && run shead2 signed head "$K2" && r
 [ $? -eq 0 ] && [ "$(sha256sum <"$D/out/sig.bin")" = "$(sha256sum <"$D/ftp/big.bin")" ]
 ok $? "signed GET, HEAD and DELETE" || cat "$D/sget2.out" "$D/shead2.out" "$D/srm2.out" | diag
 is "the checker verified each of the 6 requests" "$(grep -c '^signed ' "$D/sigv4d.log")" 6
+: >"$D/empty"
+run eput signed put "$D/empty" "in/empty" && run ehead signed head "in/empty" && run eget signed get "in/empty" "$D/out/empty"
+[ $? -eq 0 ] && grep -qx "size 0" "$D/ehead.out" && [ -f "$D/out/empty" ] && [ ! -s "$D/out/empty" ]
+ok $? "an empty object: put, head, get" || cat "$D/eput.out" "$D/ehead.out" "$D/eget.out" | diag
 run vput vhost put "$D/o03.txt" "v/one two.txt" && run vls vhost ls v/ && run vget vhost get "v/one two.txt" "$D/out/v.txt"
 [ $? -eq 0 ] && grep -q "^v/one two.txt	10	" "$D/vls.out" && cmp -s "$D/out/v.txt" "$D/o03.txt" &&
 	grep -q "^signed GET /v/one%20two.txt$" "$D/sigv4d.log"
