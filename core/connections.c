@@ -538,7 +538,10 @@ static int build_s3(struct cr *c, const json_t *o, struct connection *cn, struct
 			     "give 'access_key_id' and 'secret_access_key' (or '_file') together");
 	if (rc == 0) {
 		cn->dsn = s3_conf_json(&s);
-		cn->display = xasprintf("s3://%s (%s)", s.bucket, s.endpoint ? s.endpoint : s.region ? s.region : "us-east-1");
+		/* the endpoint as an http URL may be shown: user info and path masked */
+		char *ep = s.endpoint ? mask_http(s.endpoint) : NULL;
+		cn->display = xasprintf("s3://%s (%s)", s.bucket, ep ? ep : s.region ? s.region : "us-east-1");
+		free(ep);
 	}
 out:
 	s3_conf_clear(&s);

@@ -70,7 +70,8 @@ static void test_s3_connection(void **state)
 		      "    bucket: b2\n"
 		      "    access_key_id: AKID2\n"
 		      "    secret_access_key_file: s3.secret\n"
-		      "  anon: { type: s3, url: 'http://h:1/', bucket: b3, path_style: false }\n",
+		      "  anon: { type: s3, url: 'http://h:1/', bucket: b3, path_style: false }\n"
+		      "  userinfo: { type: s3, endpoint: 'https://me:UrlSecret9@h:2/base', bucket: b4 }\n",
 		      &c, &e);
 	if (rc)
 		fail_msg("%s", e.msg);
@@ -104,6 +105,8 @@ static void test_s3_connection(void **state)
 	assert_null(s.secret_key);
 	assert_false(s.path_style);
 	s3_conf_clear(&s);
+	assert_string_equal(connections_get(&c, "anon")->display, "s3://b3 (http://h:1)");
+	assert_string_equal(connections_get(&c, "userinfo")->display, "s3://b4 (https://h:2/***)");
 	connections_free(&c);
 }
 
