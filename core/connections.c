@@ -19,7 +19,9 @@
 
 #include "base/fs.h"
 #include "base/util.h"
+#include "connectors/ftp.h"
 #include "connectors/pg.h"
+#include "connectors/s3.h"
 #include "core/yamltree.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -34,6 +36,12 @@ static const struct {
 
 static const char *const conn_keys[] = {
 	"type", "dsn", "url", "host", "port", "dbname", "user", "password", "password_file", "sslmode", "db",
+};
+
+/* The keys of s3 and ftp connections alone (build_objstore). */
+static const char *const objstore_keys[] = {
+	"endpoint", "region", "bucket", "access_key_id", "secret_access_key", "secret_access_key_file", "path_style", "ftps",
+	"ca_file",
 };
 
 /* Where errors point: the file being read and its positions. */
@@ -426,6 +434,156 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 		       json_string_value(json_object_get(o, "type")));
 }
 
+/* ---- s3 and ftp: their settings as the connector's JSON, in cn->dsn ---- */
+
+/* A true/false under key: 1 if set, 0 if absent, negative on error. */
+static int get_bool(struct cr *c, const json_t *o, const char *key, bool *out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return fail_at(c, ypos_value(c->pos, o, key), "'%s' must be true or false", key);
+	*out = json_is_true(v);
+	return 1;
+}
+
+/* ca_file: a path relative to the connections file (or ~/, or absolute),
+ * which must exist. Returns 1 if set, 0 if absent, negative on error. */
+static int get_ca_file(struct cr *c, const json_t *o, char **out)
+{
+	char *p = NULL;
+	int rc = get_str(c, o, "ca_file", &p);
+	if (rc <= 0)
+		return rc;
+	*out = secret_path(c->file, p);
+	free(p);
+	if (!path_exists(*out)) {
+		rc = fail_at(c, ypos_value(c->pos, o, "ca_file"), "ca_file %s: no such file", *out);
+		free(*out);
+		*out = NULL;
+		return rc;
+	}
+	return 1;
+}
+
+/* The first of keys that o has, or NULL. */
+static const char *has_key(const json_t *o, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (json_object_get(o, keys[i]))
+			return keys[i];
+	return NULL;
+}
+
+/* secret_access_key or secret_access_key_file (relative to the connections
+ * file, refused unless private), one of them at most. */
+static int s3_secret(struct cr *c, const json_t *o, char **out)
+{
+	char *file = NULL;
+	int rc;
+	if ((rc = get_str(c, o, "secret_access_key", out)) < 0 ||
+	    (rc = get_str(c, o, "secret_access_key_file", &file)) < 0)
+		return rc;
+	if (*out && file) {
+		free(file);
+		return fail_at(c, ypos_key(c->pos, o, "secret_access_key_file"),
+			       "give either 'secret_access_key' or 'secret_access_key_file', not both");
+	}
+	if (!file)
+		return 0;
+	char *path = secret_path(c->file, file);
+	free(file);
+	size_t len;
+	struct err e = {0};
+	rc = read_private(path, out, &len, &e);
+	free(path);
+	if (rc < 0)
+		return fail_at(c, ypos_value(c->pos, o, "secret_access_key_file"), "secret_access_key_file %s", e.msg);
+	while (len && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
+		(*out)[--len] = '\0';
+	return 0;
+}
+
+static int build_s3(struct cr *c, const json_t *o, struct connection *cn, struct fields *f)
+{
+	static const char *const not_s3[] = {"host", "port", "dbname", "user", "password", "password_file", "sslmode",
+					     "db", "ftps"};
+	const char *bad = has_key(o, not_s3, N_OF(not_s3));
+	if (bad)
+		return fail_at(c, ypos_key(c->pos, o, bad), "'%s' does not apply to an s3 connection", bad);
+	struct s3_conf s = {0};
+	int rc;
+	if ((rc = get_str(c, o, "endpoint", &s.endpoint)) < 0)
+		return rc;
+	if (s.endpoint && f->dsn) {
+		free(s.endpoint);
+		return fail_at(c, ypos_key(c->pos, o, "url"), "give either 'endpoint' or 'url', not both");
+	}
+	if (!s.endpoint && f->dsn)
+		s.endpoint = xstrdup(f->dsn);
+	s.path_style = s.endpoint != NULL; /* MinIO, s3rver: path-style unless told */
+	if ((rc = get_str(c, o, "region", &s.region)) < 0 || (rc = get_str(c, o, "bucket", &s.bucket)) < 0 ||
+	    (rc = get_str(c, o, "access_key_id", &s.access_key)) < 0 || (rc = s3_secret(c, o, &s.secret_key)) < 0 ||
+	    (rc = get_bool(c, o, "path_style", &s.path_style)) < 0 || (rc = get_ca_file(c, o, &s.ca_file)) < 0)
+		goto out;
+	rc = 0;
+	if (s.endpoint && strncmp(s.endpoint, "http://", 7) && strncmp(s.endpoint, "https://", 8))
+		rc = fail_at(c, ypos_value(c->pos, o, json_object_get(o, "endpoint") ? "endpoint" : "url"),
+			     "an s3 endpoint is an http:// or https:// URL");
+	else if (!s.bucket || !*s.bucket)
+		rc = fail_at(c, ypos_value(c->pos, o, "type"), "an s3 connection needs 'bucket'");
+	else if (!s.access_key != !s.secret_key)
+		rc = fail_at(c, ypos_key(c->pos, o, s.access_key ? "access_key_id" : "secret_access_key"),
+			     "give 'access_key_id' and 'secret_access_key' (or '_file') together");
+	if (rc == 0) {
+		cn->dsn = s3_conf_json(&s);
+		/* the endpoint as an http URL may be shown: user info and path masked */
+		char *ep = s.endpoint ? mask_http(s.endpoint) : NULL;
+		cn->display = xasprintf("s3://%s (%s)", s.bucket, ep ? ep : s.region ? s.region : "us-east-1");
+		free(ep);
+	}
+out:
+	s3_conf_clear(&s);
+	return rc;
+}
+
+static int build_ftp(struct cr *c, const json_t *o, struct connection *cn, struct fields *f)
+{
+	static const char *const not_ftp[] = {"url", "dsn", "dbname", "sslmode", "db", "endpoint", "region", "bucket",
+					      "access_key_id", "secret_access_key", "secret_access_key_file", "path_style"};
+	const char *bad = has_key(o, not_ftp, N_OF(not_ftp));
+	if (bad)
+		return fail_at(c, ypos_key(c->pos, o, bad), "'%s' does not apply to an ftp connection (host, port, user, password, ftps)",
+			       bad);
+	if (!f->host || !*f->host)
+		return fail_at(c, ypos_value(c->pos, o, "type"), "an ftp connection needs 'host'");
+	struct ftp_conf k = {f->host, f->port, f->user, f->password, false, NULL};
+	int rc = get_bool(c, o, "ftps", &k.ftps);
+	if (rc < 0 || (rc = get_ca_file(c, o, &k.ca_file)) < 0)
+		return rc;
+	cn->dsn = ftp_conf_json(&k);
+	free(k.ca_file);
+	cn->display = xasprintf("ftp://%s%s%s:%s%s", f->user ? f->user : "", f->user ? "@" : "", f->host,
+				f->port ? f->port : "21", k.ftps ? " (ftps)" : "");
+	return 0;
+}
+
+static int build_objstore(struct cr *c, const json_t *o, struct connection *cn, struct fields *f)
+{
+	return cn->type == CONN_S3 ? build_s3(c, o, cn, f) : build_ftp(c, o, cn, f);
+}
+
+/* build() for the other types, which take none of the s3/ftp keys. */
+static int build_no_objstore_keys(struct cr *c, const json_t *o, struct loc here, struct connection *cn,
+				  struct fields *f)
+{
+	const char *bad = has_key(o, objstore_keys, N_OF(objstore_keys));
+	if (bad)
+		return fail_at(c, ypos_key(c->pos, o, bad), "'%s' is for s3 and ftp connections", bad);
+	return build(c, o, here, cn, f);
+}
+
 static int read_connection(struct cr *c, const json_t *all, const char *name, struct connection *cn)
 {
 	const json_t *o = json_object_get(all, name);
@@ -440,6 +598,8 @@ static int read_connection(struct cr *c, const json_t *all, const char *name, st
 		bool known = false;
 		for (size_t i = 0; i < N_OF(conn_keys); i++)
 			known = known || !strcmp(k, conn_keys[i]);
+		for (size_t i = 0; i < N_OF(objstore_keys); i++)
+			known = known || !strcmp(k, objstore_keys[i]);
 		if (known)
 			continue;
 		const char *near = nearest_word(k, conn_keys, N_OF(conn_keys));
@@ -467,7 +627,8 @@ static int read_connection(struct cr *c, const json_t *all, const char *name, st
 	cn->line = ypos_key(c->pos, all, name).line;
 	int rc = read_fields(c, o, &f);
 	if (rc == 0)
-		rc = build(c, o, ypos_value(c->pos, all, name), cn, &f);
+		rc = cn->type == CONN_S3 || cn->type == CONN_FTP ? build_objstore(c, o, cn, &f)
+								 : build_no_objstore_keys(c, o, ypos_value(c->pos, all, name), cn, &f);
 	if (rc == 0 && cn->type == CONN_POSTGRES) {
 		char *g = connections_dsn_guarded(cn->dsn, 0);
 		memset(cn->dsn, 0, strlen(cn->dsn));

@@ -14,7 +14,8 @@ struct connection {
 	char *name;
 	enum conn_type type;
 	/* full libpq conninfo / URL with secrets resolved (a postgres one with
-	 * connections_dsn_guarded's timeouts): never print */
+	 * connections_dsn_guarded's timeouts); for s3 and ftp their settings
+	 * as the connector reads them (s3_conf_parse, ftp_conf_parse): never print */
 	char *dsn;
 	char *display;        /* the same with the password replaced by '***': safe to print */
 	int line;             /* where the connections file defines it */

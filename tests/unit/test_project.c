@@ -633,7 +633,10 @@ static void test_connections(void **state)
 			       "    db: 2\n"
 			       "  lake:\n"
 			       "    type: s3\n"
-			       "    url: \"s3://minio:9000/lake?access_key=k&secret_key=${SLUICE_TEST_PGPASS}\"\n"
+			       "    url: \"http://minio:9000\"\n"
+			       "    bucket: lake\n"
+			       "    access_key_id: k\n"
+			       "    secret_access_key: ${SLUICE_TEST_PGPASS}\n"
 			       "  literal:\n"
 			       "    dsn: \"host=h password=$${NOT_EXPANDED}\"\n",
 			       0600);
@@ -665,7 +668,8 @@ static void test_connections(void **state)
 
 	x = connections_get(&c, "lake");
 	assert_int_equal(x->type, CONN_S3);
-	assert_string_equal(x->display, "s3://minio:9000/lake?access_key=***&secret_key=***");
+	assert_string_equal(x->display, "s3://lake (http://minio:9000)");
+	assert_non_null(strstr(x->dsn, "\"secret_access_key\":\"s3cr3t\""));
 
 	x = connections_get(&c, "literal");
 	assert_string_equal(x->dsn, "host=h password=${NOT_EXPANDED} connect_timeout=10 keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3");
@@ -707,7 +711,7 @@ static void test_connections_errors(void **state)
 		 "2:13: unknown connection type 'postgress'; expected one of: postgres, redis, s3, ftp, http"},
 		{"connections:\n  a: {dsn: x, hots: y}\n", "2:15: unknown key 'hots' in connection 'a'; did you mean 'host'?"},
 		{"connections:\n  a: {dsn: x, host: y}\n", "2:15: 'host' cannot be combined with 'dsn'; put it in the dsn"},
-		{"connections:\n  a: {type: s3}\n", "2:13: a s3 connection needs 'url'"},
+		{"connections:\n  a: {type: s3}\n", "2:13: an s3 connection needs 'bucket'"},
 		{"connections:\n  a: {password_file: nope}\n", "2:22: "},
 		{"connections:\n  a: {}\n", "2:6: connection 'a' needs 'dsn' or host/dbname/user"},
 		{"conections: {}\n", "1:1: unknown key 'conections'; expected 'connections'"},
