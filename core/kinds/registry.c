@@ -9,7 +9,8 @@
 	X(model) \
 	X(check) \
 	X(models) \
-	X(report)
+	X(report) \
+	X(extract)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)
