@@ -340,7 +340,10 @@ static int read_fields(struct cr *c, const json_t *o, struct fields *f)
 		return rc;
 	if (f->password && f->password_file)
 		return fail_at(c, ypos_key(c->pos, o, "password_file"), "give either 'password' or 'password_file', not both");
-	if (f->dsn && (f->host || f->port || f->dbname || f->user || f->sslmode || f->db)) {
+	/* an http connection's user goes with its password (basic auth) */
+	const char *type = json_string_value(json_object_get(o, "type"));
+	bool http = type && !strcmp(type, "http");
+	if (f->dsn && (f->host || f->port || f->dbname || (f->user && !http) || f->sslmode || f->db)) {
 		const char *k = f->host ? "host" : f->port ? "port" : f->dbname ? "dbname" : f->user ? "user"
 			      : f->sslmode ? "sslmode" : "db";
 		return fail_at(c, ypos_key(c->pos, o, k), "'%s' cannot be combined with '%s'; put it in the dsn", k,

@@ -399,8 +399,11 @@ static int run_pages(struct hx *x, struct lake_dir *d, struct err *err)
 		json_error_t je;
 		json_t *body = json_loadb(got.body, got.body_len, 0, &je);
 		if (!body) {
+			/* jansson's position is past the byte it stopped at; the
+			 * offset named is that byte's, from 0 (at the end of a cut
+			 * body, its last byte) */
 			rc = err_setc(err, ERR_FAIL, "%s: invalid JSON at byte %d (line %d, column %d): %s", what,
-				      je.position, je.line, je.column, je.text);
+				      je.position > 0 ? je.position - 1 : 0, je.line, je.column, je.text);
 			http_got_clear(&got);
 			break;
 		}
