@@ -599,7 +599,9 @@ int extract_http(const json_t *spec, const struct task_env *env, FILE *log, stru
 		rc = lake_dir_open(&d, json_str(spec, "lake"), source, name, env->ds ? env->ds : "adhoc", err);
 	}
 	if (rc == 0) {
-		fprintf(log, "extract: %s%s into %s\n", x.origin, x.path ? x.path : "", d.path);
+		/* the connection by its name: its URL may hold a secret */
+		fprintf(log, "extract: %s on connection %s into %s\n", x.path && *x.path ? x.path : "/",
+			json_str(spec, "conn"), d.path);
 		fflush(log);
 		x.cl = http_client_new();
 		const char *fmt = json_str(spec, "format");
