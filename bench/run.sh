@@ -8,7 +8,7 @@ work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
 for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj" "$work/sqlproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | all
+only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | extract | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -434,3 +434,4 @@ printf '%-30s %7.2f   (budget: clean >= 0.9 x psql, dirty within 15%% of clean, 
 	"dirty / clean time" "$(echo "${dirty_r% *} / ${clean_r% *}" | bc -l)"
 [ "$only" = all ] && bench_sql
 sh "$here/console.sh" "$bin" "$work"
+{ [ "$only" = all ] || [ "$only" = extract ]; } && sh "$here/extract.sh" "$bin" "$work"

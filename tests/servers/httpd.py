@@ -74,6 +74,9 @@ def count(path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body are two writes: without TCP_NODELAY a kept-alive
+    # client's delayed ACK holds every answer ~40 ms
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
