@@ -434,4 +434,4 @@ printf '%-30s %7.2f   (budget: clean >= 0.9 x psql, dirty within 15%% of clean, 
 	"dirty / clean time" "$(echo "${dirty_r% *} / ${clean_r% *}" | bc -l)"
 [ "$only" = all ] && bench_sql
 sh "$here/console.sh" "$bin" "$work"
-{ [ "$only" = all ] || [ "$only" = extract ]; } && sh "$here/extract.sh" "$bin" "$work"
+if [ "$only" = all ] || [ "$only" = extract ]; then sh "$here/extract.sh" "$bin" "$work"; fi
