@@ -467,17 +467,20 @@ struct raw {
 	struct lake_file f;
 	const char *name;
 	struct err e;
+	long long bytes;      /* of the attempt that is being written */
 };
 
 static int raw_body(const char *data, size_t len, void *arg)
 {
 	struct raw *r = arg;
+	r->bytes += (long long)len;
 	return lake_write(&r->f, data, len, &r->e) < 0;
 }
 
 static int raw_reopen(void *arg)
 {
 	struct raw *r = arg;
+	r->bytes = 0;
 	lake_file_close(r->d, &r->f, false, &r->e);
 	return lake_raw_open(r->d, r->name, &r->f, &r->e);
 }
@@ -499,7 +502,7 @@ static int run_raw(struct hx *x, struct lake_dir *d, struct err *err)
 		own = xstrndup(p + start, end - start);
 		name = own;
 	}
-	struct raw r = {d, {.fd = -1}, name, {0}};
+	struct raw r = {d, {.fd = -1}, name, {0}, 0};
 	int rc = lake_raw_open(d, name, &r.f, err);
 	if (rc == 0) {
 		char what[600];
@@ -508,7 +511,7 @@ static int run_raw(struct hx *x, struct lake_dir *d, struct err *err)
 		rc = fetch(x, url, what, &got, raw_body, raw_reopen, &r, err);
 		if (rc == 0) {
 			x->st->pages++;
-			x->st->bytes += 0;
+			x->st->bytes += r.bytes;
 			http_got_clear(&got);
 		} else if (r.e.msg[0]) {
 			err_prefix(err, "%s", r.e.msg);
