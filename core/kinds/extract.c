@@ -1,6 +1,7 @@
 /* Kind extract: a source into the lake, raw, from the last committed
  * watermark on (core/extract/extract.h). `source: http` for now: JSON pages
  * of an API or a file as it is, on a connection of type http. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,10 @@ struct extract_spec {
 	struct strv params;   /* NAME=template: the query */
 	char *records;        /* where the records are in a page ("data.items") */
 	char *pagination;     /* KEY_CUSTOM: the style and its options, as JSON */
-	int limit;            /* records at most (a test run); 0: all */
-	int max_pages;        /* pages at most; 0: all */
+	/* KEY_CUSTOM: records / pages at most (a test run), a count or a
+	 * template that renders to one ("" or 0: all); NULL: all */
+	char *limit;
+	char *max_pages;
 	char *rate;           /* KEY_CUSTOM: requests per second, as text */
 	int request_retries;  /* -1: the default (5) */
 	int request_timeout;  /* seconds; 0: 60 */
@@ -48,8 +51,8 @@ static const struct kind_key extract_keys[] = {
 	{.name = "records", .type = KEY_STRING, F(records)},
 	{.name = "pagination", .type = KEY_CUSTOM, F(pagination),
 	 .what = "a mapping: style (page, offset, cursor, next_url, link), param, size, size_param, start, path"},
-	{.name = "limit", .type = KEY_INT, F(limit), .min = 1},
-	{.name = "max_pages", .type = KEY_INT, F(max_pages), .min = 1},
+	{.name = "limit", .type = KEY_CUSTOM, F(limit), .what = "a count of records, or a template giving one"},
+	{.name = "max_pages", .type = KEY_CUSTOM, F(max_pages), .what = "a count of pages, or a template giving one"},
 	{.name = "rate", .type = KEY_CUSTOM, F(rate), .what = "requests per second"},
 	{.name = "request_retries", .type = KEY_INT, F(request_retries), .min = 0},
 	{.name = "request_timeout", .type = KEY_INT, F(request_timeout), .min = 1},
@@ -166,10 +169,52 @@ static void parse_incremental(const struct kind_parse *p, struct extract_spec *s
 	json_decref(out);
 }
 
+/* limit: and max_pages: a count, or a template rendered at trigger time
+ * ("{{ params.sample }}": a test mode). */
+static char *parse_count(const struct kind_parse *p, const char *key)
+{
+	const struct yread *r = p->r;
+	json_t *v = json_object_get(p->task, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	if (json_is_string(v) && strstr(json_string_value(v), "{{"))
+		return xstrdup(json_string_value(v));
+	char *end;
+	if (json_is_string(v) && strtoll(json_string_value(v), &end, 10) >= 0 && !*end && end != json_string_value(v))
+		return xstrdup(json_string_value(v));
+	diags_add(r->d, yr_at_value(r, p->task, key), "'%s' must be a count (0: no limit) or a template giving one", key);
+	return NULL;
+}
+
+/* A count rendered at build: "" and 0 are none; else a count >= 0. */
+static int build_count(const struct kind_build *b, const char *text, const char *key, json_t *out, struct err *err)
+{
+	if (!text)
+		return 0;
+	char *v, *end;
+	if (kind_render(b, text, key, &v, err) < 0)
+		return err_code(err);
+	errno = 0;
+	long long n = *v ? strtoll(v, &end, 10) : 0;
+	if (*v && (errno || *end || n < 0)) {
+		err_setc(err, ERR_PROJECT, "task '%s': '%s' must be a count, got '%s'", b->task, key, v);
+		free(v);
+		return err_code(err);
+	}
+	free(v);
+	if (n > 0)
+		json_object_set_new(out, key, json_integer(n));
+	return 0;
+}
+
 static void extract_parse(const struct kind_parse *p, void *spec)
 {
 	struct extract_spec *s = spec;
 	const struct yread *r = p->r;
+	s->limit = parse_count(p, "limit");
+	s->max_pages = parse_count(p, "max_pages");
 	if (s->connection && !yr_name_valid(s->connection))
 		diags_add(r->d, yr_at_value(r, p->task, "connection"), "invalid connection name '%s'", s->connection);
 	parse_pagination(p, s);
@@ -225,10 +270,8 @@ static int extract_build(const void *spec, const struct kind_build *b, json_t *o
 		json_object_set_new(out, "pagination", json_loads(s->pagination, 0, &je));
 	if (s->incremental)
 		json_object_set_new(out, "incremental", json_loads(s->incremental, 0, &je));
-	if (s->limit > 0)
-		json_object_set_new(out, "limit", json_integer(s->limit));
-	if (s->max_pages > 0)
-		json_object_set_new(out, "max_pages", json_integer(s->max_pages));
+	if (build_count(b, s->limit, "limit", out, err) < 0 || build_count(b, s->max_pages, "max_pages", out, err) < 0)
+		return err_code(err);
 	if (s->rate)
 		json_object_set_new(out, "rate", json_real(atof(s->rate)));
 	if (s->request_retries >= 0)

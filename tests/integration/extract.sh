@@ -273,6 +273,7 @@ task_log short >"$OUT/short.log"
 ok $? "truncated JSON: an error naming the page and where it ends" || diag <"$OUT/short.log"
 
 cat >"$PROJ/pipelines/small.yml" <<'YML'
+params: { sample: 0 }
 tasks:
   sample:
     kind: extract
@@ -282,7 +283,7 @@ tasks:
     params: { per_page: "10" }
     records: data.items
     pagination: { style: page, size: 10 }
-    limit: 25
+    limit: "{{ params.sample }}"
   report_pdf:
     kind: extract
     source: http
@@ -291,8 +292,8 @@ tasks:
     params: { size: "70000" }
     format: raw
 YML
-out small run small --date $DS --wait
-ok $? "a run with limit: and a raw file succeeds" || diag <"$OUT/small.out"
+out small run small --date $DS --param sample=25 --wait
+ok $? "a run with limit: (a param, as a test mode) and a raw file succeeds" || diag <"$OUT/small.out"
 [ "$(lake sample)" = "25 25 1 25 1" ] && [ "$(gets '/api/page/500')" -eq 3 ]
 ok $? "limit: 25 records, and no page after the third"
 python3 - "$LAKE/api/report_pdf/$DS" "$PORT" <<'PY'
