@@ -402,7 +402,17 @@ static int build_http(struct cr *c, const json_t *o, struct connection *cn, stru
 	cn->http = json_dumps(h, JSON_COMPACT);
 	json_decref(h);
 	cn->dsn = xstrdup(f->dsn);
-	cn->display = mask_http(cn->dsn);
+	/* which auth, never its secret */
+	char *m = mask_http(cn->dsn);
+	if (f->token)
+		cn->display = xasprintf("%s (bearer token)", m);
+	else if (f->user || f->password)
+		cn->display = xasprintf("%s (basic, user %s)", m, f->user ? f->user : "");
+	else if (f->api_key)
+		cn->display = xasprintf("%s (api key in %s)", m, f->api_key_header ? f->api_key_header : "X-API-Key");
+	else
+		cn->display = xstrdup(m);
+	free(m);
 	return 0;
 }
 

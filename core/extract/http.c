@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -173,6 +174,19 @@ static char *minus_lag(const char *s, double lag)
 
 /* ---- the connection and the URLs -------------------------------------------------- */
 
+/* scheme://host[:port] of url, without user info (which is a secret). */
+static char *origin_of(const char *url)
+{
+	const char *h = strstr(url, "://");
+	h = h ? h + 3 : url;
+	const char *end = h + strcspn(h, "/?#");
+	const char *at = memchr(h, '@', (size_t)(end - h));
+	struct strbuf b = {0};
+	sb_add(&b, url, (size_t)(h - url));
+	sb_add(&b, at ? at + 1 : h, (size_t)(end - (at ? at + 1 : h)));
+	return sb_steal(&b);
+}
+
 static int read_conn(struct hx *x, struct err *err)
 {
 	json_error_t je;
@@ -186,9 +200,7 @@ static int read_conn(struct hx *x, struct err *err)
 	size_t n = strlen(x->base);
 	while (n && x->base[n - 1] == '/')
 		x->base[--n] = '\0';
-	const char *h = strstr(x->base, "://");
-	h = h ? h + 3 : x->base;
-	x->origin = xstrndup(x->base, (size_t)(h + strcspn(h, "/?#") - x->base));
+	x->origin = origin_of(x->base);
 	int k = 0;
 	if (json_str(c, "bearer"))
 		x->headers[k++] = xasprintf("Authorization: Bearer %s", json_str(c, "bearer"));
@@ -266,8 +278,10 @@ static int next_url(const struct hx *x, const char *u, char **out, struct err *e
 {
 	*out = NULL;
 	if (strstr(u, "://")) {
-		size_t n = strlen(x->origin);
-		if (strncmp(u, x->origin, n) || (u[n] && !strchr("/?#", u[n])))
+		char *o = origin_of(u);
+		bool same = !strcasecmp(o, x->origin);
+		free(o);
+		if (!same)
 			return err_set(err, "the next page's URL leaves the connection's host (%s)", x->origin);
 		*out = xstrdup(u);
 	} else if (u[0] == '/') {

@@ -381,6 +381,10 @@ is "the next try: the 60 new records once each, from the committed watermark" "$
 # ---- the token -------------------------------------------------------------------
 sl logs latest crawl >"$OUT/crawl.log" 2>&1
 for t in by_page basic_auth key_auth flaky patient cut bad nope; do sl logs latest "$t" 2>&1; done >"$OUT/all.log"
+sl --json status styles >"$OUT/status.json" 2>&1
+sl --json connections >"$OUT/connections.json" 2>&1
+sl connections >"$OUT/connections.out" 2>&1
+sl --json validate --kinds >"$OUT/kinds.json" 2>&1
 STATE=$(sl --json up -q 2>/dev/null | json_get 'j["state"]["address"]')
 pg_dump -d "$STATE" -n sluice --data-only >"$OUT/state.sql" 2>"$OUT/pg_dump.err"
 leaks=$(grep -l "$TOKEN" "$OUT"/* "$PROJ/.sluice/runner.log" "$PROJ/.sluice/"*.log 2>/dev/null | grep -v connections)
