@@ -10,7 +10,7 @@
 # the bearer token in no log, output or row of the state database.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..30"
+echo "1..31"
 
 PROJ=$(mkproj extract)
 HTTPD=
@@ -271,6 +271,25 @@ rc=$?
 task_log short >"$OUT/short.log"
 [ $rc -eq 1 ] && grep -qE "extract failed: page 3 of /api/page/45: invalid JSON at byte [0-9]+ .*premature end" "$OUT/short.log"
 ok $? "truncated JSON: an error naming the page and where it ends" || diag <"$OUT/short.log"
+
+cat >"$PROJ/pipelines/sluggish.yml" <<'YML'
+tasks:
+  slow:
+    kind: extract
+    source: http
+    connection: api
+    path: /api/page/5
+    params: { slow: "3" }
+    records: data.items
+    request_timeout: 1
+    request_retries: 1
+YML
+out sluggish run sluggish --date $DS --wait
+rc=$?
+task_log slow >"$OUT/slow.log"
+[ $rc -eq 1 ] && grep -qE "Z retry 1 of 1: page 1 of /api/page/5: http: no answer within 1 s; again in 0.5 s" "$OUT/slow.log" &&
+	grep -q "extract failed: page 1 of /api/page/5: http: no answer within 1 s (after 1 retry)" "$OUT/slow.log"
+ok $? "a slow server: each request given request_timeout, retried, then the task fails saying so" || diag <"$OUT/slow.log"
 
 cat >"$PROJ/pipelines/small.yml" <<'YML'
 params: { sample: 0 }
