@@ -137,7 +137,8 @@ static size_t get_body(char *data, size_t size, size_t n, void *arg)
 		}
 		return len;
 	}
-	if (g->out->body_len + len > g->q->max_body) {
+	size_t max = g->q->max_body ? g->q->max_body : HTTP_GET_MAX;
+	if (g->out->body_len + len > max) {
 		g->too_big = true;
 		return 0;
 	}
@@ -266,7 +267,8 @@ int http_get(struct http_client *cl, const struct http_get *q, struct http_got *
 	out->ms = (double)(now_ms() - t0);
 	int ret = 0;
 	if (g.too_big)
-		ret = err_setc(err, ERR_FAIL, "http: the body is larger than %zu bytes", q->max_body);
+		ret = err_setc(err, ERR_FAIL, "http: the body is larger than %zu bytes",
+			       q->max_body ? q->max_body : (size_t)HTTP_GET_MAX);
 	else if (g.stopped)
 		ret = err_setc(err, ERR_FAIL, "http: the body could not be kept");
 	else if (rc == CURLE_OPERATION_TIMEDOUT)

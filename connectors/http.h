@@ -42,11 +42,14 @@ struct http_get {
 	int timeout_s;               /* the whole request; a third of it to connect */
 	/* Each piece of the body as it comes, for a caller that streams it (a
 	 * file); nonzero stops the transfer (an error). NULL: the body is kept
-	 * in the reply, up to max_body bytes (more is an error). */
+	 * in the reply, up to max_body bytes (0: HTTP_GET_MAX; more is an
+	 * error). */
 	int (*on_body)(const char *data, size_t len, void *arg);
 	void *arg;
 	size_t max_body;
 };
+
+#define HTTP_GET_MAX ((size_t)256 << 20)
 
 struct http_got {
 	long status;        /* 0 when no response came */

@@ -23,7 +23,6 @@
 #include "core/extract/lake.h"
 #include "core/extract/watermark.h"
 
-#define MAX_PAGE_BYTES ((size_t)256 << 20)
 #define MAX_BACKOFF_S 60.0
 #define MAX_RETRY_AFTER_S 600.0
 
@@ -208,7 +207,6 @@ static int read_conn(struct hx *x, struct err *err)
 		x->headers[k++] = xstrdup(json_str(c, "header"));
 	x->headers[k++] = xstrdup("Accept: application/json");
 	x->headers[k] = NULL;
-	/* the connection's JSON outlives the run (env): borrow from it */
 	x->user = json_str(c, "user") ? xstrdup(json_str(c, "user")) : NULL;
 	x->password = json_str(c, "password") ? xstrdup(json_str(c, "password")) : NULL;
 	json_decref(c);
@@ -319,7 +317,7 @@ static int fetch(struct hx *x, const char *url, const char *what, struct http_go
 			return err_set(err, "%s: the file could not be started again", what);
 		x->last_request_ms = now_ms();
 		struct http_get q = {url, (const char *const *)x->headers, x->user, x->password, x->timeout_s, on_body, arg,
-				     MAX_PAGE_BYTES};
+				     HTTP_GET_MAX};
 		struct err e = {0};
 		int rc = http_get(x->cl, &q, got, &e);
 		if (rc < 0 && rc != ERR_UNREACHABLE) {
