@@ -12,6 +12,7 @@
 
 #include "base/fs.h"
 #include "base/util.h"
+#include "core/connections.h"
 #include "core/kinds/kind.h"
 #include "core/project.h"
 
@@ -236,7 +237,7 @@ static void test_extract(void **state)
 				 "name", "pull", "lake", lake);
 	assert_true(json_equal(x, want));
 	assert_string_equal(kind_spec_conn(x), "api");
-	assert_int_equal(kind_spec_conn_type(x), 4 /* CONN_HTTP */);
+	assert_int_equal(kind_spec_conn_type(x), CONN_HTTP);
 	free(lake);
 	json_decref(want);
 	json_decref(x);
