@@ -10,7 +10,7 @@
 # the bearer token in no log, output or row of the state database.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
 
-echo "1..31"
+echo "1..32"
 
 PROJ=$(mkproj extract)
 HTTPD=
@@ -200,6 +200,15 @@ tasks:
     records: data.items
     pagination: { style: page, size: 10 }
     rate: 20
+  paced:
+    kind: extract
+    source: http
+    connection: api
+    path: /api/page/25
+    params: { per_page: "5", paced: "1" }
+    records: data.items
+    pagination: { style: page, size: 5 }
+    rate: 5
   cut:
     kind: extract
     source: http
@@ -232,6 +241,14 @@ sys.exit(not (len(gaps) == 3 and all(len(v) == 2 for v in t.values()) and min(ga
 PY
 ok $? "429: each page asked again no sooner than Retry-After (server's timestamps)"
 is "429: every record once" "$(lake patient)" "25 25 1 25 1"
+# rate: 5 requests/s: the server saw them at least 0.2 s apart
+python3 - "$HLOG" <<'PY'
+import json, sys
+t = [json.loads(l)["time"] for l in open(sys.argv[1]) if "paced=1" in l]
+gaps = [b - a for a, b in zip(t, t[1:])]
+sys.exit(not (len(t) == 6 and min(gaps) >= 0.19))
+PY
+ok $? "rate: 5 requests a second at most (the server's timestamps)"
 task_log cut >"$OUT/cut.log"
 grep -q "retry 1 of 5: page 3 of /api/page/45: http: .*" "$OUT/cut.log" && [ "$(lake cut)" = "45 45 1 45 1" ] &&
 	[ "$(grep '"GET", "path": "/api/page/45?' "$HLOG" | grep 'reset=3' | grep -c 'page=3')" -eq 2 ]
