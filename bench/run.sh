@@ -8,7 +8,7 @@ work=${SLUICE_BENCH_DIR:-$(pwd)/bench-work}
 for p in "$work/proj" "$work/loadproj" "$work/models_views" "$work/reportproj" "$work/sqlproj"; do
 	[ -d "$p/.sluice" ] && { "$bin" -q -C "$p" runner --stop >/dev/null 2>&1; "$bin" -q -C "$p" down >/dev/null 2>&1; }
 done
-only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | tables | backup | all
+only=${SLUICE_BENCH_ONLY:-all} # models | reports | backfill | runner | loads | sql | tables | backup | extract | all
 rm -rf "$work"
 mkdir -p "$work/proj/pipelines"
 cat >"$work/proj/sluice.yml" <<YML
@@ -458,3 +458,4 @@ fi
 [ "$only" = all ] && sh "$here/tables.sh" "$bin" "$work"
 [ "$only" = all ] && sh "$here/backup.sh" "$bin" "$work"
 sh "$here/console.sh" "$bin" "$work"
+if [ "$only" = all ] || [ "$only" = extract ]; then sh "$here/extract.sh" "$bin" "$work"; fi

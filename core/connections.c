@@ -36,6 +36,7 @@ static const struct {
 
 static const char *const conn_keys[] = {
 	"type", "dsn", "url", "host", "port", "dbname", "user", "password", "password_file", "sslmode", "db",
+	"token", "api_key", "api_key_header",
 };
 
 /* The keys of s3 and ftp connections alone (build_objstore). */
@@ -280,6 +281,7 @@ static char *secret_path(const char *conn_file, const char *p)
 
 struct fields {
 	char *dsn, *host, *port, *dbname, *user, *password, *password_file, *sslmode, *db;
+	char *token, *api_key, *api_key_header; /* http: bearer token, an API key and its header */
 };
 
 static void fields_free(struct fields *f)
@@ -295,6 +297,13 @@ static void fields_free(struct fields *f)
 	free(f->password_file);
 	free(f->sslmode);
 	free(f->db);
+	if (f->token)
+		memset(f->token, 0, strlen(f->token));
+	if (f->api_key)
+		memset(f->api_key, 0, strlen(f->api_key));
+	free(f->token);
+	free(f->api_key);
+	free(f->api_key_header);
 }
 
 /* An http URL as it may be shown: its scheme and host alone. A webhook's
@@ -333,11 +342,16 @@ static int read_fields(struct cr *c, const json_t *o, struct fields *f)
 	    (rc = get_str(c, o, "dbname", &f->dbname)) < 0 || (rc = get_str(c, o, "user", &f->user)) < 0 ||
 	    (rc = get_str(c, o, "password", &f->password)) < 0 ||
 	    (rc = get_str(c, o, "password_file", &f->password_file)) < 0 ||
-	    (rc = get_str(c, o, "sslmode", &f->sslmode)) < 0 || (rc = get_str(c, o, "db", &f->db)) < 0)
+	    (rc = get_str(c, o, "sslmode", &f->sslmode)) < 0 || (rc = get_str(c, o, "db", &f->db)) < 0 ||
+	    (rc = get_str(c, o, "token", &f->token)) < 0 || (rc = get_str(c, o, "api_key", &f->api_key)) < 0 ||
+	    (rc = get_str(c, o, "api_key_header", &f->api_key_header)) < 0)
 		return rc;
 	if (f->password && f->password_file)
 		return fail_at(c, ypos_key(c->pos, o, "password_file"), "give either 'password' or 'password_file', not both");
-	if (f->dsn && (f->host || f->port || f->dbname || f->user || f->sslmode || f->db)) {
+	/* an http connection's user goes with its password (basic auth) */
+	const char *type = json_string_value(json_object_get(o, "type"));
+	bool http = type && !strcmp(type, "http");
+	if (f->dsn && (f->host || f->port || f->dbname || (f->user && !http) || f->sslmode || f->db)) {
 		const char *k = f->host ? "host" : f->port ? "port" : f->dbname ? "dbname" : f->user ? "user"
 			      : f->sslmode ? "sslmode" : "db";
 		return fail_at(c, ypos_key(c->pos, o, k), "'%s' cannot be combined with '%s'; put it in the dsn", k,
@@ -361,10 +375,65 @@ static int read_fields(struct cr *c, const json_t *o, struct fields *f)
 	return 0;
 }
 
+/* An http connection: its URL, and for a task (cn->http) the URL with its
+ * auth as JSON: {"url", "bearer" | "user" + "password" | "header"}. */
+static int build_http(struct cr *c, const json_t *o, struct connection *cn, struct fields *f)
+{
+	if (!f->dsn)
+		return fail_at(c, ypos_key(c->pos, o, "type"), "a http connection needs 'url'");
+	const char *bad = f->host ? "host" : f->port ? "port" : f->dbname ? "dbname" : f->sslmode ? "sslmode"
+			: f->db ? "db" : NULL;
+	if (bad)
+		return fail_at(c, ypos_key(c->pos, o, bad), "'%s' does not apply to a http connection", bad);
+	int n_auth = !!f->token + !!f->api_key + !!(f->user || f->password);
+	if (n_auth > 1)
+		return fail_at(c, ypos_key(c->pos, o, f->api_key ? "api_key" : "token"),
+			       "give one auth: 'token' (bearer), 'user' + 'password' (basic) or 'api_key'");
+	if (f->api_key_header && !f->api_key)
+		return fail_at(c, ypos_key(c->pos, o, "api_key_header"), "'api_key_header' needs 'api_key'");
+	if (f->api_key_header && (!f->api_key_header[0] || strpbrk(f->api_key_header, ": \r\n")))
+		return fail_at(c, ypos_value(c->pos, o, "api_key_header"), "'api_key_header' must be a header name");
+	json_t *h = json_object();
+	json_object_set_new(h, "url", json_string(f->dsn));
+	if (f->token)
+		json_object_set_new(h, "bearer", json_string(f->token));
+	if (f->user || f->password) {
+		json_object_set_new(h, "user", json_string(f->user ? f->user : ""));
+		json_object_set_new(h, "password", json_string(f->password ? f->password : ""));
+	}
+	if (f->api_key) {
+		char *hv = xasprintf("%s: %s", f->api_key_header ? f->api_key_header : "X-API-Key", f->api_key);
+		json_object_set_new(h, "header", json_string(hv));
+		memset(hv, 0, strlen(hv));
+		free(hv);
+	}
+	cn->http = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
+	cn->dsn = xstrdup(f->dsn);
+	/* which auth, never its secret */
+	char *m = mask_http(cn->dsn);
+	if (f->token)
+		cn->display = xasprintf("%s (bearer token)", m);
+	else if (f->user || f->password)
+		cn->display = xasprintf("%s (basic, user %s)", m, f->user ? f->user : "");
+	else if (f->api_key)
+		cn->display = xasprintf("%s (api key in %s)", m, f->api_key_header ? f->api_key_header : "X-API-Key");
+	else
+		cn->display = xstrdup(m);
+	free(m);
+	return 0;
+}
+
 /* Builds dsn and display for one connection from its fields. */
 static int build(struct cr *c, const json_t *o, struct loc here, struct connection *cn, struct fields *f)
 {
 	struct strbuf b = {0}, m = {0};
+	if (cn->type == CONN_HTTP)
+		return build_http(c, o, cn, f);
+	if (f->token || f->api_key || f->api_key_header) {
+		const char *k = f->token ? "token" : f->api_key ? "api_key" : "api_key_header";
+		return fail_at(c, ypos_key(c->pos, o, k), "'%s' is for http connections", k);
+	}
 	if (f->dsn) {
 		if (f->password && cn->type == CONN_POSTGRES) {
 			/* a separate password joins a dsn as a parameter */
@@ -760,6 +829,9 @@ void connections_free(struct connections *c)
 		free(c->v[i].user);
 		free(c->v[i].sslmode);
 		free(c->v[i].url);
+		if (c->v[i].http)
+			memset(c->v[i].http, 0, strlen(c->v[i].http));
+		free(c->v[i].http);
 	}
 	free(c->v);
 	c->v = NULL;

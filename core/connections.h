@@ -24,6 +24,9 @@ struct connection {
 	/* a postgres dsn or url as written, without its password; NULL for
 	 * fields and other types */
 	char *url;
+	/* http: {"url", and its auth: "bearer", "user" + "password", or
+	 * "header" ("X-API-Key: KEY")} as JSON, what a task gets; never print */
+	char *http;
 };
 
 struct connections {

@@ -196,6 +196,21 @@ int ctx_conninfo(struct sctx *c, const char *name, const char **out, struct err 
 			c->proj->connections_file ? c->proj->connections_file : "connections.yml");
 }
 
+int ctx_task_conninfo(struct sctx *c, const char *name, int type, const char **out, struct err *err)
+{
+	if (type == CONN_POSTGRES)
+		return ctx_conninfo(c, name, out, err);
+	const struct connection *k = connections_get(&c->conns, name);
+	if (!k)
+		return err_setc(err, ERR_NOTFOUND, "unknown connection '%s' (define it in %s)", name,
+				c->proj->connections_file ? c->proj->connections_file : "connections.yml");
+	if ((int)k->type != type || !k->http)
+		return err_set(err, "connection '%s' is not a %s connection", name,
+			       connections_type_name((enum conn_type)type));
+	*out = k->http;
+	return 0;
+}
+
 char *ctx_runtime_path(const struct sctx *c, const char *name)
 {
 	char *dir = path_join(c->proj->root, ".sluice");

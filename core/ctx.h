@@ -40,6 +40,10 @@ void ctx_close(struct sctx *c);
 /* The libpq conninfo of a named connection ("default" is the embedded
  * warehouse unless connections.yml defines it). Borrowed. */
 int ctx_conninfo(struct sctx *c, const char *name, const char **out, struct err *err);
+/* What a task's run gets for a connection of type (enum conn_type):
+ * ctx_conninfo for postgres, the connection's JSON (struct connection's
+ * http: URL and auth) for http. Borrowed. */
+int ctx_task_conninfo(struct sctx *c, const char *name, int type, const char **out, struct err *err);
 /* Long-lived processes (runner, worker) call this between tasks: if
  * sluice.yml, a pipeline file or the connections file changed, the project is
  * loaded again. Returns 1 when it was, 0 when nothing changed, and a negative

@@ -112,6 +112,7 @@ struct project {
 	size_t n_targets;
 	char *connections_file; /* default ~/.config/sluice/connections.yml */
 	char *theme;          /* the console's theme (`--theme` wins); NULL: default */
+	char *lake;           /* where extract tasks land files (`lake:`, absolute); NULL: root/lake */
 	json_t *vars;         /* object (owned) */
 	int workers;          /* local worker processes; 0 = one per core */
 	double heartbeat_interval; /* seconds (default 2) */

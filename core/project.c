@@ -37,7 +37,7 @@
 
 static const char *const project_keys[] = {
 	"name", "description", "state", "broker", "target", "targets", "connections", "vars", "runner", "theme",
-	"notify",
+	"notify", "lake",
 };
 static const char *const target_keys[] = {"connection", "database", "schema"};
 static const char *const runner_keys[] = {"workers", "heartbeat_interval", "heartbeat_timeout"};
@@ -1172,6 +1172,12 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 		p->broker = xstrdup(eb);
 	}
 	yr_string(&r, root, "theme", &p->theme);
+	char *lake = NULL;
+	if (yr_string(&r, root, "lake", &lake) > 0) {
+		free(p->lake);
+		p->lake = expand_path(p->root, lake);
+	}
+	free(lake);
 	yr_string(&r, root, "target", &p->target);
 	read_targets(&r, root, p);
 	read_notify(&r, root, &p->notify, p->conn_refs);
@@ -1386,6 +1392,7 @@ void project_free(struct project *p)
 	free(p->connections_file);
 	conn_refs_free(p->conn_refs);
 	free(p->theme);
+	free(p->lake);
 	json_decref(p->vars);
 	notify_clear(&p->notify);
 	for (size_t i = 0; i < p->n_pipelines; i++)

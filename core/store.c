@@ -925,6 +925,41 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER check_notice AFTER INSERT ON sluice.check_results"
 	"  FOR EACH ROW WHEN (NEW.status = 'warn' AND NEW.run_id IS NOT NULL)"
 	"  EXECUTE FUNCTION sluice.notice_check();",
+
+	/* 12: watermarks of extract tasks (core/extract/watermark.c), per
+	 * project, pipeline and task. A try proposes its watermark in
+	 * watermarks_pending, keyed by its task instance and try; the trigger
+	 * below moves it into watermarks in the transaction of end_try that
+	 * makes that very try a success, so a watermark advances exactly when its
+	 * task succeeds. A failed or lost try's proposal is dropped at its end. */
+	"CREATE TABLE sluice.watermarks ("
+	"  project text NOT NULL, pipeline text NOT NULL, task text NOT NULL,"
+	"  value jsonb NOT NULL,"
+	"  run_id bigint, try_number int,"
+	"  updated_at timestamptz NOT NULL DEFAULT now(),"
+	"  PRIMARY KEY (project, pipeline, task));"
+	"CREATE TABLE sluice.watermarks_pending ("
+	"  ti_id bigint NOT NULL REFERENCES sluice.task_instances(id) ON DELETE CASCADE,"
+	"  try_number int NOT NULL,"
+	"  value jsonb NOT NULL,"
+	"  created_at timestamptz NOT NULL DEFAULT now(),"
+	"  PRIMARY KEY (ti_id, try_number));"
+	"CREATE FUNCTION sluice.watermark_end() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  IF NEW.state = 'success' THEN"
+	"   INSERT INTO sluice.watermarks (project, pipeline, task, value, run_id, try_number)"
+	"    SELECT r.project, r.pipeline, NEW.task, w.value, NEW.run_id, NEW.try_number"
+	"      FROM sluice.watermarks_pending w JOIN sluice.runs r ON r.id = NEW.run_id"
+	"     WHERE w.ti_id = NEW.id AND w.try_number = NEW.try_number"
+	"   ON CONFLICT (project, pipeline, task) DO UPDATE SET value = EXCLUDED.value,"
+	"     run_id = EXCLUDED.run_id, try_number = EXCLUDED.try_number, updated_at = now();"
+	"  END IF;"
+	"  DELETE FROM sluice.watermarks_pending w WHERE w.ti_id = NEW.id AND w.try_number <= NEW.try_number;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER ti_watermark AFTER UPDATE ON sluice.task_instances"
+	"  FOR EACH ROW WHEN (OLD.state = 'running' AND NEW.state IS DISTINCT FROM 'running')"
+	"  EXECUTE FUNCTION sluice.watermark_end();",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

@@ -598,7 +598,7 @@ static void run_claimed(struct worker *w, struct claimed *cl, const char *entry_
 	}
 	const char *conn = kind_spec_conn(spec);
 	if (conn) {
-		if (ctx_conninfo(w->c, conn, &conninfo, &e) < 0) {
+		if (ctx_task_conninfo(w->c, conn, kind_spec_conn_type(spec), &conninfo, &e) < 0) {
 			log_line(&lb, 'e', "[sluice] %s", e.msg);
 			char msg[1100];
 			snprintf(msg, sizeof msg, "%s", e.msg);

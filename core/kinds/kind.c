@@ -309,6 +309,12 @@ const char *kind_spec_conn(const json_t *spec)
 	return k && k->conn ? k->conn(spec) : NULL;
 }
 
+int kind_spec_conn_type(const json_t *spec)
+{
+	const struct kind_ops *k = kind_of_spec(spec);
+	return k ? k->conn_type : 0;
+}
+
 const char *kind_spec_conn_key(const json_t *spec)
 {
 	const char *conn = json_string_value(json_object_get(spec, "conn"));

@@ -132,6 +132,10 @@ struct kind_ops {
 	/* The connection (a name from connections.yml) a run of the built spec
 	 * needs; the worker resolves it into env->conninfo. NULL: none. */
 	const char *(*conn)(const json_t *spec);
+	/* The type (enum conn_type, core/connections.h) of that connection:
+	 * 0, postgres, unless said. An http one reaches the run as its JSON
+	 * (struct connection's http), in env->conninfo. */
+	int conn_type;
 	/* Runs the built spec in the task's child process (cwd the project root,
 	 * SLUICE_* set, stdout and stderr the task log). Returns the exit status;
 	 * may exec instead. */
@@ -183,6 +187,8 @@ void kind_spec_free(const struct kind_ops *k, void *spec);
 const struct kind_ops *kind_of_spec(const json_t *spec);
 /* The connection a run of spec needs, or NULL. */
 const char *kind_spec_conn(const json_t *spec);
+/* The type of that connection (its kind's conn_type). */
+int kind_spec_conn_type(const json_t *spec);
 /* What a retry of spec_json runs, on one line (newlines become " ; ");
  * malloc'ed, "" for NULL. */
 char *kind_spec_line(const char *spec_json);

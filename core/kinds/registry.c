@@ -11,7 +11,8 @@
 	X(models) \
 	X(report) \
 	X(backup) \
-	X(restore)
+	X(restore) \
+	X(extract)
 
 #define KIND_DECLARE(name) extern const struct kind_ops kind_##name;
 KINDS(KIND_DECLARE)

@@ -12,6 +12,7 @@
 
 #include "base/fs.h"
 #include "base/util.h"
+#include "core/connections.h"
 #include "core/kinds/kind.h"
 #include "core/project.h"
 
@@ -236,6 +237,57 @@ static void test_backup_restore(void **state)
 	unload(p, dir, diags);
 }
 
+/* extract: its checks across keys at their place, and the spec a run gets
+ * (the lake where the project says, counts rendered, lag in seconds). */
+static void test_extract(void **state)
+{
+	(void)state;
+	char *dir, *diags;
+	struct project *p = load("tasks:\n"
+				 "  a: {kind: extract, source: http, connection: api, pagination: {style: cursr, sise: 2}}\n"
+				 "  b: {kind: extract, source: http, connection: api, limit: lots, rate: 0}\n"
+				 "  c: {kind: extract, source: http, connection: api, format: raw, records: data}\n"
+				 "  d: {kind: extract, source: http, connection: api, incremental: {cursor: u, lag: soon}}\n",
+				 &dir, &diags);
+	assert_string_equal(diags, "2:73: pagination style 'cursr' is not one of page, offset, cursor, next_url, link;"
+				   " did you mean 'cursor'?\n"
+				   "2:80: unknown key 'sise' in 'pagination'; did you mean 'size'?\n"
+				   "3:60: 'limit' must be a count (0: no limit) or a template giving one\n"
+				   "3:72: 'rate' must be a number of requests per second above 0\n"
+				   "4:66: 'records' does not apply to format raw (a file fetched as it is)\n"
+				   "5:53: 'incremental' needs 'param' (a name)\n"
+				   "5:83: 'lag' must be a duration like 5m, 30s or 1h\n");
+	unload(p, dir, diags);
+
+	p = load("tasks:\n"
+		 "  pull:\n"
+		 "    kind: extract\n"
+		 "    source: http\n"
+		 "    connection: api\n"
+		 "    path: /v1/{{ ds_nodash }}\n"
+		 "    params: {day: '{{ ds }}'}\n"
+		 "    records: data.items\n"
+		 "    pagination: page\n"
+		 "    limit: '{{ run_id }}0'\n"
+		 "    incremental: {cursor: updated_at, param: since, lag: 5m}\n",
+		 &dir, &diags);
+	assert_string_equal(diags, "");
+	json_t *x = build(p, "pull");
+	char *lake = path_join(p->root, "lake");
+	json_t *want = json_pack("{s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:{s:s}, s:{s:s, s:s, s:f}, s:i, s:s, s:s, s:s}",
+				 "kind", "extract", "source", "http", "conn", "api", "path", "/v1/20260304", "params",
+				 "day", "2026-03-04", "records", "data.items", "pagination", "style", "page", "incremental",
+				 "cursor", "updated_at", "param", "since", "lag", 300.0, "limit", 70, "format", "jsonl",
+				 "name", "pull", "lake", lake);
+	assert_true(json_equal(x, want));
+	assert_string_equal(kind_spec_conn(x), "api");
+	assert_int_equal(kind_spec_conn_type(x), CONN_HTTP);
+	free(lake);
+	json_decref(want);
+	json_decref(x);
+	unload(p, dir, diags);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_keys_from_tables),
 		cmocka_unit_test(test_build_and_describe),
 		cmocka_unit_test(test_backup_restore),
+		cmocka_unit_test(test_extract),
 	};
 	return cmocka_run_group_tests_name("kinds", tests, NULL, NULL);
 }

@@ -487,7 +487,7 @@ static void test_keys_of_the_tasks_kind(void **state)
 			    "    sql: select '{{ dss }}'\n");
 	char *kinds = kinds_listed();
 	char *want = xasprintf("pipelines/p.yml:5:5: 'sql' does not apply to a shell task (it is for sql tasks)\n"
-			       "pipelines/p.yml:6:5: 'source' does not apply to a shell task (it is for load tasks)\n"
+			       "pipelines/p.yml:6:5: 'source' does not apply to a shell task (it is for load and extract tasks)\n"
 			       "pipelines/p.yml:7:5: 'conn' does not apply to a shell task (it is for sql, load, backup and restore tasks)\n"
 			       "pipelines/p.yml:9:11: unknown task kind 'sqll'; expected one of: %s; did you mean 'sql'?\n"
 			       "pipelines/p.yml:10:21: unknown template variable 'dss'; did you mean 'ds'?\n",
