@@ -61,6 +61,8 @@ bench_sql() {
 # sluice backup / restore of the loads' table beside pg_dump / pg_restore
 # (bench/backup.sh).
 [ "$only" = backup ] && { sh "$here/backup.sh" "$bin" "$work"; exit 0; }
+# ---- extract: 100,000 records over 1,000 pages beside a Python requests loop
+[ "$only" = extract ] && { sh "$here/extract.sh" "$bin" "$work"; exit 0; }
 
 # ---- models ------------------------------------------------------------------
 # A generated project of 2,000 models (bench/gen_models.py) read, checked and
@@ -458,4 +460,4 @@ fi
 [ "$only" = all ] && sh "$here/tables.sh" "$bin" "$work"
 [ "$only" = all ] && sh "$here/backup.sh" "$bin" "$work"
 sh "$here/console.sh" "$bin" "$work"
-if [ "$only" = all ] || [ "$only" = extract ]; then sh "$here/extract.sh" "$bin" "$work"; fi
+[ "$only" = all ] && sh "$here/extract.sh" "$bin" "$work"
