@@ -44,6 +44,7 @@ int cmd_reports(struct cli *g, int argc, char **argv);
 int cmd_connections(struct cli *g, int argc, char **argv);
 int cmd_sql(struct cli *g, int argc, char **argv);
 int cmd_psql(struct cli *g, int argc, char **argv);
+int cmd_notify(struct cli *g, int argc, char **argv);
 int cmd_tables(struct cli *g, int argc, char **argv);
 int cmd_rows(struct cli *g, int argc, char **argv);
 

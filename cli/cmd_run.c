@@ -443,7 +443,8 @@ static const char RUNNER_HELP[] =
 	"or one per core). Detaches from the terminal unless --foreground (for systemd;\n"
 	"see examples/systemd/sluice-runner.service). Survives the terminal closing;\n"
 	"SIGTERM drains: running tasks finish, then it exits. Its log is\n"
-	".sluice/runner.log.\n"
+	".sluice/runner.log. --workers 0: the scheduler alone, for workers on other\n"
+	"hosts (sluice worker --state ... --broker ...).\n"
 	"\n"
 	"  --stop           stop the project's runner (SIGTERM, wait for the drain)\n"
 	"  --status         print the runner's pid, or exit 1 if none runs\n"
@@ -466,7 +467,12 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 		switch (o) {
 		case 'q': g->quiet = true; break;
 		case 'f': ro.foreground = true; break;
-		case 'w': ro.workers = atoi(optarg); if (ro.workers < 1) return usage_err("runner", "--workers needs a number >= 1"); break;
+		case 'w':
+			ro.workers = atoi(optarg);
+			ro.no_workers = !strcmp(optarg, "0");
+			if (ro.workers < 1 && !ro.no_workers)
+				return usage_err("runner", "--workers needs a number >= 0");
+			break;
 		case 'S': ro.no_schedule = true; break;
 		case 's': stop = true; break;
 		case 't': status = true; break;
@@ -522,17 +528,24 @@ int cmd_runner(struct cli *g, int argc, char **argv)
 }
 
 static const char WORKER_HELP[] =
-	"usage: sluice worker [--count N] [--max-tasks N]\n"
+	"usage: sluice worker [--count N] [--max-tasks N] [--state CONNINFO] [--broker URL]\n"
 	"\n"
 	"Runs N workers (default 1) in the foreground, without a scheduler: start it on\n"
 	"another host, with the same project checked out, to add capacity. It joins the\n"
 	"consumer group of the project's queue. SIGTERM drains. --max-tasks N exits\n"
-	"after N tasks (for a worker that should be recycled).\n";
+	"after N tasks (for a worker that should be recycled).\n"
+	"\n"
+	"  --state CONNINFO  the state database as this host reaches it (libpq conninfo\n"
+	"                    or URI), in place of sluice.yml's state: (also SLUICE_STATE)\n"
+	"  --broker URL      the broker as this host reaches it (redis://host:port/db),\n"
+	"                    in place of broker: (also SLUICE_BROKER)\n"
+	"A password belongs in ~/.pgpass or PGPASSWORD, not on the command line.\n";
 
 int cmd_worker(struct cli *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"count", required_argument, NULL, 'c'}, {"max-tasks", required_argument, NULL, 'm'},
+		{"state", required_argument, NULL, 's'}, {"broker", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
 	};
 	int count = 1, max_tasks = 0;
@@ -541,6 +554,8 @@ int cmd_worker(struct cli *g, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "c:hq", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'q': g->quiet = true; break;
+		case 's': setenv("SLUICE_STATE", optarg, 1); break;
+		case 'b': setenv("SLUICE_BROKER", optarg, 1); break;
 		case 'c': count = atoi(optarg); if (count < 1) return usage_err("worker", "--count needs a number >= 1"); break;
 		case 'm': max_tasks = atoi(optarg); break;
 		case 'h': return help(WORKER_HELP);

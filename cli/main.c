@@ -34,6 +34,7 @@
 	X("report", cmd_report, "show a report's stored result; --csv, --html, --json, --run") \
 	X("reports", cmd_reports, "list the reports and their latest result") \
 	X("connections", cmd_connections, "list, test, add or remove named connections (secrets masked)") \
+	X("notify", cmd_notify, "the failure notices sent, and a test of the notify: channels") \
 	X("sql", cmd_sql, "run one statement on a connection: a table, --json or --csv") \
 	X("psql", cmd_psql, "run psql on a connection (the password through its environment)") \
 	X("tables", cmd_tables, "the schemas of a connection, or a schema's tables: rows, size, last writer") \

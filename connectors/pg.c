@@ -675,13 +675,24 @@ void pg_consume(PGconn *c)
 int pg_notified(PGconn *c, const char *prefix)
 {
 	int n = 0;
+	int all = pg_notified_by(c, prefix ? &prefix : NULL, prefix ? 1 : 0, &n);
+	return prefix ? n : all;
+}
+
+int pg_notified_by(PGconn *c, const char *const *prefixes, size_t n, int *counts)
+{
+	int all = 0;
 	PGnotify *nt;
+	for (size_t i = 0; i < n; i++)
+		counts[i] = 0;
 	while ((nt = PQnotifies(c))) {
-		if (!prefix || !strncmp(nt->extra, prefix, strlen(prefix)))
-			n++;
+		all++;
+		for (size_t i = 0; i < n; i++)
+			if (!strncmp(nt->extra, prefixes[i], strlen(prefixes[i])))
+				counts[i]++;
 		PQfreemem(nt);
 	}
-	return n;
+	return all;
 }
 
 /* ---- results ------------------------------------------------------------ */

@@ -133,6 +133,9 @@ void pg_consume(struct pg_conn *c);
 /* Takes the notifications already read off the socket; returns how many had
  * a payload starting with prefix (NULL: all of them). */
 int pg_notified(struct pg_conn *c, const char *prefix);
+/* The same for several prefixes at once: counts[i] gets how many started
+ * with prefixes[i]; returns how many were taken in all. */
+int pg_notified_by(struct pg_conn *c, const char *const *prefixes, size_t n, int *counts);
 
 /* ---- a result: valid until pg_clear ------------------------------------- */
 

@@ -289,6 +289,26 @@ static void fields_free(struct fields *f)
 	free(f->db);
 }
 
+/* An http URL as it may be shown: its scheme and host alone. A webhook's
+ * path or query is its secret (Slack's token is the path), and user info
+ * is a password: https://hooks.example.com/ and three stars. */
+static char *mask_http(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *host = p ? p + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+	const char *at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		host = at + 1;
+	struct strbuf b = {0};
+	if (p)
+		sb_add(&b, url, (size_t)(p + 3 - url));
+	sb_add(&b, host, (size_t)(end - host));
+	if (*end && strcmp(end, "/"))
+		sb_adds(&b, "/***");
+	return sb_steal(&b);
+}
+
 static int read_fields(struct cr *c, const json_t *o, struct fields *f)
 {
 	char *url = NULL;
@@ -356,7 +376,7 @@ static int build(struct cr *c, const json_t *o, struct loc here, struct connecti
 		} else {
 			cn->dsn = xstrdup(f->dsn);
 		}
-		cn->display = mask_dsn(cn->dsn);
+		cn->display = cn->type == CONN_HTTP ? mask_http(cn->dsn) : mask_dsn(cn->dsn);
 		return 0;
 	}
 	if (cn->type == CONN_POSTGRES) {

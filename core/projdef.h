@@ -32,6 +32,30 @@ struct task_def {
 	struct loc loc;       /* where the task's mapping starts; loc.file is the pipeline file */
 };
 
+/* What a failure notice goes to (`notify:` in sluice.yml and in a pipeline,
+ * core/notify.h): each channel a webhook (a connection of type http, whose
+ * URL is its secret) or a command, and the events it is told of. */
+enum notify_event {
+	NOTIFY_FAILED = 1 << 0,     /* a task failed for good: its retries are used up */
+	NOTIFY_RETRY = 1 << 1,      /* a try failed and another will come */
+	NOTIFY_CHECK_FAIL = 1 << 2, /* a check failed at error severity */
+	NOTIFY_CHECK_WARN = 1 << 3, /* a check passed its warn threshold */
+};
+#define NOTIFY_DEFAULT (NOTIFY_FAILED | NOTIFY_CHECK_FAIL | NOTIFY_CHECK_WARN)
+
+struct notify_channel {
+	char *webhook;        /* a connection name, or NULL */
+	char *command;        /* /bin/sh -c text, or NULL */
+	unsigned on;          /* enum notify_event bits */
+	int line;             /* where it is written (0: not from a file) */
+};
+
+struct notify_def {
+	struct notify_channel *v;
+	size_t n;
+	bool set;             /* written (an empty list silences a pipeline) */
+};
+
 struct pipeline {
 	char *name;           /* from the file name or `name:` */
 	char *file;           /* path of the YAML file (owned) */
@@ -39,6 +63,7 @@ struct pipeline {
 	char *schedule;       /* cron text as written, NULL = manual only */
 	struct cron cron;     /* valid when schedule != NULL */
 	bool catchup;         /* create missed runs since start_date (default false) */
+	struct notify_def notify; /* when set, in place of the project's */
 	char *start_date;     /* YYYY-MM-DD or NULL */
 	json_t *params;       /* object: declared params and their defaults (owned) */
 	struct task_def *tasks;
@@ -91,6 +116,7 @@ struct project {
 	int workers;          /* local worker processes; 0 = one per core */
 	double heartbeat_interval; /* seconds (default 2) */
 	double heartbeat_timeout;  /* seconds (default 15) */
+	struct notify_def notify;  /* `notify:` (pipelines may have their own) */
 	struct pipeline *pipelines;
 	size_t n_pipelines;
 	/* models/ and tests/ (core/models/model.h), read with the project when

@@ -37,12 +37,16 @@
 
 static const char *const project_keys[] = {
 	"name", "description", "state", "broker", "target", "targets", "connections", "vars", "runner", "theme",
+	"notify",
 };
 static const char *const target_keys[] = {"connection", "database", "schema"};
 static const char *const runner_keys[] = {"workers", "heartbeat_interval", "heartbeat_timeout"};
 static const char *const pipeline_keys[] = {
-	"name", "description", "schedule", "catchup", "start_date", "params", "defaults", "tasks",
+	"name", "description", "schedule", "catchup", "start_date", "params", "defaults", "tasks", "notify",
 };
+static const char *const notify_keys[] = {"webhook", "command", "on"};
+/* The events of `on:`, in the bit order of enum notify_event. */
+static const char *const notify_events[] = {"failed", "retry", "check_fail", "check_warn"};
 static const char *const defaults_keys[] = {
 	"retries", "retry_delay", "retry_backoff", "retry_max_delay", "timeout", "pool", "conn",
 };
@@ -432,8 +436,94 @@ static void read_task(const struct yread *r, const char *file, const json_t *tas
 
 /* ---- pipelines ------------------------------------------------------------ */
 
+static void notify_clear(struct notify_def *n)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		free(n->v[i].webhook);
+		free(n->v[i].command);
+	}
+	free(n->v);
+	memset(n, 0, sizeof *n);
+}
+
+/* One channel of `notify:`: {webhook: CONN | command: TEXT, on: [EVENTS]}. */
+static void read_notify_channel(const struct yread *r, const json_t *cj, struct loc at, struct notify_channel *ch,
+				struct conn_refs *refs)
+{
+	ch->on = NOTIFY_DEFAULT;
+	ch->line = at.line;
+	yr_check_keys(r, cj, "a 'notify' channel", notify_keys, N_OF(notify_keys));
+	if (yr_string(r, cj, "webhook", &ch->webhook) > 0) {
+		if (!yr_name_valid(ch->webhook))
+			diags_add(r->d, yr_at_value(r, cj, "webhook"),
+				  "'webhook' names a connection (of type http in the connections file), got '%s'", ch->webhook);
+		else
+			conn_ref_add(r, refs, cj, "webhook");
+	}
+	yr_string(r, cj, "command", &ch->command);
+	if (ch->webhook && ch->command)
+		diags_add(r->d, yr_at_value(r, cj, "command"), "a 'notify' channel is a webhook or a command, not both");
+	else if (!ch->webhook && !ch->command)
+		diags_add(r->d, at, "a 'notify' channel needs 'webhook' (a connection) or 'command'");
+	json_t *on = json_object_get(cj, "on");
+	if (!on || json_is_null(on))
+		return;
+	if (!json_is_array(on)) {
+		yr_wrong_type(r, cj, "on", "a list of events (failed, retry, check_fail, check_warn)");
+		return;
+	}
+	ch->on = 0;
+	size_t i;
+	json_t *ev;
+	json_array_foreach(on, i, ev) {
+		const char *e = json_string_value(ev);
+		size_t k = 0;
+		while (e && k < N_OF(notify_events) && strcmp(e, notify_events[k]))
+			k++;
+		if (e && k < N_OF(notify_events)) {
+			ch->on |= 1u << k;
+			continue;
+		}
+		const char *near = e ? nearest_word(e, notify_events, N_OF(notify_events)) : NULL;
+		diags_add(r->d, yr_at_value(r, cj, "on"), "'on': unknown event '%s' (expected failed, retry, check_fail or check_warn)%s%s%s",
+			  e ? e : yr_type_name(ev), near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	}
+}
+
+/* `notify:` of sluice.yml or a pipeline: one channel (a mapping) or a list
+ * of them; an empty list says "nobody" (a pipeline quieter than its project). */
+static void read_notify(const struct yread *r, const json_t *root, struct notify_def *n, struct conn_refs *refs)
+{
+	json_t *nj = json_object_get(root, "notify");
+	if (!nj || json_is_null(nj))
+		return;
+	if (!json_is_object(nj) && !json_is_array(nj)) {
+		yr_wrong_type(r, root, "notify", "a channel (webhook: or command:) or a list of them");
+		return;
+	}
+	notify_clear(n);
+	n->set = true;
+	if (json_is_object(nj)) {
+		n->v = xcalloc(1, sizeof *n->v);
+		read_notify_channel(r, nj, yr_at_value(r, root, "notify"), &n->v[n->n++], refs);
+		return;
+	}
+	n->v = xcalloc(json_array_size(nj) + 1, sizeof *n->v);
+	size_t i;
+	json_t *cj;
+	json_array_foreach(nj, i, cj) {
+		if (!json_is_object(cj)) {
+			diags_add(r->d, ypos_item(r->pos, nj, i), "'notify' item %zu must be a mapping (webhook: or command:), got %s",
+				  i + 1, yr_type_name(cj));
+			continue;
+		}
+		read_notify_channel(r, cj, ypos_item(r->pos, nj, i), &n->v[n->n++], refs);
+	}
+}
+
 static void pipeline_clear(struct pipeline *pl)
 {
+	notify_clear(&pl->notify);
 	free(pl->name);
 	free(pl->file);
 	free(pl->description);
@@ -809,6 +899,7 @@ static size_t read_pipeline(const struct project *p, const struct yread *r, cons
 	yr_check_keys(r, root, where, pipeline_keys, N_OF(pipeline_keys));
 	yr_string(r, root, "description", &pl->description);
 	read_schedule(r, root, pl);
+	read_notify(r, root, &pl->notify, p->conn_refs);
 	int has_catchup = yr_bool(r, root, "catchup", &pl->catchup);
 	if (yr_string(r, root, "start_date", &pl->start_date) > 0 && !date_valid(pl->start_date))
 		diags_add(d, yr_at_value(r, root, "start_date"), "'start_date' must be a date like 2026-01-01, got '%s'",
@@ -1069,9 +1160,21 @@ static void read_project_file(struct project *p, const char *file, struct diags 
 	yr_string(&r, root, "description", &p->description);
 	yr_string(&r, root, "state", &p->state);
 	yr_string(&r, root, "broker", &p->broker);
+	/* SLUICE_STATE and SLUICE_BROKER take the place of state: and broker:
+	 * (a worker on another host reaches the servers by other addresses) */
+	const char *es = getenv("SLUICE_STATE"), *eb = getenv("SLUICE_BROKER");
+	if (es && *es) {
+		free(p->state);
+		p->state = xstrdup(es);
+	}
+	if (eb && *eb) {
+		free(p->broker);
+		p->broker = xstrdup(eb);
+	}
 	yr_string(&r, root, "theme", &p->theme);
 	yr_string(&r, root, "target", &p->target);
 	read_targets(&r, root, p);
+	read_notify(&r, root, &p->notify, p->conn_refs);
 	char *conns = NULL;
 	if (yr_string(&r, root, "connections", &conns) > 0) {
 		free(p->connections_file);
@@ -1284,6 +1387,7 @@ void project_free(struct project *p)
 	conn_refs_free(p->conn_refs);
 	free(p->theme);
 	json_decref(p->vars);
+	notify_clear(&p->notify);
 	for (size_t i = 0; i < p->n_pipelines; i++)
 		pipeline_clear(&p->pipelines[i]);
 	free(p->pipelines);

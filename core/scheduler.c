@@ -23,6 +23,7 @@
 #include "connectors/pg.h"
 #include "core/actions.h"
 #include "core/backfill.h"
+#include "core/notify.h"
 #include "core/rejects.h"
 #include "core/services.h"
 #include "core/worker.h"
@@ -39,6 +40,7 @@
 #define STAYS_UP_MS 60000        /* up this long: its next death starts from the first delay */
 #define RECONNECT_FIRST_MS 250   /* reconnecting to a lost server, doubling */
 #define RECONNECT_MAX_MS 5000
+#define NOTICE_LOOK_MIN_MS 200   /* the soonest a pending notice is looked at again */
 
 struct sched;
 
@@ -82,6 +84,9 @@ struct sched {
 	int store_delay_ms, queue_delay_ms;   /* before the next reconnect */
 	long reconnect_timer;
 	bool draining;     /* stopping: waiting for the workers to finish their tasks */
+	pid_t sender;      /* the process delivering notices (core/notify.h), 0 if none */
+	bool notices_again; /* more came while it ran: start it again when it ends */
+	long notice_timer;
 };
 
 static void supervise(struct sched *s);
@@ -330,11 +335,93 @@ static pid_t spawn_worker(struct sched *s, int slot)
 	_exit(rc < 0 ? 1 : 0);
 }
 
+/* Notices are delivered by a process of their own, so that a webhook that
+ * takes its time holds up nothing here. It takes what is due and exits. */
+static void spawn_sender(struct sched *s)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		logf_("notices: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		s->sender = pid;
+		s->notices_again = false;
+		return;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	close(s->pidfd);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	/* the channels as the files say now: a pipeline written a moment ago
+	 * may have its own */
+	struct diags d = {0};
+	struct err e = {0};
+	if (ctx_reload(s->c, &d, &e) < 0)
+		logf_("notices: the project has errors; sending with the channels it had: %s", e.msg);
+	diags_free(&d);
+	err_clear(&e);
+	int rc = notify_drain(s->c, &e);
+	if (rc < 0)
+		logf_("notices: %s", e.msg);
+	fflush(NULL);
+	_exit(rc < 0 ? 1 : 0);
+}
+
+static void on_notice_timer(struct loop *l, long id, void *data);
+
+/* Some notice may be due: deliver now, or when the sender that is at it
+ * ends. */
+static void notices_due(struct sched *s)
+{
+	if (s->sender)
+		s->notices_again = true;
+	else if (!s->draining)
+		spawn_sender(s);
+}
+
+/* After a sender ended: when the next pending notice is due, if any. */
+static void notices_next(struct sched *s)
+{
+	if (s->notices_again) {
+		notices_due(s);
+		return;
+	}
+	double secs;
+	struct err e = {0};
+	if (!s->store_ok || notify_next_due(&s->store, &secs, &e) <= 0)
+		return;
+	int64_t ms = (int64_t)(secs * 1000);
+	if (ms < NOTICE_LOOK_MIN_MS)
+		ms = NOTICE_LOOK_MIN_MS;
+	if (s->notice_timer)
+		loop_timer_del(s->loop, s->notice_timer);
+	s->notice_timer = loop_timer_add(s->loop, ms, on_notice_timer, s);
+}
+
+static void on_notice_timer(struct loop *l, long id, void *data)
+{
+	(void)l;
+	(void)id;
+	struct sched *s = data;
+	s->notice_timer = 0;
+	notices_due(s);
+}
+
 static void reap(struct sched *s, bool restart)
 {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->sender) {
+			s->sender = 0;
+			if (s->loop)
+				notices_next(s);
+			continue;
+		}
 		for (int i = 0; i < s->n_workers; i++) {
 			if (s->workers[i] != pid)
 				continue;
@@ -561,7 +648,12 @@ static void on_backfill_timer(struct loop *l, long id, void *data)
  * may have ended). */
 static void take_notifies(struct sched *s, bool read_socket)
 {
-	if (store_notified(&s->store, "run ", read_socket) <= 0)
+	static const char *const prefixes[] = {"run ", "notice"};
+	int counts[2];
+	store_notified_by(&s->store, read_socket, prefixes, 2, counts);
+	if (counts[1])
+		notices_due(s);
+	if (counts[0] <= 0)
 		return;
 	if (!s->retry_timer)
 		s->retry_timer = loop_timer_add(s->loop, NOTIFY_DEBOUNCE_MS, on_retry_timer, s);
@@ -830,9 +922,11 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 	int n = o->workers > 0 ? o->workers : c->proj->workers > 0 ? c->proj->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
+	if (o->no_workers)
+		n = 0;
 	s.n_workers = n;
 	s.pidfd = pidfd;
-	s.workers = xcalloc((size_t)n, sizeof *s.workers);
+	s.workers = xcalloc((size_t)n + 1, sizeof *s.workers);
 	for (int i = 0; i < n; i++)
 		s.workers[i] = spawn_worker(&s, i);
 	logf_("started: project %s, %d worker(s)", c->proj->name, n);
@@ -852,6 +946,8 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 	s.sweep_timer = loop_timer_add(s.loop, 0, on_sweep_timer, &s);
 	if (!s.no_schedule)
 		s.cron_timer = loop_timer_add(s.loop, 0, on_cron_timer, &s);
+	/* notices left pending by an earlier runner */
+	s.notice_timer = loop_timer_add(s.loop, 0, on_notice_timer, &s);
 	if (!worker_stopping())
 		loop_run(s.loop);
 	logf_("stopping: waiting for %d worker(s) to finish their tasks", s.n_workers);
@@ -866,9 +962,16 @@ int runner_main(struct sctx *c, const struct runner_opts *o, struct err *err)
 	if (workers_left(&s))
 		loop_run(s.loop);
 	loop_free(s.loop);
+	s.loop = NULL;
 	for (int i = 0; i < s.n_workers; i++)
 		if (s.workers[i] > 0)
 			waitpid(s.workers[i], NULL, 0);
+	/* a delivery under way ends; what it had not settled is sent by the
+	 * next runner (its transaction rolls back) */
+	if (s.sender > 0 && waitpid(s.sender, NULL, WNOHANG) == 0) {
+		kill(s.sender, SIGTERM);
+		waitpid(s.sender, NULL, 0);
+	}
 	free(s.workers);
 	store_close(&s.store);
 	queue_close(&s.queue);

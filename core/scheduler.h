@@ -10,6 +10,7 @@
 
 struct runner_opts {
 	int workers;      /* local worker processes; 0 = project setting or one per core */
+	bool no_workers;  /* none: a scheduler alone, its workers on other hosts */
 	bool foreground;  /* stay attached (systemd, tests); otherwise daemonize */
 	bool no_schedule; /* do not create runs from cron schedules */
 };

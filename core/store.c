@@ -864,6 +864,67 @@ static const char *const migrations[] = {
 	"  UPDATE sluice.runs SET state = 'running', ended_at = NULL, backfill_id = p_bf WHERE id = r;"
 	"  RETURN r;"
 	" END $$;",
+
+	/* 11: notices (core/notify.c): the outbox of failure notices, written
+	 * by triggers in the transaction that ends the try or stores the check,
+	 * so none is lost and none is made twice; the runner's sender delivers
+	 * them. A check task that fails for good gives one notice, of its
+	 * check ('check_fail'), not a second one of its task. */
+	"CREATE TABLE sluice.notices ("
+	"  id bigserial PRIMARY KEY,"
+	"  project text NOT NULL,"
+	"  event text NOT NULL CHECK (event IN ('failed','retry','check_fail','check_warn','test')),"
+	"  run_id bigint REFERENCES sluice.runs(id) ON DELETE CASCADE,"
+	"  pipeline text NOT NULL,"
+	"  task text, ti_id bigint, try_number int, max_tries int,"
+	"  detail text,"
+	"  created_at timestamptz NOT NULL DEFAULT now(),"
+	"  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','sent','failed','none')),"
+	"  attempts int NOT NULL DEFAULT 0,"
+	"  delivered int NOT NULL DEFAULT 0,"
+	"  next_at timestamptz NOT NULL DEFAULT now(),"
+	"  sent_at timestamptz,"
+	"  last_error text);"
+	"CREATE INDEX notices_pending ON sluice.notices (project, next_at) WHERE state = 'pending';"
+	"CREATE INDEX notices_project ON sluice.notices (project, id DESC);"
+	"CREATE FUNCTION sluice.notice_ti() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" DECLARE ev text; d text; c record;"
+	" BEGIN"
+	"  ev := CASE NEW.state WHEN 'failed' THEN 'failed' ELSE 'retry' END;"
+	"  d := NEW.error;"
+	"  IF NEW.state = 'failed' THEN"
+	"   SELECT x.check_name, x.failing, x.total, x.threshold, x.error, x.status INTO c"
+	"     FROM sluice.check_results x WHERE x.ti_id = NEW.id AND x.try_number = NEW.try_number"
+	"      AND x.status IN ('fail','error') ORDER BY x.id DESC LIMIT 1;"
+	"   IF FOUND THEN"
+	"    ev := 'check_fail';"
+	"    d := 'check ' || c.check_name || ': ' || CASE WHEN c.status = 'error' THEN coalesce(c.error, 'error')"
+	"      ELSE coalesce(c.failing::text, '?') || ' failing of ' || coalesce(c.total::text, '?')"
+	"        || coalesce(' (' || c.threshold || ')', '') END;"
+	"   END IF;"
+	"  END IF;"
+	"  INSERT INTO sluice.notices (project, event, run_id, pipeline, task, ti_id, try_number, max_tries, detail)"
+	"   SELECT r.project, ev, NEW.run_id, r.pipeline, NEW.task, NEW.id, NEW.try_number, NEW.max_tries, d"
+	"     FROM sluice.runs r WHERE r.id = NEW.run_id;"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'notice');"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER ti_notice AFTER UPDATE ON sluice.task_instances"
+	"  FOR EACH ROW WHEN (OLD.state = 'running' AND NEW.state IN ('failed','up_for_retry'))"
+	"  EXECUTE FUNCTION sluice.notice_ti();"
+	"CREATE FUNCTION sluice.notice_check() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  INSERT INTO sluice.notices (project, event, run_id, pipeline, task, ti_id, try_number, detail)"
+	"   SELECT NEW.project, 'check_warn', NEW.run_id, r.pipeline, NEW.task, NEW.ti_id, NEW.try_number,"
+	"     'check ' || NEW.check_name || ': ' || coalesce(NEW.failing::text, '?') || ' failing of '"
+	"       || coalesce(NEW.total::text, '?') || coalesce(' (' || NEW.threshold || ')', '')"
+	"     FROM sluice.runs r WHERE r.id = NEW.run_id;"
+	"  PERFORM pg_notify('" STORE_CHANNEL "', 'notice');"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER check_notice AFTER INSERT ON sluice.check_results"
+	"  FOR EACH ROW WHEN (NEW.status = 'warn' AND NEW.run_id IS NOT NULL)"
+	"  EXECUTE FUNCTION sluice.notice_check();",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
@@ -1507,4 +1568,11 @@ int store_notified(struct store *s, const char *prefix, bool read_socket)
 	if (read_socket)
 		pg_consume(s->pg);
 	return pg_notified(s->pg, prefix);
+}
+
+int store_notified_by(struct store *s, bool read_socket, const char *const *prefixes, size_t n, int *counts)
+{
+	if (read_socket)
+		pg_consume(s->pg);
+	return pg_notified_by(s->pg, prefixes, n, counts);
 }

@@ -165,5 +165,7 @@ int store_wait(struct store *s, int timeout_ms);
  * many had a payload starting with prefix (NULL: any); all are consumed. */
 int store_socket(struct store *s);
 int store_notified(struct store *s, const char *prefix, bool read_socket);
+/* The same for several prefixes: counts[i] for prefixes[i]. */
+int store_notified_by(struct store *s, bool read_socket, const char *const *prefixes, size_t n, int *counts);
 
 #endif
