@@ -22,6 +22,13 @@
 #define PING_TIMEOUT_S 2
 
 static const char *const EMBEDDED_DBS[] = {"sluice", "warehouse"};
+/* once: a look, not a catalog write, on every later start */
+static const char SQL_SEARCH_PATH[] =
+	"DO $$ BEGIN"
+	" IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+	"   WHERE r.rolname = current_user AND s.setdatabase = 0 AND 'search_path=public' = ANY (s.setconfig)) THEN"
+	"  ALTER ROLE CURRENT_USER SET search_path = public;"
+	" END IF; END $$";
 
 /* Settings of the embedded cluster, rewritten at every start. Security ones
  * (no TCP, socket mode) are given on the command line instead, where nothing
@@ -221,6 +228,12 @@ static int create_dbs(const struct svc_layout *l, struct err *err)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof EMBEDDED_DBS / sizeof EMBEDDED_DBS[0]; i++)
 		rc = pg_db_ensure(c, EMBEDDED_DBS[i], err);
+	/* The role is called sluice, and so is the schema of sluice's own
+	 * tables in each database (the ledger, the last writers, the state):
+	 * with the default search path ("$user", public) a task's unqualified
+	 * table would land beside them. Users' tables go to public. */
+	if (rc == 0 && pg_cmd(c, SQL_SEARCH_PATH, 0, NULL, err) < 0)
+		rc = err_prefix(err, "setting the role's search_path");
 	pg_close(c);
 	return rc;
 }
