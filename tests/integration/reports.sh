@@ -83,7 +83,7 @@ SQL
 cat >"$PROJ/models/hr/_hr.yml" <<'YML'
 sources:
   - name: hr
-    schema: sluice   # the embedded warehouse's user: where the migration's tables are
+    schema: public   # where the migration's unqualified tables are
     tables: [{name: employees}]
 models:
   - name: hires_2021
