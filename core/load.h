@@ -1,5 +1,6 @@
 /* Loading a file into a PostgreSQL table: records (connectors/records.h) are
- * checked against a contract (core/contract.h), formatted as COPY text and
+ * checked against a contract (core/contract.h), formatted for COPY (binary
+ * where the contract gives the types, else text) and
  * sent over one or more COPY streams. Rows that are malformed, break the
  * contract or that the server refuses are kept in sluice.rejects and never
  * loaded; the good rows around them are. A load is atomic: when it fails, at

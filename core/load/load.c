@@ -1,4 +1,5 @@
-/* Loads: records -> contract -> COPY text -> PostgreSQL.
+/* Loads: records -> contract -> COPY (binary where the contract types
+ * allow it, binary.c; else text) -> PostgreSQL.
  *
  * One producer (the calling thread) reads records, checks them and formats
  * COPY lines into batches; stream threads, each with a connection of its

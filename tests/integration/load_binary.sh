@@ -9,7 +9,7 @@
 # jsonb); the binary path taken and said in the task log; a target type
 # without a binary form sending text, said once.
 . "$SLUICE_SRCDIR/tests/integration/lib.sh"
-echo "1..28"
+echo "1..30"
 PROJ=$(mkproj load_binary)
 trap cleanup EXIT
 D=$PROJ/data
@@ -127,6 +127,15 @@ is "NULLs stay NULL, an empty quoted text is empty" \
 	"$(wh "select coalesce(i::text, 'N') || coalesce(t, 'N') || coalesce(vc, 'N') from every where id in (1, 2) order by id")" \
 	"NNN
 2147483647N"
+
+# JSON Lines through the same contract: JSON numbers, booleans and nulls
+printf '%s\n' '{"id": 1, "i": 5, "b": -7, "n": 1.5e3, "n2": 0.000005, "t": "\u00fc\u00e9", "vc": "", "ok": true, "d": "2024-02-29", "ts": "2024-02-29 01:02:03.5", "tz": "2024-02-29T01:02:03+02:00", "u": "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"}' \
+	'{"id": 2, "i": null, "b": 9223372036854775807, "n": -0.0, "n2": 12, "t": null, "vc": "abc", "ok": false, "d": null, "ts": null, "tz": null, "u": null}' >"$D/every.jsonl"
+wh "create table every_json ($cols); create table every_json_text ($cols)"
+ids=$(loads "$D/every.jsonl" every_json --contract every)
+is "JSON Lines: binary, and text when told" "$(cat "$PROJ/formats")" "binary:success text:success"
+is "JSON Lines: binary rows are the text rows" "$(sum_of every_json) $(rejects_of "${ids% *}")" \
+	"$(sum_of every_json_text) $(rejects_of "${ids#* }")"
 
 # Target types other than the contract's: ranges checked as the server would
 # (smallint, integer from bigint), json and jsonb from text, numeric and
