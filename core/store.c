@@ -960,6 +960,12 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER ti_watermark AFTER UPDATE ON sluice.task_instances"
 	"  FOR EACH ROW WHEN (OLD.state = 'running' AND NEW.state IS DISTINCT FROM 'running')"
 	"  EXECUTE FUNCTION sluice.watermark_end();",
+
+	/* 13: a notice's run is a plain number, not a foreign key. The key
+	 * took a share lock on the run's row inside end_try, while another
+	 * worker that held the run's advisory lock waited for that row: a
+	 * deadlock, and a try whose end could not be recorded ran again. */
+	"ALTER TABLE sluice.notices DROP CONSTRAINT IF EXISTS notices_run_id_fkey;",
 };
 
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
