@@ -1,6 +1,8 @@
 /* Helpers over jansson values; see json.h. */
 #include "base/json.h"
 
+#include "base/util.h"
+
 const char *json_kind_phrase(const json_t *v)
 {
 	switch (json_typeof(v)) {
@@ -14,4 +16,10 @@ const char *json_kind_phrase(const json_t *v)
 	case JSON_NULL: return "null";
 	}
 	return "a value";
+}
+
+char *json_strdup(const json_t *o, const char *key)
+{
+	const char *v = json_str(o, key);
+	return v ? xstrdup(v) : NULL;
 }

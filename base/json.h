@@ -12,5 +12,7 @@ static inline const char *json_str(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
+/* The same, malloc'ed; NULL when absent or no string. */
+char *json_strdup(const json_t *o, const char *key);
 
 #endif

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "base/json.h"
 #include "base/util.h"
 #include "connectors/curlx.h"
 #include "connectors/sigv4.h"
@@ -40,12 +41,6 @@ char *ftp_conf_json(const struct ftp_conf *c)
 	return s;
 }
 
-static char *dup_member(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-	return v ? xstrdup(v) : NULL;
-}
-
 int ftp_conf_parse(const char *json, struct ftp_conf *c, struct err *err)
 {
 	memset(c, 0, sizeof *c);
@@ -54,12 +49,12 @@ int ftp_conf_parse(const char *json, struct ftp_conf *c, struct err *err)
 		json_decref(o);
 		return err_set(err, "ftp: the connection's settings are not a JSON object");
 	}
-	c->host = dup_member(o, "host");
-	c->port = dup_member(o, "port");
-	c->user = dup_member(o, "user");
-	c->password = dup_member(o, "password");
+	c->host = json_strdup(o, "host");
+	c->port = json_strdup(o, "port");
+	c->user = json_strdup(o, "user");
+	c->password = json_strdup(o, "password");
 	c->ftps = json_is_true(json_object_get(o, "ftps"));
-	c->ca_file = dup_member(o, "ca_file");
+	c->ca_file = json_strdup(o, "ca_file");
 	json_decref(o);
 	if (!c->host || !*c->host) {
 		ftp_conf_clear(c);

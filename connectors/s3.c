@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "base/sha256.h"
+#include "base/json.h"
 #include "base/util.h"
 #include "connectors/curlx.h"
 #include "connectors/sigv4.h"
@@ -46,12 +47,6 @@ char *s3_conf_json(const struct s3_conf *c)
 	return s;
 }
 
-static char *dup_member(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-	return v ? xstrdup(v) : NULL;
-}
-
 int s3_conf_parse(const char *json, struct s3_conf *c, struct err *err)
 {
 	memset(c, 0, sizeof *c);
@@ -60,13 +55,13 @@ int s3_conf_parse(const char *json, struct s3_conf *c, struct err *err)
 		json_decref(o);
 		return err_set(err, "s3: the connection's settings are not a JSON object");
 	}
-	c->endpoint = dup_member(o, "endpoint");
-	c->region = dup_member(o, "region");
-	c->bucket = dup_member(o, "bucket");
-	c->access_key = dup_member(o, "access_key_id");
-	c->secret_key = dup_member(o, "secret_access_key");
+	c->endpoint = json_strdup(o, "endpoint");
+	c->region = json_strdup(o, "region");
+	c->bucket = json_strdup(o, "bucket");
+	c->access_key = json_strdup(o, "access_key_id");
+	c->secret_key = json_strdup(o, "secret_access_key");
 	c->path_style = json_is_true(json_object_get(o, "path_style"));
-	c->ca_file = dup_member(o, "ca_file");
+	c->ca_file = json_strdup(o, "ca_file");
 	json_decref(o);
 	if (!c->bucket || !*c->bucket) {
 		s3_conf_clear(c);
